@@ -1,0 +1,73 @@
+"""The versioned JSON API (/api/v1/): one NinjaAPI that every app adds its router to.
+
+Errors are JSON problems with a stable `code`, a human `detail` and, where one field is at
+fault, its name in `field`.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from merchant.api import SecretKeyAuth
+from merchant.api import router as merchant_router
+
+api = NinjaAPI(
+    title="Nearbox API",
+    version="1",
+    description="Orders, shipments, delivery options and pickup for a Nearbox merchant. "
+    "Authenticate with `Authorization: Bearer <secret key>`.",
+    urls_namespace="api-v1",
+    auth=SecretKeyAuth(),
+)
+api.add_router("/", merchant_router)
+
+
+def problem(status: int, code: str, detail: str, **extra: object) -> dict:
+    return {"status": status, "code": code, "detail": detail, **extra}
+
+
+@api.exception_handler(NinjaValidationError)
+def on_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    first = exc.errors[0] if exc.errors else {}
+    loc = [str(part) for part in first.get("loc", []) if part not in ("body", "query", "path")]
+    field = ".".join(loc[1:] if loc and loc[0] == "payload" else loc) or None
+    return api.create_response(
+        request,
+        problem(422, "invalid", first.get("msg", "Invalid input."), field=field, errors=exc.errors),
+        status=422,
+    )
+
+
+@api.exception_handler(DjangoValidationError)
+def on_domain_invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    field = next(iter(exc.message_dict), None) if hasattr(exc, "error_dict") else None
+    return api.create_response(
+        request, problem(422, "invalid", " ".join(exc.messages), field=field), status=422
+    )
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(
+        request, problem(404, "not_found", str(exc) or "Not found."), status=404
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(
+        request,
+        problem(
+            401, "unauthenticated", "Send a valid secret key as `Authorization: Bearer nbx_sk_…`."
+        ),
+        status=401,
+    )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return api.create_response(
+        request, problem(exc.status_code, "error", str(exc)), status=exc.status_code
+    )

@@ -1,0 +1,100 @@
+"""`make run`: prepare the embedded default and start web, worker, beat (one Ctrl-C stops all).
+
+Redis is the broker when REDIS_URL is set or a local Redis answers; otherwise Celery uses an
+embedded broker (kombu's SQLAlchemy transport on a SQLite file under var/), so a newcomer
+needs no server at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from honcho.manager import Manager
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+LOCAL_REDIS = ("127.0.0.1", 6379)
+
+
+def local_redis_answers(host: str, port: int, timeout: float = 0.3) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def choose_broker(env: dict[str, str]) -> str:
+    if env.get("REDIS_URL"):
+        return f"Redis at {env['REDIS_URL']} (REDIS_URL)"
+    if local_redis_answers(*LOCAL_REDIS):
+        env["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+        return "Redis at redis://127.0.0.1:6379/0 (a local Redis answered)"
+    return "embedded broker (SQLite file var/celery-broker.sqlite3; no Redis answered)"
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return done.stdout
+
+
+def wait_then_announce(host: str, port: int, banner: str) -> None:
+    for _ in range(600):
+        try:
+            socket.create_connection((host, port), timeout=0.5).close()
+            print(banner, flush=True)
+            return
+        except OSError:
+            time.sleep(0.5)
+
+
+def main() -> int:
+    env = dict(os.environ)
+    env.setdefault("DEBUG", "1")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    host, port = env.get("HOST", "127.0.0.1"), int(env.get("PORT", "8000"))
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+    broker = choose_broker(env)
+
+    print("Nearbox: migrating the database…", flush=True)
+    manage(env, "migrate", "--no-input", "-v", "0")
+    print("Nearbox: loading the demo data (idempotent)…", flush=True)
+    demo = json.loads(manage(env, "seed_demo", "--json").strip().splitlines()[-1])
+
+    url = f"http://{host}:{port}/"
+    banner = (
+        "\n" + "=" * 64 + f"\n  Nearbox is running at {url}\n"
+        f"  Sign in as {demo['email']} / {demo['password']}\n"
+        f"  Broker: {broker}\n  Stop everything with Ctrl-C.\n" + "=" * 64 + "\n"
+    )
+    manager = Manager()
+    celery = f"{PYTHON} -m celery -A config"
+    manager.add_process("web", f"{PYTHON} manage.py runserver {host}:{port}", env=env)
+    manager.add_process(
+        "worker",
+        f"{celery} worker -l info --concurrency 2 --without-gossip --without-mingle",
+        env=env,
+    )
+    manager.add_process("beat", f"{celery} beat -l info", env=env)
+    threading.Thread(target=wait_then_announce, args=(host, port, banner), daemon=True).start()
+    manager.loop()
+    return manager.returncode or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

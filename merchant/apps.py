@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class MerchantConfig(AppConfig):
+    name = "merchant"
+    verbose_name = "Merchants, storage points and stock"
+
+    def ready(self) -> None:
+        # Job handlers of this app register themselves on import.
+        from . import jobs  # noqa: F401

@@ -1,0 +1,1 @@
+"""Job handlers of the merchant app (registered on import by MerchantConfig.ready)."""

@@ -1,0 +1,48 @@
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from merchant.decorators import merchant_required
+from merchant.models import Job
+
+# Areas whose pages arrive with later capabilities: what each will hold.
+AREAS = {
+    "orders": ("Orders", "Orders from the API, CSV imports and checkout will be listed here."),
+    "inventory": ("Inventory", "Products and stock per storage point will be kept here."),
+    "storage-points": ("Storage points", "Your warehouses, back rooms and partner shops."),
+    "couriers": ("Couriers", "Courier accounts, services and rate cards."),
+    "shipments": ("Shipments", "Every parcel with its courier, status and ETA."),
+    "pickup-network": ("Pickup network", "Lockers and pickup shops offered at checkout."),
+    "labels": ("Labels", "Shipping labels and batch printing."),
+    "analytics": ("Analytics", "Last-mile cost, on-time rate and demand by area."),
+}
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("dashboard" if request.user.is_authenticated else "login")
+
+
+@merchant_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    recent_jobs = Job.objects.for_merchant(request.merchant)[:5]
+    return render(
+        request,
+        "merchant/dashboard.html",
+        {
+            "nav_active": "today",
+            "recent_jobs": recent_jobs,
+            "api_docs_url": reverse("api-v1:openapi-view"),
+        },
+    )
+
+
+@merchant_required
+def area(request: HttpRequest, slug: str) -> HttpResponse:
+    if slug not in AREAS:
+        raise Http404("No such area.")
+    title, text = AREAS[slug]
+    return render(
+        request,
+        "merchant/area_placeholder.html",
+        {"nav_active": slug, "area_title": title, "area_text": text},
+    )

@@ -1,0 +1,184 @@
+"""Fixtures shared by the whole suite: merchants, signed-in clients, a real Celery worker
+consuming Redis, and headless Chromium through Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from merchant.services.merchants import NewMerchant, create_merchant
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
+# around it are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def make_merchant(db) -> Callable[..., NewMerchant]:
+    counter = iter(range(1, 10_000))
+
+    def make(name: str | None = None, email: str | None = None) -> NewMerchant:
+        n = next(counter)
+        return create_merchant(
+            name=name or f"Shop {n}",
+            owner_email=email or f"owner{n}-{time.monotonic_ns()}@example.com",
+            owner_password=PASSWORD,
+            issue_keys=True,
+        )
+
+    return make
+
+
+@pytest.fixture
+def merchant_a(make_merchant) -> NewMerchant:
+    return make_merchant("Shop A")
+
+
+@pytest.fixture
+def merchant_b(make_merchant) -> NewMerchant:
+    return make_merchant("Shop B")
+
+
+def signed_in_client(new: NewMerchant) -> Client:
+    client = Client()
+    client.force_login(new.owner)
+    return client
+
+
+@pytest.fixture
+def client_a(merchant_a) -> Client:
+    return signed_in_client(merchant_a)
+
+
+@pytest.fixture
+def api_client_a(merchant_a) -> Client:
+    return Client(headers={"Authorization": f"Bearer {merchant_a.secret_key.raw}"})
+
+
+# --- A real Celery worker process consuming the test Redis ---------------------------------
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen]:
+    """`celery worker` in its own process, on the test database and a test-only queue."""
+    from config.celery import app
+
+    db = settings.DATABASES["default"]
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="tests.settings",
+        DATABASE_URL=(
+            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        ),
+        CELERY_EXTRA_IMPORTS="tests.support.jobs",
+        PYTHONPATH=str(ROOT),
+    )
+    with app.connection_for_write() as conn:
+        app.amqp.queues[settings.CELERY_TASK_DEFAULT_QUEUE].bind(conn.default_channel).purge()
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / "celery-worker.log", "w")  # noqa: SIM115  (closed below)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--loglevel=INFO",
+            "--concurrency=2",
+            "--pool=prefork",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname=nearbox-test@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"celery worker exited: see {ARTIFACTS / 'celery-worker.log'}")
+            if app.control.ping(destination=[f"nearbox-test@{os.uname().nodename}"], timeout=1):
+                break
+        else:
+            raise RuntimeError("celery worker did not answer a ping within 60 s")
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def wait_for(condition: Callable[[], object], *, timeout: float = 30, every: float = 0.2):
+    """Poll until `condition()` is truthy and return its value (tests of background work)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+# --- Headless Chromium (Debian's package) through Playwright --------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not executable:
+        raise RuntimeError("Chromium is missing: `make test` installs it (package chromium).")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium_browser):
+    context = chromium_browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,30 @@
+"""Settings for the test suite: config/settings.py with test defaults in the environment.
+
+Tests run against real PostgreSQL and Redis (started by `make test`); any variable set in the
+environment wins over these defaults.
+"""
+
+import os
+
+for name, value in {
+    "SECRET_KEY": "test-only-0f3c9a7e5b1d4c2a8e6f0b9d7c5a3e1f2d4b6a8c0e9f7d5b3a1c",
+    "DATABASE_URL": "postgres://postgres:postgres@127.0.0.1:5432/nearbox",
+    "REDIS_URL": "redis://127.0.0.1:6379/15",
+    "CELERY_QUEUE": "nearbox-test",
+    "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
+    "SECURE_SSL_REDIRECT": "0",
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+    "SECURE_HSTS_SECONDS": "0",
+    "STATIC_MANIFEST": "0",
+    "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    "NEARBOX_VAR_DIR": "/tmp/nearbox-test-var",
+}.items():
+    os.environ.setdefault(name, value)
+
+from config.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed, tests only
+# No collectstatic in tests: serve static files from the app folders directly.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,111 @@
+"""Every URL that takes an object id answers 404 for another merchant's object.
+
+The sweep walks the URL resolver, so a route added later is covered without anyone
+remembering to: a route whose id parameter has no factory below fails the sweep until one is
+added to OBJECT_FACTORIES (or the parameter is listed, with a reason, in NOT_OBJECT_IDS).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from merchant.models import ApiKey, Job, Membership, Merchant, User
+from merchant.services.merchants import NewMerchant
+
+# parameter name -> makes an object of that kind for a merchant and returns its id
+OBJECT_FACTORIES: dict[str, Callable[[NewMerchant], int]] = {
+    "job_id": lambda new: (
+        Job.objects.create(
+            merchant=new.merchant, kind="tests.count", title="B's job", state=Job.State.FAILED
+        ).pk
+    ),
+    "member_id": lambda new: (
+        Membership.objects.create(
+            merchant=new.merchant,
+            role=Membership.Role.OWNER,
+            user=User.objects.create_user(f"staff-{new.merchant.pk}@example.com", "x"),
+        ).pk
+    ),
+    "key_id": lambda new: new.secret_key.api_key.pk,
+}
+# parameters that are not ids of a merchant's objects
+NOT_OBJECT_IDS = {
+    "slug": "a dashboard area name, the same for every merchant",
+    "uidb64": "password reset: signed with a token",
+    "token": "password reset: signed with a token",
+    "path": "static and media files",
+}
+SKIPPED_NAMESPACES = {"admin": "the Django admin is for the operators of Nearbox, not merchants"}
+PARAM = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
+
+
+@dataclass(frozen=True)
+class Route:
+    template: str
+    params: tuple[str, ...]
+    is_api: bool
+
+
+def walk(patterns, prefix: str = "", namespace: str | None = None):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace in SKIPPED_NAMESPACES:
+                continue
+            yield from walk(
+                entry.url_patterns, prefix + str(entry.pattern), entry.namespace or namespace
+            )
+        elif isinstance(entry, URLPattern):
+            template = prefix + str(entry.pattern)
+            params = tuple(m.group("name") for m in PARAM.finditer(template))
+            if params:
+                yield Route(template, params, is_api=template.startswith("api/"))
+
+
+ALL_ROUTES = sorted(set(walk(get_resolver().url_patterns)), key=lambda r: r.template)
+ROUTES = [r for r in ALL_ROUTES if any(p not in NOT_OBJECT_IDS for p in r.params)]
+
+
+def test_the_sweep_sees_the_routes_it_is_meant_to_cover():
+    templates = {route.template for route in ROUTES}
+    assert "app/jobs/<int:job_id>/" in templates
+    assert "app/area/<slug:slug>/" not in templates  # no object id: nothing to leak
+    assert any(route.is_api and "job_id" in route.params for route in ROUTES)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.template)
+@pytest.mark.django_db
+def test_another_merchants_object_answers_404(route: Route, merchant_a, merchant_b):
+    object_params = [p for p in route.params if p not in NOT_OBJECT_IDS]
+    missing = [p for p in object_params if p not in OBJECT_FACTORIES]
+    assert not missing, f"{route.template}: add a factory for {missing} to OBJECT_FACTORIES"
+
+    ids = {p: OBJECT_FACTORIES[p](merchant_b) for p in object_params}
+    url = "/" + PARAM.sub(lambda m: str(ids.get(m.group("name"), "x")), route.template)
+    before = snapshot()
+    if route.is_api:
+        client = Client(headers={"Authorization": f"Bearer {merchant_a.secret_key.raw}"})
+    else:
+        client = Client()
+        client.force_login(merchant_a.owner)
+
+    statuses = {
+        m: getattr(client, m)(url).status_code for m in ("get", "post", "put", "patch", "delete")
+    }
+    assert 404 in statuses.values(), f"{url}: {statuses}"
+    assert set(statuses.values()) <= {404, 405}, f"{url}: {statuses}"
+    assert snapshot() == before, f"{url} changed merchant B's data"
+
+
+def snapshot() -> tuple:
+    return (
+        list(Job.objects.values_list("pk", "state", "attempts").order_by("pk")),
+        list(Membership.objects.values_list("pk", "role").order_by("pk")),
+        list(ApiKey.objects.values_list("pk", "revoked_at").order_by("pk")),
+        list(Merchant.objects.values_list("pk", "name").order_by("pk")),
+    )
