@@ -35,7 +35,7 @@ def local_redis_answers(host: str, port: int, timeout: float = 0.3) -> bool:
 def choose_broker(env: dict[str, str]) -> str:
     if env.get("REDIS_URL"):
         return f"Redis at {env['REDIS_URL']} (REDIS_URL)"
-    if local_redis_answers(*LOCAL_REDIS):
+    if env.get("NEARBOX_EMBEDDED_BROKER") != "1" and local_redis_answers(*LOCAL_REDIS):
         env["REDIS_URL"] = "redis://127.0.0.1:6379/0"
         return "Redis at redis://127.0.0.1:6379/0 (a local Redis answered)"
     return "embedded broker (SQLite file var/celery-broker.sqlite3; no Redis answered)"

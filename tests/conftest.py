@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 from django.test import Client
 
@@ -88,6 +89,10 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Pop
     )
     with app.connection_for_write() as conn:
         app.amqp.queues[settings.CELERY_TASK_DEFAULT_QUEUE].bind(conn.default_channel).purge()
+    # Job ids restart with each test database: forget run counters of earlier sessions.
+    test_redis = redis.Redis.from_url(settings.REDIS_URL)
+    for key in test_redis.scan_iter("nearbox-test:*"):
+        test_redis.delete(key)
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "celery-worker.log", "w")  # noqa: SIM115  (closed below)
     proc = subprocess.Popen(

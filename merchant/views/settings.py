@@ -12,6 +12,8 @@ from merchant.models import ApiKey, Membership
 from merchant.selectors.tenants import get_api_key_for_merchant, get_membership_for_merchant
 from merchant.services import api_keys, merchants
 
+ISSUED_KEY_SESSION = "nearbox_issued_api_key"
+
 
 @merchant_required
 @require_http_methods(["GET", "POST"])
@@ -101,7 +103,7 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
     issued = None
     if request.method == "POST" and form.is_valid():
         try:
-            issued = api_keys.issue_api_key(
+            new_key = api_keys.issue_api_key(
                 merchant=request.merchant,
                 kind=form.cleaned_data["kind"],
                 name=form.cleaned_data["name"],
@@ -110,7 +112,14 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            form = ApiKeyForm()
+            # Post/redirect/get, so that reloading the page cannot issue a second key: the
+            # full key rides in the session until the next page, which shows it and drops it.
+            request.session[ISSUED_KEY_SESSION] = [new_key.api_key.pk, new_key.raw]
+            return redirect("settings_api_keys")
+    elif request.method == "GET" and ISSUED_KEY_SESSION in request.session:
+        key_id, raw = request.session.pop(ISSUED_KEY_SESSION)
+        new_key = ApiKey.objects.for_merchant(request.merchant).filter(pk=key_id).first()
+        issued = api_keys.IssuedKey(new_key, raw) if new_key else None
     keys = ApiKey.objects.for_merchant(request.merchant)
     response = render(
         request,
