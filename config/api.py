@@ -10,7 +10,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from merchant.api import SecretKeyAuth
+from merchant.api import SecretKeyAuth, demand, inventory, placement, points
 from merchant.api import router as merchant_router
 
 api = NinjaAPI(
@@ -22,6 +22,10 @@ api = NinjaAPI(
     auth=SecretKeyAuth(),
 )
 api.add_router("/", merchant_router)
+api.add_router("/storage-points", points.router)
+api.add_router("/", inventory.router)
+api.add_router("/demand", demand.router)
+api.add_router("/placement", placement.router)
 
 
 def problem(status: int, code: str, detail: str, **extra: object) -> dict:

@@ -15,8 +15,34 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from merchant.models import ApiKey, Job, Membership, Merchant, User
+from merchant.models import (
+    ApiKey,
+    Job,
+    Membership,
+    Merchant,
+    PlacementPlan,
+    Product,
+    StoragePoint,
+    Transfer,
+    User,
+)
 from merchant.services.merchants import NewMerchant
+from merchant.services.stock import receive_stock
+from merchant.services.transfers import create_transfer
+from tests.merchant.factories import make_point, make_product
+
+
+def make_transfer(merchant: Merchant) -> Transfer:
+    source, destination, product = (
+        make_point(merchant),
+        make_point(merchant),
+        make_product(merchant),
+    )
+    receive_stock(merchant=merchant, product=product, point=source, quantity=5)
+    return create_transfer(
+        merchant=merchant, from_point=source, to_point=destination, lines=[(product, 2)]
+    )
+
 
 # parameter name -> makes an object of that kind for a merchant and returns its id
 OBJECT_FACTORIES: dict[str, Callable[[NewMerchant], int]] = {
@@ -33,6 +59,10 @@ OBJECT_FACTORIES: dict[str, Callable[[NewMerchant], int]] = {
         ).pk
     ),
     "key_id": lambda new: new.secret_key.api_key.pk,
+    "point_id": lambda new: make_point(new.merchant).pk,
+    "product_id": lambda new: make_product(new.merchant).pk,
+    "transfer_id": lambda new: make_transfer(new.merchant).pk,
+    "plan_id": lambda new: PlacementPlan.objects.create(merchant=new.merchant).pk,
 }
 # parameters that are not ids of a merchant's objects
 NOT_OBJECT_IDS = {
@@ -108,4 +138,8 @@ def snapshot() -> tuple:
         list(Membership.objects.values_list("pk", "role").order_by("pk")),
         list(ApiKey.objects.values_list("pk", "revoked_at").order_by("pk")),
         list(Merchant.objects.values_list("pk", "name").order_by("pk")),
+        list(StoragePoint.objects.values_list("pk", "name", "is_active").order_by("pk")),
+        list(Product.objects.values_list("pk", "sku", "is_active").order_by("pk")),
+        list(Transfer.objects.values_list("pk", "status").order_by("pk")),
+        list(PlacementPlan.objects.values_list("pk", "status").order_by("pk")),
     )

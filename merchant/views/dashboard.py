@@ -8,8 +8,6 @@ from merchant.models import Job
 # Areas whose pages arrive with later capabilities: what each will hold.
 AREAS = {
     "orders": ("Orders", "Orders from the API, CSV imports and checkout will be listed here."),
-    "inventory": ("Inventory", "Products and stock per storage point will be kept here."),
-    "storage-points": ("Storage points", "Your warehouses, back rooms and partner shops."),
     "couriers": ("Couriers", "Courier accounts, services and rate cards."),
     "shipments": ("Shipments", "Every parcel with its courier, status and ETA."),
     "pickup-network": ("Pickup network", "Lockers and pickup shops offered at checkout."),

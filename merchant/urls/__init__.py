@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from merchant.views import dashboard, jobs, settings
 
@@ -14,5 +14,9 @@ urlpatterns = [
     path("settings/members/<int:member_id>/role", settings.member_role, name="member_role"),
     path("settings/members/<int:member_id>/remove", settings.member_remove, name="member_remove"),
     path("settings/api-keys/", settings.api_key_list, name="settings_api_keys"),
+    path("storage-points/", include("merchant.urls.points")),
+    path("inventory/", include("merchant.urls.inventory")),
+    path("demand/", include("merchant.urls.demand")),
+    path("placement/", include("merchant.urls.placement")),
     path("settings/api-keys/<int:key_id>/revoke", settings.api_key_revoke, name="api_key_revoke"),
 ]

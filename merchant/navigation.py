@@ -1,0 +1,29 @@
+"""The dashboard's main navigation: (key, label, url name, url args). Views set `nav_active`
+to the key of their area; a capability that lands replaces its placeholder url here."""
+
+from django.urls import reverse
+
+MAIN_NAV = [
+    ("today", "Today", "dashboard", ()),
+    ("orders", "Orders", "area", ("orders",)),
+    ("inventory", "Inventory", "inventory", ()),
+    ("storage-points", "Storage points", "points", ()),
+    ("placement", "Placement", "placement", ()),
+    ("demand", "Demand", "demand", ()),
+    ("couriers", "Couriers", "area", ("couriers",)),
+    ("shipments", "Shipments", "area", ("shipments",)),
+    ("pickup-network", "Pickup network", "area", ("pickup-network",)),
+    ("labels", "Labels", "area", ("labels",)),
+    ("analytics", "Analytics", "area", ("analytics",)),
+]
+SECONDARY_NAV = [
+    ("jobs", "Jobs", "jobs", ()),
+    ("settings", "Settings", "settings_merchant", ()),
+]
+
+
+def nav_links(entries: list[tuple]) -> list[dict]:
+    return [
+        {"key": key, "label": label, "url": reverse(name, args=args)}
+        for key, label, name, args in entries
+    ]

@@ -1,0 +1,381 @@
+"""Every change of stock goes through here: one ledger movement plus the summary row, under a
+row lock taken in primary-key order (so two transactions never deadlock), in one transaction.
+
+`reserve_stock` is what order routing calls; it never oversells, however many checkouts race
+for the last units (the CheckConstraints on StockLevel are the last guard).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Sum
+
+from merchant.models import Merchant, Product, StockLevel, StockMovement, StoragePoint, User
+
+Kind = StockMovement.Kind
+
+
+class OutOfStock(Exception):
+    """Not enough available stock of a product at a point."""
+
+    code = "out_of_stock"
+
+    def __init__(
+        self, *, product: Product, point: StoragePoint, requested: int, available: int
+    ) -> None:
+        self.product, self.point = product, point
+        self.requested, self.available = requested, available
+        super().__init__(
+            f"Only {available} of {product.sku} available at {point.name}; {requested} requested."
+        )
+
+
+@dataclass(frozen=True)
+class StockChange:
+    product: Product
+    point: StoragePoint
+    quantity: int
+
+
+def check_quantity(quantity: object, *, field: str = "quantity", allow_zero: bool = False) -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise ValidationError({field: "Enter a whole number of units."}, code="invalid")
+    if quantity < 0 or (quantity == 0 and not allow_zero):
+        raise ValidationError({field: "Enter a positive number of units."}, code="invalid")
+    return quantity
+
+
+def _check_owner(merchant: Merchant, product: Product, point: StoragePoint) -> None:
+    if product.merchant_id != merchant.pk or point.merchant_id != merchant.pk:
+        raise ValidationError("That product or storage point belongs to another shop.")
+
+
+def _locked_levels(
+    merchant: Merchant, pairs: Iterable[tuple[Product, StoragePoint]]
+) -> dict[tuple[int, int], StockLevel]:
+    """Summary rows for (product, point) pairs, created if missing, locked in pk order."""
+    pairs = list(pairs)
+    StockLevel.objects.bulk_create(
+        [StockLevel(merchant=merchant, product=product, point=point) for product, point in pairs],
+        ignore_conflicts=True,
+    )
+    query = StockLevel.objects.none()
+    for product, point in pairs:
+        query = query | StockLevel.objects.filter(product=product, point=point)
+    levels = list(query.select_for_update().order_by("pk"))
+    return {(level.product_id, level.point_id): level for level in levels}
+
+
+def _apply(
+    level: StockLevel,
+    *,
+    merchant: Merchant,
+    kind: str,
+    on_hand_delta: int,
+    reserved_delta: int,
+    reason: str,
+    reference: str,
+    user: User | None,
+) -> StockLevel:
+    StockLevel.objects.filter(pk=level.pk).update(
+        on_hand=F("on_hand") + on_hand_delta, reserved=F("reserved") + reserved_delta
+    )
+    level.on_hand += on_hand_delta
+    level.reserved += reserved_delta
+    StockMovement.objects.create(
+        merchant=merchant,
+        product_id=level.product_id,
+        point_id=level.point_id,
+        kind=kind,
+        on_hand_delta=on_hand_delta,
+        reserved_delta=reserved_delta,
+        reason=reason[:255],
+        reference=reference[:80],
+        created_by=user if user and user.is_authenticated else None,
+    )
+    return level
+
+
+def move(
+    *,
+    merchant: Merchant,
+    product: Product,
+    point: StoragePoint,
+    kind: str,
+    on_hand_delta: int,
+    reserved_delta: int,
+    reason: str = "",
+    reference: str = "",
+    user: User | None = None,
+) -> StockLevel:
+    _check_owner(merchant, product, point)
+    with transaction.atomic():
+        level = _locked_levels(merchant, [(product, point)])[(product.pk, point.pk)]
+        new_on_hand = level.on_hand + on_hand_delta
+        new_reserved = level.reserved + reserved_delta
+        if new_on_hand < new_reserved or new_on_hand < 0:
+            raise OutOfStock(
+                product=product,
+                point=point,
+                requested=-on_hand_delta or reserved_delta,
+                available=level.available,
+            )
+        if new_reserved < 0:
+            raise ValidationError(
+                {"quantity": f"Only {level.reserved} of {product.sku} reserved at {point}."}
+            )
+        return _apply(
+            level,
+            merchant=merchant,
+            kind=kind,
+            on_hand_delta=on_hand_delta,
+            reserved_delta=reserved_delta,
+            reason=reason,
+            reference=reference,
+            user=user,
+        )
+
+
+def receive_stock(
+    *,
+    merchant: Merchant,
+    product: Product,
+    point: StoragePoint,
+    quantity: int,
+    reason: str = "",
+    reference: str = "",
+    user: User | None = None,
+) -> StockLevel:
+    quantity = check_quantity(quantity)
+    return move(
+        merchant=merchant,
+        product=product,
+        point=point,
+        kind=Kind.RECEIVE,
+        on_hand_delta=quantity,
+        reserved_delta=0,
+        reason=reason,
+        reference=reference,
+        user=user,
+    )
+
+
+def return_stock(
+    *,
+    merchant: Merchant,
+    product: Product,
+    point: StoragePoint,
+    quantity: int,
+    reference: str = "",
+    user: User | None = None,
+) -> StockLevel:
+    quantity = check_quantity(quantity)
+    return move(
+        merchant=merchant,
+        product=product,
+        point=point,
+        kind=Kind.RETURN,
+        on_hand_delta=quantity,
+        reserved_delta=0,
+        reference=reference,
+        user=user,
+    )
+
+
+def adjust_stock(
+    *,
+    merchant: Merchant,
+    product: Product,
+    point: StoragePoint,
+    delta: int,
+    reason: str,
+    user: User | None = None,
+    reference: str = "",
+) -> StockLevel:
+    if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
+        raise ValidationError({"delta": "Enter a non-zero whole number of units."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the stock is adjusted (count, damage, …)."})
+    return move(
+        merchant=merchant,
+        product=product,
+        point=point,
+        kind=Kind.ADJUST,
+        on_hand_delta=delta,
+        reserved_delta=0,
+        reason=reason,
+        reference=reference,
+        user=user,
+    )
+
+
+def set_stock_count(
+    *,
+    merchant: Merchant,
+    product: Product,
+    point: StoragePoint,
+    counted: int,
+    reason: str = "Stock count",
+    reference: str = "",
+    user: User | None = None,
+) -> StockLevel:
+    """Bring on-hand to a counted figure with one adjustment (nothing if it already matches)."""
+    counted = check_quantity(counted, field="on_hand", allow_zero=True)
+    _check_owner(merchant, product, point)
+    with transaction.atomic():
+        level = _locked_levels(merchant, [(product, point)])[(product.pk, point.pk)]
+        delta = counted - level.on_hand
+        if delta == 0:
+            return level
+        if counted < level.reserved:
+            raise ValidationError(
+                {
+                    "on_hand": f"{level.reserved} units of {product.sku} are "
+                    f"reserved for orders at {point}; count {counted} "
+                    "is below that."
+                }
+            )
+        return _apply(
+            level,
+            merchant=merchant,
+            kind=Kind.ADJUST,
+            on_hand_delta=delta,
+            reserved_delta=0,
+            reason=reason,
+            reference=reference,
+            user=user,
+        )
+
+
+def reserve_stock(
+    *,
+    merchant: Merchant,
+    product: Product,
+    point: StoragePoint,
+    quantity: int,
+    reference: str = "",
+    user: User | None = None,
+) -> StockLevel:
+    """Hold units for an order line; raises OutOfStock when fewer are available."""
+    return reserve_many(
+        merchant=merchant,
+        changes=[StockChange(product, point, quantity)],
+        reference=reference,
+        user=user,
+    )[0]
+
+
+def reserve_many(
+    *, merchant: Merchant, changes: list[StockChange], reference: str = "", user: User | None = None
+) -> list[StockLevel]:
+    """Reserve several lines at once, all or nothing."""
+    for change in changes:
+        check_quantity(change.quantity)
+        _check_owner(merchant, change.product, change.point)
+    with transaction.atomic():
+        levels = _locked_levels(merchant, [(c.product, c.point) for c in changes])
+        wanted: dict[tuple[int, int], int] = {}
+        for c in changes:
+            wanted[(c.product.pk, c.point.pk)] = (
+                wanted.get((c.product.pk, c.point.pk), 0) + c.quantity
+            )
+        for c in changes:
+            level = levels[(c.product.pk, c.point.pk)]
+            if level.available < wanted[(c.product.pk, c.point.pk)]:
+                raise OutOfStock(
+                    product=c.product,
+                    point=c.point,
+                    requested=wanted[(c.product.pk, c.point.pk)],
+                    available=level.available,
+                )
+        return [
+            _apply(
+                levels[(c.product.pk, c.point.pk)],
+                merchant=merchant,
+                kind=Kind.RESERVE,
+                on_hand_delta=0,
+                reserved_delta=c.quantity,
+                reason="",
+                reference=reference,
+                user=user,
+            )
+            for c in changes
+        ]
+
+
+def release_stock(
+    *,
+    merchant: Merchant,
+    product: Product,
+    point: StoragePoint,
+    quantity: int,
+    reference: str = "",
+    user: User | None = None,
+) -> StockLevel:
+    """Give back a reservation (a cancelled order line, a re-routed order)."""
+    quantity = check_quantity(quantity)
+    return move(
+        merchant=merchant,
+        product=product,
+        point=point,
+        kind=Kind.RELEASE,
+        on_hand_delta=0,
+        reserved_delta=-quantity,
+        reference=reference,
+        user=user,
+    )
+
+
+def pick_stock(
+    *,
+    merchant: Merchant,
+    product: Product,
+    point: StoragePoint,
+    quantity: int,
+    reference: str = "",
+    user: User | None = None,
+    kind: str = Kind.PICK,
+) -> StockLevel:
+    """Take reserved units off the shelf: on hand and reserved both go down."""
+    quantity = check_quantity(quantity)
+    return move(
+        merchant=merchant,
+        product=product,
+        point=point,
+        kind=kind,
+        on_hand_delta=-quantity,
+        reserved_delta=-quantity,
+        reference=reference,
+        user=user,
+    )
+
+
+def ledger_mismatches(merchant: Merchant) -> list[dict]:
+    """Summary rows that disagree with the sum of their ledger (empty when all is well)."""
+    sums = {
+        (row["product_id"], row["point_id"]): (row["on_hand"], row["reserved"])
+        for row in StockMovement.objects.for_merchant(merchant)
+        .values("product_id", "point_id")
+        .annotate(on_hand=Sum("on_hand_delta"), reserved=Sum("reserved_delta"))
+    }
+    problems = []
+    for level in StockLevel.objects.for_merchant(merchant):
+        ledger = sums.pop((level.product_id, level.point_id), (0, 0))
+        if ledger != (level.on_hand, level.reserved):
+            problems.append(
+                {
+                    "product_id": level.product_id,
+                    "point_id": level.point_id,
+                    "summary": (level.on_hand, level.reserved),
+                    "ledger": ledger,
+                }
+            )
+    problems += [
+        {"product_id": k[0], "point_id": k[1], "summary": None, "ledger": v}
+        for k, v in sums.items()
+    ]
+    return problems
