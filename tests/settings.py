@@ -28,3 +28,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed, t
 # No collectstatic in tests: serve static files from the app folders directly.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# One test database per test run, so that runs in parallel (several developers or CI jobs on
+# one PostgreSQL) never drop each other's database.
+DATABASES["default"]["TEST"] = {  # noqa: F405
+    "NAME": os.environ.get("NEARBOX_TEST_DB", f"test_nearbox_{os.getpid()}")
+}
