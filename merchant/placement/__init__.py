@@ -1,0 +1,1 @@
+"""Facility-location solvers used by the placement advisor (pure numpy, no Django)."""
