@@ -1,8 +1,8 @@
 from django.urls import path
 
-from merchant.views import dashboard
+from merchant.views import demand
 
-# Placeholder until the demand pages land: the index keeps its final name.
 urlpatterns = [
-    path("", dashboard.area, {"slug": "analytics"}, name="demand"),
+    path("", demand.demand, name="demand"),
+    path("import", demand.demand_import, name="demand_import"),
 ]
