@@ -23,6 +23,8 @@ def create_transfer(
     plan: PlacementPlan | None = None,
     user: UserModel | None = None,
 ) -> Transfer:
+    if from_point.merchant_id != merchant.pk or to_point.merchant_id != merchant.pk:
+        raise ValidationError("That storage point belongs to another shop.")
     if from_point.pk == to_point.pk:
         raise ValidationError({"to_point": "Choose a destination other than the source."})
     if not lines:

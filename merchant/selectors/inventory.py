@@ -1,0 +1,127 @@
+"""Reads of the inventory pages and API: products with their totals, stock levels, low-stock
+alerts, the ledger and transfers, always scoped to one merchant."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+
+from merchant.models import (
+    Merchant,
+    Product,
+    StockLevel,
+    StockMovement,
+    StoragePoint,
+    Transfer,
+    get_for_merchant_or_404,
+)
+
+
+def get_product_for_merchant(merchant: Merchant, product_id: object) -> Product:
+    return get_for_merchant_or_404(Product, merchant, product_id)
+
+
+def get_transfer_for_merchant(merchant: Merchant, transfer_id: object) -> Transfer:
+    return get_for_merchant_or_404(Transfer, merchant, transfer_id)
+
+
+def storage_point_of_merchant(merchant: Merchant, point_id: object) -> StoragePoint:
+    """A point by id for the inventory pages and API (404 for another merchant's)."""
+    return get_for_merchant_or_404(StoragePoint, merchant, point_id)
+
+
+def _is_low() -> Q:
+    return Q(low_stock_threshold__gt=0, on_hand__lte=F("reserved") + F("low_stock_threshold"))
+
+
+def products_with_totals(merchant: Merchant, *, search: str = "") -> QuerySet[Product]:
+    """Products with on_hand_total, reserved_total, available_total and is_low annotations."""
+    zero = Value(0, output_field=IntegerField())
+    low_levels = StockLevel.objects.filter(_is_low(), product=OuterRef("pk"))
+    products = Product.objects.for_merchant(merchant).annotate(
+        on_hand_total=Coalesce(Sum("stock_levels__on_hand"), zero),
+        reserved_total=Coalesce(Sum("stock_levels__reserved"), zero),
+        has_low_stock=Exists(low_levels),
+    )
+    products = products.annotate(available_total=F("on_hand_total") - F("reserved_total"))
+    if search.strip():
+        term = search.strip()
+        products = products.filter(Q(sku__icontains=term) | Q(name__icontains=term))
+    return products.order_by("sku", "pk")
+
+
+def active_points(merchant: Merchant) -> QuerySet[StoragePoint]:
+    return StoragePoint.objects.for_merchant(merchant).filter(is_active=True).order_by("name")
+
+
+def availability_matrix(
+    merchant: Merchant, products: list[Product], points: list[StoragePoint]
+) -> list[dict]:
+    """Rows of {product, cells: [level or None per point]} for one page of products."""
+    levels = {
+        (level.product_id, level.point_id): level
+        for level in StockLevel.objects.for_merchant(merchant).filter(
+            product__in=products, point__in=points
+        )
+    }
+    return [
+        {"product": p, "cells": [levels.get((p.pk, point.pk)) for point in points]}
+        for p in products
+    ]
+
+
+def low_stock_levels(merchant: Merchant) -> QuerySet[StockLevel]:
+    """Levels whose available stock is at or below a set threshold, at active points."""
+    return (
+        StockLevel.objects.for_merchant(merchant)
+        .filter(_is_low(), point__is_active=True)
+        .select_related("product", "point")
+        .annotate(available_units=F("on_hand") - F("reserved"))
+        .order_by("available_units", "product__sku", "point__name")
+    )
+
+
+def stock_levels(
+    merchant: Merchant, *, sku: str = "", point_id: int | None = None
+) -> QuerySet[StockLevel]:
+    levels = StockLevel.objects.for_merchant(merchant).select_related("product", "point")
+    if sku:
+        levels = levels.filter(product__sku=sku)
+    if point_id is not None:
+        levels = levels.filter(point_id=point_id)
+    return levels.order_by("product__sku", "point__name", "pk")
+
+
+def levels_of_product(product: Product) -> QuerySet[StockLevel]:
+    return (
+        StockLevel.objects.for_merchant(product.merchant)
+        .filter(product=product)
+        .select_related("point")
+        .order_by("point__name")
+    )
+
+
+def ledger(
+    merchant: Merchant,
+    *,
+    point: StoragePoint | None = None,
+    product: Product | None = None,
+    kind: str = "",
+) -> QuerySet[StockMovement]:
+    movements = StockMovement.objects.for_merchant(merchant).select_related(
+        "product", "point", "created_by"
+    )
+    if point is not None:
+        movements = movements.filter(point=point)
+    if product is not None:
+        movements = movements.filter(product=product)
+    if kind:
+        movements = movements.filter(kind=kind)
+    return movements.order_by("-created_at", "-pk")
+
+
+def transfers(merchant: Merchant, *, status: str = "") -> QuerySet[Transfer]:
+    result = Transfer.objects.for_merchant(merchant).select_related("from_point", "to_point")
+    if status:
+        result = result.filter(status=status)
+    return result.order_by("-created_at", "-pk")
