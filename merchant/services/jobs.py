@@ -77,6 +77,11 @@ class Progress:
         self.job.done = min(self.job.done + steps, self.job.total or self.job.done + steps)
         self._write(done=self.job.done, message=message)
 
+    def update(self, done: int, message: str = "") -> None:
+        """Set absolute progress (for work whose steps are fractions, like a solver)."""
+        self.job.done = max(0, min(done, self.job.total or done))
+        self._write(done=self.job.done, message=message)
+
     def _write(self, **fields: Any) -> None:
         fields = {k: v for k, v in fields.items() if not (k == "message" and not v)}
         for name, value in fields.items():

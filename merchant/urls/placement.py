@@ -1,8 +1,10 @@
 from django.urls import path
 
-from merchant.views import dashboard
+from merchant.views import placement
 
-# Placeholder until the placement pages land: the index keeps its final name.
 urlpatterns = [
-    path("", dashboard.area, {"slug": "storage-points"}, name="placement"),
+    path("", placement.plan_list, name="placement"),
+    path("<int:plan_id>/", placement.plan_detail, name="placement_plan"),
+    path("<int:plan_id>/accept", placement.plan_accept, name="placement_accept"),
+    path("<int:plan_id>/discard", placement.plan_discard, name="placement_discard"),
 ]
