@@ -78,7 +78,12 @@ def main() -> None:
             for sku, name, w, length, width, h, v, _ in DEMO_PRODUCTS
         ]
         started = time.perf_counter()
-        written = generate_demo_history(merchant=merchant, products=products, orders=args.orders)
+        # The simulation draws over-dispersed Poisson counts around its target: aim a little
+        # higher so that the history holds at least the number of orders asked for.
+        written = generate_demo_history(
+            merchant=merchant, products=products, orders=int(args.orders * 1.06)
+        )
+        assert written >= args.orders, f"only {written} orders simulated"
         history_seconds = time.perf_counter() - started
         rng = random.Random(11)
         zips = [
