@@ -36,6 +36,7 @@ from merchant.models import (
     User,
 )
 from merchant.placement.pmedian import InfeasiblePlacement, solve_capacitated, solve_pmedian
+from merchant.selectors.demand import forecast_total
 
 from . import jobs, transfers
 from .geocoding import distance_m
@@ -247,6 +248,9 @@ def compute_plan(plan: PlacementPlan, progress: jobs.Progress | None = None) -> 
             raise jobs.JobFailed(str(exc)) from exc
         open_idx, solver = solution.open, solution
 
+    if progress:
+        progress.update(92, "Sizing stock from the forecast")
+    outlook = forecast_outlook(merchant, params)
     today_idx = [
         i for i, p in enumerate(points) if p.is_active and p.role == StoragePoint.Role.IN_USE
     ]
@@ -264,7 +268,10 @@ def compute_plan(plan: PlacementPlan, progress: jobs.Progress | None = None) -> 
             for i, p in enumerate(points)
         ],
         "clusters": _cluster_assignment(distance, clusters, points, open_idx),
-        "stock_targets": stock_targets(merchant, clusters, distance, points, open_idx, params),
+        "stock_targets": stock_targets(
+            merchant, clusters, distance, points, open_idx, params, scale=outlook["scale"]
+        ),
+        "forecast": outlook,
         "solver": {
             "method": solver.method,
             "optimal": bool(solver.optimal),
@@ -303,6 +310,23 @@ def _cluster_assignment(
     ]
 
 
+def forecast_outlook(merchant: Merchant, params: PlanParams) -> dict[str, Any]:
+    """How the coming cover period compares with the history: the forecast's orders per day
+    over the next `cover_days` against the history's average (the stock targets' scale)."""
+    history, _future, forecast = forecast_total(merchant, horizon=max(7, params.cover_days))
+    window = history.orders[-params.history_days :]
+    past_per_day = float(window.mean()) if window.size else 0.0
+    expected_per_day = float(forecast.mean[: params.cover_days].mean())
+    scale = expected_per_day / past_per_day if past_per_day > 0 else 1.0
+    return {
+        "method": forecast.method,
+        "expected_orders_per_day": round(expected_per_day, 2),
+        "history_orders_per_day": round(past_per_day, 2),
+        # A thin or odd history must neither empty nor flood the shelves.
+        "scale": round(min(2.0, max(0.5, scale)), 3),
+    }
+
+
 def stock_targets(
     merchant: Merchant,
     clusters: list[DemandCluster],
@@ -310,9 +334,11 @@ def stock_targets(
     points: list[StoragePoint],
     open_idx: list[int],
     params: PlanParams,
+    *,
+    scale: float = 1.0,
 ) -> list[dict]:
-    """Units of each product to hold at each open point: its customers' daily demand times the
-    cover period, plus a safety margin."""
+    """Units of each product to hold at each open point: its customers' daily demand (scaled
+    by the forecast for the coming period) times the cover period, plus a safety margin."""
     since = timezone.localdate() - timedelta(days=params.history_days)
     serving = {
         c.postal_code: points[open_idx[j]].pk
@@ -335,7 +361,7 @@ def stock_targets(
             "product_id": product_id,
             "sku": skus.get(product_id, ""),
             "point_id": point_id,
-            "units": math.ceil(rate * params.cover_days * SAFETY_FACTOR),
+            "units": math.ceil(rate * scale * params.cover_days * SAFETY_FACTOR),
         }
         for (product_id, point_id), rate in sorted(per_day.items())
         if rate > 0

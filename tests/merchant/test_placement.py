@@ -134,6 +134,8 @@ def test_the_plan_page_shows_today_against_the_plan_and_accepts_it(shop, client_
     page = client_a.get(reverse("placement_plan", args=[plan.pk])).content.decode()
     assert "Mean distance to customers" in page and "With the plan" in page
     assert 'id="placement-data"' in page
+    assert "Sized from the forecast" in page
+    assert 0.5 <= plan.result["forecast"]["scale"] <= 2.0
     accepted = client_a.post(reverse("placement_accept", args=[plan.pk]), follow=True)
     assert "Plan accepted: 1 transfer(s) created" in accepted.content.decode()
 
