@@ -10,6 +10,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from fulfillment.api import orders as fulfillment_orders
 from merchant.api import SecretKeyAuth, demand, inventory, placement, points
 from merchant.api import router as merchant_router
 
@@ -26,20 +27,34 @@ api.add_router("/storage-points", points.router)
 api.add_router("/", inventory.router)
 api.add_router("/demand", demand.router)
 api.add_router("/placement", placement.router)
+api.add_router("/orders", fulfillment_orders.router)
 
 
 def problem(status: int, code: str, detail: str, **extra: object) -> dict:
     return {"status": status, "code": code, "detail": detail, **extra}
 
 
+def field_path(loc: list) -> str | None:
+    """["body", "payload", "lines", 2, "sku"] -> "lines[2].sku" (the names services use)."""
+    parts = [p for p in loc if p not in ("body", "query", "path", "header", "payload")]
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or None
+
+
 @api.exception_handler(NinjaValidationError)
 def on_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     first = exc.errors[0] if exc.errors else {}
-    loc = [str(part) for part in first.get("loc", []) if part not in ("body", "query", "path")]
-    field = ".".join(loc[1:] if loc and loc[0] == "payload" else loc) or None
     return api.create_response(
         request,
-        problem(422, "invalid", first.get("msg", "Invalid input."), field=field, errors=exc.errors),
+        problem(
+            422,
+            "invalid",
+            first.get("msg", "Invalid input."),
+            field=field_path(list(first.get("loc", []))),
+            errors=exc.errors,
+        ),
         status=422,
     )
 
@@ -72,6 +87,9 @@ def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = "error"
+    if exc.status_code == 400 and "parse" in str(exc).lower():
+        code = "malformed_json"  # the body is not JSON at all
     return api.create_response(
-        request, problem(exc.status_code, "error", str(exc)), status=exc.status_code
+        request, problem(exc.status_code, code, str(exc)), status=exc.status_code
     )

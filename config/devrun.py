@@ -80,7 +80,9 @@ def main() -> int:
     banner = (
         "\n" + "=" * 64 + f"\n  Nearbox is running at {url}\n"
         f"  Sign in as {demo['email']} / {demo['password']}\n"
-        f"  Broker: {broker}\n  Stop everything with Ctrl-C.\n" + "=" * 64 + "\n"
+        f"  Broker: {broker}\n"
+        f"  Courier sandbox: http://127.0.0.1:{env.get('SANDBOX_PORT', '8765')}/\n"
+        "  Stop everything with Ctrl-C.\n" + "=" * 64 + "\n"
     )
     manager = Manager()
     celery = f"{PYTHON} -m celery -A config"
@@ -91,6 +93,13 @@ def main() -> int:
         env=env,
     )
     manager.add_process("beat", f"{celery} beat -l info", env=env)
+    sandbox_port = env.get("SANDBOX_PORT", "8765")
+    manager.add_process(
+        "sandbox",
+        f"{PYTHON} -m fulfillment.couriers.sandbox --host 127.0.0.1 --port {sandbox_port} "
+        "--state-file var/courier-sandbox.json",
+        env=env,
+    )
     threading.Thread(target=wait_then_announce, args=(host, port, banner), daemon=True).start()
     manager.loop()
     return manager.returncode or 0

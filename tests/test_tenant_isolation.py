@@ -15,6 +15,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from fulfillment.models import Order
 from merchant.models import (
     ApiKey,
     Job,
@@ -29,6 +30,7 @@ from merchant.models import (
 from merchant.services.merchants import NewMerchant
 from merchant.services.stock import receive_stock
 from merchant.services.transfers import create_transfer
+from tests.fulfillment.factories import make_order
 from tests.merchant.factories import make_point, make_product
 
 
@@ -63,6 +65,7 @@ OBJECT_FACTORIES: dict[str, Callable[[NewMerchant], int]] = {
     "product_id": lambda new: make_product(new.merchant).pk,
     "transfer_id": lambda new: make_transfer(new.merchant).pk,
     "plan_id": lambda new: PlacementPlan.objects.create(merchant=new.merchant).pk,
+    "order_id": lambda new: make_order(new.merchant).pk,
 }
 # parameters that are not ids of a merchant's objects
 NOT_OBJECT_IDS = {
@@ -142,4 +145,5 @@ def snapshot() -> tuple:
         list(Product.objects.values_list("pk", "sku", "is_active").order_by("pk")),
         list(Transfer.objects.values_list("pk", "status").order_by("pk")),
         list(PlacementPlan.objects.values_list("pk", "status").order_by("pk")),
+        list(Order.objects.values_list("pk", "status").order_by("pk")),
     )
