@@ -19,6 +19,7 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 install: $(INSTALLED)
 
 run: install
+	bash scripts/run-deps.sh
 	$(BIN)/python -m config.devrun
 
 # System packages and services the tests need (Chromium, zbar, poppler, PostgreSQL, Redis).

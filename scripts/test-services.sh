@@ -15,6 +15,8 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+bash "$(dirname "$0")/run-deps.sh"
+
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v zbarimg >/dev/null || missing+=(zbar-tools)

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# System libraries the app itself needs at run time (WeasyPrint renders PDFs with Pango),
+# installed with apt when missing. Used by `make run` and by scripts/test-services.sh.
+set -euo pipefail
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0'; then
+  echo "run-deps: installing Pango for PDF rendering"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null
+fi
