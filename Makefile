@@ -37,8 +37,12 @@ format: install
 test: install services lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: install
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+# Each benchmark prints its figures and writes bench/results/<name>.json.
+bench: install services
+	$(BIN)/python -m bench.pmedian --all ../shared/data/pmed_orlib
+	$(BIN)/python -m bench.placement
+	$(BIN)/python -m bench.forecast
+	$(BIN)/python -m bench.orders_intake
 
 clean:
 	rm -rf $(VENV) var staticfiles test-artifacts .pytest_cache .ruff_cache
