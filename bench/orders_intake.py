@@ -6,7 +6,8 @@ Creates a throwaway PostgreSQL database (`nearbox_bench` on the server of DATABA
 postgres://postgres:postgres@127.0.0.1:5432), migrates it, and for each number of storage points
 makes a merchant with that many points and 50 products stocked everywhere, then POSTs the orders
 through the real API in-process (Django's test Client, secret-key auth, Idempotency-Key) and
-reports orders/s and SQL queries per order (counted on a sample). Writes
+reports orders/s, the Python CPU time per order, SQL queries per order (counted on a sample) and,
+as a ceiling measured in the same run, the rate of bare GET /api/v1/merchant requests. Writes
 bench/results/orders_intake.json and drops the database.
 """
 
@@ -29,6 +30,7 @@ RESULTS = ROOT / "bench" / "results" / "orders_intake.json"
 BENCH_DB = "nearbox_bench"
 PRODUCTS = 50
 SAMPLE = 300  # orders whose queries are counted
+BASELINE_REQUESTS = 500  # GET /api/v1/merchant requests timed as the ceiling
 
 
 def database_urls() -> tuple[str, str]:
@@ -180,13 +182,22 @@ def run(points: int, orders: int, zips: list[str]) -> dict:
         by_lines[lines].append(len(queries.captured_queries))
     sample_queries = [q for qs in by_lines.values() for q in qs]
 
+    # Ceiling measured in the same process and moment: the cheapest authenticated API request
+    # (one query), so a noisy machine shows in both figures.
+    baseline_started = time.perf_counter()
+    for _ in range(BASELINE_REQUESTS):
+        client.get("/api/v1/merchant")
+    baseline_rate = BASELINE_REQUESTS / (time.perf_counter() - baseline_started)
+
     started = time.perf_counter()
+    cpu_started = time.process_time()
     latencies = []
     for n, (body, _) in enumerate(bodies[SAMPLE:], start=SAMPLE):
         t0 = time.perf_counter()
         post(n, body)
         latencies.append(time.perf_counter() - t0)
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     latencies.sort()
     merchant = new.merchant
     return {
@@ -195,6 +206,9 @@ def run(points: int, orders: int, zips: list[str]) -> dict:
         "orders": orders,
         "seconds": round(seconds, 2),
         "orders_per_second": round(orders / seconds, 1),
+        "baseline_get_merchant_per_second": round(baseline_rate, 1),
+        "relative_to_baseline": round(orders / seconds / baseline_rate, 3),
+        "python_cpu_ms_per_order": round(cpu_seconds / orders * 1000, 2),
         "latency_ms_p50": round(latencies[len(latencies) // 2] * 1000, 2),
         "latency_ms_p95": round(latencies[int(len(latencies) * 0.95)] * 1000, 2),
         "queries_per_order_mean": round(statistics.mean(sample_queries), 2),

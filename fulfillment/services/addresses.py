@@ -13,12 +13,15 @@ import re
 from dataclasses import dataclass, field
 
 import zipcodes
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from fulfillment.models import Order, OrderEvent
 from merchant.models import User
 from merchant.services.geocoding import (
+    OFFLINE,
+    GeocodeResult,
     GeocoderUnavailable,
     GeocodingError,
     distance_m,
@@ -112,6 +115,28 @@ def gazetteer_entry(postal_code: str) -> dict | None:
     return dict(matches[0]) if matches else None
 
 
+def geocode_postal_code(postal_code: str, country: str) -> GeocodeResult:
+    """The centre of a postal code. The bundled offline gazetteer never changes while the
+    process runs, so its answers (and refusals) are kept in memory: cheaper than a round trip
+    to the shared cache. Online geocoders go through `geocode`, with its shared cache."""
+    if (getattr(settings, "NEARBOX_GEOCODER", "") or OFFLINE).strip().lower() != OFFLINE:
+        return geocode(postal_code=postal_code, country=country)
+    found = _offline_centre(postal_code, country)
+    if isinstance(found, GeocodingError):  # a fresh exception: a raised one keeps its frames
+        raise type(found)(found.message, field=found.field)
+    return found
+
+
+@functools.lru_cache(maxsize=65536)
+def _offline_centre(postal_code: str, country: str) -> GeocodeResult | GeocodingError:
+    try:
+        return geocode(postal_code=postal_code, country=country)
+    except GeocoderUnavailable:
+        raise  # not an answer: never remembered
+    except GeocodingError as error:
+        return error
+
+
 def _fold(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text or "").split()).casefold()
 
@@ -151,7 +176,7 @@ def resolve_destination(
     shop_point = (latitude, longitude) if latitude is not None and longitude is not None else None
     try:
         dest.normalized_postal_code = normalize_postal_code(dest.postal_code, country)
-        centre = geocode(postal_code=dest.normalized_postal_code, country=country)
+        centre = geocode_postal_code(dest.normalized_postal_code, country)
     except GeocoderUnavailable:
         raise
     except GeocodingError as error:

@@ -28,7 +28,7 @@ from fulfillment.services.addresses import resolve_destination
 from fulfillment.services.routing import RoutingPlan, Unroutable, plan_route, reserve_route
 from merchant.models import Merchant, Product, User
 from merchant.services import stock
-from merchant.services.demand import record_demand
+from merchant.services.demand import Demand, record_demands
 from merchant.services.geocoding import GeocoderUnavailable
 
 logger = logging.getLogger(__name__)
@@ -451,24 +451,28 @@ def _route(
 
 
 def _record_demand(merchant, order, lines, destination, now) -> None:
+    """One INSERT for all lines. Demand history feeds forecasts; it must not refuse a sale
+    (for instance a non-US postal code it cannot read): bad lines are logged and left out."""
     ordered_on = timezone.localdate(now, zoneinfo.ZoneInfo(merchant.time_zone))
-    for line in lines:
-        try:
-            record_demand(
-                merchant=merchant,
+    postal_code = destination.normalized_postal_code or destination.postal_code
+    reference = f"order:{order.pk}"
+    record_demands(
+        merchant=merchant,
+        demands=[
+            Demand(
                 ordered_on=ordered_on,
-                postal_code=destination.normalized_postal_code or destination.postal_code,
+                postal_code=postal_code,
                 units=line.quantity,
                 product=line.product,
-                reference=f"order:{order.pk}",
+                reference=reference,
                 source="order",
                 latitude=destination.latitude,
                 longitude=destination.longitude,
             )
-        except ValidationError as error:
-            # Demand history feeds forecasts; it must not refuse a sale (for instance a
-            # non-US postal code it cannot read). It raises before writing anything.
-            logger.warning("Demand not recorded for order %s: %s", order.pk, error.messages)
+            for line in lines
+        ],
+        skip_invalid=True,
+    )
 
 
 def _by(user: User | None) -> User | None:

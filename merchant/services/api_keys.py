@@ -82,9 +82,13 @@ def authenticate_key(raw: str, *, kind: str) -> ApiKey | None:
     if api_key is not None:
         now = timezone.now()
         stale = now - timezone.timedelta(seconds=LAST_USED_RESOLUTION_SECONDS)
-        ApiKey.objects.filter(pk=api_key.pk).exclude(last_used_at__gt=stale).update(
-            last_used_at=now
-        )
+        # Decided on the row just read, so a busy key costs no write (nor query) per request;
+        # the condition is repeated in SQL so that concurrent requests write it once.
+        if api_key.last_used_at is None or api_key.last_used_at <= stale:
+            ApiKey.objects.filter(pk=api_key.pk).exclude(last_used_at__gt=stale).update(
+                last_used_at=now
+            )
+            api_key.last_used_at = now
     return api_key
 
 

@@ -1,6 +1,6 @@
 """Demand history writes: one order's demand as it arrives, and a past history from a CSV.
 
-The orders app calls :func:`record_demand` for each order line; a merchant imports their
+The orders app calls :func:`record_demands` with an order's lines; a merchant imports their
 shop platform's history with :func:`import_demand_history` (all or nothing, every bad cell
 named by line and column, re-importing the same file adds nothing).
 """
@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import logging
 from dataclasses import dataclass, field
 from typing import IO
 from zoneinfo import ZoneInfo
@@ -28,6 +29,8 @@ REQUIRED_COLUMNS = ("date", "postal_code", "units")
 MAX_IMPORT_ROWS = 200_000
 MAX_UNITS = 10_000
 MAX_REPORTED_ERRORS = 50
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,20 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Demand:
+    """One line of demand for :func:`record_demands` (the arguments of :func:`record_demand`)."""
+
+    ordered_on: dt.date
+    postal_code: str
+    units: int
+    product: Product | None = None
+    reference: str = ""
+    source: str = "order"
+    latitude: float | None = None
+    longitude: float | None = None
+
+
 def record_demand(
     *,
     merchant: Merchant,
@@ -80,6 +97,61 @@ def record_demand(
 
     Without coordinates the postal code is geocoded. Raises ValidationError naming the field.
     """
+    record = _demand_record(
+        merchant,
+        Demand(
+            ordered_on=ordered_on,
+            postal_code=postal_code,
+            units=units,
+            product=product,
+            reference=reference,
+            source=source,
+            latitude=latitude,
+            longitude=longitude,
+        ),
+    )
+    with transaction.atomic():
+        record.save(force_insert=True)
+    return record
+
+
+def record_demands(
+    *, merchant: Merchant, demands: list[Demand], skip_invalid: bool = False
+) -> list[DemandRecord]:
+    """Record several lines of demand with one INSERT (an order's lines).
+
+    Every line is checked before anything is written. A bad line raises ValidationError naming
+    it (``demands[2].units``) and nothing is written; with ``skip_invalid`` bad lines are left
+    out (and logged) and the good ones recorded, which is what order intake wants: demand
+    history must never refuse a sale. No savepoint is made inside the caller's transaction.
+    """
+    records, errors = [], {}
+    for n, demand in enumerate(demands):
+        try:
+            records.append(_demand_record(merchant, demand))
+        except ValidationError as error:
+            if not skip_invalid:
+                for name, messages in error.message_dict.items():
+                    errors[f"demands[{n}].{name}"] = messages
+            else:
+                logger.warning(
+                    "Demand not recorded for %s: %s", demand.reference or "?", error.messages
+                )
+    if errors:
+        raise ValidationError(errors)
+    if not records:
+        return []
+    if transaction.get_connection().in_atomic_block:
+        return DemandRecord.objects.bulk_create(records)
+    with transaction.atomic():
+        return DemandRecord.objects.bulk_create(records)
+
+
+def _demand_record(merchant: Merchant, demand: Demand) -> DemandRecord:
+    """The unsaved record of one line of demand; raises ValidationError naming the field."""
+    ordered_on, units, source = demand.ordered_on, demand.units, demand.source
+    postal_code, reference = demand.postal_code, demand.reference
+    latitude, longitude, product = demand.latitude, demand.longitude, demand.product
     if not isinstance(ordered_on, dt.date):
         raise ValidationError({"ordered_on": "Give the order date."})
     if isinstance(ordered_on, dt.datetime):
@@ -111,18 +183,17 @@ def record_demand(
             raise ValidationError({"postal_code": error.message}) from error
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
             raise ValidationError({"latitude": "Coordinates are out of range."})
-    with transaction.atomic():
-        return DemandRecord.objects.create(
-            merchant=merchant,
-            ordered_on=ordered_on,
-            postal_code=code,
-            latitude=latitude,
-            longitude=longitude,
-            product=product,
-            units=units,
-            source=source,
-            reference=reference,
-        )
+    return DemandRecord(
+        merchant=merchant,
+        ordered_on=ordered_on,
+        postal_code=code,
+        latitude=latitude,
+        longitude=longitude,
+        product=product,
+        units=units,
+        source=source,
+        reference=reference,
+    )
 
 
 def import_demand_history(*, merchant: Merchant, file: IO[bytes], filename: str) -> ImportReport:

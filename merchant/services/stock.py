@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F, Sum
+from django.db import connection, transaction
+from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
 
 from merchant.models import Merchant, Product, StockLevel, StockMovement, StoragePoint, User
 
@@ -272,39 +272,97 @@ def reserve_stock(
 def reserve_many(
     *, merchant: Merchant, changes: list[StockChange], reference: str = "", user: User | None = None
 ) -> list[StockLevel]:
-    """Reserve several lines at once, all or nothing."""
+    """Reserve several lines at once, all or nothing.
+
+    A constant number of queries whatever the number of changes: one SELECT … FOR UPDATE of
+    the summary rows (in pk order, so concurrent reservations never deadlock), one UPDATE of
+    all of them and one INSERT of the movements. Inside the caller's transaction no savepoint
+    is made: OutOfStock is raised after the locking read and before anything is written, so
+    the caller may catch it and carry on (as routing does to plan again).
+    """
     for change in changes:
         check_quantity(change.quantity)
         _check_owner(merchant, change.product, change.point)
+    if not changes:
+        return []
+    if connection.in_atomic_block:
+        return _reserve_many(merchant, changes, reference, user)
     with transaction.atomic():
-        levels = _locked_levels(merchant, [(c.product, c.point) for c in changes])
-        wanted: dict[tuple[int, int], int] = {}
-        for c in changes:
-            wanted[(c.product.pk, c.point.pk)] = (
-                wanted.get((c.product.pk, c.point.pk), 0) + c.quantity
+        return _reserve_many(merchant, changes, reference, user)
+
+
+def _reserve_many(
+    merchant: Merchant, changes: list[StockChange], reference: str, user: User | None
+) -> list[StockLevel]:
+    wanted: dict[tuple[int, int], int] = {}
+    for c in changes:
+        pair = (c.product.pk, c.point.pk)
+        wanted[pair] = wanted.get(pair, 0) + c.quantity
+    # Only rows that exist can hold stock: a missing row is out of stock, nothing to create.
+    with transaction.atomic(savepoint=False):  # a database error here dooms the transaction
+        levels = _lock_existing_levels(merchant, list(wanted))
+    for c in changes:
+        pair = (c.product.pk, c.point.pk)
+        level = levels.get(pair)
+        available = level.available if level is not None else 0
+        if available < wanted[pair]:
+            raise OutOfStock(
+                product=c.product, point=c.point, requested=wanted[pair], available=available
             )
-        for c in changes:
-            level = levels[(c.product.pk, c.point.pk)]
-            if level.available < wanted[(c.product.pk, c.point.pk)]:
-                raise OutOfStock(
-                    product=c.product,
-                    point=c.point,
-                    requested=wanted[(c.product.pk, c.point.pk)],
-                    available=level.available,
+    with transaction.atomic(savepoint=False):
+        by_pk = {levels[pair].pk: delta for pair, delta in wanted.items()}
+        if len(by_pk) == 1:
+            (delta,) = by_pk.values()
+            increment = Value(delta)
+        else:
+            increment = Case(
+                *(When(pk=pk, then=Value(delta)) for pk, delta in by_pk.items()),
+                output_field=IntegerField(),
+            )
+        updated = StockLevel.objects.filter(pk__in=list(by_pk)).update(
+            reserved=F("reserved") + increment
+        )
+        if updated != len(by_pk):  # cannot happen while the rows are locked
+            raise AssertionError(f"reserved {updated} of {len(by_pk)} locked stock rows")
+        created_by = user if user and user.is_authenticated else None
+        StockMovement.objects.bulk_create(
+            [
+                StockMovement(
+                    merchant=merchant,
+                    product_id=c.product.pk,
+                    point_id=c.point.pk,
+                    kind=Kind.RESERVE,
+                    on_hand_delta=0,
+                    reserved_delta=c.quantity,
+                    reason="",
+                    reference=reference[:80],
+                    created_by=created_by,
                 )
-        return [
-            _apply(
-                levels[(c.product.pk, c.point.pk)],
-                merchant=merchant,
-                kind=Kind.RESERVE,
-                on_hand_delta=0,
-                reserved_delta=c.quantity,
-                reason="",
-                reference=reference,
-                user=user,
-            )
-            for c in changes
-        ]
+                for c in changes
+            ]
+        )
+    for pair, delta in wanted.items():
+        levels[pair].reserved += delta
+    return [levels[(c.product.pk, c.point.pk)] for c in changes]
+
+
+def _lock_existing_levels(
+    merchant: Merchant, pairs: list[tuple[int, int]]
+) -> dict[tuple[int, int], StockLevel]:
+    """Existing summary rows for (product_id, point_id) pairs, locked in pk order."""
+    products = {product_id for product_id, _ in pairs}
+    points = {point_id for _, point_id in pairs}
+    query = StockLevel.objects.for_merchant(merchant)
+    if len(products) == 1 or len(points) == 1:
+        # The pairs are exactly the product × point grid: two IN lists say it.
+        query = query.filter(product_id__in=products, point_id__in=points)
+    else:
+        condition = Q()
+        for product_id, point_id in pairs:
+            condition |= Q(product_id=product_id, point_id=point_id)
+        query = query.filter(condition)
+    levels = query.select_for_update().order_by("pk")
+    return {(level.product_id, level.point_id): level for level in levels}
 
 
 def release_stock(
