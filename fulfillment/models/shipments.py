@@ -1,0 +1,99 @@
+"""Shipments booked with a courier for an order, and their normalised tracking events."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from fulfillment.couriers.types import TrackingStatus
+from merchant.models import MerchantOwned
+
+STATUS_CHOICES = [(s.value, s.value.replace("_", " ").capitalize()) for s in TrackingStatus]
+
+
+class Shipment(MerchantOwned):
+    class ChosenBy(models.TextChoices):
+        RULE = "rule", "The merchant's rule"
+        STAFF = "staff", "Staff override"
+
+    order = models.ForeignKey("fulfillment.Order", on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(
+        "fulfillment.CourierAccount", on_delete=models.PROTECT, related_name="shipments"
+    )
+    service = models.ForeignKey(
+        "fulfillment.CourierService", on_delete=models.PROTECT, related_name="shipments"
+    )
+    tracking_number = models.CharField(max_length=64, blank=True)
+    status = models.CharField(
+        max_length=24, choices=STATUS_CHOICES, default=TrackingStatus.PENDING.value
+    )
+    label = models.FileField(upload_to="labels/%Y/%m/", null=True, blank=True)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    price_minor = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    promised_from = models.DateTimeField(null=True, blank=True)
+    promised_until = models.DateTimeField(null=True, blank=True)
+    chosen_by = models.CharField(max_length=6, choices=ChosenBy.choices, default=ChosenBy.RULE)
+    why = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    booked_at = models.DateTimeField(null=True, blank=True)
+    handed_over_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["merchant", "account", "-created_at"], name="shipment_by_account"),
+            models.Index(fields=["account", "service", "status"], name="shipment_scorecard"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "tracking_number"],
+                condition=~Q(tracking_number=""),
+                name="shipment_tracking_number_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Shipment {self.tracking_number or self.pk}"
+
+    @property
+    def tracking_status(self) -> TrackingStatus:
+        return TrackingStatus(self.status)
+
+    @property
+    def is_booked(self) -> bool:
+        return bool(self.tracking_number)
+
+
+class ShipmentEvent(MerchantOwned):
+    """One normalised tracking event; the same courier event is stored once."""
+
+    class Source(models.TextChoices):
+        COURIER = "courier", "Courier API"
+        DRIVER = "driver", "Driver link"
+        WEBHOOK = "webhook", "Webhook"
+        NEARBOX = "nearbox", "Nearbox"
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events")
+    event_id = models.CharField(max_length=100)
+    status = models.CharField(max_length=24, choices=STATUS_CHOICES)
+    occurred_at = models.DateTimeField()
+    courier_code = models.CharField(max_length=64, blank=True)
+    courier_description = models.CharField(max_length=300, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    reason_code = models.CharField(max_length=64, blank=True)
+    proof = models.FileField(upload_to="proofs/%Y/%m/", null=True, blank=True)
+    source = models.CharField(max_length=8, choices=Source.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["shipment_id", "occurred_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["shipment", "event_id"], name="shipment_event_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} at {self.occurred_at:%Y-%m-%d %H:%M}"

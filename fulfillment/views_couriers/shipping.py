@@ -1,0 +1,81 @@
+"""Rates for an order (a fragment the order page includes), shipping it, and a shipment page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from fulfillment.selectors.couriers import (
+    get_shipment_for_merchant,
+    shipment_events,
+    shipment_for_order,
+)
+from fulfillment.selectors.orders import get_order_for_merchant
+from fulfillment.services.addresses import AddressNeedsAttention
+from fulfillment.services.shipments import ShipmentExists, rates_for_order, request_shipment
+from merchant.decorators import merchant_required
+from merchant.selectors.points import format_money
+
+NAV = "couriers"
+
+
+def rates_context(request: HttpRequest, order) -> dict:
+    shipment = shipment_for_order(order)
+    result = None if shipment else rates_for_order(merchant=request.merchant, order=order)
+    return {"order": order, "result": result, "shipment": shipment}
+
+
+@merchant_required
+@require_GET
+def order_rates(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = get_order_for_merchant(request.merchant, order_id)
+    context = rates_context(request, order) | {"nav_active": "orders"}
+    template = (
+        "fulfillment/couriers/_rate_options.html"
+        if request.htmx
+        else "fulfillment/couriers/order_rates.html"
+    )
+    return render(request, template, context)
+
+
+@merchant_required
+@require_POST
+def order_ship(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = get_order_for_merchant(request.merchant, order_id)
+    option_id = (request.POST.get("option_id") or "rule").strip()[:40]
+    try:
+        shipment = request_shipment(merchant=request.merchant, order=order, option_id=option_id)
+    except ShipmentExists as exc:
+        messages.info(request, "This order already has a shipment.")
+        shipment = exc.shipment
+    except AddressNeedsAttention as exc:
+        messages.error(request, str(exc))
+        return redirect("order_rates", order_id=order.pk)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("order_rates", order_id=order.pk)
+    else:
+        messages.success(
+            request,
+            f"Shipment with {shipment.account.name} ({shipment.service.name}) is being booked.",
+        )
+    return redirect("shipment_detail", shipment_id=shipment.pk)
+
+
+@merchant_required
+@require_GET
+def shipment_detail(request: HttpRequest, shipment_id: int) -> HttpResponse:
+    shipment = get_shipment_for_merchant(request.merchant, shipment_id)
+    return render(
+        request,
+        "fulfillment/couriers/shipment_detail.html",
+        {
+            "shipment": shipment,
+            "events": shipment_events(shipment),
+            "price": format_money(shipment.price_minor, shipment.currency),
+            "nav_active": NAV,
+        },
+    )
