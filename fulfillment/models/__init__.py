@@ -1,3 +1,25 @@
+from .couriers import CourierAccount, CourierService, ServiceArea, ShippingSettings
 from .orders import Allocation, Order, OrderEvent, OrderLine
+from .shipments import Shipment, ShipmentEvent
 
-__all__ = ["Allocation", "Order", "OrderEvent", "OrderLine"]
+__all__ = [
+    "Allocation",
+    "CourierAccount",
+    "CourierService",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "ServiceArea",
+    "Shipment",
+    "ShipmentEvent",
+    "ShippingSettings",
+]
+from .tracking import (
+    EtaSource,
+    Notification,
+    NotificationSettings,
+    PollCursor,
+    WebhookReceipt,
+)
+
+__all__ += ["EtaSource", "Notification", "NotificationSettings", "PollCursor", "WebhookReceipt"]

@@ -1,0 +1,427 @@
+"""Tracking end to end against the sandbox, with one real Celery worker.
+
+python -m bench.tracking [--shipments 20000] [--rps 40] [--concurrency 4] [--fault-shipments 1500]
+
+Sets up a throwaway PostgreSQL database `nearbox_bench_tracking` (dropped and made again) and
+Redis db 14, starts the courier sandbox and ONE Celery worker (prefork, --concurrency N) as
+subprocesses on free ports, books the parcels at the sandbox, lets their journeys finish on
+the sandbox's fast clock, then:
+
+1. throughput: every shipment due, one planner run, until every shipment has been polled.
+   Shipment updates per second end to end (fetch → parse → dedupe → store → state →
+   notification queued), beside karrio's pacing (10 numbers per request, 3 s pause) computed
+   with the request time measured in the same run; the planner's own time; the cycle time
+   for 100,000 active shipments EXTRAPOLATED from this run (the measured rate; the sandbox
+   would need 100,000 bookings first); rate-limit violations seen by sampling the sandbox's
+   GET /_stats every 0.5 s; SQL queries per update at two batch sizes (in-process).
+2. faults: 30% injected faults (5xx, 429, timeouts, truncated and malformed bodies,
+   duplicated and out-of-order events) and the worker SIGKILLed mid-batch (then started
+   again): final states equal the sandbox's truth, no event stored twice, no notification
+   sent twice (the worker writes mail to files; each notification id once).
+
+Writes bench/results/tracking.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "tracking.json"
+DB_NAME = "nearbox_bench_tracking"
+PG = os.environ.get("BENCH_PG_URL", "postgres://postgres:postgres@127.0.0.1:5432")
+REDIS = "redis://127.0.0.1:6379/14"
+QUEUE = "nearbox-bench-tracking"
+SANDBOX_KEY = "bench-sandbox-key"
+MAIL_DIR = Path(tempfile.mkdtemp(prefix="nearbox-bench-mail-"))
+ENV = {
+    "DATABASE_URL": f"{PG}/{DB_NAME}",
+    "REDIS_URL": REDIS,
+    "CELERY_QUEUE": QUEUE,
+    "NEARBOX_TRACKING_QUEUE": QUEUE,
+    "NEARBOX_TRACKING_USE_FEEDS": "0",
+    "SECRET_KEY": "bench-only-" + "x" * 40,
+    "DJANGO_SETTINGS_MODULE": "config.settings",
+    "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+    "EMAIL_FILE_PATH": str(MAIL_DIR),
+    "NEARBOX_VAR_DIR": "/tmp/nearbox-bench-var",
+    "LOG_LEVEL": "WARNING",
+    "PYTHONPATH": str(ROOT),
+}
+FAULTS = {
+    "http_5xx": {"rate": 0.10, "status": 503},
+    "http_429": {"rate": 0.06, "retry_after_s": 0},
+    "truncated": {"rate": 0.05},
+    "malformed": {"rate": 0.05},
+    "timeout": {"rate": 0.04, "sleep_s": 3.0},
+    "duplicate_events": True,
+    "out_of_order_events": True,
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB_NAME}")
+
+
+def start_sandbox() -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fulfillment.couriers.sandbox", "--port", str(port),
+         "--api-key", SANDBOX_KEY, "--speed", "200000", "--seed", "7"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, **ENV},
+    )  # fmt: skip
+    assert proc.stdout is not None
+    proc.stdout.readline()
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def start_worker(concurrency: int, log: Path) -> subprocess.Popen:
+    from config.celery import app
+
+    name = f"bench-tracking-{uuid.uuid4().hex[:6]}@%h"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=WARNING",
+         f"--concurrency={concurrency}", "--pool=prefork", "--without-gossip",
+         "--without-mingle", "--without-heartbeat", "-Q", QUEUE, f"--hostname={name}"],
+        cwd=ROOT, env={**os.environ, **ENV}, stdout=open(log, "a"),  # noqa: SIM115
+        stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if app.control.ping(destination=[name.replace("%h", os.uname().nodename)], timeout=1):
+            return proc
+    raise RuntimeError(f"worker did not start, see {log}")
+
+
+def kill_worker(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+
+
+class StatsSampler(threading.Thread):
+    """Reads the sandbox's request counter every 0.5 s; a window is a violation when it saw
+    more requests than the account's budget allows in it (rate × seconds + burst + 1)."""
+
+    def __init__(self, client, rps: float) -> None:
+        super().__init__(daemon=True)
+        self.client, self.rps = client, rps
+        self.samples: list[tuple[float, int]] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            t = time.monotonic()
+            self.samples.append((t, self.client.get("/_stats").json().get("requests", 0)))
+            self.stop.wait(0.5)
+
+    def violations(self) -> tuple[int, float]:
+        worst, bad = 0.0, 0
+        for (t0, n0), (t1, n1) in zip(self.samples, self.samples[1:], strict=False):
+            allowed = self.rps * (t1 - t0) + 2
+            worst = max(worst, (n1 - n0) / (t1 - t0))
+            bad += (n1 - n0) > allowed
+        return bad, round(worst, 1)
+
+
+def book(client, count: int) -> list[str]:
+    body = {
+        "service": "next-day", "reference": "bench",
+        "sender": {"name": "Shop", "city": "Chicago", "postal_code": "60601", "country": "US"},
+        "recipient": {"name": "Ana", "city": "Evanston", "postal_code": "60201", "country": "US"},
+        "parcels": [{"weight_g": 500, "length_mm": 200, "width_mm": 150, "height_mm": 100}],
+    }  # fmt: skip
+
+    def one(i: int) -> str:
+        key = f"bench-{uuid.uuid4().hex}"
+        answer = client.post("/shipments", json=body, headers={"Idempotency-Key": key})
+        answer.raise_for_status()
+        return answer.json()["trackingNumber"]
+
+    with ThreadPoolExecutor(16) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(prog="python -m bench.tracking")
+    p.add_argument("--shipments", type=int, default=20000)
+    p.add_argument("--rps", type=float, default=40.0)
+    p.add_argument("--concurrency", type=int, default=4)
+    p.add_argument("--fault-shipments", type=int, default=1500)
+    args = p.parse_args(argv)
+    os.environ.update(ENV)
+    make_database()
+    import django
+
+    django.setup()
+    import httpx
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from config.celery import app
+    from fulfillment.couriers import get_adapter
+    from fulfillment.couriers.http import CourierHttp
+    from fulfillment.models import Notification, Order, Shipment, ShipmentEvent
+    from fulfillment.services.couriers import create_account, create_service
+    from fulfillment.tracking.polling import plan_polls, poll_batch
+    from fulfillment.tracking.status import FINAL_STATUSES
+    from merchant.services.merchants import create_merchant
+
+    call_command("migrate", verbosity=0)
+    import redis
+
+    redis.Redis.from_url(REDIS).flushdb()
+    with app.connection_for_write() as conn:
+        app.amqp.queues[QUEUE].bind(conn.default_channel).purge()
+
+    log = Path("/tmp/nearbox-bench-tracking-worker.log")
+    log.write_text("")
+    sandbox, url = start_sandbox()
+    worker = start_worker(args.concurrency, log)
+    admin = httpx.Client(base_url=url, headers={"DHL-API-Key": SANDBOX_KEY}, timeout=30)
+    report: dict = {"benchmark": "tracking", "machine": platform.machine(),
+                    "cpus": os.cpu_count(), "python": sys.version.split()[0],
+                    "worker": f"1 Celery worker, prefork, concurrency {args.concurrency}",
+                    "account_requests_per_second": args.rps}  # fmt: skip
+    try:
+        new = create_merchant(name="Bench shop", owner_email="bench@example.com",
+                              owner_password="bench-password-123", issue_keys=False)  # fmt: skip
+        merchant = new.merchant
+        account = create_account(
+            merchant=merchant, courier="sandbox", name="Sandbox",
+            credentials=f"api_key={SANDBOX_KEY}\nwebhook_secret=bench",
+            base_url=url, requests_per_second=args.rps,
+        )  # fmt: skip
+        service = create_service(
+            account=account, level="next_day", code="next-day", name="Next day",
+            transit_hours=24, pickup_cutoff=dt.time(23, 59), base_minor=500,
+        )  # fmt: skip
+        order = Order.objects.create(
+            merchant=merchant, shopper_name="Ada", shopper_email="ada@example.com",
+            postal_code="60614", status="handed_over",
+        )  # fmt: skip
+
+        def add(numbers: list[str]) -> list[int]:
+            now = timezone.now()
+            rows = [
+                Shipment(
+                    merchant=merchant,
+                    order=order,
+                    account=account,
+                    service=service,
+                    tracking_number=n,
+                    idempotency_key=f"bench-{n}",
+                    price_minor=500,
+                    currency="USD",
+                    status="info_received",
+                    booked_at=now,
+                    next_poll_at=None,
+                    last_polled_at=now,
+                )
+                for n in numbers
+            ]
+            Shipment.objects.bulk_create(rows, batch_size=5000)
+            return list(
+                Shipment.objects.filter(tracking_number__in=numbers).values_list("pk", flat=True)
+            )
+
+        started = time.monotonic()
+        numbers = book(admin, args.shipments)
+        extra = book(admin, 60)
+        report["booking_seconds"] = round(time.monotonic() - started, 1)
+        ids = add(numbers)
+        extra_ids = add(extra)
+        time.sleep(3)  # every journey has ended on the sandbox's clock
+
+        # --- SQL queries per update, in-process, two batch sizes --------------------------
+        per_batch = {}
+        for size, chunk in ((10, extra_ids[:10]), (50, extra_ids[10:60])):
+            with CaptureQueriesContext(connection) as queries:
+                poll_batch(account_id=account.pk, shipment_ids=chunk)
+            per_batch[size] = len(queries)
+        report["sql_queries_per_batch"] = per_batch
+        report["sql_queries_per_update_at_batch_50"] = round(per_batch[50] / 50, 2)
+
+        # --- karrio's pacing, with our request time measured now ---------------------------
+        with CourierHttp(account_id="bench-karrio") as http:
+            adapter = get_adapter("sandbox", credentials={"api_key": SANDBOX_KEY},
+                                  base_url=url, http=http)  # fmt: skip
+            t = time.monotonic()
+            for i in range(5):
+                adapter.track(numbers[i * 10 : i * 10 + 10])
+            request_s = (time.monotonic() - t) / 5
+        karrio = 10 / (3 + request_s)
+
+        # --- run 1: throughput --------------------------------------------------------------
+        admin.delete("/_stats")
+        sampler = StatsSampler(admin, args.rps)
+        sampler.start()
+        Shipment.objects.filter(pk__in=ids).update(next_poll_at=timezone.now(),
+                                                   last_polled_at=None)  # fmt: skip
+        t0 = time.monotonic()
+        plan = plan_polls(lease=dt.timedelta(minutes=30))
+        planner_s = time.monotonic() - t0
+        while Shipment.objects.filter(pk__in=ids, last_polled_at__isnull=True).exists():
+            time.sleep(0.25)
+        elapsed = time.monotonic() - t0
+        sampler.stop.set()
+        sampler.join()
+        bad, worst = sampler.violations()
+        rate = len(ids) / elapsed
+        stats = admin.get("/_stats").json()
+        report["run1_throughput"] = {
+            "shipments": len(ids),
+            "batches": plan.batches,
+            "planner_seconds": round(planner_s, 2),
+            "cycle_seconds": round(elapsed, 1),
+            "updates_per_second": round(rate, 1),
+            "karrio_pacing_updates_per_second": round(karrio, 2),
+            "karrio_pacing_note": f"10 per request + 3 s pause; request measured {request_s:.3f} s",
+            "ratio_to_karrio": round(rate / karrio, 1),
+            "sandbox_requests": stats.get("requests"),
+            "rate_limit_violations": bad,
+            "max_requests_per_second_seen": worst,
+            "events_stored": ShipmentEvent.objects.filter(shipment_id__in=ids).count(),
+            "notifications_queued": Notification.objects.filter(shipment_id__in=ids).count(),
+            "final_shipments": Shipment.objects.filter(
+                pk__in=ids, status__in=FINAL_STATUSES
+            ).count(),
+        }
+        report["cycle_100k_active_shipments_seconds"] = {
+            "value": round(100_000 / rate + planner_s * 100_000 / len(ids), 1),
+            "method": f"EXTRAPOLATED linearly from the measured {len(ids)}-shipment cycle "
+            "(rate limit of this account: "
+            f"{args.rps:g} requests/s × 50 numbers = {args.rps * 50:g} updates/s ceiling)",
+        }
+
+        # The same worker sends the shoppers' messages queued in run 1: let it finish first.
+        t = time.monotonic()
+        pending = Notification.objects.filter(shipment_id__in=ids, state="pending")
+        while pending.exists() and time.monotonic() - t < 900:
+            time.sleep(1)
+        report["run1_throughput"]["notifications_sending_drained_seconds_after_cycle"] = round(
+            time.monotonic() - t, 1
+        )
+
+        # --- run 2: 30% faults and a SIGKILLed worker --------------------------------------
+        fault_numbers = book(admin, args.fault_shipments)
+        fault_ids = add(fault_numbers)
+        time.sleep(2)
+        for path in MAIL_DIR.glob("*"):
+            path.unlink()
+        Notification.objects.all().delete()
+        admin.delete("/_stats")
+        admin.post("/_faults", json={"latency_ms": 1500, **FAULTS}).raise_for_status()
+        sampler = StatsSampler(admin, args.rps)
+        sampler.start()
+        Shipment.objects.filter(pk__in=fault_ids).update(next_poll_at=timezone.now())
+        t0 = time.monotonic()
+        plan_polls(lease=dt.timedelta(seconds=5))
+        time.sleep(2.0)
+        kill_worker(worker)
+        killed_at = round(time.monotonic() - t0, 1)
+        admin.post("/_faults", json={"latency_ms": 0}).raise_for_status()
+        worker = start_worker(args.concurrency, log)
+        deadline = time.monotonic() + 600
+        live = Shipment.objects.filter(pk__in=fault_ids).exclude(status__in=FINAL_STATUSES)
+        while live.exists() and time.monotonic() < deadline:
+            plan_polls(now=timezone.now() + dt.timedelta(days=2), lease=dt.timedelta(seconds=5),
+                       notification_grace=dt.timedelta(seconds=30))  # fmt: skip
+            time.sleep(1)
+        rows = Notification.objects.filter(shipment_id__in=fault_ids)
+        while rows.filter(state="pending").exists() and time.monotonic() < deadline:
+            plan_polls(notification_grace=dt.timedelta(seconds=30))
+            time.sleep(1)
+        fault_elapsed = time.monotonic() - t0
+        sampler.stop.set()
+        sampler.join()
+        bad2, worst2 = sampler.violations()
+        fstats = admin.get("/_stats").json()
+        admin.delete("/_faults")
+        with CourierHttp(account_id="bench-truth") as http:
+            adapter = get_adapter("sandbox", credentials={"api_key": SANDBOX_KEY},
+                                  base_url=url, http=http)  # fmt: skip
+            truth = {}
+            for i in range(0, len(fault_numbers), 50):
+                for n, r in adapter.track(fault_numbers[i : i + 50]).items():
+                    truth[n] = (r.status.value, len(r.unique_events))
+        counts = Counter(
+            ShipmentEvent.objects.filter(shipment_id__in=fault_ids).values_list(
+                "shipment__tracking_number", flat=True
+            )
+        )
+        ours = {
+            s.tracking_number: (s.status, counts[s.tracking_number])
+            for s in Shipment.objects.filter(pk__in=fault_ids)
+        }
+        mismatched = [n for n in fault_numbers if ours.get(n) != truth.get(n)]
+        row_ids = {str(pk) for pk in rows.values_list("pk", flat=True)}
+        sent = Counter(
+            pk
+            for pk in re.findall(
+                r"X-Nearbox-Notification: (\d+)",
+                "".join(p.read_text() for p in MAIL_DIR.glob("*")),
+            )
+            if pk in row_ids
+        )
+        report["run2_faults"] = {
+            "shipments": len(fault_ids),
+            "faults": FAULTS,
+            "worker_sigkilled_after_seconds": killed_at,
+            "seconds_until_all_final": round(fault_elapsed, 1),
+            "sandbox_requests": fstats.get("requests"),
+            "final_state_equals_sandbox_truth": not mismatched,
+            "mismatched_shipments": mismatched[:10],
+            "events_stored": sum(counts.values()),
+            "events_in_sandbox_truth": sum(v[1] for v in truth.values()),
+            "duplicate_events_stored": sum(counts.values()) - sum(v[1] for v in truth.values()),
+            "notifications_rows": rows.count(),
+            "notifications_sent": sum(sent.values()),
+            "notifications_sent_twice": sum(1 for c in sent.values() if c > 1),
+            "notifications_lost_in_sending": rows.filter(state="sending").count(),
+            "rate_limit_violations": bad2,
+            "max_requests_per_second_seen": worst2,
+        }
+    finally:
+        admin.close()
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=30)
+        sandbox.terminate()
+        sandbox.wait(timeout=10)
+        shutil.rmtree(MAIL_DIR, ignore_errors=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""Tracking: per-shipment polling state and ETA (fields added to Shipment), shopper
+notifications (one row per shipment and kind), each merchant's notification switches, webhook
+receipts (replay protection) and each courier account's change-feed cursor.
+
+The tracking fields live on Shipment itself (added here with `add_to_class`, so that the
+tracking concept stays in one module; migration 0003_tracking adds the columns) because the
+polling planner selects due shipments by `next_poll_at` without a join.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from merchant.models import MerchantOwned
+
+from .couriers import CourierAccount
+from .shipments import Shipment
+
+
+def new_public_token() -> str:
+    """256 bits, URL-safe: the shopper's tracking link and a courier account's webhook path."""
+    return secrets.token_urlsafe(32)
+
+
+class EtaSource(models.TextChoices):
+    NONE = "", "No estimate"
+    COURIER = "courier", "Courier's estimate"
+    HISTORY = "history", "Predicted from our history"
+
+
+# --- fields on Shipment --------------------------------------------------------------------
+_SHIPMENT_FIELDS = {
+    "public_token": models.CharField(max_length=64, unique=True, default=new_public_token),
+    "next_poll_at": models.DateTimeField(null=True, blank=True),
+    "last_polled_at": models.DateTimeField(null=True, blank=True),
+    "last_event_at": models.DateTimeField(null=True, blank=True),
+    "status_changed_at": models.DateTimeField(null=True, blank=True),
+    "status_reason": models.CharField(max_length=64, blank=True),
+    "status_text": models.CharField(max_length=300, blank=True),
+    "poll_failures": models.PositiveSmallIntegerField(default=0),
+    "is_stuck": models.BooleanField(default=False),
+    "eta_from": models.DateTimeField(null=True, blank=True),
+    "eta_until": models.DateTimeField(null=True, blank=True),
+    "eta_confidence": models.FloatField(null=True, blank=True),
+    "eta_source": models.CharField(max_length=8, choices=EtaSource.choices, blank=True),
+    "exception_handled_at": models.DateTimeField(null=True, blank=True),
+    "cancelled_at": models.DateTimeField(null=True, blank=True),
+    "refunded_at": models.DateTimeField(null=True, blank=True),
+    "reship_of": models.ForeignKey(
+        Shipment, null=True, blank=True, on_delete=models.SET_NULL, related_name="reships"
+    ),
+}
+for _name, _field in _SHIPMENT_FIELDS.items():
+    Shipment.add_to_class(_name, _field)
+Shipment._meta.indexes = [
+    *Shipment._meta.indexes,
+    models.Index(
+        fields=["next_poll_at"], condition=Q(next_poll_at__isnull=False), name="shipment_poll_due"
+    ),
+    models.Index(fields=["merchant", "status", "-created_at"], name="shipment_by_status"),
+    # Booked shipments tracking has not scheduled yet (the planner adopts them).
+    models.Index(
+        fields=["booked_at"],
+        condition=Q(next_poll_at__isnull=True, last_polled_at__isnull=True, is_stuck=False),
+        name="shipment_unscheduled",
+    ),
+]
+Shipment._meta.original_attrs["indexes"] = Shipment._meta.indexes
+
+CourierAccount.add_to_class(
+    "webhook_token", models.CharField(max_length=64, unique=True, default=new_public_token)
+)
+
+
+class Notification(MerchantOwned):
+    """One message to the shopper per shipment and kind; the row exists before it is sent."""
+
+    class Kind(models.TextChoices):
+        SHIPPED = "shipped", "Shipped"
+        OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
+        AVAILABLE_FOR_PICKUP = "available_for_pickup", "Ready for pickup"
+        DELIVERED = "delivered", "Delivered"
+        FAILED_ATTEMPT = "failed_attempt", "Delivery attempt failed"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Not sent"
+        FAILED = "failed", "Failed"
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    channels = models.CharField(max_length=20, blank=True, help_text="email, sms as sent.")
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(
+        default=timezone.now, help_text="Last time its task was queued."
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["shipment_id", "created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["shipment", "kind"], name="notification_once_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for shipment {self.shipment_id}"
+
+
+class NotificationSettings(MerchantOwned):
+    """Which notifications a merchant's shoppers get, and on which channels (one per merchant)."""
+
+    shipped = models.BooleanField("Shipped, with the delivery window", default=True)
+    out_for_delivery = models.BooleanField("Out for delivery", default=True)
+    available_for_pickup = models.BooleanField("Ready for pickup, with the code", default=True)
+    delivered = models.BooleanField("Delivered", default=True)
+    failed_attempt = models.BooleanField("Delivery attempt failed", default=True)
+    email_enabled = models.BooleanField("Send emails", default=True)
+    sms_enabled = models.BooleanField("Send text messages", default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant"], name="one_notification_settings")
+        ]
+
+    def __str__(self) -> str:
+        return f"Notification settings of merchant {self.merchant_id}"
+
+    def allows(self, kind: str) -> bool:
+        return bool(getattr(self, kind, False)) and (self.email_enabled or self.sms_enabled)
+
+
+class WebhookReceipt(models.Model):
+    """A verified webhook request; its nonce (signature) is accepted once per account."""
+
+    account = models.ForeignKey(CourierAccount, on_delete=models.CASCADE, related_name="+")
+    nonce = models.CharField(max_length=128)
+    received_at = models.DateTimeField(default=timezone.now)
+    events = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "nonce"], name="webhook_receipt_once")
+        ]
+        indexes = [models.Index(fields=["received_at"], name="webhook_receipt_age")]
+
+    def __str__(self) -> str:
+        return f"Webhook to account {self.account_id} at {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class PollCursor(MerchantOwned):
+    """A courier account's tracking state: change-feed cursor and when it last pushed/fed."""
+
+    account = models.OneToOneField(
+        CourierAccount, on_delete=models.CASCADE, related_name="poll_cursor"
+    )
+    cursor = models.CharField(max_length=200, blank=True)
+    last_feed_at = models.DateTimeField(null=True, blank=True)
+    last_webhook_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Tracking cursor of account {self.account_id}"

@@ -1,0 +1,79 @@
+"""Celery tasks of fulfillment: thin, take ids, call a service, retry transient failures."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from fulfillment.couriers import CourierUnavailable
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(CourierUnavailable,),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
+)
+def book_shipment_task(shipment_id: int) -> str:
+    """Book a shipment with its courier; a retry (or a duplicate delivery) books nothing twice."""
+    from fulfillment.services.shipments import book_shipment
+
+    return book_shipment(shipment_id=shipment_id).tracking_number
+
+
+# --- tracking (fulfillment/tracking/) --------------------------------------------------------
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def plan_tracking_polls(lease_s: float | None = None) -> int:
+    """Beat, every minute: claim due shipments and fan out batches per courier account."""
+    import datetime as dt
+
+    from fulfillment.tracking.polling import plan_polls
+
+    lease = dt.timedelta(seconds=lease_s) if lease_s else None
+    return plan_polls(lease=lease).claimed
+
+
+@shared_task(acks_late=True, ignore_result=True, max_retries=0)
+def poll_tracking_batch(account_id: int, shipment_ids: list[int]) -> int:
+    """One courier request's worth of tracking numbers. Failed numbers are re-planned with
+    backoff by the shipment's next_poll_at (not by retrying this task), so a batch never
+    hammers a courier that is down."""
+    from fulfillment.tracking.polling import poll_batch
+
+    return poll_batch(account_id=account_id, shipment_ids=shipment_ids).shipments
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def poll_tracking_changes(account_id: int) -> int:
+    """Read an account's change feed from its stored cursor."""
+    from fulfillment.tracking.polling import poll_changes
+
+    return poll_changes(account_id=account_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_tracking_notification(notification_id: int) -> bool:
+    """Send one shopper notification (claimed once: a redelivered task sends nothing)."""
+    from fulfillment.tracking.notifications import send_notification
+
+    return send_notification(notification_id=notification_id) is not None
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def refresh_eta_tables() -> int:
+    """Beat, every few hours: rebuild each merchant's ETA table from its delivered parcels."""
+    from django.utils import timezone
+
+    from fulfillment.models import Shipment
+    from fulfillment.tracking.eta import eta_table_for
+
+    now = timezone.now()
+    merchant_ids = set(
+        Shipment.objects.filter(status="delivered").values_list("merchant_id", flat=True)
+    )
+    for merchant_id in merchant_ids:
+        eta_table_for(merchant_id, now=now, rebuild=True)
+    return len(merchant_ids)

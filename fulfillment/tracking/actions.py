@@ -1,0 +1,103 @@
+"""What staff do about a shipment in the exceptions queue: cancel it, mark the order refunded,
+reship it (a new shipment with the same courier service, booked in the background), or mark it
+handled. Contacting the shopper is a prepared email (mailto) on the page; redirecting to a
+locker arrives with the pickup network's redirect API."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from fulfillment.couriers.errors import CourierError, CourierNotSupported
+from fulfillment.models import Shipment
+from fulfillment.services import couriers as courier_service
+from fulfillment.tracking.status import FINAL_STATUSES
+
+
+def _locked(shipment: Shipment) -> Shipment:
+    return Shipment.objects.select_for_update().get(pk=shipment.pk)
+
+
+def mark_handled(*, shipment: Shipment) -> Shipment:
+    with transaction.atomic():
+        locked = _locked(shipment)
+        locked.exception_handled_at = timezone.now()
+        locked.is_stuck = False
+        locked.save(update_fields=["exception_handled_at", "is_stuck"])
+    return locked
+
+
+def cancel_shipment(*, shipment: Shipment) -> Shipment:
+    """Stop the shipment: the courier is asked to cancel where it can; tracking stops."""
+    if shipment.cancelled_at is not None:
+        raise ValidationError({"action": "This shipment is already cancelled."})
+    if shipment.status == "delivered":
+        raise ValidationError({"action": "A delivered shipment cannot be cancelled."})
+    note = ""
+    if shipment.tracking_number:
+        adapter = courier_service.adapter_for(shipment.account)
+        try:
+            adapter.cancel(shipment.tracking_number)
+        except CourierNotSupported:
+            note = "The courier takes no cancellations through its API: call them."
+        except CourierError as error:
+            note = f"The courier refused the cancellation: {error}"
+    with transaction.atomic():
+        locked = _locked(shipment)
+        locked.cancelled_at = timezone.now()
+        locked.exception_handled_at = locked.cancelled_at
+        locked.next_poll_at = None
+        locked.is_stuck = False
+        locked.last_error = note[:500]
+        locked.save(
+            update_fields=[
+                "cancelled_at", "exception_handled_at", "next_poll_at", "is_stuck", "last_error",
+            ]
+        )  # fmt: skip
+    return locked
+
+
+def mark_refunded(*, shipment: Shipment) -> Shipment:
+    """A marker for the shop's own refund (Nearbox moves no money)."""
+    with transaction.atomic():
+        locked = _locked(shipment)
+        if locked.refunded_at is not None:
+            raise ValidationError({"action": "This shipment is already marked refunded."})
+        locked.refunded_at = timezone.now()
+        locked.exception_handled_at = locked.refunded_at
+        locked.save(update_fields=["refunded_at", "exception_handled_at"])
+    return locked
+
+
+def reship(*, shipment: Shipment) -> Shipment:
+    """A new shipment of the same order with the same courier service, booked by the task.
+
+    The original is cancelled if it is still moving. Its own idempotency key (original key +
+    "-reship-N") makes the courier booking safe to retry.
+    """
+    from fulfillment.tasks import book_shipment_task
+
+    if shipment.status == "delivered":
+        raise ValidationError({"action": "This parcel was delivered; nothing to reship."})
+    if shipment.status not in FINAL_STATUSES and shipment.cancelled_at is None:
+        shipment = cancel_shipment(shipment=shipment)
+    with transaction.atomic():
+        original = _locked(shipment)
+        number = Shipment.objects.filter(reship_of=original).count() + 1
+        new = Shipment.objects.create(
+            merchant_id=original.merchant_id,
+            order_id=original.order_id,
+            account_id=original.account_id,
+            service_id=original.service_id,
+            idempotency_key=f"{original.idempotency_key}-reship-{number}"[:100],
+            price_minor=original.price_minor,
+            currency=original.currency,
+            chosen_by=Shipment.ChosenBy.STAFF,
+            why=f"Reship of shipment {original.pk}",
+            reship_of=original,
+        )
+        original.exception_handled_at = timezone.now()
+        original.save(update_fields=["exception_handled_at"])
+        book_shipment_task.delay_on_commit(new.pk)
+    return new

@@ -1,0 +1,69 @@
+"""Places where a higher app (lockers) plugs into tracking without tracking importing it.
+
+Each is a list of callables the other app appends to in its AppConfig.ready():
+- PICKUP_CODE_PROVIDERS: f(shipment) -> str | None, the code the shopper collects with;
+- PICKUP_POINT_PROVIDERS: f(shipment) -> PickupPoint | None, where the parcel waits;
+- EXPIRING_PICKUP_PROVIDERS: f(merchant) -> list[ExpiringPickup], pickups about to expire.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PickupPoint:
+    name: str
+    address: str
+    latitude: float | None = None
+    longitude: float | None = None
+    opening_hours: str = ""
+
+
+@dataclass(frozen=True)
+class ExpiringPickup:
+    shipment_id: int | None
+    label: str  # what staff read: "Order 1042 at Locker Clark St"
+    expires_at: dt.datetime
+    url: str = ""
+
+
+PICKUP_CODE_PROVIDERS: list[Callable[[Any], str | None]] = []
+PICKUP_POINT_PROVIDERS: list[Callable[[Any], PickupPoint | None]] = []
+EXPIRING_PICKUP_PROVIDERS: list[Callable[[Any], list[ExpiringPickup]]] = []
+
+
+def _first(providers: list[Callable[[Any], Any]], argument: Any) -> Any:
+    for provider in providers:
+        try:
+            value = provider(argument)
+        except Exception:  # a broken plug-in must not break tracking pages or messages
+            logger.exception("tracking hook %r failed", provider)
+            continue
+        if value:
+            return value
+    return None
+
+
+def pickup_code(shipment: Any) -> str | None:
+    return _first(PICKUP_CODE_PROVIDERS, shipment)
+
+
+def pickup_point(shipment: Any) -> PickupPoint | None:
+    return _first(PICKUP_POINT_PROVIDERS, shipment)
+
+
+def expiring_pickups(merchant: Any) -> list[ExpiringPickup]:
+    found: list[ExpiringPickup] = []
+    for provider in EXPIRING_PICKUP_PROVIDERS:
+        try:
+            found.extend(provider(merchant) or [])
+        except Exception:
+            logger.exception("tracking hook %r failed", provider)
+    return sorted(found, key=lambda p: p.expires_at)

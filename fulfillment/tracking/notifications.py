@@ -1,0 +1,168 @@
+"""Shopper notifications: each sent at most once (the row is claimed pending → sending by one
+conditional UPDATE before anything goes out), by email (HTML and text in the merchant's
+branding, Django's mail) and by SMS (sms.py), as the merchant's settings allow."""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from fulfillment.models import Notification, NotificationSettings, Shipment
+from fulfillment.tracking import hooks
+from fulfillment.tracking.sms import SmsMessage, get_sms_backend
+from merchant.models import Merchant
+
+logger = logging.getLogger(__name__)
+
+COPY = {
+    "shipped": (
+        "Your order from {shop} is on its way",
+        "Your parcel is on its way",
+        "We handed your parcel to {courier}.",
+    ),
+    "out_for_delivery": (
+        "Your {shop} parcel arrives today",
+        "Out for delivery",
+        "The driver has your parcel and is delivering it today.",
+    ),
+    "available_for_pickup": (
+        "Your {shop} parcel is ready for pickup",
+        "Ready for pickup",
+        "Your parcel is waiting for you at the pickup point.",
+    ),
+    "delivered": (
+        "Your {shop} parcel was delivered",
+        "Delivered",
+        "Your parcel was delivered. Enjoy!",
+    ),
+    "failed_attempt": (
+        "We missed you: your {shop} parcel",
+        "We tried to deliver your parcel",
+        "Nobody could take the parcel. The courier will try again, or you can have it sent "
+        "to a locker or pickup shop near you.",
+    ),
+}
+PICKUP_CODE_PLACEHOLDER = "You will receive your pickup code in a separate message."
+
+
+def get_settings(merchant: Merchant) -> NotificationSettings:
+    prefs = NotificationSettings.objects.for_merchant(merchant).first()
+    return prefs or NotificationSettings(merchant=merchant)
+
+
+def update_settings(*, merchant: Merchant, **switches: bool) -> NotificationSettings:
+    fields = {
+        "shipped", "out_for_delivery", "available_for_pickup", "delivered", "failed_attempt",
+        "email_enabled", "sms_enabled",
+    }  # fmt: skip
+    unknown = set(switches) - fields
+    if unknown:
+        raise ValueError(f"unknown notification setting {sorted(unknown)[0]}")
+    with transaction.atomic():
+        prefs, _ = NotificationSettings.objects.select_for_update().get_or_create(merchant=merchant)
+        for name, value in switches.items():
+            setattr(prefs, name, bool(value))
+        prefs.save()
+    return prefs
+
+
+def tracking_url(shipment: Shipment) -> str:
+    return settings.NEARBOX_BASE_URL + reverse("tracking_page", args=[shipment.public_token])
+
+
+def message_context(notification: Notification) -> dict:
+    shipment = notification.shipment
+    merchant = notification.merchant
+    order = shipment.order
+    tz = zoneinfo.ZoneInfo(merchant.time_zone or "UTC")
+    subject, headline, lead = COPY[notification.kind]
+    names = {"shop": merchant.name, "courier": shipment.account.name}
+    context = {
+        "kind": notification.kind,
+        "subject": subject.format(**names),
+        "headline": headline,
+        "lead": lead.format(**names),
+        "merchant": merchant,
+        "brand_color": merchant.brand_color or "#0f766e",
+        "logo_url": (settings.NEARBOX_BASE_URL + merchant.logo.url) if merchant.logo else "",
+        "shopper_name": order.shopper_name,
+        "order_reference": order.reference or f"#{order.pk}",
+        "tracking_url": tracking_url(shipment),
+        "tracking_number": shipment.tracking_number,
+        "eta_from": timezone.localtime(shipment.eta_from, tz) if shipment.eta_from else None,
+        "eta_until": timezone.localtime(shipment.eta_until, tz) if shipment.eta_until else None,
+        "eta_confidence": shipment.eta_confidence,
+        "pickup_code": "",
+        "pickup_point": None,
+        "offer_redirect": notification.kind == "failed_attempt",
+    }
+    if notification.kind == "available_for_pickup":
+        context["pickup_code"] = hooks.pickup_code(shipment) or ""
+        context["pickup_code_placeholder"] = PICKUP_CODE_PLACEHOLDER
+        context["pickup_point"] = hooks.pickup_point(shipment)
+    return context
+
+
+def send_notification(*, notification_id: int) -> Notification | None:
+    """Send one notification; any later call for the same row sends nothing."""
+    claimed = Notification.objects.filter(
+        pk=notification_id, state=Notification.State.PENDING
+    ).update(state=Notification.State.SENDING)
+    if not claimed:
+        return None
+    notification = Notification.objects.select_related(
+        "merchant", "shipment__order", "shipment__account"
+    ).get(pk=notification_id)
+    prefs = get_settings(notification.merchant)
+    order = notification.shipment.order
+    channels: list[str] = []
+    try:
+        context = message_context(notification)
+        if prefs.email_enabled and order.shopper_email:
+            email = EmailMultiAlternatives(
+                subject=context["subject"],
+                body=render_to_string("fulfillment/emails/tracking.txt", context),
+                from_email=f"{notification.merchant.name} <{_from_address()}>",
+                to=[order.shopper_email],
+                headers={"X-Nearbox-Notification": str(notification.pk)},
+            )
+            email.attach_alternative(
+                render_to_string("fulfillment/emails/tracking.html", context), "text/html"
+            )
+            email.send()
+            channels.append("email")
+        if prefs.sms_enabled and order.shopper_phone:
+            text = render_to_string("fulfillment/emails/tracking_sms.txt", context).strip()
+            get_sms_backend().send(
+                SmsMessage(order.shopper_phone, text, f"notification-{notification.pk}")
+            )
+            channels.append("sms")
+    except Exception as error:  # kept on the row for staff; never sent a second time
+        logger.exception("notification %s failed", notification_id)
+        Notification.objects.filter(pk=notification_id).update(
+            state=Notification.State.FAILED,
+            channels=",".join(channels),
+            detail=str(error)[:300],
+        )
+        return None
+    state = Notification.State.SENT if channels else Notification.State.SKIPPED
+    Notification.objects.filter(pk=notification_id).update(
+        state=state,
+        channels=",".join(channels),
+        sent_at=timezone.now(),
+        detail="" if channels else "No email address or phone number for this shopper.",
+    )
+    notification.state = state
+    return notification
+
+
+def _from_address() -> str:
+    sender = settings.DEFAULT_FROM_EMAIL
+    return sender.split("<", 1)[1].rstrip(">") if "<" in sender else sender

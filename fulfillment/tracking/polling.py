@@ -1,0 +1,258 @@
+"""Polling: the beat-driven planner, one batch of tracking numbers, and change feeds.
+
+The planner claims due shipments by pushing their `next_poll_at` a lease ahead (rows locked
+with SKIP LOCKED, so two planners never claim the same shipment) and fans out one task per
+batch of the courier's size. The batch task stores what it learns and sets the real next poll;
+a batch that never reports (its worker was killed) simply comes due again when the lease runs
+out, and a batch delivered twice stores nothing twice (ingest.py). Change feeds keep their
+cursor in PollCursor and advance it in the same transaction that stores the page's events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from fulfillment.couriers.base import adapter_class
+from fulfillment.couriers.errors import CourierError
+from fulfillment.models import (
+    CourierAccount,
+    Notification,
+    PollCursor,
+    Shipment,
+    ShipmentEvent,
+)
+from fulfillment.services import couriers as courier_service
+from fulfillment.tracking.ingest import IngestReport, ingest_results, results_from_events
+from fulfillment.tracking.intervals import LEASE
+from fulfillment.tracking.queue import queue_options
+from fulfillment.tracking.status import FINAL_STATUSES
+
+logger = logging.getLogger(__name__)
+
+PLAN_LIMIT = 200_000  # shipments claimed per planner run at most
+CLAIM_CHUNK = 5_000
+PUSH_FRESH = dt.timedelta(hours=1)  # a feed/webhook this recent makes polling a safety net
+NOTIFICATION_GRACE = dt.timedelta(minutes=2)
+FEED_PAGES = 50  # pages per feed task run (the next beat tick carries on)
+
+
+@dataclass
+class PlanReport:
+    claimed: int = 0
+    batches: int = 0
+    feeds: int = 0
+    skipped: int = 0
+    by_account: dict[int, int] = field(default_factory=dict)
+
+
+def batch_size(account: CourierAccount) -> int:
+    return adapter_class(account.courier).capabilities.track_batch_size
+
+
+def plan_polls(
+    *,
+    now: dt.datetime | None = None,
+    lease: dt.timedelta | None = None,
+    limit: int = PLAN_LIMIT,
+    notification_grace: dt.timedelta = NOTIFICATION_GRACE,
+) -> PlanReport:
+    """Claim the shipments due at `now` and queue their batches (and the feeds) after commit;
+    queue again notifications whose sending task was lost (see requeue_notifications)."""
+    from fulfillment.tasks import poll_tracking_batch, poll_tracking_changes
+
+    now = now or timezone.now()
+    lease = lease or dt.timedelta(
+        seconds=getattr(settings, "NEARBOX_TRACKING_LEASE_SECONDS", LEASE.total_seconds())
+    )
+    report = PlanReport()
+    accounts = {a.pk: a for a in CourierAccount.objects.filter(is_active=True)}
+    adopt_booked(now=now)
+    requeue_notifications(older_than=timezone.now() - notification_grace)
+    with transaction.atomic():
+        due = list(
+            Shipment.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(next_poll_at__lte=now, account_id__in=list(accounts))
+            .order_by("next_poll_at")
+            .values_list("pk", "account_id")[:limit]
+        )
+        by_account: dict[int, list[int]] = defaultdict(list)
+        for pk, account_id in due:
+            by_account[account_id].append(pk)
+        unpollable: list[int] = []
+        batches: list[tuple[int, list[int]]] = []
+        for account_id, ids in by_account.items():
+            size = batch_size(accounts[account_id])
+            if size <= 0:  # a courier without a tracking API (driver link, webhooks only)
+                unpollable.extend(ids)
+                continue
+            batches.extend((account_id, ids[i : i + size]) for i in range(0, len(ids), size))
+            report.by_account[account_id] = len(ids)
+        claimed = [pk for _, ids in batches for pk in ids]
+        for start in range(0, len(claimed), CLAIM_CHUNK):
+            Shipment.objects.filter(pk__in=claimed[start : start + CLAIM_CHUNK]).update(
+                next_poll_at=now + lease
+            )
+        for start in range(0, len(unpollable), CLAIM_CHUNK):
+            Shipment.objects.filter(pk__in=unpollable[start : start + CLAIM_CHUNK]).update(
+                next_poll_at=None
+            )
+        report.claimed, report.batches, report.skipped = len(claimed), len(batches), len(unpollable)
+        use_feeds = getattr(settings, "NEARBOX_TRACKING_USE_FEEDS", True)
+        feeds = [
+            a.pk
+            for a in accounts.values()
+            if use_feeds
+            and adapter_class(a.courier).capabilities.has_change_feed
+            and Shipment.objects.filter(account=a)
+            .exclude(status__in=FINAL_STATUSES)
+            .exclude(tracking_number="")
+            .exists()
+        ]
+        report.feeds = len(feeds)
+        options = queue_options()
+
+        def enqueue() -> None:
+            for account_id, ids in batches:
+                poll_tracking_batch.apply_async((account_id, ids), **options)
+            for account_id in feeds:
+                poll_tracking_changes.apply_async((account_id,), **options)
+
+        transaction.on_commit(enqueue)
+    return report
+
+
+def requeue_notifications(*, older_than: dt.datetime) -> int:
+    """Notifications still pending well after their row was made: the worker that was to queue
+    their task died between commit and enqueue. Sending claims the row, so a second task for
+    the same row sends nothing."""
+    from fulfillment.tasks import send_tracking_notification
+
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(state=Notification.State.PENDING, queued_at__lt=older_than)
+            .values_list("pk", flat=True)[:10_000]
+        )
+        # Queued again now: the next planner run leaves them alone for another grace period.
+        Notification.objects.filter(pk__in=ids).update(queued_at=timezone.now())
+    options = queue_options()
+    for pk in ids:
+        send_tracking_notification.apply_async((pk,), **options)
+    return len(ids)
+
+
+def adopt_booked(*, now: dt.datetime) -> int:
+    """Shipments booked since the last run (booking sets no poll time): due now."""
+    return (
+        Shipment.objects.filter(
+            next_poll_at__isnull=True,
+            last_polled_at__isnull=True,
+            is_stuck=False,
+            booked_at__isnull=False,
+            cancelled_at__isnull=True,
+        )
+        .exclude(status__in=FINAL_STATUSES)
+        .exclude(tracking_number="")
+        .update(next_poll_at=now)
+    )
+
+
+def _pushed(account: CourierAccount, now: dt.datetime) -> bool:
+    cursor = PollCursor.objects.filter(account=account).first()
+    if cursor is None:
+        return False
+    latest = max(
+        (t for t in (cursor.last_feed_at, cursor.last_webhook_at) if t is not None),
+        default=None,
+    )
+    return latest is not None and now - latest < PUSH_FRESH
+
+
+def poll_batch(*, account_id: int, shipment_ids: list[int]) -> IngestReport:
+    """Ask the courier about these shipments (one request per courier batch) and store it."""
+    account = CourierAccount.objects.get(pk=account_id)
+    now = timezone.now()
+    Shipment.objects.filter(pk__in=shipment_ids).filter(
+        Q(status__in=FINAL_STATUSES) | Q(cancelled_at__isnull=False) | Q(tracking_number="")
+    ).update(next_poll_at=None)
+    numbers = list(
+        Shipment.objects.filter(pk__in=shipment_ids, account=account, cancelled_at__isnull=True)
+        .exclude(status__in=FINAL_STATUSES)
+        .exclude(tracking_number="")
+        .values_list("tracking_number", flat=True)
+    )
+    if not numbers or not account.is_active:
+        return IngestReport()
+    adapter = courier_service.adapter_for(account)
+    try:
+        results = adapter.track(numbers)
+    finally:
+        if adapter._http is not None:
+            adapter._http.close()
+    report = ingest_results(
+        account=account,
+        results=results,
+        source=ShipmentEvent.Source.COURIER,
+        polled=True,
+        pushed=_pushed(account, now),
+    )
+    if report.failed == len(numbers):
+        error = next(iter(results.values()))
+        courier_service.record_account_error(account=account, message=f"tracking: {error}")
+    return report
+
+
+def poll_changes(*, account_id: int, max_pages: int = FEED_PAGES) -> int:
+    """Read the account's change feed from its cursor; returns the events read.
+
+    Each page is stored and the cursor moved in one transaction, so a crash re-reads at most
+    one page (and stores nothing twice). A feed task already running holds the cursor row:
+    a second one returns at once.
+    """
+    account = CourierAccount.objects.get(pk=account_id)
+    PollCursor.objects.get_or_create(account=account, defaults={"merchant_id": account.merchant_id})
+    adapter = courier_service.adapter_for(account)
+    total = 0
+    try:
+        for _ in range(max_pages):
+            with transaction.atomic():
+                cursor = (
+                    PollCursor.objects.select_for_update(skip_locked=True)
+                    .filter(account=account)
+                    .first()
+                )
+                if cursor is None:
+                    return total
+                try:
+                    batch = adapter.fetch_changes(cursor.cursor or None)
+                except CourierError as error:
+                    cursor.last_error = str(error)[:500]
+                    cursor.save(update_fields=["last_error", "updated_at"])
+                    logger.warning("change feed of account %s failed: %s", account.pk, error)
+                    return total
+                if batch.events:
+                    ingest_results(
+                        account=account,
+                        results=results_from_events(batch.events),
+                        source=ShipmentEvent.Source.COURIER,
+                        pushed=True,
+                    )
+                cursor.cursor = batch.cursor
+                cursor.last_feed_at = timezone.now()
+                cursor.last_error = ""
+                cursor.save(update_fields=["cursor", "last_feed_at", "last_error", "updated_at"])
+            total += len(batch.events)
+            if not batch.events:
+                break
+    finally:
+        if adapter._http is not None:
+            adapter._http.close()
+    return total

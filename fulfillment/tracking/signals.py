@@ -1,0 +1,8 @@
+"""Signals of tracking that higher apps (lockers) listen to; tracking never imports them."""
+
+from django.dispatch import Signal
+
+# A shipment's derived status changed. Sent after commit with shipment_id=int,
+# old_status=str, new_status=str (TrackingStatus values). Lockers issue a pickup code when
+# new_status == "available_for_pickup".
+shipment_status_changed = Signal()
