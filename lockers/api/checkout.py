@@ -1,0 +1,189 @@
+"""The public checkout API (publishable key): delivery options and compartment holds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema, Status
+from ninja.decorators import decorate_view
+
+from lockers.parcels import Parcel, parcel_from_cart, parcel_from_dims, parse_cart
+from lockers.selectors.network import get_bank_for_merchant
+from lockers.services import options, reservations
+
+from .publishable import PublishableKey, preflight, problem, publishable_endpoint
+
+router = Router(tags=["checkout (publishable key)"])
+AUTH = PublishableKey()
+
+
+class Problem(Schema):
+    status: int
+    code: str
+    detail: str
+    field: str | None = None
+
+
+class OptionsQuery(Schema):
+    country: str = Field("US", max_length=2, description="ISO country code of the destination.")
+    postal_code: str = Field("", max_length=12)
+    address: str = Field("", max_length=300)
+    lat: float | None = None
+    lon: float | None = None
+    weight_g: int | None = None
+    length_mm: int | None = None
+    width_mm: int | None = None
+    height_mm: int | None = None
+    cart: str = Field("", max_length=4000, description="SKU:quantity lines, comma-separated.")
+    limit: int = Field(5, ge=1, le=20, description="Lockers and shops to list, each.")
+
+
+class Money(Schema):
+    amount: int
+    currency: str
+
+
+class HomeOption(Schema):
+    id: str
+    courier: str
+    service: str
+    price: Money
+    eta: dict
+
+
+class PlaceOption(Schema):
+    id: int
+    ref: str
+    name: str
+    address: str
+    lat: float
+    lon: float
+    distance_m: int
+    opening_hours: dict | None
+    open_24_7: bool
+    open_now: bool | None
+    ready_by: str | None
+
+
+class LockerOption(PlaceOption):
+    compartment_size: str
+
+
+class OptionsOut(Schema):
+    destination: dict
+    parcel: dict
+    ships_from: dict | None
+    home: list[HomeOption]
+    lockers: list[LockerOption]
+    shops: list[PlaceOption]
+
+
+def _parcel(request: HttpRequest, q) -> tuple[Parcel, list[tuple[str, int]] | None]:
+    if q.cart.strip():
+        cart = parse_cart(q.cart)
+        return parcel_from_cart(request.api_merchant, cart), cart
+    return (
+        parcel_from_dims(
+            weight_g=q.weight_g, length_mm=q.length_mm, width_mm=q.width_mm, height_mm=q.height_mm
+        ),
+        None,
+    )
+
+
+@router.get(
+    "/delivery-options",
+    response={200: OptionsOut, 401: Problem, 403: Problem, 422: Problem, 429: Problem},
+    auth=AUTH,
+    summary="Home, locker and pickup-shop options for a destination and a parcel",
+)
+@decorate_view(publishable_endpoint)
+def delivery_options(request: HttpRequest, q: Query[OptionsQuery]):
+    parcel, cart = _parcel(request, q)
+    destination = options.resolve_destination(
+        country=q.country, postal_code=q.postal_code, address=q.address, lat=q.lat, lon=q.lon
+    )
+    return options.delivery_options(
+        merchant=request.api_merchant,
+        destination=destination,
+        parcel=parcel,
+        cart=cart,
+        limit=q.limit,
+    )
+
+
+@router.api_operation(["OPTIONS"], "/delivery-options", auth=None, include_in_schema=False)
+def delivery_options_preflight(request: HttpRequest) -> HttpResponse:
+    return preflight(request, "GET, OPTIONS")
+
+
+class CartLine(Schema):
+    sku: str = Field(..., max_length=64)
+    quantity: int = Field(1, ge=1, le=999)
+
+
+class ReservationIn(Schema):
+    bank_id: int
+    weight_g: int | None = None
+    length_mm: int | None = None
+    width_mm: int | None = None
+    height_mm: int | None = None
+    cart: list[CartLine] | None = None
+
+
+class ReservationOut(Schema):
+    id: int
+    token: str
+    status: str
+    bank_id: int
+    compartment_size: str
+    expires_at: datetime
+
+
+@router.post(
+    "/reservations",
+    response={
+        201: ReservationOut,
+        401: Problem,
+        403: Problem,
+        404: Problem,
+        409: Problem,
+        422: Problem,
+        429: Problem,
+    },
+    auth=AUTH,
+    summary="Hold the smallest free compartment of a locker bank that fits the parcel",
+)
+@decorate_view(publishable_endpoint)
+def create_reservation(request: HttpRequest, payload: ReservationIn):
+    merchant = request.api_merchant
+    bank = get_bank_for_merchant(merchant, payload.bank_id)
+    if payload.cart:
+        parcel = parcel_from_cart(merchant, [(line.sku, line.quantity) for line in payload.cart])
+    else:
+        parcel = parcel_from_dims(
+            weight_g=payload.weight_g,
+            length_mm=payload.length_mm,
+            width_mm=payload.width_mm,
+            height_mm=payload.height_mm,
+        )
+    try:
+        reservation = reservations.reserve_compartment(bank=bank, parcel=parcel)
+    except reservations.NoCompartmentFree as exc:
+        return problem(409, exc.code, exc.message, field="bank_id")
+    return Status(
+        201,
+        {
+            "id": reservation.pk,
+            "token": reservation.token,
+            "status": reservation.status,
+            "bank_id": bank.pk,
+            "compartment_size": reservation.compartment.size,
+            "expires_at": reservation.expires_at,
+        },
+    )
+
+
+@router.api_operation(["OPTIONS"], "/reservations", auth=None, include_in_schema=False)
+def reservations_preflight(request: HttpRequest) -> HttpResponse:
+    return preflight(request, "POST, OPTIONS")

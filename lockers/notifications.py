@@ -1,0 +1,46 @@
+"""Emails to shoppers about parcels at lockers and shops (plain Django mail). The tracking
+notifications may take these over by disconnecting `email_pickup_code` from the signal."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.mail import send_mail
+from django.utils.formats import date_format
+
+from lockers.models import PickupParcel
+
+logger = logging.getLogger(__name__)
+
+
+def _where(parcel: PickupParcel) -> str:
+    place = parcel.bank or parcel.shop
+    return f"{place.name}, {place.address}"
+
+
+def email_pickup_code(sender, *, parcel: PickupParcel, pin: str, qr_payload: str, **kw) -> None:
+    order = parcel.order
+    if not order.shopper_email:
+        return
+    body = (
+        f"Hello {order.shopper_name},\n\nyour parcel {parcel.tracking_number} is ready at "
+        f"{_where(parcel)}.\n\nPickup code: {pin}\n(QR code text: {qr_payload})\n\n"
+        f"Collect it by {date_format(parcel.collect_by, 'DATETIME_FORMAT')} (UTC); after that "
+        "it goes back to the shop.\n"
+    )
+    try:
+        send_mail(f"Your parcel is ready: code {pin}", body, None, [order.shopper_email])
+    except Exception:  # the code stays valid; staff can see the parcel on the counter page
+        logger.warning("Could not email the pickup code of parcel %s", parcel.pk, exc_info=True)
+
+
+def send_expiry_reminder(parcel: PickupParcel) -> None:
+    order = parcel.order
+    if not order.shopper_email:
+        return
+    body = (
+        f"Hello {order.shopper_name},\n\nyour parcel {parcel.tracking_number} is still waiting "
+        f"at {_where(parcel)}. Collect it by {date_format(parcel.collect_by, 'DATETIME_FORMAT')}"
+        " (UTC) with the code we sent you; after that it goes back to the shop.\n"
+    )
+    send_mail("Your parcel goes back tomorrow", body, None, [order.shopper_email])

@@ -1,0 +1,49 @@
+"""Fixed-window counters in the shared cache (Redis in production), for per-key API limits
+and wrong pickup codes. Every web process sees the same counts."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+
+
+@dataclass(frozen=True)
+class Window:
+    count: int
+    limit: int
+    retry_after: int  # seconds until the window ends
+
+    @property
+    def exceeded(self) -> bool:
+        return self.count > self.limit
+
+
+def _key(scope: str, window_seconds: int) -> tuple[str, int]:
+    now = time.time()
+    start = int(now // window_seconds) * window_seconds
+    return f"lockers:rl:{scope}:{start}", max(1, int(start + window_seconds - now + 0.999))
+
+
+def hit(scope: str, *, limit: int, window_seconds: int, amount: int = 1) -> Window:
+    """Count `amount` against `scope` in the current window and return the new total."""
+    key, retry_after = _key(scope, window_seconds)
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        client = cache._cache.get_client(key, write=True)
+        full_key = cache.make_and_validate_key(key)
+        pipe = client.pipeline()
+        pipe.incrby(full_key, amount)
+        pipe.expire(full_key, window_seconds + 1, nx=True)
+        count = int(pipe.execute()[0])
+    else:
+        cache.add(key, 0, window_seconds + 1)
+        count = cache.incr(key, amount)
+    return Window(count=count, limit=limit, retry_after=retry_after)
+
+
+def peek(scope: str, *, limit: int, window_seconds: int) -> Window:
+    key, retry_after = _key(scope, window_seconds)
+    return Window(count=int(caches["default"].get(key) or 0), limit=limit, retry_after=retry_after)

@@ -1,0 +1,258 @@
+"""Delivery options for a destination and a parcel: home services, the nearest lockers with
+a free compartment that fits, the nearest pickup shops with room, each with an honest
+"ready by" time from the storage point that would ship.
+
+Nearest places come from the per-merchant KD-tree (lockers/spatial.py); compartments and
+shop loads are checked in one query each for the few nearest candidates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import zoneinfo
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Min
+from django.utils import timezone
+
+from fulfillment.services.routing import same_day_refusal
+from lockers import spatial
+from lockers.hours import is_open, next_open, periods_on
+from lockers.models import Compartment, PickupParcel
+from lockers.parcels import RANK_SIZE, SIZE_RANK, Parcel, fitting
+from merchant.models import Merchant, StockLevel, StoragePoint
+from merchant.services.geocoding import MalformedPostalCode, geocode
+
+MAX_CANDIDATES = 1024
+ROUND_TO = dt.timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Destination:
+    latitude: float
+    longitude: float
+    postal_code: str = ""
+    country: str = "US"
+
+
+def home_options(merchant: Merchant, destination: Destination, parcel: Parcel) -> list[dict]:
+    """Home-delivery services from rate shopping (fulfillment/services/rates.py, wired later):
+    [{id, courier, service, price: {amount, currency}, eta: {from, until}}]."""
+    return []
+
+
+def resolve_destination(
+    *,
+    country: str = "US",
+    postal_code: str = "",
+    address: str = "",
+    lat: float | None = None,
+    lon: float | None = None,
+) -> Destination:
+    """Coordinates given, or geocoded from the postal code or address (errors name the field)."""
+    from django.core.exceptions import ValidationError
+
+    from merchant.services.geocoding import GeocodingError
+
+    if (lat is None) != (lon is None):
+        raise ValidationError({"lon" if lon is None else "lat": "Give both lat and lon."})
+    if lat is not None:
+        if not (-90 <= lat <= 90) or not (-180 <= lon <= 180):
+            raise ValidationError({"lat": "lat must be within ±90 and lon within ±180."})
+        return Destination(latitude=lat, longitude=lon, country=country or "US")
+    if not postal_code.strip() and not address.strip():
+        raise ValidationError({"postal_code": "Give a postal_code, an address, or lat and lon."})
+    try:
+        found = geocode(postal_code=postal_code, address=address, country=country or "US")
+    except MalformedPostalCode as exc:
+        raise ValidationError({exc.field: exc.message}) from exc
+    except GeocodingError as exc:
+        raise ValidationError({exc.field: exc.message}, code="unknown_destination") from exc
+    return Destination(found.latitude, found.longitude, found.postal_code, found.country)
+
+
+# --- nearest candidates (the bench swaps these for a scan of every point) -------------------
+
+
+def nearest_lockers(merchant_id: int, lat: float, lon: float, *, k: int, max_m: float):
+    return spatial.network_indexes(merchant_id)["lockers"].nearest(lat, lon, k=k, max_m=max_m)
+
+
+def nearest_shops(merchant_id: int, lat: float, lon: float, *, k: int, max_m: float):
+    return spatial.network_indexes(merchant_id)["shops"].nearest(lat, lon, k=k, max_m=max_m)
+
+
+def free_sizes(merchant: Merchant, bank_ids: list[int], parcel: Parcel) -> dict[int, str]:
+    """{bank id: smallest size with a free compartment the parcel fits} in one query."""
+    free = Compartment.objects.for_merchant(merchant).filter(
+        bank_id__in=bank_ids, state=Compartment.State.FREE
+    )
+    rows = (
+        fitting(free, parcel).order_by().values("bank_id").annotate(rank=Min(SIZE_RANK))
+    ).values_list("bank_id", "rank")
+    return {bank_id: RANK_SIZE[rank] for bank_id, rank in rows}
+
+
+def shop_loads(merchant: Merchant, shop_ids: list[int]) -> dict[int, int]:
+    rows = (
+        PickupParcel.objects.for_merchant(merchant)
+        .filter(shop_id__in=shop_ids, status=PickupParcel.Status.READY)
+        .order_by()
+        .values("shop_id")
+        .annotate(n=Count("pk"))
+        .values_list("shop_id", "n")
+    )
+    return dict(rows)
+
+
+# --- ready by --------------------------------------------------------------------------------
+
+
+def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * spatial.EARTH_RADIUS_M / 1000 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def shipping_point(
+    merchant: Merchant, destination: Destination, cart: list[tuple[str, int]] | None
+) -> StoragePoint | None:
+    """The nearest active in-use point (with every cart line in stock, when a cart is given)."""
+    points = list(
+        StoragePoint.objects.for_merchant(merchant).filter(
+            is_active=True, role=StoragePoint.Role.IN_USE, latitude__isnull=False
+        )
+    )
+    if cart:
+        needs = dict(cart)
+        levels = StockLevel.objects.for_merchant(merchant).filter(
+            point__in=points, product__sku__in=needs
+        )
+        stocked: dict[int, int] = {}
+        for point_id, sku, on_hand, reserved in levels.values_list(
+            "point_id", "product__sku", "on_hand", "reserved"
+        ):
+            if on_hand - reserved >= needs[sku]:
+                stocked[point_id] = stocked.get(point_id, 0) + 1
+        points = [p for p in points if stocked.get(p.pk) == len(needs)]
+    here = (destination.latitude, destination.longitude)
+    return min(points, key=lambda p: _km(here, p.location), default=None)
+
+
+def dispatch_time(point: StoragePoint, now_local: dt.datetime) -> dt.datetime:
+    """When the point hands the parcel over: now if it can still ship today, else its next
+    opening (09:00 when it has no hours)."""
+    if not same_day_refusal(point, now_local):
+        return now_local
+    hours = point.opening_hours or {}
+    for offset in range(1, 8):
+        day = now_local.date() + dt.timedelta(days=offset)
+        if not hours:
+            return dt.datetime.combine(day, dt.time(9), tzinfo=now_local.tzinfo)
+        periods = periods_on(hours, day)  # a day the hours leave out is closed, as in routing
+        if periods:
+            return dt.datetime.combine(day, periods[0][0], tzinfo=now_local.tzinfo)
+    return now_local + dt.timedelta(days=1)
+
+
+def _round_up(moment: dt.datetime) -> dt.datetime:
+    seconds = ROUND_TO.total_seconds()
+    stamp = math.ceil(moment.timestamp() / seconds) * seconds
+    return dt.datetime.fromtimestamp(stamp, tz=moment.tzinfo)
+
+
+def ready_by(
+    dispatch: dt.datetime | None,
+    origin: tuple[float, float] | None,
+    place: tuple[float, float],
+    hours: dict,
+    always: bool,
+) -> str | None:
+    if dispatch is None or origin is None:
+        return None
+    travel = dt.timedelta(hours=_km(origin, place) / settings.NEARBOX_PICKUP_SPEED_KMH)
+    arrives = dispatch + dt.timedelta(minutes=settings.NEARBOX_PICKUP_LEAD_MINUTES) + travel
+    return _round_up(next_open(hours, always, arrives)).isoformat()
+
+
+# --- the answer ------------------------------------------------------------------------------
+
+
+def delivery_options(
+    *,
+    merchant: Merchant,
+    destination: Destination,
+    parcel: Parcel,
+    cart: list[tuple[str, int]] | None = None,
+    limit: int = 5,
+    now: dt.datetime | None = None,
+) -> dict:
+    tz = zoneinfo.ZoneInfo(merchant.time_zone)
+    now_local = (now or timezone.now()).astimezone(tz)
+    here = (destination.latitude, destination.longitude)
+    max_m = settings.NEARBOX_PICKUP_MAX_DISTANCE_M
+
+    point = shipping_point(merchant, destination, cart)
+    dispatch = dispatch_time(point, now_local) if point else None
+    origin = point.location if point else None
+
+    def place(row: tuple, distance: int, always: bool) -> dict:
+        pk, name, line, city, state, postal, lat, lon, hours = row[:9]
+        address = ", ".join(p for p in (line, city, " ".join(filter(None, (state, postal)))) if p)
+        return {
+            "id": pk,
+            "name": name,
+            "address": address,
+            "lat": lat,
+            "lon": lon,
+            "distance_m": distance,
+            "opening_hours": None if always else hours,
+            "open_24_7": always,
+            "open_now": is_open(hours, always, now_local),
+            "ready_by": ready_by(dispatch, origin, (lat, lon), hours, always),
+        }
+
+    lockers: list[dict] = []
+    k = max(4 * limit, 16)
+    while True:
+        near = nearest_lockers(merchant.pk, *here, k=k, max_m=max_m)
+        sizes = free_sizes(merchant, [row[0] for row, _ in near], parcel) if near else {}
+        lockers = [
+            {
+                **place(row, metres, row[9]),
+                "ref": f"locker:{row[0]}",
+                "compartment_size": sizes[row[0]],
+            }
+            for row, metres in near
+            if row[0] in sizes
+        ][:limit]
+        if len(lockers) >= limit or len(near) < k or k >= MAX_CANDIDATES:
+            break
+        k *= 4
+
+    near_shops = nearest_shops(merchant.pk, *here, k=limit * 3, max_m=max_m)
+    loads = shop_loads(merchant, [row[0] for row, _ in near_shops]) if near_shops else {}
+    shops = [
+        {**place(row, metres, False), "ref": f"shop:{row[0]}"}
+        for row, metres in near_shops
+        if loads.get(row[0], 0) < row[9]
+    ][:limit]
+
+    return {
+        "destination": {
+            "lat": destination.latitude,
+            "lon": destination.longitude,
+            "postal_code": destination.postal_code,
+            "country": destination.country,
+        },
+        "parcel": parcel.as_dict(),
+        "ships_from": None if point is None else {"id": point.pk, "name": point.name},
+        "home": home_options(merchant, destination, parcel),
+        "lockers": lockers,
+        "shops": shops,
+    }
