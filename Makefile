@@ -43,6 +43,13 @@ bench: install services
 	$(BIN)/python -m bench.placement
 	$(BIN)/python -m bench.forecast
 	$(BIN)/python -m bench.orders_intake
+	$(BIN)/python -m bench.order_pages
+	$(BIN)/python -m bench.rate_shopping
+	$(BIN)/python -m bench.labels
+	$(BIN)/python -m bench.eta
+	$(BIN)/python -m bench.tracking
+	$(BIN)/python -m bench.delivery_options
+	$(BIN)/python -m bench.reservations
 
 clean:
 	rm -rf $(VENV) var staticfiles test-artifacts .pytest_cache .ruff_cache

@@ -10,7 +10,11 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from fulfillment.api import couriers as fulfillment_couriers
 from fulfillment.api import orders as fulfillment_orders
+from fulfillment.api import tracking as fulfillment_tracking
+from lockers.api import checkout as lockers_checkout
+from lockers.api import network as lockers_network
 from merchant.api import SecretKeyAuth, demand, inventory, placement, points
 from merchant.api import router as merchant_router
 
@@ -28,6 +32,10 @@ api.add_router("/", inventory.router)
 api.add_router("/demand", demand.router)
 api.add_router("/placement", placement.router)
 api.add_router("/orders", fulfillment_orders.router)
+api.add_router("/", lockers_checkout.router)  # publishable key: /delivery-options, /reservations
+api.add_router("/pickup-network", lockers_network.router)
+api.add_router("/couriers", fulfillment_couriers.router)
+api.add_router("/shipments", fulfillment_tracking.router)
 
 
 def problem(status: int, code: str, detail: str, **extra: object) -> dict:

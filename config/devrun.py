@@ -75,6 +75,8 @@ def main() -> int:
     manage(env, "migrate", "--no-input", "-v", "0")
     print("Nearbox: loading the demo data (idempotent)…", flush=True)
     demo = json.loads(manage(env, "seed_demo", "--json").strip().splitlines()[-1])
+    for command in ("seed_demo_couriers", "seed_demo_pickup", "seed_demo_orders"):
+        manage(env, command)
 
     url = f"http://{host}:{port}/"
     banner = (

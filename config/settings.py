@@ -234,3 +234,66 @@ NEARBOX_MAP_TILES_URL = os.environ.get("NEARBOX_MAP_TILES_URL", "")
 NEARBOX_MAP_TILES_ATTRIBUTION = os.environ.get(
     "NEARBOX_MAP_TILES_ATTRIBUTION", "© OpenStreetMap contributors"
 )
+
+# --- Pickup network (lockers/) ------------------------------------------------------------------
+NEARBOX_HOLD_MINUTES = int(os.environ.get("NEARBOX_HOLD_MINUTES", "15"))
+NEARBOX_PICKUP_DAYS = int(os.environ.get("NEARBOX_PICKUP_DAYS", "7"))
+NEARBOX_PICKUP_WRONG_CODES = int(os.environ.get("NEARBOX_PICKUP_WRONG_CODES", "5"))
+NEARBOX_PICKUP_WRONG_CODE_WINDOW = int(os.environ.get("NEARBOX_PICKUP_WRONG_CODE_WINDOW", "900"))
+NEARBOX_PICKUP_MAX_DISTANCE_M = int(os.environ.get("NEARBOX_PICKUP_MAX_DISTANCE_M", "25000"))
+NEARBOX_PICKUP_LEAD_MINUTES = int(os.environ.get("NEARBOX_PICKUP_LEAD_MINUTES", "180"))
+NEARBOX_PICKUP_SPEED_KMH = float(os.environ.get("NEARBOX_PICKUP_SPEED_KMH", "30"))
+# Requests per publishable key per window on the public checkout API.
+NEARBOX_PUBLIC_RATE_LIMIT = int(os.environ.get("NEARBOX_PUBLIC_RATE_LIMIT", "1200"))
+NEARBOX_PUBLIC_RATE_WINDOW = int(os.environ.get("NEARBOX_PUBLIC_RATE_WINDOW", "60"))
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "lockers-expire-holds": {
+            "task": "lockers.tasks.expire_compartment_holds",
+            "schedule": timedelta(seconds=60),
+            "options": {"expires": 60},
+        },
+        "lockers-expire-uncollected": {
+            "task": "lockers.tasks.expire_uncollected_parcels",
+            "schedule": timedelta(minutes=15),
+            "options": {"expires": 900},
+        },
+        "lockers-remind-uncollected": {
+            "task": "lockers.tasks.remind_uncollected_parcels",
+            "schedule": timedelta(minutes=15),
+            "options": {"expires": 900},
+        },
+    }
+)
+
+# --- Tracking (fulfillment/tracking/) -----------------------------------------------------------
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "tracking-plan-polls": {
+            "task": "fulfillment.tasks.plan_tracking_polls",
+            "schedule": timedelta(seconds=60),
+            "options": {"expires": 60},
+        },
+        "tracking-refresh-eta": {
+            "task": "fulfillment.tasks.refresh_eta_tables",
+            "schedule": timedelta(hours=6),
+            "options": {"expires": 3600},
+        },
+    }
+)
+# Shopper text messages: an import path (fulfillment/tracking/sms.py has console, file, locmem).
+NEARBOX_SMS_BACKEND = os.environ.get(
+    "NEARBOX_SMS_BACKEND", "fulfillment.tracking.sms.ConsoleSmsBackend"
+)
+NEARBOX_SMS_FILE_PATH = os.environ.get("NEARBOX_SMS_FILE_PATH", str(VAR_DIR / "sms.jsonl"))
+# A claimed poll batch that never reports (worker killed) comes due again after this long.
+NEARBOX_TRACKING_LEASE_SECONDS = int(os.environ.get("NEARBOX_TRACKING_LEASE_SECONDS", "600"))
+# Queue of the tracking tasks (empty: the default queue).
+NEARBOX_TRACKING_QUEUE = os.environ.get("NEARBOX_TRACKING_QUEUE", "")
+# Seconds between refreshes of the public tracking page and the live shipments list.
+NEARBOX_TRACKING_REFRESH_SECONDS = int(os.environ.get("NEARBOX_TRACKING_REFRESH_SECONDS", "30"))
+# The file email backend's folder (tests run a worker that writes mail there).
+if os.environ.get("EMAIL_FILE_PATH"):
+    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
+# Read couriers' change feeds where they have one (off: per-shipment polling only, benchmarks).
+NEARBOX_TRACKING_USE_FEEDS = env_bool("NEARBOX_TRACKING_USE_FEEDS", True)

@@ -5,6 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config.api import api
+from fulfillment.urls_couriers import driver_patterns
+from fulfillment.urls_tracking import public_patterns, webhook_patterns
 from merchant.views import auth, dashboard, health
 
 urlpatterns = [
@@ -17,6 +19,14 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("app/orders/", include("fulfillment.urls")),
+    path("app/couriers/", include("fulfillment.urls_couriers")),
+    path("driver/", include(driver_patterns)),
+    path("app/pickup/", include("lockers.urls")),
+    path("app/shipments/", include("fulfillment.urls_tracking")),
+    path("t/", include(public_patterns)),
+    path("webhooks/couriers/", include(webhook_patterns)),
+    path("pickup/", include("lockers.urls_public")),
     path("app/", include("merchant.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

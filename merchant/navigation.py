@@ -5,14 +5,15 @@ from django.urls import reverse
 
 MAIN_NAV = [
     ("today", "Today", "dashboard", ()),
-    ("orders", "Orders", "area", ("orders",)),
+    ("work", "Today's work", "orders_today", ()),
+    ("orders", "Orders", "orders", ()),
     ("inventory", "Inventory", "inventory", ()),
     ("storage-points", "Storage points", "points", ()),
     ("placement", "Placement", "placement", ()),
     ("demand", "Demand", "demand", ()),
-    ("couriers", "Couriers", "area", ("couriers",)),
-    ("shipments", "Shipments", "area", ("shipments",)),
-    ("pickup-network", "Pickup network", "area", ("pickup-network",)),
+    ("couriers", "Couriers", "couriers", ()),
+    ("shipments", "Shipments", "shipments", ()),
+    ("pickup-network", "Pickup network", "pickup_network", ()),
     ("labels", "Labels", "area", ("labels",)),
     ("analytics", "Analytics", "area", ("analytics",)),
 ]

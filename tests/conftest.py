@@ -108,7 +108,7 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Pop
             "--pool=prefork",
             "--without-gossip",
             "--without-mingle",
-            "--hostname=nearbox-test@%h",
+            f"--hostname=nearbox-test-{os.getpid()}@%h",
         ],
         cwd=ROOT,
         env=env,
@@ -120,7 +120,9 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Pop
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise RuntimeError(f"celery worker exited: see {ARTIFACTS / 'celery-worker.log'}")
-            if app.control.ping(destination=[f"nearbox-test@{os.uname().nodename}"], timeout=1):
+            if app.control.ping(
+                destination=[f"nearbox-test-{os.getpid()}@{os.uname().nodename}"], timeout=1
+            ):
                 break
         else:
             raise RuntimeError("celery worker did not answer a ping within 60 s")

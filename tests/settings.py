@@ -10,7 +10,8 @@ for name, value in {
     "SECRET_KEY": "test-only-0f3c9a7e5b1d4c2a8e6f0b9d7c5a3e1f2d4b6a8c0e9f7d5b3a1c",
     "DATABASE_URL": "postgres://postgres:postgres@127.0.0.1:5432/nearbox",
     "REDIS_URL": "redis://127.0.0.1:6379/15",
-    "CELERY_QUEUE": "nearbox-test",
+    # A queue per test run: parallel runs on one Redis never take each other's tasks.
+    "CELERY_QUEUE": f"nearbox-test-{os.getpid()}",
     "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
     "SECURE_SSL_REDIRECT": "0",
     "SESSION_COOKIE_SECURE": "0",

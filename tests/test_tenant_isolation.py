@@ -15,7 +15,9 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from fulfillment.models import Order
+from fulfillment.models import CourierAccount, Order, Shipment
+from lockers.parcels import Parcel
+from lockers.services.reservations import reserve_compartment
 from merchant.models import (
     ApiKey,
     Job,
@@ -31,6 +33,8 @@ from merchant.services.merchants import NewMerchant
 from merchant.services.stock import receive_stock
 from merchant.services.transfers import create_transfer
 from tests.fulfillment.factories import make_order
+from tests.fulfillment.test_couriers_factories import TENANT_FACTORIES as COURIER_FACTORIES
+from tests.lockers.factories import make_bank, make_shop
 from tests.merchant.factories import make_point, make_product
 
 
@@ -66,6 +70,13 @@ OBJECT_FACTORIES: dict[str, Callable[[NewMerchant], int]] = {
     "transfer_id": lambda new: make_transfer(new.merchant).pk,
     "plan_id": lambda new: PlacementPlan.objects.create(merchant=new.merchant).pk,
     "order_id": lambda new: make_order(new.merchant).pk,
+    **COURIER_FACTORIES,
+    "bank_id": lambda new: make_bank(new.merchant).pk,
+    "shop_id": lambda new: make_shop(new.merchant).pk,
+    "compartment_id": lambda new: make_bank(new.merchant).compartments.first().pk,
+    "reservation_id": lambda new: (
+        reserve_compartment(bank=make_bank(new.merchant), parcel=Parcel(500, 300, 200, 50)).pk
+    ),
 }
 # parameters that are not ids of a merchant's objects
 NOT_OBJECT_IDS = {
@@ -146,4 +157,6 @@ def snapshot() -> tuple:
         list(Transfer.objects.values_list("pk", "status").order_by("pk")),
         list(PlacementPlan.objects.values_list("pk", "status").order_by("pk")),
         list(Order.objects.values_list("pk", "status").order_by("pk")),
+        list(Shipment.objects.values_list("pk", "status", "tracking_number").order_by("pk")),
+        list(CourierAccount.objects.values_list("pk", "name", "is_active").order_by("pk")),
     )
