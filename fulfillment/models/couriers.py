@@ -13,6 +13,8 @@ from django.db.models import Q
 
 from merchant.models import MerchantOwned
 
+from .tokens import new_public_token
+
 
 class CourierAccount(MerchantOwned):
     class Courier(models.TextChoices):
@@ -31,6 +33,8 @@ class CourierAccount(MerchantOwned):
         default=5.0, validators=[MinValueValidator(0.1), MaxValueValidator(1000)]
     )
     currency = models.CharField(max_length=3, default="USD")
+    # The path of its webhook endpoint (fulfillment/tracking): unguessable, per account.
+    webhook_token = models.CharField(max_length=64, unique=True, default=new_public_token)
     is_active = models.BooleanField(default=True)
     last_error = models.CharField(max_length=500, blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)

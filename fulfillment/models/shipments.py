@@ -9,7 +9,15 @@ from django.utils import timezone
 from fulfillment.couriers.types import TrackingStatus
 from merchant.models import MerchantOwned
 
+from .tokens import new_public_token
+
 STATUS_CHOICES = [(s.value, s.value.replace("_", " ").capitalize()) for s in TrackingStatus]
+
+
+class EtaSource(models.TextChoices):
+    NONE = "", "No estimate"
+    COURIER = "courier", "Courier's estimate"
+    HISTORY = "history", "Predicted from our history"
 
 
 class Shipment(MerchantOwned):
@@ -41,12 +49,44 @@ class Shipment(MerchantOwned):
     handed_over_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    # Tracking (fulfillment/tracking): the shopper's link, polling schedule, state, ETA.
+    public_token = models.CharField(max_length=64, unique=True, default=new_public_token)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_reason = models.CharField(max_length=64, blank=True)
+    status_text = models.CharField(max_length=300, blank=True)
+    poll_failures = models.PositiveSmallIntegerField(default=0)
+    is_stuck = models.BooleanField(default=False)
+    eta_from = models.DateTimeField(null=True, blank=True)
+    eta_until = models.DateTimeField(null=True, blank=True)
+    eta_confidence = models.FloatField(null=True, blank=True)
+    eta_source = models.CharField(max_length=8, choices=EtaSource.choices, blank=True)
+    exception_handled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    reship_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reships"
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["merchant", "account", "-created_at"], name="shipment_by_account"),
             models.Index(fields=["account", "service", "status"], name="shipment_scorecard"),
+            models.Index(
+                fields=["next_poll_at"],
+                condition=Q(next_poll_at__isnull=False),
+                name="shipment_poll_due",
+            ),
+            models.Index(fields=["merchant", "status", "-created_at"], name="shipment_by_status"),
+            # Booked shipments that tracking has not scheduled yet (the planner adopts them).
+            models.Index(
+                fields=["booked_at"],
+                condition=Q(next_poll_at__isnull=True, last_polled_at__isnull=True, is_stuck=False),
+                name="shipment_unscheduled",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -2,78 +2,20 @@
 notifications (one row per shipment and kind), each merchant's notification switches, webhook
 receipts (replay protection) and each courier account's change-feed cursor.
 
-The tracking fields live on Shipment itself (added here with `add_to_class`, so that the
-tracking concept stays in one module; migration 0003_tracking adds the columns) because the
+The tracking fields live on Shipment itself (migration 0003_tracking adds them) because the
 polling planner selects due shipments by `next_poll_at` without a join.
 """
 
 from __future__ import annotations
 
-import secrets
-
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 
 from merchant.models import MerchantOwned
 
 from .couriers import CourierAccount
-from .shipments import Shipment
-
-
-def new_public_token() -> str:
-    """256 bits, URL-safe: the shopper's tracking link and a courier account's webhook path."""
-    return secrets.token_urlsafe(32)
-
-
-class EtaSource(models.TextChoices):
-    NONE = "", "No estimate"
-    COURIER = "courier", "Courier's estimate"
-    HISTORY = "history", "Predicted from our history"
-
-
-# --- fields on Shipment --------------------------------------------------------------------
-_SHIPMENT_FIELDS = {
-    "public_token": models.CharField(max_length=64, unique=True, default=new_public_token),
-    "next_poll_at": models.DateTimeField(null=True, blank=True),
-    "last_polled_at": models.DateTimeField(null=True, blank=True),
-    "last_event_at": models.DateTimeField(null=True, blank=True),
-    "status_changed_at": models.DateTimeField(null=True, blank=True),
-    "status_reason": models.CharField(max_length=64, blank=True),
-    "status_text": models.CharField(max_length=300, blank=True),
-    "poll_failures": models.PositiveSmallIntegerField(default=0),
-    "is_stuck": models.BooleanField(default=False),
-    "eta_from": models.DateTimeField(null=True, blank=True),
-    "eta_until": models.DateTimeField(null=True, blank=True),
-    "eta_confidence": models.FloatField(null=True, blank=True),
-    "eta_source": models.CharField(max_length=8, choices=EtaSource.choices, blank=True),
-    "exception_handled_at": models.DateTimeField(null=True, blank=True),
-    "cancelled_at": models.DateTimeField(null=True, blank=True),
-    "refunded_at": models.DateTimeField(null=True, blank=True),
-    "reship_of": models.ForeignKey(
-        Shipment, null=True, blank=True, on_delete=models.SET_NULL, related_name="reships"
-    ),
-}
-for _name, _field in _SHIPMENT_FIELDS.items():
-    Shipment.add_to_class(_name, _field)
-Shipment._meta.indexes = [
-    *Shipment._meta.indexes,
-    models.Index(
-        fields=["next_poll_at"], condition=Q(next_poll_at__isnull=False), name="shipment_poll_due"
-    ),
-    models.Index(fields=["merchant", "status", "-created_at"], name="shipment_by_status"),
-    # Booked shipments tracking has not scheduled yet (the planner adopts them).
-    models.Index(
-        fields=["booked_at"],
-        condition=Q(next_poll_at__isnull=True, last_polled_at__isnull=True, is_stuck=False),
-        name="shipment_unscheduled",
-    ),
-]
-Shipment._meta.original_attrs["indexes"] = Shipment._meta.indexes
-
-CourierAccount.add_to_class(
-    "webhook_token", models.CharField(max_length=64, unique=True, default=new_public_token)
-)
+from .shipments import EtaSource, Shipment  # noqa: F401  (re-exported for tracking code)
+from .tokens import new_public_token  # noqa: F401
 
 
 class Notification(MerchantOwned):

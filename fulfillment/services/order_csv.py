@@ -35,7 +35,7 @@ from merchant.services.geocoding import GeocoderUnavailable
 
 # The reader of the inventory import decodes, checks the header and yields rows with their
 # line numbers; orders share its limits (5 MB, 50,000 rows) and error reporting.
-from merchant.services.inventory_csv import MAX_BYTES, SHOWN_ERRORS, RowError, _read_rows
+from merchant.services.inventory_csv import MAX_BYTES, SHOWN_ERRORS, RowError, read_csv_rows
 
 REQUIRED = ["reference", "shopper_name", "postal_code", "sku", "quantity"]
 OPTIONAL = [
@@ -266,7 +266,7 @@ def _body(reference: str, first: dict, order_rows: list[tuple[int, dict]]) -> di
 def validate_orders_file(*, merchant: Merchant, filename: str, data: bytes) -> OrderImportPlan:
     plan = OrderImportPlan(filename=filename)
     rows = []
-    for line, cells in _read_rows(plan, data, REQUIRED, OPTIONAL):
+    for line, cells in read_csv_rows(plan, data, REQUIRED, OPTIONAL):
         plan.row_count += 1
         row = _check_row(plan, line, cells)
         if row is not None:

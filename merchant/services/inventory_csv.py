@@ -148,7 +148,7 @@ def _number_error(text: str, minimum: int) -> str:
     return f"expected a whole number of at least {minimum}, found “{shown}”"
 
 
-def _read_rows(plan: ImportPlan, data: bytes, required: list[str], optional: list[str]):
+def read_csv_rows(plan: ImportPlan, data: bytes, required: list[str], optional: list[str]):
     """Decode, check the header and yield (line, {column: text}) for each non-blank row."""
     if len(data) > MAX_BYTES:
         plan.add_error(
@@ -220,7 +220,7 @@ def _validate_products(plan: ImportPlan, merchant: Merchant, data: bytes) -> Non
         for p in Product.objects.for_merchant(merchant).values("pk", "sku", *PRODUCT_COLUMNS[1:])
     }
     seen: dict[str, int] = {}
-    for line, cells in _read_rows(plan, data, PRODUCT_COLUMNS, []):
+    for line, cells in read_csv_rows(plan, data, PRODUCT_COLUMNS, []):
         row: dict = {"line": line}
         bad = False
         sku = cells["sku"].strip()
@@ -271,7 +271,7 @@ def _validate_stock(plan: ImportPlan, merchant: Merchant, data: bytes) -> None:
         )
     }
     seen: dict[tuple[str, str], int] = {}
-    for line, cells in _read_rows(plan, data, STOCK_COLUMNS, STOCK_OPTIONAL):
+    for line, cells in read_csv_rows(plan, data, STOCK_COLUMNS, STOCK_OPTIONAL):
         bad = False
         sku, point_name = cells["sku"].strip(), cells["point"].strip()
         product_id, point_id = products.get(sku), points.get(point_name)

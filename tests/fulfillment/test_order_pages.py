@@ -105,6 +105,8 @@ def test_order_detail_shows_why_the_point_was_chosen(client_a, merchant, shop):
     assert "Points considered" in body and "Chinatown" in body
     assert "2001 N CLARK ST" in body  # normalised address
     assert "received → allocated" in body
+    assert f'hx-get="/app/couriers/orders/{order.pk}/rates"' in body  # courier options load in
+
 
 
 @pytest.mark.django_db
