@@ -108,7 +108,6 @@ def test_order_detail_shows_why_the_point_was_chosen(client_a, merchant, shop):
     assert f'hx-get="/app/couriers/orders/{order.pk}/rates"' in body  # courier options load in
 
 
-
 @pytest.mark.django_db
 def test_advancing_through_the_detail_page_follows_the_allowed_steps(client_a, merchant, shop):
     order = new_order(merchant, ("MUG", 1))
