@@ -36,6 +36,7 @@ from fulfillment.services.orders import (
 )
 from fulfillment.services.routing import Unroutable
 from merchant.decorators import merchant_required
+from merchant.form_errors import add_service_errors
 from merchant.services.geocoding import GeocoderUnavailable
 
 NAV = "orders"
@@ -55,14 +56,10 @@ def _messages_of(error: Exception) -> str:
 
 def _form_error(form: Form, error: Exception, field_of=lambda name: name) -> None:
     """Put a service error on the form: on its field when the form has one, else on top."""
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            target = field_of(name)
-            form.add_error(target if target in form.fields else None, errors)
-    elif isinstance(error, Unroutable):
+    if isinstance(error, Unroutable):
         form.add_error(None, error.detail)
     else:
-        form.add_error(None, _messages_of(error))
+        add_service_errors(form, error, field_of=field_of)
 
 
 # --- List ---------------------------------------------------------------------------------

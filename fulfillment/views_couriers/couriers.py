@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,17 +21,10 @@ from fulfillment.services.couriers import DRIVER_LINK_MAX_AGE, shipping_settings
 from fulfillment.services.scorecard import scorecard
 from fulfillment.views_couriers.forms import AccountForm, AreaForm, RuleForm, ServiceForm
 from merchant.decorators import merchant_required
+from merchant.form_errors import add_service_errors
 from merchant.selectors.points import format_money
 
 NAV = "couriers"
-
-
-def add_service_errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @merchant_required

@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from merchant.decorators import merchant_required
+from merchant.form_errors import add_service_errors
 from merchant.forms_inventory import (
     AdjustStockForm,
     ImportConfirmForm,
@@ -36,15 +36,6 @@ NAV = "inventory"
 
 def _page(request: HttpRequest, items, per_page: int = ROWS_PER_PAGE):
     return Paginator(items, per_page).get_page(request.GET.get("page"))
-
-
-def _form_error(form: Form, exc: Exception) -> None:
-    """Put a service error on the form: on its field when the form has one, else on top."""
-    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, " ".join(getattr(exc, "messages", [str(exc)])))
 
 
 # --- Overview and ledger --------------------------------------------------------------------
@@ -123,7 +114,7 @@ def product_create(request: HttpRequest) -> HttpResponse:
         try:
             product = products.create_product(merchant=request.merchant, **form.cleaned_data)
         except ValidationError as exc:
-            _form_error(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Product {product.sku} created.")
             return redirect("product_detail", product_id=product.pk)
@@ -142,7 +133,7 @@ def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
         try:
             products.update_product(product=product, **form.cleaned_data)
         except ValidationError as exc:
-            _form_error(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Product {product.sku} saved.")
             return redirect("product_detail", product_id=product.pk)
@@ -201,7 +192,7 @@ def _stock_action(request: HttpRequest, product_id: int, form_class, form_key: s
         try:
             message = action(product, form.cleaned_data)
         except (ValidationError, stock.OutOfStock) as exc:
-            _form_error(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, message)
             return redirect("product_detail", product_id=product.pk)
@@ -294,7 +285,7 @@ def transfer_create(request: HttpRequest) -> HttpResponse:
                 user=request.user,
             )
         except (ValidationError, stock.OutOfStock) as exc:
-            _form_error(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Transfer {transfer.pk} requested; the units are held.")
             return redirect("transfer_detail", transfer_id=transfer.pk)
@@ -383,7 +374,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 data=uploaded.read(),
             )
         except ValidationError as exc:
-            _form_error(form, exc)
+            add_service_errors(form, exc)
         else:
             plan = inventory_csv.preview_import(merchant=request.merchant, import_id=import_id)
             return _render_preview(request, plan, import_id, status=200 if plan.ok else 422)

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from merchant.decorators import merchant_required
+from merchant.form_errors import add_service_errors
 from merchant.forms_placement import PlanRequestForm
 from merchant.models import PlacementPlan
 from merchant.selectors.placement import get_plan_for_merchant
@@ -31,11 +32,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
                 merchant=request.merchant, params=params, user=request.user
             )
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             return redirect("placement_plan", plan_id=plan.pk)
     page = Paginator(PlacementPlan.objects.for_merchant(request.merchant), 20).get_page(

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from merchant.decorators import merchant_required
+from merchant.form_errors import add_service_errors
 from merchant.forms_points import DeactivateForm, StoragePointForm
 from merchant.models import StoragePoint
 from merchant.selectors.points import (
@@ -65,7 +66,7 @@ def point_create(request: HttpRequest) -> HttpResponse:
         try:
             point = service.create_point(merchant=request.merchant, **form.service_fields())
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             _report_saved(request, point, "added")
             return redirect("point_detail", point_id=point.pk)
@@ -85,7 +86,7 @@ def point_edit(request: HttpRequest, point_id: int) -> HttpResponse:
         try:
             point = service.update_point(point=point, **form.service_fields())
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             _report_saved(request, point, "saved")
             return redirect("point_detail", point_id=point.pk)
@@ -153,14 +154,6 @@ def point_delete(request: HttpRequest, point_id: int) -> HttpResponse:
         return redirect("point_detail", point_id=point.pk)
     messages.success(request, f"“{point.name}” was deleted.")
     return redirect("points")
-
-
-def _add_service_errors(form: StoragePointForm, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 def _report_saved(request: HttpRequest, point: StoragePoint, verb: str) -> None:
