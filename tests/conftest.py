@@ -108,7 +108,7 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Pop
             "--pool=prefork",
             "--without-gossip",
             "--without-mingle",
-            f"--hostname=nearbox-test-{os.getpid()}@%h",
+            f"--hostname={worker_name().split('@')[0]}@%h",
         ],
         cwd=ROOT,
         env=env,
@@ -120,9 +120,7 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Pop
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise RuntimeError(f"celery worker exited: see {ARTIFACTS / 'celery-worker.log'}")
-            if app.control.ping(
-                destination=[f"nearbox-test-{os.getpid()}@{os.uname().nodename}"], timeout=1
-            ):
+            if app.control.ping(destination=[worker_name()], timeout=1):
                 break
         else:
             raise RuntimeError("celery worker did not answer a ping within 60 s")
@@ -134,6 +132,34 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Pop
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def worker_name() -> str:
+    return f"nearbox-test-{os.getpid()}@{os.uname().nodename}"
+
+
+@pytest.fixture(autouse=True)
+def worker_idle_before_teardown(request):
+    """A test that used the worker ends only when the worker has finished that test's tasks,
+    so the database flush after it never races with a task still writing (a deadlock)."""
+    if "celery_worker" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")  # set up first, so torn down after this
+    yield
+    from config.celery import app
+
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        inspect = app.control.inspect(destination=[worker_name()], timeout=1)
+        busy = [t for tasks in (inspect.active() or {}).values() for t in tasks]
+        busy += [t for tasks in (inspect.reserved() or {}).values() for t in tasks]
+        with app.connection_for_write() as conn:
+            waiting = conn.default_channel.client.llen(queue)
+        if not busy and not waiting:
+            return
+        time.sleep(0.2)
 
 
 def wait_for(condition: Callable[[], object], *, timeout: float = 30, every: float = 0.2):
