@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import zoneinfo
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -20,6 +21,11 @@ CURRENCY_CHOICES = [
     ("GBP", "Pound sterling"),
 ]
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #rrggbb, for example #0f766e.")
+
+
+def new_shopify_token() -> str:
+    """The unguessable part of a merchant's Shopify CarrierService callback URL."""
+    return secrets.token_urlsafe(32)
 
 
 class UserManager(BaseUserManager):
@@ -66,6 +72,8 @@ class Merchant(models.Model):
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="USD")
     brand_color = models.CharField(max_length=7, default="#0f766e", validators=[hex_colour])
     logo = models.ImageField(upload_to="logos/", blank=True)
+    # Shopify cannot send our API keys, so its rate callback is authenticated by this URL token.
+    shopify_token = models.CharField(max_length=64, unique=True, default=new_shopify_token)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
