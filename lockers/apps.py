@@ -6,8 +6,13 @@ class LockersConfig(AppConfig):
     verbose_name = "Pickup network and checkout"
 
     def ready(self) -> None:
+        from fulfillment import hooks as order_hooks
         from lockers import notifications, signals
+        from lockers.services.reservations import confirm_reservation
 
         signals.pickup_code_issued.connect(
             notifications.email_pickup_code, dispatch_uid="lockers.email_pickup_code"
         )
+        # Order intake confirms the checkout's compartment hold in the order's transaction.
+        if confirm_reservation not in order_hooks.RESERVATION_CONFIRMERS:
+            order_hooks.RESERVATION_CONFIRMERS.append(confirm_reservation)

@@ -70,6 +70,14 @@ class DeliveryIn(Schema):
     pickup_location_ref: str = Field("", description="Locker or pickup shop (not home).")
 
 
+class DeliveryWithHoldIn(DeliveryIn):
+    reservation_token: str = Field(
+        "",
+        description="The `token` of POST /api/v1/reservations (locker only): the order confirms "
+        "that hold; an expired or already used hold answers 422 on this field.",
+    )
+
+
 class LineIn(Schema):
     sku: str
     quantity: int
@@ -79,7 +87,7 @@ class OrderIn(Schema):
     reference: str = Field("", description="The shop's order number; unique per merchant.")
     shopper: ShopperIn
     destination: DestinationIn
-    delivery: DeliveryIn = Field(default_factory=DeliveryIn)
+    delivery: DeliveryWithHoldIn = Field(default_factory=DeliveryWithHoldIn)
     promised_from: dt.datetime | None = None
     promised_until: dt.datetime | None = None
     value: int | None = Field(None, description="Minor units; default: sum of product values.")

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from fulfillment.hooks import confirm_pickup_reservation
 from fulfillment.models import Allocation, Order, OrderEvent, OrderLine
 from fulfillment.services.addresses import resolve_destination
 from fulfillment.services.routing import RoutingPlan, Unroutable, plan_route, reserve_route
@@ -202,6 +203,9 @@ def _clean(merchant: Merchant, data: Mapping[str, Any]) -> dict:
         "pickup_location_ref": _text(
             delivery, "pickup_location_ref", "delivery.pickup_location_ref", errors, limit=64
         ),
+        "reservation_token": _text(
+            delivery, "reservation_token", "delivery.reservation_token", errors, limit=64
+        ),
         "delivery_kind": _choice(
             delivery.get("kind"), Order.DeliveryKind, "home", "delivery.kind", errors
         ),
@@ -220,6 +224,8 @@ def _clean(merchant: Merchant, data: Mapping[str, Any]) -> dict:
             errors["shopper.email"] = "Enter a valid email address."
     if clean["delivery_kind"] != "home" and not clean["pickup_location_ref"]:
         errors["delivery.pickup_location_ref"] = "Say which locker or pickup shop was chosen."
+    if clean["reservation_token"] and clean["delivery_kind"] != Order.DeliveryKind.LOCKER:
+        errors["delivery.reservation_token"] = "Only a locker delivery carries a reservation."
 
     address = {
         name: _text(destination, name, f"destination.{name}", errors, limit=limit)
@@ -361,6 +367,9 @@ def _write_order(
         request_digest=digest,
         created_at=now,
     )
+    if clean["reservation_token"]:
+        # Inside the order's transaction: an expired or taken hold refuses the whole order.
+        confirm_pickup_reservation(reservation_token=clean["reservation_token"], order=order)
     lines = OrderLine.objects.bulk_create(
         [
             OrderLine(merchant=merchant, order=order, product=p, quantity=q, unit_value=p.value)
