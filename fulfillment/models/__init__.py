@@ -1,4 +1,5 @@
 from .couriers import CourierAccount, CourierService, ServiceArea, ShippingSettings
+from .labels import LabelBatch
 from .orders import Allocation, Order, OrderEvent, OrderLine
 from .shipments import Shipment, ShipmentEvent
 
@@ -6,6 +7,7 @@ __all__ = [
     "Allocation",
     "CourierAccount",
     "CourierService",
+    "LabelBatch",
     "Order",
     "OrderEvent",
     "OrderLine",

@@ -20,6 +20,12 @@ class EtaSource(models.TextChoices):
     HISTORY = "history", "Predicted from our history"
 
 
+class LabelSource(models.TextChoices):
+    NONE = "", "No label stored"
+    COURIER = "courier", "The courier's label"
+    NEARBOX = "nearbox", "Rendered by Nearbox"
+
+
 class Shipment(MerchantOwned):
     class ChosenBy(models.TextChoices):
         RULE = "rule", "The merchant's rule"
@@ -37,6 +43,12 @@ class Shipment(MerchantOwned):
         max_length=24, choices=STATUS_CHOICES, default=TrackingStatus.PENDING.value
     )
     label = models.FileField(upload_to="labels/%Y/%m/", null=True, blank=True)
+    # A label stored at booking (book_shipment) is the courier's; ours are marked "nearbox"
+    # with the size they were rendered at, so that a request for another size re-renders.
+    label_source = models.CharField(max_length=8, choices=LabelSource.choices, blank=True)
+    label_size = models.CharField(max_length=4, blank=True)
+    # A return parcel (shopper -> storage point) of `order`; one per order (idempotency key).
+    is_return = models.BooleanField(default=False)
     idempotency_key = models.CharField(max_length=100, unique=True)
     price_minor = models.PositiveIntegerField()
     currency = models.CharField(max_length=3)
@@ -106,6 +118,15 @@ class Shipment(MerchantOwned):
     @property
     def is_booked(self) -> bool:
         return bool(self.tracking_number)
+
+    @property
+    def has_courier_label(self) -> bool:
+        # Booking stores the courier's file without marking it; only ours carry "nearbox".
+        return bool(self.label) and self.label_source != LabelSource.NEARBOX
+
+    @property
+    def courier_label_format(self) -> str:
+        return self.label.name.rsplit(".", 1)[-1].lower() if self.has_courier_label else ""
 
 
 class ShipmentEvent(MerchantOwned):
