@@ -27,6 +27,7 @@ urlpatterns = [
     path("t/", include(public_patterns)),
     path("webhooks/couriers/", include(webhook_patterns)),
     path("pickup/", include("lockers.urls_public")),
+    path("shopify/", include("lockers.urls_shopify")),
     path("app/", include("merchant.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

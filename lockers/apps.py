@@ -7,9 +7,11 @@ class LockersConfig(AppConfig):
 
     def ready(self) -> None:
         from fulfillment import hooks as order_hooks
-        from lockers import notifications, signals
+        from lockers import checkout_cache, notifications, signals
         from lockers.services.reservations import confirm_reservation
 
+        # Rate books and shipping points are cached per process until couriers or points change.
+        checkout_cache.connect_signals()
         signals.pickup_code_issued.connect(
             notifications.email_pickup_code, dispatch_uid="lockers.email_pickup_code"
         )

@@ -111,11 +111,12 @@ _local: dict[int, tuple[str, dict[str, PlaceIndex]]] = {}
 _lock = threading.Lock()
 
 
-def network_indexes(merchant_id: int) -> dict[str, PlaceIndex]:
-    """{"lockers": PlaceIndex, "shops": PlaceIndex} of the merchant's active places."""
+def network_indexes(merchant_id: int, version: str | None = None) -> dict[str, PlaceIndex]:
+    """{"lockers": PlaceIndex, "shops": PlaceIndex} of the merchant's active places (`version`:
+    the network version when the caller has read it already)."""
     from lockers.models import LockerBank, PickupShop
 
-    version = network_version(merchant_id)
+    version = version or network_version(merchant_id)
     held = _local.get(merchant_id)
     if held is not None and held[0] == version:
         return held[1]

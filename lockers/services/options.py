@@ -14,19 +14,23 @@ import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Min
+from django.db import connection
 from django.utils import timezone
 
+from fulfillment.couriers import Parcel as CourierParcel
+from fulfillment.services.rates import Origin, RateBook, RateInput, build_options
 from fulfillment.services.routing import same_day_refusal
-from lockers import spatial
+from lockers import checkout_cache, spatial
 from lockers.hours import is_open, next_open, periods_on
 from lockers.models import Compartment, PickupParcel
-from lockers.parcels import RANK_SIZE, SIZE_RANK, Parcel, fitting
+from lockers.parcels import RANK_SIZE, Parcel
 from merchant.models import Merchant, StockLevel, StoragePoint
 from merchant.services.geocoding import MalformedPostalCode, geocode
 
 MAX_CANDIDATES = 1024
 ROUND_TO = dt.timedelta(minutes=15)
+# Every service can carry a checkout's parcel at any speed: no promise narrows the choice yet.
+CHECKOUT_SERVICE_LEVEL = "economy"
 
 
 @dataclass(frozen=True)
@@ -37,10 +41,65 @@ class Destination:
     country: str = "US"
 
 
-def home_options(merchant: Merchant, destination: Destination, parcel: Parcel) -> list[dict]:
-    """Home-delivery services from rate shopping (fulfillment/services/rates.py, wired later):
+def rate_origin(point: StoragePoint) -> Origin:
+    return Origin(
+        point_id=point.pk,
+        name=point.name,
+        latitude=point.latitude,
+        longitude=point.longitude,
+        same_day_cutoff=point.same_day_cutoff,
+        opening_hours=point.opening_hours or {},
+        address={
+            "name": point.name,
+            "street": point.address_line,
+            "city": point.city,
+            "postal_code": point.postal_code,
+            "country": point.country,
+        },
+    )
+
+
+def home_options(
+    merchant: Merchant,
+    destination: Destination,
+    parcel: Parcel,
+    *,
+    point: StoragePoint | None,
+    book: RateBook | None = None,
+    now: dt.datetime | None = None,
+) -> list[dict]:
+    """Home-delivery services from the rate cards (no live courier quote: the checkout asks on
+    every keystroke), shipped from `point`; cheapest first, then soonest:
     [{id, courier, service, price: {amount, currency}, eta: {from, until}}]."""
-    return []
+    if point is None or point.location is None:
+        return []  # nothing ships from nowhere: every service would be refused
+    if book is None:
+        book = checkout_cache.rate_book(merchant, checkout_cache.versions(merchant.pk)[1])
+    inp = RateInput(
+        origin=rate_origin(point),
+        latitude=destination.latitude,
+        longitude=destination.longitude,
+        zip_code=destination.postal_code[:5],
+        parcel=CourierParcel(
+            weight_g=parcel.weight_g,
+            length_mm=parcel.length_mm,
+            width_mm=parcel.width_mm,
+            height_mm=parcel.height_mm,
+        ),
+        service_level=CHECKOUT_SERVICE_LEVEL,
+    )
+    eligible = [o for o in build_options(book, inp, now or timezone.now()) if o.eligible]
+    eligible.sort(key=lambda o: (o.price_minor, o.window.end, o.option_id))
+    return [
+        {
+            "id": o.option_id,
+            "courier": o.account_name,
+            "service": o.service_name,
+            "price": {"amount": o.price_minor, "currency": o.currency},
+            "eta": {"from": o.window.start.isoformat(), "until": o.window.end.isoformat()},
+        }
+        for o in eligible
+    ]
 
 
 def resolve_destination(
@@ -76,35 +135,64 @@ def resolve_destination(
 # --- nearest candidates (the bench swaps these for a scan of every point) -------------------
 
 
-def nearest_lockers(merchant_id: int, lat: float, lon: float, *, k: int, max_m: float):
-    return spatial.network_indexes(merchant_id)["lockers"].nearest(lat, lon, k=k, max_m=max_m)
+def nearest_lockers(merchant_id: int, lat: float, lon: float, *, k: int, max_m: float, **index):
+    indexes = spatial.network_indexes(merchant_id, index.get("version"))
+    return indexes["lockers"].nearest(lat, lon, k=k, max_m=max_m)
 
 
-def nearest_shops(merchant_id: int, lat: float, lon: float, *, k: int, max_m: float):
-    return spatial.network_indexes(merchant_id)["shops"].nearest(lat, lon, k=k, max_m=max_m)
+def nearest_shops(merchant_id: int, lat: float, lon: float, *, k: int, max_m: float, **index):
+    indexes = spatial.network_indexes(merchant_id, index.get("version"))
+    return indexes["shops"].nearest(lat, lon, k=k, max_m=max_m)
+
+
+# The two lookups below run on every checkout keystroke. They are plain SQL because building
+# the equivalent ORM queries cost more than running them (lockers/parcels.py `fitting` is the
+# same rule for the ORM: sides compared longest to longest, any way round).
+FREE_SIZES_SQL = """
+    SELECT bank_id, MIN(CASE size WHEN 'S' THEN 1 WHEN 'M' THEN 2 WHEN 'L' THEN 3 END)
+    FROM {table}
+    WHERE merchant_id = %s AND state = %s AND bank_id IN ({ids})
+      AND max_weight_g >= %s
+      AND GREATEST(inner_length_mm, inner_width_mm, inner_height_mm) >= %s
+      AND inner_length_mm + inner_width_mm + inner_height_mm
+          - GREATEST(inner_length_mm, inner_width_mm, inner_height_mm)
+          - LEAST(inner_length_mm, inner_width_mm, inner_height_mm) >= %s
+      AND LEAST(inner_length_mm, inner_width_mm, inner_height_mm) >= %s
+    GROUP BY bank_id
+"""
+SHOP_LOADS_SQL = """
+    SELECT shop_id, COUNT(*) FROM {table}
+    WHERE merchant_id = %s AND status = %s AND shop_id IN ({ids})
+    GROUP BY shop_id
+"""
+
+
+def _placeholders(ids: list[int]) -> str:
+    return ", ".join(["%s"] * len(ids))
 
 
 def free_sizes(merchant: Merchant, bank_ids: list[int], parcel: Parcel) -> dict[int, str]:
     """{bank id: smallest size with a free compartment the parcel fits} in one query."""
-    free = Compartment.objects.for_merchant(merchant).filter(
-        bank_id__in=bank_ids, state=Compartment.State.FREE
-    )
-    rows = (
-        fitting(free, parcel).order_by().values("bank_id").annotate(rank=Min(SIZE_RANK))
-    ).values_list("bank_id", "rank")
-    return {bank_id: RANK_SIZE[rank] for bank_id, rank in rows}
+    if not bank_ids:
+        return {}
+    a, b, c = parcel.sorted_dims
+    sql = FREE_SIZES_SQL.format(table=Compartment._meta.db_table, ids=_placeholders(bank_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [merchant.pk, Compartment.State.FREE, *bank_ids, parcel.weight_g, a, b, c],
+        )
+        return {bank_id: RANK_SIZE[rank] for bank_id, rank in cursor.fetchall()}
 
 
 def shop_loads(merchant: Merchant, shop_ids: list[int]) -> dict[int, int]:
-    rows = (
-        PickupParcel.objects.for_merchant(merchant)
-        .filter(shop_id__in=shop_ids, status=PickupParcel.Status.READY)
-        .order_by()
-        .values("shop_id")
-        .annotate(n=Count("pk"))
-        .values_list("shop_id", "n")
-    )
-    return dict(rows)
+    """{shop id: parcels waiting there for collection} in one query."""
+    if not shop_ids:
+        return {}
+    sql = SHOP_LOADS_SQL.format(table=PickupParcel._meta.db_table, ids=_placeholders(shop_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [merchant.pk, PickupParcel.Status.READY, *shop_ids])
+        return dict(cursor.fetchall())
 
 
 # --- ready by --------------------------------------------------------------------------------
@@ -120,14 +208,15 @@ def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 def shipping_point(
-    merchant: Merchant, destination: Destination, cart: list[tuple[str, int]] | None
+    merchant: Merchant,
+    destination: Destination,
+    cart: list[tuple[str, int]] | None,
+    *,
+    version: str | None = None,
 ) -> StoragePoint | None:
     """The nearest active in-use point (with every cart line in stock, when a cart is given)."""
-    points = list(
-        StoragePoint.objects.for_merchant(merchant).filter(
-            is_active=True, role=StoragePoint.Role.IN_USE, latitude__isnull=False
-        )
-    )
+    version = version or checkout_cache.versions(merchant.pk)[1]
+    points = checkout_cache.shipping_points(merchant, version)
     if cart:
         needs = dict(cart)
         levels = StockLevel.objects.for_merchant(merchant).filter(
@@ -197,7 +286,8 @@ def delivery_options(
     here = (destination.latitude, destination.longitude)
     max_m = settings.NEARBOX_PICKUP_MAX_DISTANCE_M
 
-    point = shipping_point(merchant, destination, cart)
+    network_version, checkout_version = checkout_cache.versions(merchant.pk)
+    point = shipping_point(merchant, destination, cart, version=checkout_version)
     dispatch = dispatch_time(point, now_local) if point else None
     origin = point.location if point else None
 
@@ -220,8 +310,8 @@ def delivery_options(
     lockers: list[dict] = []
     k = max(4 * limit, 16)
     while True:
-        near = nearest_lockers(merchant.pk, *here, k=k, max_m=max_m)
-        sizes = free_sizes(merchant, [row[0] for row, _ in near], parcel) if near else {}
+        near = nearest_lockers(merchant.pk, *here, k=k, max_m=max_m, version=network_version)
+        sizes = free_sizes(merchant, [row[0] for row, _ in near], parcel)
         lockers = [
             {
                 **place(row, metres, row[9]),
@@ -235,8 +325,10 @@ def delivery_options(
             break
         k *= 4
 
-    near_shops = nearest_shops(merchant.pk, *here, k=limit * 3, max_m=max_m)
-    loads = shop_loads(merchant, [row[0] for row, _ in near_shops]) if near_shops else {}
+    near_shops = nearest_shops(
+        merchant.pk, *here, k=limit * 3, max_m=max_m, version=network_version
+    )
+    loads = shop_loads(merchant, [row[0] for row, _ in near_shops])
     shops = [
         {**place(row, metres, False), "ref": f"shop:{row[0]}"}
         for row, metres in near_shops
@@ -252,7 +344,14 @@ def delivery_options(
         },
         "parcel": parcel.as_dict(),
         "ships_from": None if point is None else {"id": point.pk, "name": point.name},
-        "home": home_options(merchant, destination, parcel),
+        "home": home_options(
+            merchant,
+            destination,
+            parcel,
+            point=point,
+            book=checkout_cache.rate_book(merchant, checkout_version),
+            now=now_local,
+        ),
         "lockers": lockers,
         "shops": shops,
     }

@@ -1,0 +1,126 @@
+"""Home delivery in the checkout answer: rate-card services from the shipping point, cheapest
+first, no courier called, and the per-process rate book reloaded when couriers change."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from django.test import Client
+
+from fulfillment.services.couriers import update_service
+from lockers import checkout_cache
+from lockers.parcels import Parcel
+from lockers.services import options
+from tests.fulfillment.test_couriers_factories import make_account, make_service
+from tests.merchant.factories import make_point
+
+ORIGIN = "http://localhost:8000"
+SMALL = {"weight_g": 500, "length_mm": 300, "width_mm": 200, "height_mm": 50}
+CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
+
+
+def get(new, **params):
+    headers = {"X-Nearbox-Key": new.publishable_key.raw, "Origin": ORIGIN}
+    return Client(headers=headers).get("/api/v1/delivery-options", params)
+
+
+@pytest.fixture
+def couriers(merchant_a):
+    merchant = merchant_a.merchant
+    make_point(merchant, name="Loop Warehouse", postal_code="60601")
+    fast = make_service(
+        make_account(merchant, name="Zip Couriers"),
+        name="Same day",
+        level="same_day",
+        transit_hours=4,
+        pickup_cutoff=dt.time(23, 59),
+        base_minor=1200,
+    )
+    cheap = make_service(
+        make_account(merchant, name="Slow Post"),
+        name="Economy",
+        level="economy",
+        transit_hours=72,
+        base_minor=450,
+        per_kg_minor=100,
+    )
+    heavy_only = make_service(
+        make_account(merchant, name="Bike Crew"), name="Bike", base_minor=300, max_weight_g=200
+    )
+    return fast, cheap, heavy_only
+
+
+@pytest.mark.django_db
+def test_home_services_come_from_the_rate_cards_cheapest_first(merchant_a, couriers):
+    fast, cheap, _ = couriers
+    response = get(merchant_a, postal_code="60614", **SMALL)
+    assert response.status_code == 200, response.content
+    home = response.json()["home"]
+    # The bike carries 200 g at most: a 500 g parcel is not offered it.
+    assert [h["id"] for h in home] == [f"svc-{cheap.pk}", f"svc-{fast.pk}"]
+    assert home[0]["courier"] == "Slow Post"
+    assert home[0]["service"] == "Economy"
+    assert home[0]["price"] == {"amount": 450 + 100, "currency": "USD"}  # base + 1 started kg
+    assert home[1]["price"] == {"amount": 1200, "currency": "USD"}
+    for option in home:
+        start = dt.datetime.fromisoformat(option["eta"]["from"])
+        until = dt.datetime.fromisoformat(option["eta"]["until"])
+        assert start.tzinfo is not None and start <= until
+
+
+@pytest.mark.django_db
+def test_home_windows_follow_the_service_transit_time(merchant_a, couriers):
+    fast, cheap, _ = couriers
+    merchant = merchant_a.merchant
+    point = options.checkout_cache.shipping_points(merchant, "test")[0]
+    now = dt.datetime(2026, 6, 3, 10, 0, tzinfo=CHICAGO)  # a Wednesday morning
+    home = options.home_options(
+        merchant,
+        options.Destination(41.9229, -87.6483, "60614"),
+        Parcel(500, 300, 200, 50),
+        point=point,
+        now=now,
+    )
+    by_id = {h["id"]: h for h in home}
+    same_day = by_id[f"svc-{fast.pk}"]["eta"]
+    assert dt.datetime.fromisoformat(same_day["until"]) - dt.datetime.fromisoformat(
+        same_day["from"]
+    ) == dt.timedelta(hours=4)
+    economy_until = dt.datetime.fromisoformat(by_id[f"svc-{cheap.pk}"]["eta"]["until"])
+    assert economy_until.date() == dt.date(2026, 6, 6)
+
+
+@pytest.mark.django_db
+def test_no_home_service_without_a_point_to_ship_from(merchant_a):
+    make_service(make_account(merchant_a.merchant), base_minor=500)
+    assert get(merchant_a, postal_code="60614", **SMALL).json()["home"] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_changed_rate_card_is_priced_on_the_next_request(merchant_a, couriers):
+    _, cheap, _ = couriers
+    first = get(merchant_a, postal_code="60614", **SMALL).json()["home"][0]
+    assert first["price"]["amount"] == 550
+    held = checkout_cache._local[merchant_a.merchant.pk]
+    assert held.book is not None  # the book is held between requests
+    update_service(service=cheap, base_minor=650)
+    again = get(merchant_a, postal_code="60614", **SMALL).json()["home"]
+    assert {h["id"]: h["price"]["amount"] for h in again}[f"svc-{cheap.pk}"] == 750
+
+
+@pytest.mark.django_db(transaction=True)
+def test_another_process_sees_the_change_through_the_shared_version(merchant_a, couriers):
+    _, cheap, _ = couriers
+    merchant = merchant_a.merchant
+    version = checkout_cache.versions(merchant.pk)[1]
+    old_book = checkout_cache.rate_book(merchant, version)
+    stale = checkout_cache._local[merchant.pk]
+    update_service(service=cheap, base_minor=900)
+    checkout_cache._local[merchant.pk] = stale  # another process still holds the old copy
+    new_version = checkout_cache.versions(merchant.pk)[1]
+    assert new_version != version
+    book = checkout_cache.rate_book(merchant, new_version)
+    assert book is not old_book
+    assert {s.service_id: s.base_minor for s in book.services}[cheap.pk] == 900
