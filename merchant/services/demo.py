@@ -23,6 +23,7 @@ from merchant.services.api_keys import KEY_PREFIXES, digest_key
 from merchant.services.demo_history import generate_demo_history
 from merchant.services.points import create_point
 from merchant.services.products import create_product
+from merchant.services.shopify import shopify_callback_url
 from merchant.services.stock import receive_stock
 
 DEMO_SLUG = "windy-city-goods"
@@ -109,6 +110,7 @@ class DemoSummary:
             "password": DEMO_PASSWORD,
             "secret_api_key": self.secret_api_key,
             "publishable_key": self.publishable_key,
+            "shopify_callback_url": shopify_callback_url(self.merchant),
         }
 
 

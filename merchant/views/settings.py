@@ -11,6 +11,7 @@ from merchant.forms import AddMemberForm, ApiKeyForm, MemberRoleForm, MerchantSe
 from merchant.models import ApiKey, Membership
 from merchant.selectors.tenants import get_api_key_for_merchant, get_membership_for_merchant
 from merchant.services import api_keys, merchants
+from merchant.services.shopify import rotate_shopify_token, shopify_callback_url
 
 ISSUED_KEY_SESSION = "nearbox_issued_api_key"
 
@@ -26,6 +27,12 @@ def merchant_settings(request: HttpRequest) -> HttpResponse:
         if not can_edit:
             messages.error(request, "Only an owner can change the shop's settings.")
             return redirect("settings_merchant")
+        if request.POST.get("action") == "rotate_shopify":
+            rotate_shopify_token(merchant=request.merchant)
+            messages.success(
+                request, "New Shopify callback URL made; the old one stops working now."
+            )
+            return redirect("settings_merchant")
         if form.is_valid():
             form.save()
             messages.success(request, "Settings saved.")
@@ -33,7 +40,13 @@ def merchant_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "merchant/settings/merchant.html",
-        {"form": form, "can_edit": can_edit, "nav_active": "settings", "tab": "shop"},
+        {
+            "form": form,
+            "can_edit": can_edit,
+            "shopify_callback_url": shopify_callback_url(request.merchant),
+            "nav_active": "settings",
+            "tab": "shop",
+        },
     )
 
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import io
 import json
 import re
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
+from merchant.models import Merchant
+from merchant.services.demo import DemoSummary
 from merchant.services.shopify import rotate_shopify_token
 from tests.fulfillment.test_couriers_factories import make_account, make_service
 from tests.lockers.factories import LINCOLN_PARK, LOOP, make_bank, make_shop
@@ -207,3 +211,46 @@ def test_rotating_the_token_retires_the_old_url(merchant_a, network):
 def test_merchants_get_distinct_tokens(merchant_a, merchant_b):
     a, b = merchant_a.merchant.shopify_token, merchant_b.merchant.shopify_token
     assert a != b and len(a) >= 40
+
+
+@pytest.mark.django_db
+def test_settings_show_the_callback_url_and_an_owner_can_rotate_it(merchant_a, client_a):
+    merchant = merchant_a.merchant
+    url = f"http://localhost:8000/shopify/carrier/{merchant.shopify_token}/rates"
+    page = client_a.get("/app/settings/")
+    assert page.status_code == 200
+    assert url in page.content.decode()
+    old = merchant.shopify_token
+    response = client_a.post("/app/settings/", {"action": "rotate_shopify"})
+    assert response.status_code == 302
+    merchant.refresh_from_db()
+    assert merchant.shopify_token != old
+    assert merchant.shopify_token in client_a.get("/app/settings/").content.decode()
+
+
+@pytest.mark.django_db
+def test_createmerchant_prints_the_callback_url_that_answers():
+    out = io.StringIO()
+    call_command(
+        "createmerchant",
+        "--name=Callback Shop",
+        "--email=callback@example.com",
+        "--password=a-long-password-123",
+        stdout=out,
+    )
+    summary = json.loads(out.getvalue())
+    merchant = Merchant.objects.get(pk=summary["merchant_id"])
+    assert summary["shopify_callback_url"] == (
+        f"http://localhost:8000/shopify/carrier/{merchant.shopify_token}/rates"
+    )
+    path = summary["shopify_callback_url"].removeprefix("http://localhost:8000")
+    response = Client().post(path, data=json.dumps(SAMPLE), content_type="application/json")
+    assert response.json() == {"rates": []}
+
+
+@pytest.mark.django_db
+def test_the_demo_summary_has_the_callback_url(merchant_a):
+    summary = DemoSummary(merchant_a.merchant, "sk", "pk").as_dict()
+    assert summary["shopify_callback_url"].endswith(
+        f"/shopify/carrier/{merchant_a.merchant.shopify_token}/rates"
+    )

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from merchant.services.merchants import create_merchant
+from merchant.services.shopify import shopify_callback_url
 
 
 class Command(BaseCommand):
@@ -39,4 +40,5 @@ def merchant_summary(new) -> dict:
         "owner_email": new.owner.email,
         "secret_api_key": new.secret_key.raw if new.secret_key else None,
         "publishable_key": new.publishable_key.raw if new.publishable_key else None,
+        "shopify_callback_url": shopify_callback_url(new.merchant),
     }
