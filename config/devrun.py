@@ -21,6 +21,7 @@ from honcho.manager import Manager
 BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 LOCAL_REDIS = ("127.0.0.1", 6379)
+SHOP_PORT = 8766  # merchant/services/demo.py DEMO_SHOP_PORT: the demo key allows this origin
 
 
 def local_redis_answers(host: str, port: int, timeout: float = 0.3) -> bool:
@@ -84,6 +85,7 @@ def main() -> int:
         f"  Sign in as {demo['email']} / {demo['password']}\n"
         f"  Broker: {broker}\n"
         f"  Courier sandbox: http://127.0.0.1:{env.get('SANDBOX_PORT', '8765')}/\n"
+        f"  Demo shop checkout with the pickup widget: http://127.0.0.1:{SHOP_PORT}/\n"
         "  Stop everything with Ctrl-C.\n" + "=" * 64 + "\n"
     )
     manager = Manager()
@@ -100,6 +102,13 @@ def main() -> int:
         "sandbox",
         f"{PYTHON} -m fulfillment.couriers.sandbox --host 127.0.0.1 --port {sandbox_port} "
         "--state-file var/courier-sandbox.json",
+        env=env,
+    )
+    # Another origin than the dashboard, allowed by the demo publishable key.
+    manager.add_process(
+        "shop",
+        f"{PYTHON} -m lockers.demo_shop --port {SHOP_PORT} --nearbox-url http://{host}:{port} "
+        f"--key {demo['publishable_key']}",
         env=env,
     )
     threading.Thread(target=wait_then_announce, args=(host, port, banner), daemon=True).start()

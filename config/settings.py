@@ -300,3 +300,12 @@ NEARBOX_TRACKING_USE_FEEDS = env_bool("NEARBOX_TRACKING_USE_FEEDS", True)
 # What a Shopify store's shoppers pay for pickup at a locker or shop (minor units of the
 # merchant's currency); home services are priced from the courier rate cards.
 NEARBOX_SHOPIFY_PICKUP_PRICE_MINOR = int(os.environ.get("NEARBOX_SHOPIFY_PICKUP_PRICE_MINOR", "0"))
+
+# --- Checkout widget (lockers/views/widget.py) ----------------------------------------------------
+# Map tiles of the pickup widget on shops' pages; empty: no tiles (the list still works).
+NEARBOX_WIDGET_TILE_URL = os.environ.get(
+    "NEARBOX_WIDGET_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+)
+NEARBOX_WIDGET_TILE_ATTRIBUTION = os.environ.get(
+    "NEARBOX_WIDGET_TILE_ATTRIBUTION", "© OpenStreetMap contributors"
+)

@@ -30,7 +30,15 @@ DEMO_SLUG = "windy-city-goods"
 DEMO_NAME = "Windy City Goods"
 DEMO_EMAIL = "demo@nearbox.example"
 DEMO_PASSWORD = "nearbox-demo"
-DEMO_ORIGINS = ["http://127.0.0.1:8000", "http://localhost:8000"]
+# The dashboard, and the demo shop's checkout page (`make run` serves it on port 8766, another
+# origin, to show the pickup widget as a real shop embeds it).
+DEMO_SHOP_PORT = 8766
+DEMO_ORIGINS = [
+    "http://127.0.0.1:8000",
+    "http://localhost:8000",
+    f"http://127.0.0.1:{DEMO_SHOP_PORT}",
+    f"http://localhost:{DEMO_SHOP_PORT}",
+]
 
 WEEKDAYS_9_TO_6 = {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 ALL_WEEK_8_TO_8 = {
@@ -145,16 +153,22 @@ def seed_demo() -> DemoSummary:
 
 def _ensure_demo_key(merchant: Merchant, kind: str) -> str:
     raw = demo_key(kind)
-    ApiKey.objects.get_or_create(
+    origins = DEMO_ORIGINS if kind == ApiKey.Kind.PUBLISHABLE else []
+    key, created = ApiKey.objects.get_or_create(
         digest=digest_key(raw),
         defaults={
             "merchant": merchant,
             "kind": kind,
             "name": f"Demo {ApiKey.Kind(kind).label.split(' ')[0].lower()} key",
             "prefix": raw[: len(KEY_PREFIXES[kind]) + 6],
-            "allowed_origins": DEMO_ORIGINS if kind == ApiKey.Kind.PUBLISHABLE else [],
+            "allowed_origins": origins,
         },
     )
+    missing = [origin for origin in origins if origin not in key.allowed_origins]
+    if not created and missing:
+        # A database seeded before the demo shop existed gets its origins added.
+        key.allowed_origins = [*key.allowed_origins, *missing]
+        key.save(update_fields=["allowed_origins"])
     return raw
 
 

@@ -1,0 +1,293 @@
+"""The checkout pickup widget in headless Chromium, embedded by a shop page on another origin.
+
+The shop page is served by a plain http.server on 127.0.0.1 while Nearbox is the live server
+on localhost, so every API call is cross-origin. The page carries hostile CSS that must not
+reach the widget's shadow DOM.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from playwright.sync_api import expect
+
+from lockers.models import Reservation
+from merchant.models import ApiKey
+from tests.conftest import screenshot
+from tests.lockers.factories import LINCOLN_PARK, LOOP, make_bank, make_shop
+from tests.merchant.factories import make_point
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+HOSTILE_CSS = """
+  * { all: unset; }
+  div { display: none !important; }
+  button, input, label, p, span { color: red !important; font-size: 40px !important; }
+  .nbx-option, [role=option] { display: none !important; }
+  #hostmark { color: rgb(10, 20, 30) !important; }
+"""
+PARCEL = 'data-weight-g="500" data-length-mm="300" data-width-mm="200" data-height-mm="50"'
+
+
+class ShopPages:
+    """Pages of the shop's own site, on its own origin (http://127.0.0.1:<port>)."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, str] = {}
+        pages = self.pages
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = pages.get(self.path.split("?")[0])
+                if body is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def checkout(self, path: str, *, script_src: str, key: str, extra: str = "") -> str:
+        self.pages[path] = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>{HOSTILE_CSS}</style></head>
+<body>
+  <form id="checkout" action="/done">
+    <label for="email">Email</label> <input id="email" name="email" type="email">
+    <div id="nearbox"></div>
+    <section id="hostmark" class="nbx-option-name">The shop's own text</section>
+  </form>
+  <script>
+    window.nearboxEvents = [];
+    document.getElementById("nearbox").addEventListener("nearbox:select",
+      function (event) {{ window.nearboxEvents.push(event.detail); }});
+  </script>
+  <script src="{script_src}" data-key="{key}" data-target="#nearbox" data-form="#checkout"
+          {PARCEL} {extra}></script>
+</body></html>"""
+        return f"{self.origin}{path}"
+
+
+@pytest.fixture
+def shop_pages() -> Iterator[ShopPages]:
+    pages = ShopPages()
+    thread = threading.Thread(target=pages.server.serve_forever, daemon=True)
+    thread.start()
+    yield pages
+    pages.server.shutdown()
+    pages.server.server_close()
+
+
+@pytest.fixture
+def network(merchant_a, shop_pages, settings):
+    """Two lockers and a shop near ZIP 60601, a warehouse that ships, and a key for the shop."""
+    settings.NEARBOX_WIDGET_TILE_URL = ""  # no tile server in tests: the list must suffice
+    merchant = merchant_a.merchant
+    make_point(merchant, name="Loop warehouse", role="in_use")
+    near = make_bank(merchant, at=LOOP, name="Loop Locker")
+    far = make_bank(merchant, at=LINCOLN_PARK, name="Lincoln Park Locker")
+    shop = make_shop(merchant, at=(41.8861, -87.6190), name="Corner Store")
+    ApiKey.objects.filter(pk=merchant_a.publishable_key.api_key.pk).update(
+        allowed_origins=[shop_pages.origin]
+    )
+    return {"near": near, "far": far, "shop": shop, "key": merchant_a.publishable_key.raw}
+
+
+def widget(page):
+    """The widget's shadow root content (Playwright locators pierce open shadow roots)."""
+    return page.locator("#nearbox")
+
+
+def shadow_active(page, prop: str = "id") -> str:
+    return page.evaluate(
+        f"""() => {{
+          const a = document.querySelector('#nearbox').shadowRoot.activeElement;
+          return a ? (a.getAttribute('{prop}') || '') : '';
+        }}"""
+    )
+
+
+def test_shopper_holds_a_locker_by_keyboard_only_on_a_hostile_page(
+    live_server, page, shop_pages, network
+):
+    url = shop_pages.checkout(
+        "/checkout",
+        script_src=f"{live_server.url}/pickup/widget/nearbox-widget.js",
+        key=network["key"],
+    )
+    page.goto(url)
+    root = widget(page)
+    postcode = root.get_by_label("Postcode")
+    expect(postcode).to_be_visible()  # `div { display: none !important }` does not hide it
+
+    # Keyboard only: Tab from the page's email field into the widget's postcode field.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "email"
+    page.keyboard.press("Tab")
+    assert shadow_active(page) == "nbx-postcode"
+    page.keyboard.type("60601")
+    expect(root.get_by_role("status")).to_have_text("3 options found")
+
+    # Sensible order: location button, the four filters, then one stop for the whole list.
+    for _ in range(6):
+        page.keyboard.press("Tab")
+    assert shadow_active(page, "role") == "option"
+    listbox = root.get_by_role("listbox", name="Delivery options")
+    names = listbox.get_by_role("option").all_inner_texts()
+    assert names[0].startswith("Loop Locker") and names[1].startswith("Lincoln Park Locker")
+    assert "Corner Store" in names[2]
+    first = listbox.get_by_role("option").first
+    expect(first).to_contain_text("Open 24/7")
+    expect(first).to_contain_text("Ready by")
+    expect(first).to_contain_text("m away")
+
+    page.keyboard.press("ArrowDown")  # focus moves; nothing is chosen yet
+    assert shadow_active(page, "data-key") == f"locker:{network['far'].pk}"
+    assert page.evaluate("window.nearboxEvents.length") == 0
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Space")
+
+    expect(root.get_by_role("option", name="Loop Locker")).to_have_attribute(
+        "aria-selected", "true"
+    )
+    page.wait_for_function("window.nearboxEvents.length === 1")
+    detail = page.evaluate("window.nearboxEvents[0]")
+    near = network["near"]
+    assert detail["kind"] == "locker" and detail["id"] == near.pk
+    assert detail["ref"] == f"locker:{near.pk}" and detail["name"] == "Loop Locker"
+    reservation = Reservation.objects.get(token=detail["reservation"]["token"])
+    assert reservation.status == Reservation.Status.HELD
+    assert reservation.compartment.bank_id == near.pk
+    inputs = page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('#checkout input[type=hidden]')]
+             .map(i => [i.name, i.value]))"""
+    )
+    assert inputs == {
+        "nearbox_delivery_kind": "locker",
+        "nearbox_pickup_location_ref": f"locker:{near.pk}",
+        "nearbox_service_id": "",
+        "nearbox_reservation_token": reservation.token,
+    }
+    expect(root.get_by_text("a compartment is held for you until")).to_be_visible()
+
+    # Neither page styles the other: the shop's text keeps its look, and the options keep theirs.
+    host_text = page.locator("#hostmark")
+    assert host_text.evaluate("e => getComputedStyle(e).color") == "rgb(10, 20, 30)"
+    assert host_text.evaluate("e => getComputedStyle(e).fontWeight") == "400"  # not our 600
+    assert first.evaluate("e => getComputedStyle(e).display") == "grid"
+    assert first.evaluate("e => getComputedStyle(e).fontSize") != "40px"
+    # The map is drawn without tiles: markers for the three places and the destination.
+    expect(root.locator(".nbx-map[data-ready=true]")).to_be_visible()
+    expect(root.locator("path.nbx-marker")).to_have_count(4)
+    assert root.locator(".leaflet-tile").count() == 0
+    screenshot(page, "widget-hostile-page-locker-held")
+
+
+def test_phone_viewport_in_polish_stacks_the_list_over_the_map_and_filters(
+    live_server, chromium_browser, shop_pages, network
+):
+    context = chromium_browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        url = shop_pages.checkout(
+            "/pl",
+            script_src=f"{live_server.url}/pickup/widget/nearbox-widget.js",
+            key=network["key"],
+            extra='data-locale="pl"',
+        )
+        page.goto(url)
+        root = widget(page)
+        root.get_by_label("Kod pocztowy").fill("60601")
+        expect(root.get_by_role("status")).to_have_text("Znaleziono 3 opcje")
+        expect(root.get_by_role("button", name="Użyj mojej lokalizacji")).to_be_visible()
+        expect(root.get_by_role("listbox", name="Opcje dostawy")).to_contain_text(
+            "Czynne całą dobę"
+        )
+
+        listbox = root.get_by_role("listbox").bounding_box()
+        map_box = root.locator(".nbx-map").bounding_box()
+        assert listbox["y"] + listbox["height"] <= map_box["y"] + 1  # stacked, list first
+        assert listbox["width"] <= 390 and map_box["width"] <= 390
+
+        root.get_by_role("checkbox", name="Automaty paczkowe").uncheck()
+        expect(root.get_by_role("status")).to_have_text("Znaleziono 1 opcję")
+        shop = network["shop"]
+        root.get_by_role("option", name="Corner Store").press("Enter")
+        page.wait_for_function("window.nearboxEvents.length === 1")
+        detail = page.evaluate("window.nearboxEvents[0]")
+        assert detail == {
+            "kind": "shop",
+            "ref": f"shop:{shop.pk}",
+            "id": shop.pk,
+            "name": "Corner Store",
+            "price": None,
+            "reservation": None,
+        }
+        assert page.locator("input[name=nearbox_pickup_location_ref]").input_value() == (
+            f"shop:{shop.pk}"
+        )
+        assert page.locator("input[name=nearbox_reservation_token]").input_value() == ""
+        expect(root.get_by_text("Wybrano: Corner Store")).to_be_visible()
+        assert Reservation.objects.count() == 0
+        screenshot(page, "widget-phone-pl")
+    finally:
+        context.close()
+
+
+def test_a_key_that_does_not_allow_the_origin_shows_the_reason(
+    live_server, page, shop_pages, network, merchant_a
+):
+    ApiKey.objects.filter(pk=merchant_a.publishable_key.api_key.pk).update(
+        allowed_origins=["https://elsewhere.example"]
+    )
+    page.goto(
+        shop_pages.checkout(
+            "/other",
+            script_src=f"{live_server.url}/pickup/widget/nearbox-widget.js",
+            key=network["key"],
+        )
+    )
+    root = widget(page)
+    root.get_by_label("Postcode").fill("60601")
+    expect(root.get_by_role("alert")).to_contain_text("is not an allowed origin of this key")
+    expect(root.get_by_label("Postcode")).to_have_value("60601")
+    assert root.get_by_role("option").count() == 0
+
+
+def test_errors_keep_the_input_and_retry_recovers(live_server, page, shop_pages, network):
+    page.goto(
+        shop_pages.checkout(
+            "/errors",
+            script_src=f"{live_server.url}/static/nearbox/widget/nearbox-widget.js",
+            key=network["key"],
+            extra='data-tile-url=""',
+        )
+    )
+    root = widget(page)
+    postcode = root.get_by_label("Postcode")
+    postcode.fill("00000")  # a ZIP no gazetteer knows: the API's problem detail is shown
+    alert = root.get_by_role("alert")
+    expect(alert).to_be_visible()
+    assert "00000" in alert.inner_text() or "postal" in alert.inner_text().lower()
+
+    page.route("**/api/v1/delivery-options**", lambda route: route.abort())
+    postcode.fill("60614")
+    expect(alert).to_contain_text("Could not reach the delivery service")
+    expect(postcode).to_have_value("60614")
+    page.unroute("**/api/v1/delivery-options**")
+    root.get_by_role("button", name="Try again").click()
+    expect(root.get_by_role("status")).to_have_text("3 options found")
+    expect(alert).to_be_hidden()
