@@ -12,6 +12,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from fulfillment.api import couriers as fulfillment_couriers
 from fulfillment.api import orders as fulfillment_orders
+from fulfillment.api import shipments as fulfillment_shipments
 from fulfillment.api import tracking as fulfillment_tracking
 from lockers.api import checkout as lockers_checkout
 from lockers.api import network as lockers_network
@@ -36,6 +37,7 @@ api.add_router("/", lockers_checkout.router)  # publishable key: /delivery-optio
 api.add_router("/pickup-network", lockers_network.router)
 api.add_router("/couriers", fulfillment_couriers.router)
 api.add_router("/shipments", fulfillment_tracking.router)
+api.add_router("/shipments", fulfillment_shipments.router)  # list and labels
 
 
 def problem(status: int, code: str, detail: str, **extra: object) -> dict:

@@ -24,6 +24,7 @@ urlpatterns = [
     path("driver/", include(driver_patterns)),
     path("app/pickup/", include("lockers.urls")),
     path("app/shipments/", include("fulfillment.urls_tracking")),
+    path("app/labels/", include("fulfillment.urls_labels")),
     path("t/", include(public_patterns)),
     path("webhooks/couriers/", include(webhook_patterns)),
     path("pickup/", include("lockers.urls_public")),

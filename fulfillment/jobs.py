@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from fulfillment.services import order_csv
+from fulfillment.services import label_batches, order_csv
 from merchant.models import Job
 from merchant.services.geocoding import GeocoderUnavailable
 from merchant.services.inventory_csv import SideProgress
@@ -48,3 +48,20 @@ def import_orders_csv(job: Job, progress: Progress) -> dict:
     finally:
         side.close()
     return {"applied": True, "message": result.message, "url": url}
+
+
+@job_handler(label_batches.JOB_KIND, title="Print a batch of labels")
+def print_label_batch(job: Job, progress: Progress) -> dict:
+    """Idempotent: the batch keeps its files, so a second run only points at them."""
+    batch = label_batches.build_label_batch(batch_id=job.params["batch_id"], progress=progress)
+    skipped = len(batch.skipped)
+    message = f"{len(batch.shipment_ids)} labels ready" + (
+        f", {skipped} skipped (no tracking number)" if skipped else ""
+    )
+    return {
+        "batch_id": batch.pk,
+        "labels": len(batch.shipment_ids),
+        "skipped": skipped,
+        "message": message,
+        "url": reverse("label_batch_detail", args=[batch.pk]),
+    }

@@ -14,7 +14,7 @@ MAIN_NAV = [
     ("couriers", "Couriers", "couriers", ()),
     ("shipments", "Shipments", "shipments", ()),
     ("pickup-network", "Pickup network", "pickup_network", ()),
-    ("labels", "Labels", "area", ("labels",)),
+    ("labels", "Labels", "label_batches", ()),
     ("analytics", "Analytics", "area", ("analytics",)),
 ]
 SECONDARY_NAV = [

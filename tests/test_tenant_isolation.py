@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from fulfillment.models import CourierAccount, Order, Shipment
+from fulfillment.models import CourierAccount, LabelBatch, Order, Shipment
 from lockers.parcels import Parcel
 from lockers.services.reservations import reserve_compartment
 from merchant.models import (
@@ -76,6 +76,9 @@ OBJECT_FACTORIES: dict[str, Callable[[NewMerchant], int]] = {
     "compartment_id": lambda new: make_bank(new.merchant).compartments.first().pk,
     "reservation_id": lambda new: (
         reserve_compartment(bank=make_bank(new.merchant), parcel=Parcel(500, 300, 200, 50)).pk
+    ),
+    "batch_id": lambda new: (
+        LabelBatch.objects.create(merchant=new.merchant, key="b", size="4x6", title="B's").pk
     ),
 }
 # parameters that are not ids of a merchant's objects

@@ -7,6 +7,8 @@ sandbox_cli.py / sandbox_server.py). Credentials: `api_key` (sent as DHL-API-Key
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import asdict
@@ -43,6 +45,26 @@ def window(frame: Any) -> DeliveryWindow | None:
     start = optional_timestamp(frame.get("estimatedFrom"))
     end = optional_timestamp(frame.get("estimatedThrough"))
     return DeliveryWindow(start, end) if start and end else None
+
+
+def label_document(body: Mapping[str, Any], *, courier: str) -> tuple[bytes | None, str | None]:
+    """The courier's own label from a create answer, when it sends one, as DHL's shipment API
+    does: `documents: [{"typeCode": "label", "imageFormat": "PDF"|"ZPL", "content": base64}]`."""
+    for document in as_list(body.get("documents") or [], courier=courier, field="documents"):
+        document = as_mapping(document, courier=courier, field="document")
+        if str(document.get("typeCode", "label")).lower() != "label":
+            continue
+        label_format = str(document.get("imageFormat", "")).lower()
+        if label_format not in ("pdf", "zpl"):
+            raise MalformedResponse(f"{courier}: label in unknown format", courier=courier)
+        try:
+            content = base64.b64decode(str(document.get("content", "")), validate=True)
+        except (binascii.Error, ValueError):
+            raise MalformedResponse(f"{courier}: label is not base64", courier=courier) from None
+        if not content:
+            raise MalformedResponse(f"{courier}: empty label", courier=courier)
+        return content, label_format
+    return None, None
 
 
 class SandboxAdapter(DhlAdapter):
@@ -110,8 +132,11 @@ class SandboxAdapter(DhlAdapter):
         number = body.get("trackingNumber")
         if not isinstance(number, str) or not number:
             raise MalformedResponse("sandbox: answer without trackingNumber", courier=self.code)
+        label, label_format = label_document(body, courier=self.code)
         return CreatedShipment(
             tracking_number=number,
+            label=label,
+            label_format=label_format,
             estimated_delivery=window(body.get("estimatedDeliveryTimeFrame")),
             raw=body,
         )
