@@ -1,13 +1,15 @@
 """Benchmark the order list and order detail pages at many orders for one merchant.
 
-python -m bench.order_pages [--orders 100000] [--repeat 30] [--keep-db]
+python -m bench.order_pages [--orders 100000] [--repeat 30] [--keep-db] [--reuse-db]
+                            [--only todays_work,list_last_page]
 
 Creates a throwaway PostgreSQL database (`nearbox_bench_pages` on the server of DATABASE_URL,
 default postgres://postgres:postgres@127.0.0.1:5432), migrates it, bulk-inserts the orders of
 one merchant directly (lines, allocations, events: a read benchmark, so routing is skipped),
 then requests the pages through Django's test Client signed in as the owner, and reports the
 p50/p95 server time and the SQL query count of each. Writes bench/results/order_pages.json
-and drops the database.
+and drops the database. `--reuse-db` measures a database kept by an earlier `--keep-db` run
+(skips the minutes of populating) and `--only` some pages, for iterating on one page.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import platform
 import random
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 from bench.orders_intake import admin, chicago_zips, database_urls, setup_django
 
@@ -186,12 +189,16 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--keep-db", action="store_true", help=f"do not drop {BENCH_DB}")
+    parser.add_argument("--reuse-db", action="store_true", help="measure a kept database")
+    parser.add_argument("--only", default="", help="comma-separated page names")
     args = parser.parse_args()
+    args.keep_db = args.keep_db or args.reuse_db
 
     bench_url, admin_url = database_urls()
     bench_url = bench_url.rsplit("/", 1)[0] + f"/{BENCH_DB}"
-    admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    admin(admin_url, f"CREATE DATABASE {BENCH_DB}")
+    if not args.reuse_db:
+        admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        admin(admin_url, f"CREATE DATABASE {BENCH_DB}")
     try:
         setup_django(bench_url)
         from django.test import Client
@@ -199,9 +206,17 @@ def main() -> None:
         from fulfillment.models import Order
 
         zips = chicago_zips()
-        started = time.perf_counter()
-        new, points = populate(args.orders, zips)
-        print(f"populated in {time.perf_counter() - started:.0f} s", flush=True)
+        if args.reuse_db:
+            from merchant.models import Merchant, StoragePoint
+
+            merchant = Merchant.objects.get(name="Bench pages shop")
+            new = SimpleNamespace(merchant=merchant, owner=merchant.memberships.get().user)
+            points = list(StoragePoint.objects.for_merchant(merchant).order_by("pk"))
+            args.orders = Order.objects.for_merchant(merchant).count()
+        else:
+            started = time.perf_counter()
+            new, points = populate(args.orders, zips)
+            print(f"populated in {time.perf_counter() - started:.0f} s", flush=True)
         client = Client()
         client.force_login(new.owner)
         merchant = new.merchant
@@ -226,9 +241,18 @@ def main() -> None:
             "exceptions": "/app/orders/exceptions/",
             "todays_work": "/app/orders/today/",
         }
-        results = {name: measure(client, url, args.repeat) for name, url in pages.items()}
         for n, pk in enumerate(orders):
-            results[f"detail_{n + 1}"] = measure(client, f"/app/orders/{pk}/", args.repeat)
+            pages[f"detail_{n + 1}"] = f"/app/orders/{pk}/"
+        only = [name for name in args.only.split(",") if name]
+        results = {
+            name: measure(client, url, args.repeat)
+            for name, url in pages.items()
+            if not only or name in only
+        }
+        if only:  # a partial run does not replace the report
+            for name, result in results.items():
+                print(name, result, flush=True)
+            return
         for name, result in results.items():
             print(
                 f"{name:28} {result['queries']:3} queries  p50 {result['ms_p50']:7.1f} ms  "

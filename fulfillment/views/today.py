@@ -29,17 +29,29 @@ def _work_page(request: HttpRequest, point=None) -> HttpResponse:
         "counts": counts,
         "point": point,
         "nav_active": NAV,
-        "shown": today.SHOWN,
         "updated_at": timezone.now(),
     }
     if point is not None:
+        # Each list is capped in SQL (a busy point has tens of thousands of open orders); the
+        # counts are complete and the page links to the full lists.
         to_pick = today.orders_at_point(merchant, point, Order.Status.ALLOCATED)
         to_pack = today.orders_at_point(merchant, point, Order.Status.PICKED)
+        work = next((c for c in counts if c.point.pk == point.pk), today.PointWork(point))
+        pick_items = today.pick_list(
+            merchant,
+            point,
+            products=today.PRODUCTS_SHOWN,
+            orders_each=today.ORDERS_PER_PRODUCT,
+        )
+        to_pick, to_pack = list(to_pick[: today.SHOWN]), list(to_pack[: today.SHOWN])
         context.update(
-            work=next((c for c in counts if c.point.pk == point.pk), today.PointWork(point)),
-            pick_items=today.pick_list(merchant, point)[: today.SHOWN],
-            to_pick=to_pick[: today.SHOWN],
-            to_pack=to_pack[: today.SHOWN],
+            work=work,
+            pick_items=pick_items,
+            more_products=len(pick_items) >= today.PRODUCTS_SHOWN,
+            to_pick=to_pick,
+            more_to_pick=max(work.to_pick - len(to_pick), 0),
+            to_pack=to_pack,
+            more_to_pack=max(work.to_pack - len(to_pack), 0),
             hand_over=today.hand_over_by_service(merchant, point),
         )
     return render(request, "fulfillment/today/work.html", context)

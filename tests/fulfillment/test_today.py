@@ -61,6 +61,42 @@ def test_pick_list_groups_units_by_product_with_their_orders(merchant, shop):
 
 
 @pytest.mark.django_db
+def test_pick_list_caps_products_and_orders_in_sql_but_keeps_the_totals(merchant, shop):
+    new_order(merchant, ("MUG", 1), reference="A")
+    new_order(merchant, ("MUG", 2), ("TEA", 1), reference="B")
+    new_order(merchant, ("MUG", 1), reference="C")
+    [mug] = pick_list(merchant, shop["near"], products=1, orders_each=1)
+    assert (mug.product.sku, mug.quantity, mug.order_count, mug.more_orders) == ("MUG", 4, 3, 2)
+    assert [(o.reference, q) for o, q in mug.orders] == [("A", 1)]
+    full = pick_list(merchant, shop["near"])
+    assert [(i.product.sku, i.quantity, len(i.orders)) for i in full] == [
+        ("MUG", 4, 3),
+        ("TEA", 1, 1),
+    ]
+
+
+@pytest.mark.django_db
+def test_todays_work_caps_its_lists_and_links_to_the_rest(client_a, merchant, shop, monkeypatch):
+    from fulfillment.selectors import today
+
+    monkeypatch.setattr(today, "SHOWN", 1)
+    monkeypatch.setattr(today, "PRODUCTS_SHOWN", 1)
+    monkeypatch.setattr(today, "ORDERS_PER_PRODUCT", 1)
+    for reference in ("A", "B", "C"):
+        new_order(merchant, ("MUG", 1), ("TEA", 1), reference=reference)
+    near = shop["near"]
+
+    page = client_a.get(f"/app/orders/today/{near.pk}/")
+
+    body = page.content.decode()
+    assert [i.product.sku for i in page.context["pick_items"]] == ["MUG"]
+    assert "and 2 more" in body and "The first 1 products" in body
+    assert [o.reference for o in page.context["to_pick"]] == ["A"]
+    assert f"?status=allocated&amp;point={near.pk}" in body and "2 more orders" in body
+    assert "To pick: 3 orders, 6 units" in body
+
+
+@pytest.mark.django_db
 def test_bulk_mark_picked_then_packed_moves_the_selected_orders(client_a, merchant, shop):
     a = new_order(merchant, ("MUG", 1), reference="A")
     b = new_order(merchant, ("MUG", 2), reference="B")
