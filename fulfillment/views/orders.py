@@ -65,6 +65,20 @@ def _form_error(form: Form, error: Exception, field_of=lambda name: name) -> Non
 # --- List ---------------------------------------------------------------------------------
 
 
+class ReversingPaginator(Paginator):
+    """Reads a page in the back half from the other end: the last page of 100,000 orders is
+    then OFFSET 0 in reverse order instead of OFFSET 99,950 (which walks the whole index)."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        if bottom <= self.count // 2 or not self.object_list.ordered:
+            return super().page(number)
+        rows = list(self.object_list.reverse()[self.count - top : self.count - bottom])
+        return self._get_page(rows[::-1], number, self)
+
+
 @merchant_required
 @require_GET
 def order_list(request: HttpRequest) -> HttpResponse:
@@ -82,7 +96,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         source=filters.get("source", ""),
         tz=zoneinfo.ZoneInfo(merchant.time_zone),
     )
-    page = Paginator(orders, PER_PAGE).get_page(request.GET.get("page"))
+    page = ReversingPaginator(orders, PER_PAGE).get_page(request.GET.get("page"))
     template = "fulfillment/_order_table.html" if request.htmx else "fulfillment/order_list.html"
     return render(
         request,
@@ -303,7 +317,9 @@ def order_edit(request: HttpRequest, order_id: int) -> HttpResponse:
 @merchant_required
 @require_GET
 def order_exceptions(request: HttpRequest) -> HttpResponse:
-    page = Paginator(exceptions(request.merchant), PER_PAGE).get_page(request.GET.get("page"))
+    page = ReversingPaginator(exceptions(request.merchant), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "fulfillment/exceptions.html",

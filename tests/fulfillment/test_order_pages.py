@@ -4,6 +4,8 @@ entry and editing, exceptions, and the query counts at many orders."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from fulfillment.models import Allocation, Order, OrderLine
 from fulfillment.services.orders import create_order
@@ -374,3 +376,25 @@ def test_list_and_detail_stay_within_twenty_queries_with_many_orders(
     with django_assert_max_num_queries(20):
         response = client_a.get(f"/app/orders/{order.pk}/")
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_pages_in_the_back_half_read_from_the_end_and_show_the_same_orders(
+    client_a, merchant, shop, monkeypatch
+):
+    from fulfillment.views import orders as views
+
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    made = [new_order(merchant, ("MUG", 1), reference=f"P-{n}") for n in range(7)]
+    newest_first = [o.reference for o in reversed(made)]
+
+    shown = {}
+    for number in (1, 2, 3, 4):
+        page = client_a.get(f"/app/orders/?page={number}").context["page_obj"]
+        shown[number] = [o.reference for o in page.object_list]
+        assert all(o.allocations.all() for o in page.object_list)  # prefetched on both paths
+
+    assert shown == {1: newest_first[0:2], 2: newest_first[2:4], 3: newest_first[4:6], 4: ["P-0"]}
+    with CaptureQueriesContext(connection) as queries:
+        client_a.get("/app/orders/?page=4")
+    assert not any("OFFSET 6" in q["sql"] for q in queries.captured_queries)
