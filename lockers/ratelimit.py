@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -27,12 +28,24 @@ def _key(scope: str, window_seconds: int) -> tuple[str, int]:
     return f"lockers:rl:{scope}:{start}", max(1, int(start + window_seconds - now + 0.999))
 
 
+_clients: dict[int, Any] = {}
+
+
+def _redis_client(cache: RedisCache, key: str) -> Any:
+    # Django makes a new client object per call, which costs more than the round trip itself
+    # on this hot path; one client per process shares the same connection pool.
+    client = _clients.get(id(cache._cache))
+    if client is None:
+        client = _clients[id(cache._cache)] = cache._cache.get_client(key, write=True)
+    return client
+
+
 def hit(scope: str, *, limit: int, window_seconds: int, amount: int = 1) -> Window:
     """Count `amount` against `scope` in the current window and return the new total."""
     key, retry_after = _key(scope, window_seconds)
     cache = caches["default"]
     if isinstance(cache, RedisCache):
-        client = cache._cache.get_client(key, write=True)
+        client = _redis_client(cache, key)
         full_key = cache.make_and_validate_key(key)
         pipe = client.pipeline()
         pipe.incrby(full_key, amount)

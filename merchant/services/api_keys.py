@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from merchant.models import ApiKey, Merchant
@@ -16,6 +20,12 @@ from merchant.models import ApiKey, Merchant
 KEY_PREFIXES = {ApiKey.Kind.SECRET: "nbx_sk_", ApiKey.Kind.PUBLISHABLE: "nbx_pk_"}
 # Touch last_used_at at most this often, so that busy keys do not write on every request.
 LAST_USED_RESOLUTION_SECONDS = 60
+# Each process keeps a key it has read for this long, so the checkout API (called on every
+# keystroke) does not query it per request. Revoking or saving a key clears this process's
+# copies at once; other processes drop theirs within these seconds.
+KEY_CACHE_SECONDS = 10
+_key_cache: dict[tuple[str, str], tuple[float, ApiKey]] = {}
+_key_cache_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -66,7 +76,30 @@ def revoke_api_key(*, api_key: ApiKey) -> ApiKey:
         ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
+    forget_cached_keys()
     api_key.refresh_from_db()
+    return api_key
+
+
+@receiver(post_save, sender=ApiKey, dispatch_uid="api_keys.forget_cached_keys")
+def forget_cached_keys(**kwargs) -> None:
+    with _key_cache_lock:
+        _key_cache.clear()
+
+
+def _active_key(digest: str, kind: str) -> ApiKey | None:
+    now = time.monotonic()
+    cached = _key_cache.get((digest, kind))
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    api_key = (
+        ApiKey.objects.select_related("merchant")
+        .filter(digest=digest, kind=kind, revoked_at__isnull=True)
+        .first()
+    )
+    if api_key is not None:  # an unknown key is asked again: nothing to spend memory on
+        with _key_cache_lock:
+            _key_cache[(digest, kind)] = (now + KEY_CACHE_SECONDS, api_key)
     return api_key
 
 
@@ -74,11 +107,7 @@ def authenticate_key(raw: str, *, kind: str) -> ApiKey | None:
     """The active key of that kind with that value, or None."""
     if not raw or not raw.startswith(KEY_PREFIXES.get(kind, "\0")):
         return None
-    api_key = (
-        ApiKey.objects.select_related("merchant")
-        .filter(digest=digest_key(raw), kind=kind, revoked_at__isnull=True)
-        .first()
-    )
+    api_key = _active_key(digest_key(raw), kind)
     if api_key is not None:
         now = timezone.now()
         stale = now - timezone.timedelta(seconds=LAST_USED_RESOLUTION_SECONDS)
