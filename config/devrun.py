@@ -76,7 +76,12 @@ def main() -> int:
     manage(env, "migrate", "--no-input", "-v", "0")
     print("Nearbox: loading the demo data (idempotent)…", flush=True)
     demo = json.loads(manage(env, "seed_demo", "--json").strip().splitlines()[-1])
-    for command in ("seed_demo_couriers", "seed_demo_pickup", "seed_demo_orders"):
+    for command in (
+        "seed_demo_couriers",
+        "seed_demo_pickup",
+        "seed_demo_orders",
+        "seed_demo_labels",  # shipments with labels for the shipped demo orders
+    ):
         manage(env, command)
 
     url = f"http://{host}:{port}/"

@@ -125,7 +125,11 @@ def start_label_batch(
 
 def _ensure_job(batch: LabelBatch, user: User | None) -> LabelBatch:
     with transaction.atomic():
-        locked = LabelBatch.objects.select_for_update().select_related("job").get(pk=batch.pk)
+        locked = (
+            LabelBatch.objects.select_for_update(of=("self",))
+            .select_related("job")
+            .get(pk=batch.pk)
+        )
         if locked.job is None:
             locked.job = start_job(
                 merchant=locked.merchant,
