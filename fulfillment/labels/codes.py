@@ -8,6 +8,11 @@ is faster: the Code128 is one stroked vertical line per bar, grouped by bar widt
 numbers a bar, against python-barcode's SVGWriter: one <rect> with four attributes a bar, an
 XML declaration and a text node), and the QR is segno's own compact path (one stroked run
 of modules per "m dx dy h len").
+
+The batch PDF does not go through SVG at all: `code128_marks` and `qr_marks` give the same
+symbols as rectangles in modules, which pdf.py writes straight into each page's PDF content
+stream (one "re" per bar or run of dark QR modules, one fill), snapped to the printer's dot
+grid. Parsing and drawing an SVG cost more than laying out the label's text.
 """
 
 from __future__ import annotations
@@ -52,6 +57,80 @@ def _runs(pattern: str):
             start = None
 
 
+@dataclass(frozen=True)
+class Marks:
+    """A code's dark areas as (x, y, width, height) rectangles in modules, from the top-left
+    corner of the symbol including its quiet zone."""
+
+    rects: tuple[tuple[float, float, float, float], ...]
+    width_modules: int
+    height_modules: float
+    module_dots: int
+
+    @property
+    def module_mm(self) -> float:
+        return self.module_dots * DOT_MM
+
+    @property
+    def width_mm(self) -> float:
+        return self.width_modules * self.module_mm
+
+    @property
+    def height_mm(self) -> float:
+        return self.height_modules * self.module_mm
+
+
+def _code128_layout(data: str, max_width_mm: float, module_dots: tuple[int, ...]):
+    """(bar pattern, total modules with quiet zones, module dots) of the widest module that fits."""
+    pattern = code128_modules(data)
+    total = len(pattern) + 2 * CODE128_QUIET_MODULES
+    for dots in module_dots:
+        if total * dots * DOT_MM <= max_width_mm:
+            return pattern, total, dots
+    raise ValueError(
+        f"Code128 of {data!r} needs {total * min(module_dots) * DOT_MM:.1f} mm "
+        f"but only {max_width_mm:.1f} mm are free"
+    )
+
+
+def code128_marks(
+    data: str,
+    *,
+    max_width_mm: float,
+    bar_height_mm: float = 18.0,
+    module_dots: tuple[int, ...] = (3, 2),
+) -> Marks:
+    """The Code128 of `data` as bars, with the same sizing rules as `code128_svg`."""
+    if bar_height_mm < MIN_BAR_HEIGHT_MM:
+        raise ValueError(f"bar height {bar_height_mm} mm is below {MIN_BAR_HEIGHT_MM} mm")
+    pattern, total, dots = _code128_layout(data, max_width_mm, module_dots)
+    height = bar_height_mm / (dots * DOT_MM)
+    rects = tuple((CODE128_QUIET_MODULES + x, 0.0, w, height) for x, w in _runs(pattern))
+    return Marks(rects=rects, width_modules=total, height_modules=height, module_dots=dots)
+
+
+_BITS = bytes.maketrans(b"\x00\x01", b"01")  # segno's matrix rows: 1 is a dark module
+
+
+def qr_marks(data: str, *, max_size_mm: float, error: str = "m") -> Marks:
+    """The QR of `data` as horizontal runs of dark modules, sized like `qr_svg`."""
+    qr = segno.make(data, error=error, micro=False)
+    size = len(qr.matrix) + 2 * QR_QUIET_MODULES
+    dots = _qr_dots(size, len(data), max_size_mm)
+    rects = []
+    for y, row in enumerate(qr.matrix, QR_QUIET_MODULES):
+        for x, w in _runs(row.translate(_BITS).decode()):
+            rects.append((QR_QUIET_MODULES + x, y, w, 1))
+    return Marks(rects=tuple(rects), width_modules=size, height_modules=size, module_dots=dots)
+
+
+def _qr_dots(size: int, length: int, max_size_mm: float) -> int:
+    dots = min(8, int(max_size_mm / (size * DOT_MM)))
+    if dots < 3:
+        raise ValueError(f"QR of {length} characters does not fit in {max_size_mm} mm")
+    return dots
+
+
 def code128_svg(
     data: str,
     *,
@@ -64,17 +143,8 @@ def code128_svg(
     does not fit, rather than printing bars a scanner cannot resolve."""
     if bar_height_mm < MIN_BAR_HEIGHT_MM:
         raise ValueError(f"bar height {bar_height_mm} mm is below {MIN_BAR_HEIGHT_MM} mm")
-    pattern = code128_modules(data)
-    total = len(pattern) + 2 * CODE128_QUIET_MODULES
-    for dots in module_dots:
-        width_mm = total * dots * DOT_MM
-        if width_mm <= max_width_mm:
-            break
-    else:
-        raise ValueError(
-            f"Code128 of {data!r} needs {total * min(module_dots) * DOT_MM:.1f} mm "
-            f"but only {max_width_mm:.1f} mm are free"
-        )
+    pattern, total, dots = _code128_layout(data, max_width_mm, module_dots)
+    width_mm = total * dots * DOT_MM
     # Coordinates are in modules: a bar of width w is a line of stroke-width w at its centre.
     height = round(bar_height_mm / (dots * DOT_MM), 1)
     by_width: dict[int, list[str]] = {}
@@ -98,9 +168,7 @@ def qr_svg(data: str, *, max_size_mm: float, error: str = "m") -> Symbol:
     that fits in `max_size_mm`."""
     qr = segno.make(data, error=error, micro=False)
     size = qr.symbol_size(scale=1, border=QR_QUIET_MODULES)[0]
-    dots = min(8, int(max_size_mm / (size * DOT_MM)))
-    if dots < 3:
-        raise ValueError(f"QR of {len(data)} characters does not fit in {max_size_mm} mm")
+    dots = _qr_dots(size, len(data), max_size_mm)
     side_mm = size * dots * DOT_MM
     inline = qr.svg_inline(
         scale=1, border=QR_QUIET_MODULES, omitsize=True, svgclass=None, lineclass=None

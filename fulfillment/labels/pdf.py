@@ -1,25 +1,25 @@
 """PDF labels and packing slips with WeasyPrint, from Django templates and one print stylesheet.
 
-Speed: a batch is ONE HTML document with a page per label (or per A4 sheet of four), rendered
-with a stylesheet parsed once per process and one FontConfiguration; barcodes are compact
-inline SVG paths. `render_labels_pdf_naive` (one document per label, merged with WeasyPrint's
-own Document.copy, so no PDF library is added) is kept for the benchmark only.
+Speed: a batch is ONE HTML document per chunk with a page per label (or per A4 sheet of four),
+rendered with a stylesheet parsed once per process and one FontConfiguration. Codes are not in
+the HTML: the template leaves fixed slots and stamp.py writes the bars into the laid-out pages
+as PDF vectors. Large batches are split into chunks rendered on every core (parallel.py).
+`render_labels_pdf_naive` (one document per label, merged with WeasyPrint's own
+Document.copy) is kept for the benchmark only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
-from django.conf import settings
 from django.template.loader import get_template
-from django.utils.safestring import mark_safe
 
-from .codes import code128_svg, qr_svg
+from .codes import Marks, code128_marks, qr_marks
 from .data import LabelAddress, LabelData, LabelError, PackingSlipData
 from .fit import display_width, size_step
+from .stamp import stamp_codes
+from .weasy import STYLESHEET, render_html, render_label_html
 
 LabelSize = Literal["4x6", "a6", "a4"]
 SlipSize = Literal["4x6", "a4"]
@@ -30,19 +30,6 @@ LABELS_PER_PAGE = {"4x6": 1, "a6": 1, "a4": 4}
 BARCODE_MAX_WIDTH_MM = 94.0  # label width minus its side padding
 BARCODE_HEIGHT_MM = 18.0
 QR_MAX_MM = 24.0
-STYLESHEET = Path(__file__).resolve().parents[2] / "templates/fulfillment/labels/labels.css"
-
-
-@lru_cache(maxsize=1)
-def _weasy():
-    """(CSS, FontConfiguration) built once per process: parsing the stylesheet and loading
-    fonts cost more than laying out a label."""
-    from weasyprint import CSS
-    from weasyprint.text.fonts import FontConfiguration
-
-    font_config = FontConfiguration()
-    css = CSS(string=STYLESHEET.read_text(encoding="utf-8"), font_config=font_config)
-    return css, font_config
 
 
 def _check_size(size: str, allowed: Sequence[str]) -> None:
@@ -59,18 +46,23 @@ def _address_step(address: LabelAddress, limits: tuple[int, ...], count_limits: 
     return max(by_width, by_count)
 
 
-def label_context(label: LabelData) -> dict:
-    """Everything the label template prints, with font steps and codes computed here so the
-    template holds no rule."""
+def label_codes(label: LabelData) -> tuple[Marks, Marks]:
+    """(Code128, QR) of a label; ValueError when a code does not fit the label."""
+    barcode = code128_marks(
+        label.tracking_number, max_width_mm=BARCODE_MAX_WIDTH_MM, bar_height_mm=BARCODE_HEIGHT_MM
+    )
+    return barcode, qr_marks(label.qr_payload, max_size_mm=QR_MAX_MM)
+
+
+def label_context(label: LabelData, n: int = 0) -> dict:
+    """Everything the label template prints, with font steps computed here so the template
+    holds no rule. `n` numbers the label's code slots in its document (see stamp.py)."""
     ship_to, ship_from = label.ship_to, label.ship_from
     name_step = size_step(ship_to.name, (22, 30, 40))
     to_step = _address_step(ship_to, (30, 40, 52), (3, 4, 5))
     from_step = min(2, _address_step(ship_from, (48, 60), (2, 3)))
-    barcode = code128_svg(
-        label.tracking_number, max_width_mm=BARCODE_MAX_WIDTH_MM, bar_height_mm=BARCODE_HEIGHT_MM
-    )
-    qr = qr_svg(label.qr_payload, max_size_mm=QR_MAX_MM)
     return {
+        "n": n,
         "data": label,
         "ship_to": ship_to,
         "ship_from": ship_from,
@@ -83,17 +75,20 @@ def label_context(label: LabelData) -> dict:
         "to_lines": "\n".join(ship_to.lines),
         "date": label.date.strftime("%Y-%m-%d"),
         "sort_long": display_width(label.sort_code) > 14,
-        "barcode": mark_safe(barcode.svg),  # built from numbers only, see codes.py
-        "qr": mark_safe(qr.svg),
     }
 
 
-def labels_html(labels: Sequence[LabelData], size: str) -> str:
+def _check_labels(labels: Sequence[LabelData], size: str) -> None:
     _check_size(size, LABEL_SIZES)
     if not labels:
         raise LabelError("labels", "nothing to print: the selection has no labels")
+
+
+def labels_html(labels: Sequence[LabelData], size: str) -> str:
+    """The labels' HTML: one page (or A4 sheet of four) each, with empty slots for the codes."""
+    _check_labels(labels, size)
     per_page = LABELS_PER_PAGE[size]
-    contexts = [label_context(label) for label in labels]
+    contexts = [label_context(label, n) for n, label in enumerate(labels)]
     pages = [contexts[i : i + per_page] for i in range(0, len(contexts), per_page)]
     title = "Return labels" if all(label.is_return for label in labels) else "Shipping labels"
     return get_template("fulfillment/labels/labels.html").render(
@@ -101,24 +96,40 @@ def labels_html(labels: Sequence[LabelData], size: str) -> str:
     )
 
 
-def _write_pdf(html: str) -> bytes:
-    from weasyprint import HTML
+def _labels_document(labels: Sequence[LabelData], size: str, css=None, font_config=None):
+    """A rendered WeasyPrint document of the labels, codes stamped in."""
+    codes = [label_codes(label) for label in labels]
+    document = render_label_html(labels_html(labels, size), css, font_config)
+    stamp_codes(document, codes)
+    return document
 
-    css, font_config = _weasy()
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
-        stylesheets=[css], font_config=font_config
-    )
+
+def render_labels_pdf_serial(labels: Sequence[LabelData], size: LabelSize = "4x6") -> bytes:
+    """All labels in one PDF, in this process."""
+    _check_labels(labels, size)
+    return _labels_document(labels, size).write_pdf()
 
 
-def render_labels_pdf(labels: Sequence[LabelData], size: LabelSize = "4x6") -> bytes:
-    """All labels in one PDF: a page per label (4x6, a6) or A4 sheets of four with cut marks."""
-    return _write_pdf(labels_html(labels, size))
+def render_labels_pdf(
+    labels: Sequence[LabelData], size: LabelSize = "4x6", *, workers: int | None = None
+) -> bytes:
+    """All labels in one PDF: a page per label (4x6, a6) or A4 sheets of four with cut marks.
+
+    `workers`: processes to render chunks in; None picks one per core for batches big enough
+    to pay for starting them (see parallel.py), 1 renders here."""
+    from .parallel import render_parallel, worker_count
+
+    _check_labels(labels, size)
+    count = worker_count(len(labels), workers)
+    if count <= 1:
+        return render_labels_pdf_serial(labels, size)
+    return render_parallel(labels, size, count)
 
 
 def render_labels_pdf_naive(labels: Sequence[LabelData], size: LabelSize = "4x6") -> bytes:
     """The slow way, for the benchmark: per label its own HTML, stylesheet parse and font
     configuration, each rendered to a document; the pages are merged at the end."""
-    from weasyprint import CSS, HTML
+    from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 
     if not labels:
@@ -127,8 +138,7 @@ def render_labels_pdf_naive(labels: Sequence[LabelData], size: LabelSize = "4x6"
     for label in labels:
         font_config = FontConfiguration()
         css = CSS(filename=str(STYLESHEET), font_config=font_config)
-        html = HTML(string=labels_html([label], size), base_url=str(settings.BASE_DIR))
-        documents.append(html.render(stylesheets=[css], font_config=font_config))
+        documents.append(_labels_document([label], size, css, font_config))
     pages = [page for document in documents for page in document.pages]
     return documents[0].copy(pages).write_pdf()
 
@@ -155,4 +165,4 @@ def render_packing_slips_pdf(slips: Sequence[PackingSlipData], size: SlipSize = 
     html = get_template("fulfillment/labels/packing_slips.html").render(
         {"slips": contexts, "size": size}
     )
-    return _write_pdf(html)
+    return render_html(html).write_pdf()

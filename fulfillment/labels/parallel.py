@@ -1,0 +1,89 @@
+"""Big label batches on every core: chunks rendered in forked processes, merged into one PDF.
+
+WeasyPrint is pure Python around Pango, so one process uses one core. A batch of hundreds of
+labels is split into chunks of whole pages; forked workers inherit the parsed stylesheet and
+font configuration of this process, each renders its chunks to a PDF, and pypdf joins the
+pages in order (about 0.3 ms a page, without re-reading content streams). Chunks are small
+enough that a worker's memory (the box tree of one chunk) stays bounded whatever the batch.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+from .data import LabelData
+
+log = logging.getLogger(__name__)
+
+MIN_CHUNK = 40  # labels: a smaller share of work does not pay for a process
+MAX_CHUNK = 150  # labels: bounds a worker's memory, and keeps every core busy to the end
+
+
+def worker_count(count: int, workers: int | None) -> int:
+    """Processes for `count` labels: `workers` if given, else one per core when there is at
+    least a chunk of MIN_CHUNK labels for each."""
+    if workers is not None:
+        return max(1, min(workers, count))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, count // MIN_CHUNK))
+
+
+def chunk_bounds(count: int, workers: int, per_page: int) -> list[tuple[int, int]]:
+    """(start, end) of each chunk: whole pages (an A4 sheet of four is never split), at most
+    MAX_CHUNK labels, and a multiple of `workers` chunks of about equal size."""
+    pages = math.ceil(count / per_page)
+    chunks = workers * math.ceil(count / (workers * MAX_CHUNK))
+    chunks = min(chunks, pages)
+    pages_per_chunk = math.ceil(pages / chunks)
+    step = pages_per_chunk * per_page
+    return [(start, min(start + step, count)) for start in range(0, count, step)]
+
+
+def _render_chunk(labels: Sequence[LabelData], size: str) -> bytes:
+    from .pdf import render_labels_pdf_serial
+
+    return render_labels_pdf_serial(labels, size)
+
+
+def merge_pdfs(pdfs: Sequence[bytes], title: str) -> bytes:
+    """The pages of `pdfs`, in order, as one PDF."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for pdf in pdfs:
+        writer.append(PdfReader(io.BytesIO(pdf)))
+    writer.add_metadata({"/Title": title, "/Producer": "Nearbox labels (WeasyPrint, pypdf)"})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def render_parallel(labels: Sequence[LabelData], size: str, workers: int) -> bytes:
+    """One PDF of all labels, chunks rendered by `workers` forked processes. Falls back to
+    this process where it cannot fork workers (a daemonic process, a spawn-only platform)."""
+    from .pdf import LABELS_PER_PAGE, render_labels_pdf_serial
+    from .weasy import weasy
+
+    weasy()  # parse the stylesheet and load fonts once, before the fork, for every worker
+    bounds = chunk_bounds(len(labels), workers, LABELS_PER_PAGE[size])
+    try:
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("fork")
+        )
+        futures = [
+            pool.submit(_render_chunk, list(labels[start:end]), size) for start, end in bounds
+        ]
+    except (AssertionError, OSError, ValueError) as error:
+        # A daemonic process may not have children; a platform without fork has no context.
+        log.warning("label workers unavailable (%s); rendering in this process", error)
+        return render_labels_pdf_serial(labels, size)
+    with pool:
+        pdfs = [future.result() for future in futures]  # a worker's error is raised here
+    title = "Return labels" if all(label.is_return for label in labels) else "Shipping labels"
+    return merge_pdfs(pdfs, title)
