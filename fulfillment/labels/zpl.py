@@ -28,21 +28,19 @@ QR_BOX = 200  # dots for the QR itself; its quiet zone is kept clear around it
 # only need its size to place the symbol (segno would cost more than the whole ZPL label).
 QR_M_BYTES = (14, 26, 42, 62, 84, 106, 122, 152, 180, 213)
 
-_ESCAPE = {ord(ch): f"_{ord(ch):02X}" for ch in "^~_\\"}
 FIELD = re.compile(r"\^FH_?\^FD(.*?)\^FS", re.S)
+# Characters a ^FH field cannot carry as they are: ZPL's command prefixes, its hex indicator
+# and everything outside ASCII (sent as UTF-8 bytes, ^CI28).
+_UNSAFE = re.compile(r"[\^~_\\]|[^\x00-\x7f]+")
+
+
+def _escape(match: re.Match) -> str:
+    return "".join(f"_{b:02X}" for b in match.group().encode("utf-8"))
 
 
 def _hex(text: str) -> str:
     """Field data for ^FH: command characters and non-ASCII as UTF-8 '_XX' escapes."""
-    if text.isascii():
-        return text.translate(_ESCAPE)
-    out = []
-    for ch in text:
-        if ch.isascii():
-            out.append(ch.translate(_ESCAPE))
-        else:
-            out.append("".join(f"_{b:02X}" for b in ch.encode("utf-8")))
-    return "".join(out)
+    return _UNSAFE.sub(_escape, text)
 
 
 def _font(text: str, height: int, width: int | None = None) -> str:
