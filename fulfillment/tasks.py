@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from celery import shared_task
+from celery.signals import task_prerun
+from django.db import close_old_connections
 
 from fulfillment.couriers import CourierUnavailable
+
+
+@task_prerun.connect(weak=False)
+def _drop_unusable_connections(task=None, **_: object) -> None:
+    """With CELERY_DB_REUSE_MAX a worker keeps its connection between tasks: drop it first
+    when it broke or outlived CONN_MAX_AGE, as Django does at the start of each request.
+    Not for eager tasks (they run inside the caller's transaction)."""
+    if task is not None and not getattr(task.request, "is_eager", False):
+        close_old_connections()
 
 
 @shared_task(
@@ -60,6 +71,14 @@ def send_tracking_notification(notification_id: int) -> bool:
     from fulfillment.tracking.notifications import send_notification
 
     return send_notification(notification_id=notification_id) is not None
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_tracking_notifications(notification_ids: list[int]) -> int:
+    """Send a batch of shopper notifications (each claimed once, see send_notifications)."""
+    from fulfillment.tracking.notifications import send_notifications
+
+    return len(send_notifications(notification_ids=notification_ids))
 
 
 @shared_task(acks_late=True, ignore_result=True)

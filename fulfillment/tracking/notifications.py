@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import logging
 import zoneinfo
+from collections import defaultdict
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -110,57 +111,108 @@ def message_context(notification: Notification) -> dict:
     return context
 
 
+CLAIM_CHUNK = 10  # rows claimed at a time: a worker killed mid-send loses at most these
+
+
 def send_notification(*, notification_id: int) -> Notification | None:
     """Send one notification; any later call for the same row sends nothing."""
-    claimed = Notification.objects.filter(
-        pk=notification_id, state=Notification.State.PENDING
-    ).update(state=Notification.State.SENDING)
-    if not claimed:
-        return None
-    notification = Notification.objects.select_related(
-        "merchant", "shipment__order", "shipment__account"
-    ).get(pk=notification_id)
-    prefs = get_settings(notification.merchant)
-    order = notification.shipment.order
-    channels: list[str] = []
-    try:
-        context = message_context(notification)
-        if prefs.email_enabled and order.shopper_email:
-            email = EmailMultiAlternatives(
-                subject=context["subject"],
-                body=render_to_string("fulfillment/emails/tracking.txt", context),
-                from_email=f"{notification.merchant.name} <{_from_address()}>",
-                to=[order.shopper_email],
-                headers={"X-Nearbox-Notification": str(notification.pk)},
-            )
-            email.attach_alternative(
-                render_to_string("fulfillment/emails/tracking.html", context), "text/html"
-            )
-            email.send()
-            channels.append("email")
-        if prefs.sms_enabled and order.shopper_phone:
-            text = render_to_string("fulfillment/emails/tracking_sms.txt", context).strip()
-            get_sms_backend().send(
-                SmsMessage(order.shopper_phone, text, f"notification-{notification.pk}")
-            )
-            channels.append("sms")
-    except Exception as error:  # kept on the row for staff; never sent a second time
-        logger.exception("notification %s failed", notification_id)
-        Notification.objects.filter(pk=notification_id).update(
-            state=Notification.State.FAILED,
-            channels=",".join(channels),
-            detail=str(error)[:300],
+    sent = send_notifications(notification_ids=[notification_id])
+    return sent[0] if sent else None
+
+
+def send_notifications(*, notification_ids: list[int]) -> list[Notification]:
+    """Send these notifications, each at most once: a chunk of rows is claimed pending →
+    sending in one transaction before anything goes out, so a redelivered task, a second task
+    for the same rows or a concurrent worker sends none of them again. One mail connection for
+    the whole call. Returns the notifications this call claimed (sent, skipped or failed)."""
+    done: list[Notification] = []
+    ids = list(dict.fromkeys(notification_ids))
+    if not ids:
+        return done
+    prefs_by_merchant: dict[int, NotificationSettings] = {}
+    mail = get_connection()
+    with mail:
+        for start in range(0, len(ids), CLAIM_CHUNK):
+            claimed = _claim(ids[start : start + CLAIM_CHUNK])
+            if claimed:
+                done.extend(_send_claimed(claimed, prefs_by_merchant, mail))
+    return done
+
+
+def _claim(ids: list[int]) -> list[Notification]:
+    with transaction.atomic():
+        mine = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=ids, state=Notification.State.PENDING)
+            .values_list("pk", flat=True)
         )
-        return None
-    state = Notification.State.SENT if channels else Notification.State.SKIPPED
-    Notification.objects.filter(pk=notification_id).update(
-        state=state,
-        channels=",".join(channels),
-        sent_at=timezone.now(),
-        detail="" if channels else "No email address or phone number for this shopper.",
+        if not mine:
+            return []
+        Notification.objects.filter(pk__in=mine).update(state=Notification.State.SENDING)
+    return list(
+        Notification.objects.select_related(
+            "merchant", "shipment__order", "shipment__account"
+        ).filter(pk__in=mine)
     )
-    notification.state = state
-    return notification
+
+
+def _send_claimed(
+    claimed: list[Notification], prefs_by_merchant: dict[int, NotificationSettings], mail
+) -> list[Notification]:
+    outcomes: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    for notification in claimed:
+        prefs = prefs_by_merchant.get(notification.merchant_id)
+        if prefs is None:
+            prefs = prefs_by_merchant[notification.merchant_id] = get_settings(
+                notification.merchant
+            )
+        channels: list[str] = []
+        try:
+            _deliver(notification, prefs, mail, channels)
+        except Exception as error:  # kept on the row for staff; never sent a second time
+            logger.exception("notification %s failed", notification.pk)
+            state, detail = Notification.State.FAILED, str(error)[:300]
+        else:
+            state = Notification.State.SENT if channels else Notification.State.SKIPPED
+            detail = "" if channels else "No email address or phone number for this shopper."
+        notification.state, notification.channels, notification.detail = (
+            state, ",".join(channels), detail
+        )  # fmt: skip
+        outcomes[(state, notification.channels, detail)].append(notification.pk)
+    now = timezone.now()
+    for (state, channels, detail), pks in outcomes.items():
+        sent_at = None if state == Notification.State.FAILED else now
+        Notification.objects.filter(pk__in=pks).update(
+            state=state, channels=channels, detail=detail, sent_at=sent_at
+        )
+    return claimed
+
+
+def _deliver(
+    notification: Notification, prefs: NotificationSettings, mail, channels: list[str]
+) -> None:
+    order = notification.shipment.order
+    context = message_context(notification)
+    if prefs.email_enabled and order.shopper_email:
+        email = EmailMultiAlternatives(
+            subject=context["subject"],
+            body=render_to_string("fulfillment/emails/tracking.txt", context),
+            from_email=f"{notification.merchant.name} <{_from_address()}>",
+            to=[order.shopper_email],
+            headers={"X-Nearbox-Notification": str(notification.pk)},
+            connection=mail,
+        )
+        email.attach_alternative(
+            render_to_string("fulfillment/emails/tracking.html", context), "text/html"
+        )
+        email.send()
+        channels.append("email")
+    if prefs.sms_enabled and order.shopper_phone:
+        text = render_to_string("fulfillment/emails/tracking_sms.txt", context).strip()
+        get_sms_backend().send(
+            SmsMessage(order.shopper_phone, text, f"notification-{notification.pk}")
+        )
+        channels.append("sms")
 
 
 def _from_address() -> str:

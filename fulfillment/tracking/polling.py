@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -20,7 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from fulfillment.couriers.base import adapter_class
+from fulfillment.couriers.base import CourierAdapter, adapter_class
 from fulfillment.couriers.errors import CourierError
 from fulfillment.models import (
     CourierAccount,
@@ -41,6 +42,7 @@ PLAN_LIMIT = 200_000  # shipments claimed per planner run at most
 CLAIM_CHUNK = 5_000
 PUSH_FRESH = dt.timedelta(hours=1)  # a feed/webhook this recent makes polling a safety net
 NOTIFICATION_GRACE = dt.timedelta(minutes=2)
+NOTIFICATIONS_PER_TASK = 50
 FEED_PAGES = 50  # pages per feed task run (the next beat tick carries on)
 
 
@@ -133,7 +135,7 @@ def requeue_notifications(*, older_than: dt.datetime) -> int:
     """Notifications still pending well after their row was made: the worker that was to queue
     their task died between commit and enqueue. Sending claims the row, so a second task for
     the same row sends nothing."""
-    from fulfillment.tasks import send_tracking_notification
+    from fulfillment.tasks import send_tracking_notifications
 
     with transaction.atomic():
         ids = list(
@@ -144,8 +146,10 @@ def requeue_notifications(*, older_than: dt.datetime) -> int:
         # Queued again now: the next planner run leaves them alone for another grace period.
         Notification.objects.filter(pk__in=ids).update(queued_at=timezone.now())
     options = queue_options()
-    for pk in ids:
-        send_tracking_notification.apply_async((pk,), **options)
+    for start in range(0, len(ids), NOTIFICATIONS_PER_TASK):
+        send_tracking_notifications.apply_async(
+            (ids[start : start + NOTIFICATIONS_PER_TASK],), **options
+        )
     return len(ids)
 
 
@@ -176,6 +180,27 @@ def _pushed(account: CourierAccount, now: dt.datetime) -> bool:
     return latest is not None and now - latest < PUSH_FRESH
 
 
+# One adapter per account and worker process, kept between tasks: building one (TLS context,
+# HTTP pool, Redis connection of the rate limiter, decrypting credentials) cost more CPU than
+# storing the 50-number batch it was built for. Any change to the account builds a new one.
+_ADAPTERS: dict[int, tuple[tuple, CourierAdapter]] = {}
+
+
+def adapter_for_polling(account: CourierAccount) -> CourierAdapter:
+    key = (
+        account.courier, account.base_url, account.requests_per_second,
+        account.credentials_encrypted, account.updated_at, os.getpid(),
+    )  # fmt: skip
+    cached = _ADAPTERS.get(account.pk)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    if cached is not None and cached[1]._http is not None and cached[0][-1] == os.getpid():
+        cached[1]._http.close()
+    adapter = courier_service.adapter_for(account)
+    _ADAPTERS[account.pk] = (key, adapter)
+    return adapter
+
+
 def poll_batch(*, account_id: int, shipment_ids: list[int]) -> IngestReport:
     """Ask the courier about these shipments (one request per courier batch) and store it."""
     account = CourierAccount.objects.get(pk=account_id)
@@ -191,12 +216,7 @@ def poll_batch(*, account_id: int, shipment_ids: list[int]) -> IngestReport:
     )
     if not numbers or not account.is_active:
         return IngestReport()
-    adapter = courier_service.adapter_for(account)
-    try:
-        results = adapter.track(numbers)
-    finally:
-        if adapter._http is not None:
-            adapter._http.close()
+    results = adapter_for_polling(account).track(numbers)
     report = ingest_results(
         account=account,
         results=results,
@@ -219,40 +239,36 @@ def poll_changes(*, account_id: int, max_pages: int = FEED_PAGES) -> int:
     """
     account = CourierAccount.objects.get(pk=account_id)
     PollCursor.objects.get_or_create(account=account, defaults={"merchant_id": account.merchant_id})
-    adapter = courier_service.adapter_for(account)
+    adapter = adapter_for_polling(account)
     total = 0
-    try:
-        for _ in range(max_pages):
-            with transaction.atomic():
-                cursor = (
-                    PollCursor.objects.select_for_update(skip_locked=True)
-                    .filter(account=account)
-                    .first()
+    for _ in range(max_pages):
+        with transaction.atomic():
+            cursor = (
+                PollCursor.objects.select_for_update(skip_locked=True)
+                .filter(account=account)
+                .first()
+            )
+            if cursor is None:
+                return total
+            try:
+                batch = adapter.fetch_changes(cursor.cursor or None)
+            except CourierError as error:
+                cursor.last_error = str(error)[:500]
+                cursor.save(update_fields=["last_error", "updated_at"])
+                logger.warning("change feed of account %s failed: %s", account.pk, error)
+                return total
+            if batch.events:
+                ingest_results(
+                    account=account,
+                    results=results_from_events(batch.events),
+                    source=ShipmentEvent.Source.COURIER,
+                    pushed=True,
                 )
-                if cursor is None:
-                    return total
-                try:
-                    batch = adapter.fetch_changes(cursor.cursor or None)
-                except CourierError as error:
-                    cursor.last_error = str(error)[:500]
-                    cursor.save(update_fields=["last_error", "updated_at"])
-                    logger.warning("change feed of account %s failed: %s", account.pk, error)
-                    return total
-                if batch.events:
-                    ingest_results(
-                        account=account,
-                        results=results_from_events(batch.events),
-                        source=ShipmentEvent.Source.COURIER,
-                        pushed=True,
-                    )
-                cursor.cursor = batch.cursor
-                cursor.last_feed_at = timezone.now()
-                cursor.last_error = ""
-                cursor.save(update_fields=["cursor", "last_feed_at", "last_error", "updated_at"])
-            total += len(batch.events)
-            if not batch.events:
-                break
-    finally:
-        if adapter._http is not None:
-            adapter._http.close()
+            cursor.cursor = batch.cursor
+            cursor.last_feed_at = timezone.now()
+            cursor.last_error = ""
+            cursor.save(update_fields=["cursor", "last_feed_at", "last_error", "updated_at"])
+        total += len(batch.events)
+        if not batch.events:
+            break
     return total
