@@ -26,7 +26,10 @@ SIZE_CHOICES = [("4x6", "4×6 in (thermal)"), ("a6", "A6"), ("a4", "A4, four A6 
 
 class BatchForm(forms.Form):
     day = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Created on"
+        label="Day the shipments were created",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Leave empty for every day.",
     )
     status = forms.ChoiceField(choices=[("", "Any status"), *STATUS_CHOICES], required=False)
     courier = forms.ModelChoiceField(
