@@ -1,0 +1,82 @@
+"""The fast batch path: chunks on several processes merged in order, codes stamped as vectors
+after layout, the quick parser with its fallback."""
+
+import pytest
+
+from fulfillment.labels import render_labels_pdf
+from fulfillment.labels.parallel import MAX_CHUNK, chunk_bounds, worker_count
+from fulfillment.labels.scan import decode_pdf
+
+from .samples import address, label, page_info, pdf_tool
+
+FOUR_BY_SIX = "288 x 432"
+A4 = "595.276 x 841.89"
+
+
+def test_labels_rendered_in_two_processes_come_back_in_order_and_scan():
+    labels = [label(f"NB71000000{n:02d}P", locker=n % 2 == 1) for n in range(7)]
+
+    pdf = render_labels_pdf(labels, "4x6", workers=2)
+
+    assert page_info(pdf) == (7, FOUR_BY_SIX)
+    decoded = decode_pdf(pdf)
+    for number, lab in enumerate(labels, 1):
+        assert sorted(decoded[number]) == sorted(
+            [("code128", lab.tracking_number), ("qr", lab.qr_payload)]
+        ), f"page {number}"
+
+
+def test_a4_sheets_are_never_split_between_processes():
+    labels = [label(f"NB72000000{n:02d}Q") for n in range(9)]
+
+    pdf = render_labels_pdf(labels, "a4", workers=2)
+
+    assert page_info(pdf) == (3, A4)
+    decoded = decode_pdf(pdf)
+    assert {data for kind, data in decoded[1] if kind == "code128"} == {
+        lab.tracking_number for lab in labels[:4]
+    }
+    assert [data for kind, data in decoded[3] if kind == "code128"] == ["NB7200000008Q"]
+
+
+def test_chunks_cover_every_label_once_in_whole_pages_of_bounded_size():
+    for count, workers, per_page in [(1000, 2, 1), (999, 4, 4), (5, 2, 4), (3, 2, 1)]:
+        bounds = chunk_bounds(count, workers, per_page)
+
+        assert bounds[0][0] == 0 and bounds[-1][1] == count
+        assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:], strict=False))
+        assert all(start % per_page == 0 for start, _ in bounds)
+        assert all(end - start <= max(MAX_CHUNK, per_page) for start, end in bounds)
+
+
+def test_small_batches_stay_in_process_and_big_ones_use_the_cores():
+    assert worker_count(1, None) == 1
+    assert worker_count(30, None) == 1
+    assert worker_count(5000, None) >= 1
+    assert worker_count(3, 8) == 3  # never more processes than labels
+    assert worker_count(500, 1) == 1
+
+
+def test_codes_are_vectors_and_the_tracking_number_stays_text():
+    pdf = render_labels_pdf([label("NB7300000003R")], "4x6")
+
+    assert "NB7300000003R" in pdf_tool("pdftotext", pdf)
+    images = pdf_tool("pdfimages", pdf, "-list").splitlines()[2:]  # two header lines
+    assert images == []  # no bitmap anywhere: bars and QR modules are filled rectangles
+
+
+def test_a_control_character_in_an_address_falls_back_to_the_html5_parser():
+    recipient = address(name="Anna\x0bKowalska", lines=("ul. Długa 5",))
+
+    pdf = render_labels_pdf([label("NB7400000004S", recipient=recipient)], "4x6")
+
+    text = pdf_tool("pdftotext", pdf)
+    assert "Kowalska" in text and "Długa" in text
+    assert ("code128", "NB7400000004S") in decode_pdf(pdf)[1]
+
+
+def test_a_label_that_cannot_be_printed_fails_the_batch_from_a_worker():
+    labels = [label("NB7500000005T"), label("NB7600000006U", qr_payload="x" * 600)]
+
+    with pytest.raises(ValueError, match="does not fit"):
+        render_labels_pdf(labels, "4x6", workers=2)
