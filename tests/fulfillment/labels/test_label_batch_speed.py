@@ -1,6 +1,8 @@
 """The fast batch path: chunks on several processes merged in order, codes stamped as vectors
 after layout, the quick parser with its fallback."""
 
+import itertools
+
 import pytest
 
 from fulfillment.labels import render_labels_pdf
@@ -44,7 +46,7 @@ def test_chunks_cover_every_label_once_in_whole_pages_of_bounded_size():
         bounds = chunk_bounds(count, workers, per_page)
 
         assert bounds[0][0] == 0 and bounds[-1][1] == count
-        assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:], strict=False))
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))
         assert all(start % per_page == 0 for start, _ in bounds)
         assert all(end - start <= max(MAX_CHUNK, per_page) for start, end in bounds)
 
