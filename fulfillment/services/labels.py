@@ -8,9 +8,11 @@ all print the same label. Batches are in label_batches.py.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -171,8 +173,9 @@ def label_for(
 ) -> LabelFile:
     """The shipment's label as a file. The courier's own label wins when it gave one in the
     asked format (`source="nearbox"` renders ours anyway). Our PDF is stored in
-    Shipment.label and served from there until another size is asked for; ZPL is rendered
-    each time (it takes well under a millisecond)."""
+    Shipment.label and served from there until another size is asked for or what it prints
+    changed (an address fixed, a pickup code issued); ZPL is rendered each time (it takes
+    well under a millisecond)."""
     check_label_options(size=size, fmt=fmt, source=source)
     if not shipment.tracking_number.strip():
         raise CannotPrint({"tracking_number": NO_TRACKING_NUMBER}, code="no_tracking_number")
@@ -181,23 +184,26 @@ def label_for(
         with shipment.label.open("rb") as stored:
             content = stored.read()
         return LabelFile(content, CONTENT_TYPES[fmt], f"{number}.{fmt}", LabelSource.COURIER)
+    data = label_data_for(shipment)
     if fmt == "zpl":
-        zpl = render_labels_zpl([label_data_for(shipment)]).encode("ascii")
+        zpl = render_labels_zpl([data]).encode("ascii")
         return LabelFile(zpl, CONTENT_TYPES["zpl"], f"{number}.zpl", LabelSource.NEARBOX)
     filename = f"{number}-{size}.pdf"
-    stored = _stored_pdf(shipment, size)
+    # The stored file's name carries a digest of what it prints, so stale labels re-render.
+    stem = f"{number}-{size}-{hashlib.sha256(repr(data).encode()).hexdigest()[:12]}"
+    stored = _stored_pdf(shipment, size, stem)
     if stored is not None:
         return LabelFile(stored, CONTENT_TYPES["pdf"], filename, LabelSource.NEARBOX)
-    pdf = render_labels_pdf([label_data_for(shipment)], size)
+    pdf = render_labels_pdf([data], size)
     if not shipment.has_courier_label:  # the courier's file is kept, never overwritten
-        _store_pdf(shipment, pdf, size)
+        _store_pdf(shipment, pdf, size, stem)
     return LabelFile(pdf, CONTENT_TYPES["pdf"], filename, LabelSource.NEARBOX)
 
 
-def _stored_pdf(shipment: Shipment, size: str) -> bytes | None:
+def _stored_pdf(shipment: Shipment, size: str, stem: str) -> bytes | None:
     if not (shipment.label and shipment.label_source == LabelSource.NEARBOX):
         return None
-    if shipment.label_size != size:
+    if shipment.label_size != size or not Path(shipment.label.name).name.startswith(stem):
         return None
     try:
         with shipment.label.open("rb") as stored:
@@ -206,13 +212,13 @@ def _stored_pdf(shipment: Shipment, size: str) -> bytes | None:
         return None
 
 
-def _store_pdf(shipment: Shipment, pdf: bytes, size: str) -> None:
+def _store_pdf(shipment: Shipment, pdf: bytes, size: str, stem: str) -> None:
     with transaction.atomic():
         locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
         if locked.has_courier_label:
             return
         old = locked.label.name if locked.label else ""
-        locked.label.save(f"{locked.tracking_number}-{size}.pdf", ContentFile(pdf), save=False)
+        locked.label.save(f"{stem}.pdf", ContentFile(pdf), save=False)
         locked.label_source, locked.label_size = LabelSource.NEARBOX, size
         locked.save(update_fields=["label", "label_source", "label_size"])
         if old and old != locked.label.name:

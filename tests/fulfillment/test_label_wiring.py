@@ -99,6 +99,22 @@ def test_asking_for_another_size_renders_and_stores_the_label_again(merchant_a, 
 
 
 @pytest.mark.django_db
+def test_a_stored_label_is_rendered_again_when_what_it_prints_changed(merchant_a, api_client_a):
+    shipment = make_shipment(merchant_a.merchant)
+    before = api_client_a.get(f"{API}/{shipment.pk}/label").content
+    shipment.order.__class__.objects.filter(pk=shipment.order_id).update(
+        shopper_name="Zofia Żółkiewska"
+    )
+
+    after = api_client_a.get(f"{API}/{shipment.pk}/label").content
+
+    assert after != before and after.startswith(b"%PDF")
+    shipment.refresh_from_db()
+    assert shipment.label.read() == after
+    assert api_client_a.get(f"{API}/{shipment.pk}/label").content == after  # stored again
+
+
+@pytest.mark.django_db
 def test_label_zpl_has_native_code128_and_qr_of_the_shipment(merchant_a, api_client_a):
     shipment = make_shipment(merchant_a.merchant)
 
