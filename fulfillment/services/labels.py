@@ -1,32 +1,22 @@
-"""Shipping labels of shipments: what a shipment's label prints, the label file a page or the
-API serves (the courier's own when it gave one, else ours), and return shipments.
+"""Shipping labels of shipments: what a shipment's label prints, and the label file a page or
+the API serves (the courier's own when it gave one, else ours).
 
 Rendering lives in fulfillment/labels/ (plain dataclasses in, bytes out); this module is the
 one adapter from the models to it, so the shipment page, the API, the batch job and the demo
-all print the same label. Batches are in label_batches.py.
+all print the same label. Batches are in label_batches.py, return shipments in returns.py.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import transaction
 
-from fulfillment.couriers import (
-    CourierError,
-    ShipmentRequest,
-    TrackingEvent,
-    TrackingStatus,
-    make_event_id,
-)
-from fulfillment.couriers.manual import new_tracking_number
 from fulfillment.labels import (
     LABEL_SIZES,
     LabelAddress,
@@ -37,16 +27,11 @@ from fulfillment.labels import (
     render_labels_zpl,
     sort_code,
 )
-from fulfillment.models import Allocation, Order, Shipment, ShipmentEvent
+from fulfillment.models import Allocation, Order, Shipment
 from fulfillment.models.shipments import LabelSource
-from fulfillment.services import couriers as courier_service
-from fulfillment.services.rates import parcel_for_items
-from fulfillment.services.shipments import idempotency_key, record_event
 from fulfillment.tracking import hooks
 from fulfillment.tracking.notifications import tracking_url
 from merchant.models import Merchant, StoragePoint
-
-logger = logging.getLogger(__name__)
 
 LABEL_FORMATS: tuple[str, ...] = ("pdf", "zpl")
 LABEL_SOURCES: tuple[str, ...] = ("auto", "nearbox")
@@ -111,7 +96,7 @@ def _point_address(merchant: Merchant, point: StoragePoint) -> LabelAddress:
     )
 
 
-def _order_address(order: Order) -> LabelAddress:
+def order_address(order: Order) -> LabelAddress:
     return LabelAddress(
         name=order.shopper_name,
         lines=tuple(line for line in (order.line1, order.line2) if line),
@@ -141,7 +126,7 @@ def label_data_for(shipment: Shipment) -> LabelData:
     pickup = hooks.pickup_code(shipment)
     try:
         sender = _point_address(shipment.merchant, point)
-        recipient = _order_address(order)
+        recipient = order_address(order)
         ship_to = sender if shipment.is_return else recipient
         return LabelData(
             tracking_number=shipment.tracking_number,
@@ -229,144 +214,3 @@ def _store_pdf(shipment: Shipment, pdf: bytes, size: str, stem: str) -> None:
         locked.label_source,
         locked.label_size,
     )
-
-
-# --- return shipments ----------------------------------------------------------------------
-
-
-def return_idempotency_key(order: Order) -> str:
-    return f"{idempotency_key(order)}-return"
-
-
-def outbound_shipment(order: Order) -> Shipment | None:
-    """The order's newest booked outbound shipment (a reship replaces the original)."""
-    return (
-        Shipment.objects.filter(order=order, merchant_id=order.merchant_id, is_return=False)
-        .exclude(tracking_number="")
-        .select_related("account", "service")
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-
-
-def return_shipment(order: Order) -> Shipment | None:
-    return Shipment.objects.filter(
-        idempotency_key=return_idempotency_key(order), merchant_id=order.merchant_id
-    ).first()
-
-
-def create_return_shipment(*, merchant: Merchant, order: Order) -> Shipment:
-    """The order's return parcel (shopper -> storage point) with its own tracking number.
-
-    One per order: a second call (a double click, a retry) returns the same shipment. The
-    courier is asked under the return's own idempotency key, so a retried booking gets the
-    same number back; couriers we cannot book with here get a Nearbox number."""
-    if order.merchant_id != merchant.pk:
-        raise ValidationError({"order_id": "That order is not yours."})
-    outbound = outbound_shipment(order)
-    if outbound is None:
-        raise ValidationError(
-            {"order_id": "This order has no booked shipment yet, so there is nothing to return."}
-        )
-    key = return_idempotency_key(order)
-    try:
-        with transaction.atomic():
-            shipment, _ = Shipment.objects.get_or_create(
-                idempotency_key=key,
-                defaults={
-                    "merchant": merchant,
-                    "order": order,
-                    "account": outbound.account,
-                    "service": outbound.service,
-                    "is_return": True,
-                    "price_minor": 0,  # not quoted: a return is paid per the courier contract
-                    "currency": outbound.currency,
-                    "chosen_by": Shipment.ChosenBy.STAFF,
-                    "why": f"Return of shipment {outbound.tracking_number}"[:300],
-                },
-            )
-    except IntegrityError:  # a concurrent click made it first
-        shipment = Shipment.objects.get(idempotency_key=key)
-    if not shipment.tracking_number:
-        shipment = _book_return(shipment, order)
-    return shipment
-
-
-def _book_return(shipment: Shipment, order: Order) -> Shipment:
-    point = sending_point(order)
-    if point is None:
-        raise ValidationError({"order_id": "The order holds no stock at a storage point."})
-    account = shipment.account
-    adapter = courier_service.adapter_for(account)
-    created_label = created_format = None
-    if adapter.capabilities.can_create_shipment:
-        recipient = _order_address(order)
-        request = ShipmentRequest(
-            sender={
-                "name": recipient.name,
-                "street": ", ".join(recipient.lines) or "-",
-                "city": recipient.city or "-",
-                "postal_code": recipient.postal_code,
-                "country": recipient.country,
-            },
-            recipient={
-                "name": f"{order.merchant.name} returns",
-                "street": point.address_line,
-                "city": point.city,
-                "postal_code": point.postal_code,
-                "country": point.country,
-            },
-            parcels=(_parcel(order),),
-            service_code=shipment.service.code,
-            reference=f"{order.reference or order.pk}-RET"[:60],
-            idempotency_key=shipment.idempotency_key,
-        )
-        try:
-            created = adapter.create_shipment(request)
-        except CourierError as exc:
-            courier_service.record_account_error(account=account, message=str(exc))
-            raise ValidationError(
-                {"order_id": f"{account.name} could not book the return: {exc}"}
-            ) from exc
-        number, created_label, created_format = (
-            created.tracking_number,
-            created.label,
-            created.label_format,
-        )
-    else:
-        number = new_tracking_number()
-    now = timezone.now()
-    with transaction.atomic():
-        locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
-        if locked.tracking_number:  # another click booked it meanwhile
-            return locked
-        locked.tracking_number = number
-        locked.status = TrackingStatus.INFO_RECEIVED.value
-        locked.booked_at = now
-        if created_label:
-            extension = (created_format or "pdf").lower()
-            locked.label.save(f"{number}.{extension}", ContentFile(created_label), save=False)
-            locked.label_source = LabelSource.COURIER
-        locked.save()
-    record_event(
-        shipment=locked,
-        event=TrackingEvent(
-            tracking_number=number,
-            status=TrackingStatus.INFO_RECEIVED,
-            occurred_at=now,
-            courier_code="return_created",
-            courier_description=f"Return label created with {account.name}",
-            event_id=make_event_id("nearbox", number, "return_created"),
-        ),
-        source=ShipmentEvent.Source.NEARBOX,
-    )
-    logger.info("return shipment %s for order %s: %s", locked.pk, order.pk, number)
-    return locked
-
-
-def _parcel(order: Order):
-    return parcel_for_items(
-        (line.product.weight_g, line.product.length_mm, line.product.width_mm,
-         line.product.height_mm, line.quantity)
-        for line in order.lines.select_related("product")
-    )  # fmt: skip

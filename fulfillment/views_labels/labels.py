@@ -13,10 +13,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from fulfillment.selectors.couriers import get_shipment_for_merchant
 from fulfillment.selectors.orders import get_order_for_merchant
-from fulfillment.services.labels import (
-    CannotPrint,
+from fulfillment.services.labels import CannotPrint, label_for
+from fulfillment.services.returns import (
     create_return_shipment,
-    label_for,
     outbound_shipment,
     return_shipment,
 )

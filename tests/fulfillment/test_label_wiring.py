@@ -15,7 +15,8 @@ from fulfillment.labels import zpl_structure
 from fulfillment.labels.scan import decode_pdf
 from fulfillment.models import Shipment
 from fulfillment.services.demo_labels import ensure_demo_labels
-from fulfillment.services.labels import create_return_shipment, label_data_for
+from fulfillment.services.labels import label_data_for
+from fulfillment.services.returns import create_return_shipment
 from fulfillment.services.shipments import book_shipment
 from fulfillment.tracking.notifications import tracking_url
 from tests.fulfillment.factories import make_order
@@ -366,3 +367,38 @@ def test_demo_shipments_get_labels_once(merchant_a):
     assert (second.shipments_made, second.labels_made) == (0, 0)
     assert shipment.label_source == "nearbox" and shipment.label.read().startswith(b"%PDF")
     assert not Shipment.objects.filter(order=waiting).exists()
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    from tests.fulfillment.couriers.conftest import start_sandbox
+
+    server = start_sandbox("--speed", "1")
+    yield server
+    server.stop()
+
+
+@pytest.mark.django_db
+def test_a_return_with_the_sandbox_gets_the_couriers_number_once(merchant_a, sandbox):
+    from tests.fulfillment.couriers.conftest import SANDBOX_KEY
+
+    merchant = merchant_a.merchant
+    account = make_account(
+        merchant, courier="sandbox", credentials=f"api_key={SANDBOX_KEY}", base_url=sandbox.url
+    )
+    service = make_service(account, code="next-day")
+    outbound = make_shipment(merchant)
+    Shipment.objects.filter(pk=outbound.pk).update(account=account, service=service)
+    sandbox.reset()
+
+    first = create_return_shipment(merchant=merchant, order=outbound.order)
+    second = create_return_shipment(merchant=merchant, order=outbound.order)
+
+    assert first.pk == second.pk and first.is_return and first.account_id == account.pk
+    assert first.tracking_number and first.tracking_number == second.tracking_number
+    assert sandbox.stats().get("POST /shipments") == 1  # the second call saw the stored number
+    tracked = sandbox.admin.get(
+        "/track/shipments", params={"trackingNumber": first.tracking_number}
+    )
+    assert tracked.status_code == 200  # the courier knows the return's number
+    assert first.events.filter(courier_code="return_created").count() == 1
