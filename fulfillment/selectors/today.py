@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import RowNumber
 
 from fulfillment.models import Allocation, Order, OrderLine
@@ -116,30 +116,46 @@ def pick_list(
     reserved = Allocation.objects.for_merchant(merchant).filter(
         point=point, state=Allocation.State.RESERVED, order__status=Status.ALLOCATED
     )
-    totals = (
-        reserved.values("line__product_id")
-        .annotate(quantity=Sum("quantity"), orders=Count("order_id", distinct=True))
-        .order_by("line__product__sku", "line__product_id")
+    # Units per (product, order) first, then per product: hash aggregates rather than a
+    # COUNT(DISTINCT) that sorts every reserved allocation of the point.
+    per_order = (
+        reserved.values("line__product_id", "line__product__sku", "order_id")
+        .annotate(units=Sum("quantity"))
+        .order_by()
     )
-    totals = list(totals[:products] if products else totals)
+    inner, params = per_order.query.sql_with_params()
+    sql = f"""
+        SELECT product_id, SUM(units), COUNT(*)
+        FROM ({inner}) AS per_order (product_id, sku, order_id, units)
+        GROUP BY product_id, sku ORDER BY sku, product_id
+    """
+    if products:
+        sql += " LIMIT %s"
+        params = (*params, products)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        totals = cursor.fetchall()
     if not totals:
         return []
-    ids = [row["line__product_id"] for row in totals]
-    catalogue = Product.objects.in_bulk(ids)
+    catalogue = Product.objects.in_bulk([product_id for product_id, _, _ in totals])
     items = {
-        row["line__product_id"]: PickItem(
-            catalogue[row["line__product_id"]], row["quantity"] or 0, row["orders"]
-        )
-        for row in totals
+        product_id: PickItem(catalogue[product_id], units or 0, orders)
+        for product_id, units, orders in totals
     }
-    allocations = reserved.filter(line__product_id__in=ids).select_related("order")
     oldest_first = [F("order__created_at").asc(), F("order_id").asc(), F("pk").asc()]
+    allocations = reserved.filter(line__product_id__in=list(items))
     if orders_each:
-        # Numbered per product in SQL, so a product with 10,000 orders loads only the first few.
-        allocations = allocations.annotate(
+        # Numbered per product in SQL over narrow rows, so a product with 10,000 orders loads
+        # only the first few; the full rows are then read by primary key.
+        first = allocations.annotate(
             n=Window(RowNumber(), partition_by=F("line__product_id"), order_by=oldest_first)
         ).filter(n__lte=orders_each)
-    allocations = allocations.annotate(product_id=F("line__product_id")).order_by(*oldest_first)
+        allocations = Allocation.objects.filter(pk__in=first.values("pk"))
+    allocations = (
+        allocations.select_related("order")
+        .annotate(product_id=F("line__product_id"))
+        .order_by(*oldest_first)
+    )
     for allocation in allocations:
         item = items[allocation.product_id]
         if item.orders and item.orders[-1][0].pk == allocation.order_id:
