@@ -2,8 +2,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from merchant.dashboard_cards import cards_for
 from merchant.decorators import merchant_required
 from merchant.models import Job
+
+CARDS_REFRESH_SECONDS = 15
 
 # Areas whose pages arrive with later capabilities: what each will hold.
 AREAS = {
@@ -22,6 +25,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @merchant_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """The Today page; an htmx request gets only the count cards (they poll themselves)."""
+    cards = {"cards": cards_for(request.merchant), "cards_refresh_seconds": CARDS_REFRESH_SECONDS}
+    if request.htmx:
+        return render(request, "merchant/_dashboard_cards.html", cards)
     recent_jobs = Job.objects.for_merchant(request.merchant)[:5]
     return render(
         request,
@@ -30,6 +37,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "nav_active": "today",
             "recent_jobs": recent_jobs,
             "api_docs_url": reverse("api-v1:openapi-view"),
+            **cards,
         },
     )
 
