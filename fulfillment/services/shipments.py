@@ -25,6 +25,7 @@ from fulfillment.couriers import (
     CourierUnavailable,
     ShipmentRequest,
     TrackingEvent,
+    TrackingResult,
     TrackingStatus,
     make_event_id,
 )
@@ -43,6 +44,7 @@ from fulfillment.services.rates import (
     with_live_quotes,
 )
 from fulfillment.services.rates import _sorted as sorted_options
+from fulfillment.tracking.ingest import ingest_results
 from merchant.models import Merchant
 
 logger = logging.getLogger(__name__)
@@ -356,22 +358,37 @@ def record_driver_status(
             raise ValidationError(
                 {"action": f"This parcel is already {locked.get_status_display().lower()}."}
             )
-        _store_event(
-            locked,
-            TrackingEvent(
-                tracking_number=locked.tracking_number,
-                status=status,
-                occurred_at=now,
-                courier_code=action,
-                courier_description=description,
-                reason_code=reason if action == "failed" else None,
-                event_id=make_event_id("manual", locked.tracking_number, action, now),
-            ),
-            source=ShipmentEvent.Source.DRIVER,
-            proof=proof,
+        event = TrackingEvent(
+            tracking_number=locked.tracking_number,
+            status=status,
+            occurred_at=now,
+            courier_code=action,
+            courier_description=description,
+            reason_code=reason if action == "failed" else None,
+            event_id=make_event_id("manual", locked.tracking_number, action, now),
         )
+        proofs = {event.event_id: _store_proof(proof)} if proof is not None else None
+        # The same path as polled and pushed events: the status folded from all events, the
+        # ETA, the shopper's notification and the exceptions queue follow the driver too.
+        ingest_results(
+            account=account,
+            results={
+                locked.tracking_number: TrackingResult.from_events(locked.tracking_number, [event])
+            },
+            source=ShipmentEvent.Source.DRIVER,
+            pushed=True,
+            now=now,
+            proofs=proofs,
+        )
+        locked.refresh_from_db()
         _follow_order(locked, status)
     return locked
+
+
+def _store_proof(proof: ContentFile | UploadedFile) -> str:
+    """Save a delivery proof where ShipmentEvent.proof keeps its files; returns its name."""
+    field = ShipmentEvent._meta.get_field("proof")
+    return field.storage.save(field.generate_filename(None, proof.name), proof)
 
 
 def _follow_order(shipment: Shipment, status: TrackingStatus) -> None:
