@@ -1,16 +1,21 @@
 """Benchmark label printing: one batch PDF of distinct 4x6 labels, the naive way, ZPL, and a scan.
 
-python -m bench.labels [--count 1000] [--naive-count 100] [--scan 50] [--seed 7]
+python -m bench.labels [--count 1000] [--serial-count 300] [--naive-count 100] [--scan 50]
+                       [--seed 7] [--workers N]
 
 Renders `count` distinct 4x6 labels (seeded random tracking numbers, names and addresses, some
-Polish/Turkish) as ONE PDF with the same function the app uses (render_labels_pdf), and the
-naive way (render_labels_pdf_naive: one WeasyPrint document per label, merged) on a smaller
-sample in the same run; both rates are per label. Then ZPL for the same labels (best of 3),
-and a scan check: a random sample of pages of the batch PDF rasterised at 203 dpi and decoded
-with zbarimg; a label counts as decoded when its Code128 gives its tracking number and its QR
-its payload. Peak memory is the growth of the process's peak RSS (getrusage ru_maxrss) during
-the batch: it includes Pango/cairo/harfbuzz allocations that tracemalloc cannot see, and costs
-nothing while timing. No database needed. Writes bench/results/labels.json, prints one JSON.
+Polish/Turkish) as ONE PDF with the same function the app uses (render_labels_pdf: chunks on
+one process per core, merged), then in the same run the first `serial-count` of them in this
+process only (workers=1) and the first `naive-count` the naive way (render_labels_pdf_naive:
+one WeasyPrint document per label, merged); every rate is per label. Then ZPL for the same
+labels (best of 3), and a scan check: a random sample of pages of the batch PDF rasterised at
+203 dpi and decoded with zbarimg; a label counts as decoded when its Code128 gives its tracking
+number and its QR its payload. Memory: getrusage ru_maxrss (it sees Pango/cairo/harfbuzz
+allocations that tracemalloc cannot): the growth of this process's peak during the batch and
+the peak of the largest worker process (a forked worker's RSS includes the pages it shares
+with this process, so parent + workers x worker peak is an upper bound of the total). CPU
+seconds include the workers'. No database needed. Writes bench/results/labels.json, prints
+one JSON.
 """
 
 from __future__ import annotations
@@ -174,27 +179,50 @@ def max_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def children_max_rss_mb() -> float:
+    """Peak RSS of the largest finished child process (the batch's workers)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the workers)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--serial-count", type=int, default=300)
     parser.add_argument("--naive-count", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=None, help="default: one per core")
     parser.add_argument("--scan", type=int, default=50)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     setup_django()
     from fulfillment.labels import render_labels_pdf, render_labels_pdf_naive, render_labels_zpl
+    from fulfillment.labels.parallel import worker_count
     from fulfillment.labels.scan import decode_pdf
 
     labels = make_labels(args.count, args.seed)
     render_labels_pdf(labels[:2], "4x6")  # warm up: stylesheet, fonts, templates
+    workers = worker_count(len(labels), args.workers)
 
     rss_before = max_rss_mb()
     started = time.perf_counter()
-    cpu_started = time.process_time()
-    pdf = render_labels_pdf(labels, "4x6")
+    cpu_started = cpu_seconds()
+    pdf = render_labels_pdf(labels, "4x6", workers=workers)
     batch_s = time.perf_counter() - started
-    batch_cpu_s = time.process_time() - cpu_started
+    batch_cpu_s = cpu_seconds() - cpu_started
     rss_peak_growth = max_rss_mb() - rss_before
+    worker_peak = children_max_rss_mb() if workers > 1 else None
+
+    serial_labels = labels[: args.serial_count]
+    started = time.perf_counter()
+    serial_cpu_started = cpu_seconds()
+    render_labels_pdf(serial_labels, "4x6", workers=1)
+    serial_s = time.perf_counter() - started
+    serial_cpu_s = cpu_seconds() - serial_cpu_started
 
     naive_labels = labels[: args.naive_count]
     started = time.perf_counter()
@@ -218,6 +246,7 @@ def main(argv: list[str] | None = None) -> dict:
             failures.append({"page": index + 1, "tracking": label.tracking_number, "found": found})
 
     batch_rate = len(labels) / batch_s
+    serial_rate = len(serial_labels) / serial_s
     naive_rate = len(naive_labels) / naive_s
     zpl_rate = len(labels) / min(zpl_times)
     scan_share = (len(sample) - len(failures)) / len(sample)
@@ -232,15 +261,30 @@ def main(argv: list[str] | None = None) -> dict:
         "count": len(labels),
         "size": "4x6",
         "batch": {
+            "workers": workers,
             "seconds": round(batch_s, 2),
             "cpu_seconds": round(batch_cpu_s, 2),
+            "cpu_ms_per_label": round(1000 * batch_cpu_s / len(labels), 2),
             "labels_per_s": round(batch_rate, 1),
             "ms_per_label": round(1000 * batch_s / len(labels), 2),
             "pdf_bytes": len(pdf),
             "peak_rss_growth_mb": round(rss_peak_growth, 1),
-            "peak_rss_mb": round(max_rss_mb(), 1),
-            "memory_measure": "getrusage ru_maxrss growth during the batch",
+            "peak_rss_mb": round(rss_before + rss_peak_growth, 1),
+            "worker_peak_rss_mb": round(worker_peak, 1) if worker_peak else None,
+            "total_peak_upper_bound_mb": round(
+                rss_before + rss_peak_growth + workers * (worker_peak or 0), 1
+            ),
+            "memory_measure": "getrusage ru_maxrss: this process's growth during the batch, "
+            "largest worker's peak (includes pages shared with this process)",
         },
+        "serial": {
+            "count": len(serial_labels),
+            "seconds": round(serial_s, 2),
+            "cpu_ms_per_label": round(1000 * serial_cpu_s / len(serial_labels), 2),
+            "labels_per_s": round(serial_rate, 1),
+            "how": "same renderer in this process only (workers=1)",
+        },
+        "batch_vs_serial": round(batch_rate / serial_rate, 2),
         "naive": {
             "count": len(naive_labels),
             "seconds": round(naive_s, 2),

@@ -54,7 +54,10 @@ def stamp_codes(document, codes: Sequence[tuple[Marks, Marks]]) -> None:
         for box in page._page_box.descendants(placeholders=True):
             if box.element_tag != SLOT_TAG or box.element is None:
                 continue
-            barcode, qr = codes[int(box.element.get("data-n"))]
+            n = box.element.get("data-n")
+            if n is None:
+                continue
+            barcode, qr = codes[int(n)]
             x, y = box.content_box_x(), box.content_box_y()
             if box.element.get("class") == "bar-slot":
                 width = barcode.width_modules * barcode.module_dots * PX_PER_DOT
