@@ -1,10 +1,11 @@
 """When to poll a shipment next, from its state (adaptive intervals) and how its courier talks.
 
 Out for delivery (or a failed attempt, often retried the same day): every 5–10 minutes. In
-transit: hourly. Quiet for a day: daily. Final: never. Silent for STUCK_AFTER: stop and flag the
-parcel as stuck (the exceptions queue shows it). A courier that pushes (webhooks) or has a
-change feed is polled only as a safety net. Every interval gets ±10% jitter so that a burst of
-shipments booked together spreads out instead of polling in lock-step.
+transit: hourly. Quiet for a day, or a pickup expired (returning to the sender): daily. Final:
+never. Silent for STUCK_AFTER: stop and flag the parcel as stuck (the exceptions queue shows
+it). A courier that pushes (webhooks) or has a change feed is polled only as a safety net.
+Every interval gets ±10% jitter so that a burst of shipments booked together spreads out
+instead of polling in lock-step.
 """
 
 from __future__ import annotations
@@ -50,12 +51,14 @@ def next_poll(
     rng: random.Random | None = None,
 ) -> NextPoll:
     rng = rng or random.Random()
-    if status.is_terminal:
+    if status.is_terminal and status is not S.EXPIRED:
         return NextPoll(None)
     quiet_since = last_event_at or booked_at or now
     silence = now - quiet_since
     if silence >= STUCK_AFTER:
         return NextPoll(None, stuck=True)
+    if status is S.EXPIRED:  # going back to the sender: daily until "returned"
+        return NextPoll(now + _jitter(QUIET, rng))
     if pushed:
         return NextPoll(now + _jitter(SAFETY_NET, rng))
     if status in (S.OUT_FOR_DELIVERY, S.FAILED_ATTEMPT):

@@ -34,7 +34,7 @@ from fulfillment.services import couriers as courier_service
 from fulfillment.tracking.ingest import IngestReport, ingest_results, results_from_events
 from fulfillment.tracking.intervals import LEASE
 from fulfillment.tracking.queue import queue_options
-from fulfillment.tracking.status import FINAL_STATUSES
+from fulfillment.tracking.status import DONE_POLLING
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def plan_polls(
             if use_feeds
             and adapter_class(a.courier).capabilities.has_change_feed
             and Shipment.objects.filter(account=a)
-            .exclude(status__in=FINAL_STATUSES)
+            .exclude(status__in=DONE_POLLING)
             .exclude(tracking_number="")
             .exists()
         ]
@@ -163,7 +163,7 @@ def adopt_booked(*, now: dt.datetime) -> int:
             booked_at__isnull=False,
             cancelled_at__isnull=True,
         )
-        .exclude(status__in=FINAL_STATUSES)
+        .exclude(status__in=DONE_POLLING)
         .exclude(tracking_number="")
         .update(next_poll_at=now)
     )
@@ -206,11 +206,11 @@ def poll_batch(*, account_id: int, shipment_ids: list[int]) -> IngestReport:
     account = CourierAccount.objects.get(pk=account_id)
     now = timezone.now()
     Shipment.objects.filter(pk__in=shipment_ids).filter(
-        Q(status__in=FINAL_STATUSES) | Q(cancelled_at__isnull=False) | Q(tracking_number="")
+        Q(status__in=DONE_POLLING) | Q(cancelled_at__isnull=False) | Q(tracking_number="")
     ).update(next_poll_at=None)
     numbers = list(
         Shipment.objects.filter(pk__in=shipment_ids, account=account, cancelled_at__isnull=True)
-        .exclude(status__in=FINAL_STATUSES)
+        .exclude(status__in=DONE_POLLING)
         .exclude(tracking_number="")
         .values_list("tracking_number", flat=True)
     )

@@ -27,6 +27,9 @@ NOTIFY_ON: dict[TrackingStatus, str] = {
 # Statuses that put a shipment in the exceptions queue.
 PROBLEM_STATUSES = (S.FAILED_ATTEMPT.value, S.EXCEPTION.value)
 FINAL_STATUSES = tuple(s.value for s in S if s.is_terminal)
+# Polling stops at these. Not at "expired": a parcel whose pickup period ran out is on its way
+# back to the sender, and the courier's "returned" comes days later.
+DONE_POLLING = tuple(s for s in FINAL_STATUSES if s != S.EXPIRED.value)
 
 
 @dataclass(frozen=True)
