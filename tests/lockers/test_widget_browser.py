@@ -7,6 +7,7 @@ reach the widget's shadow DOM.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,11 +15,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import expect
 
+from lockers.demo_shop import make_server
 from lockers.models import Reservation
-from merchant.models import ApiKey
+from merchant.models import ApiKey, StoragePoint
+from merchant.services.stock import receive_stock
 from tests.conftest import screenshot
+from tests.fulfillment.test_couriers_factories import make_account, make_service
 from tests.lockers.factories import LINCOLN_PARK, LOOP, make_bank, make_shop
-from tests.merchant.factories import make_point
+from tests.merchant.factories import make_point, make_product
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -194,10 +198,18 @@ def test_shopper_holds_a_locker_by_keyboard_only_on_a_hostile_page(
 
 
 def test_phone_viewport_in_polish_stacks_the_list_over_the_map_and_filters(
-    live_server, chromium_browser, shop_pages, network
+    live_server, chromium_browser, shop_pages, network, settings
 ):
+    # Tiles from the setting (here a local image, so no request leaves the machine).
+    settings.NEARBOX_WIDGET_TILE_URL = (
+        live_server.url + "/static/vendor/leaflet-1.9.4/images/layers.png?{z}/{x}/{y}"
+    )
     context = chromium_browser.new_context(
-        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        geolocation={"latitude": LINCOLN_PARK[0], "longitude": LINCOLN_PARK[1]},
+        permissions=["geolocation"],
     )
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -210,8 +222,14 @@ def test_phone_viewport_in_polish_stacks_the_list_over_the_map_and_filters(
         )
         page.goto(url)
         root = widget(page)
-        root.get_by_label("Kod pocztowy").fill("60601")
+        root.get_by_role("button", name="Użyj mojej lokalizacji").click()
         expect(root.get_by_role("status")).to_have_text("Znaleziono 3 opcje")
+        expect(root.get_by_role("option").first).to_contain_text("Lincoln Park Locker")
+
+        root.get_by_label("Kod pocztowy").fill("60601")
+        expect(root.get_by_role("option").first).to_contain_text("Loop Locker")
+        expect(root.get_by_role("status")).to_have_text("Znaleziono 3 opcje")
+        expect(root.locator(".leaflet-tile").first).to_be_attached()
         expect(root.get_by_role("button", name="Użyj mojej lokalizacji")).to_be_visible()
         expect(root.get_by_role("listbox", name="Opcje dostawy")).to_contain_text(
             "Czynne całą dobę"
@@ -242,6 +260,13 @@ def test_phone_viewport_in_polish_stacks_the_list_over_the_map_and_filters(
         assert page.locator("input[name=nearbox_reservation_token]").input_value() == ""
         expect(root.get_by_text("Wybrano: Corner Store")).to_be_visible()
         assert Reservation.objects.count() == 0
+        # The chosen shop and the destination are drawn inside the map, at marker size.
+        map_box = root.locator(".nbx-map").bounding_box()
+        for marker in root.locator("path.nbx-marker").all():
+            box = marker.bounding_box()
+            assert box["width"] <= 30
+            assert map_box["x"] <= box["x"] and box["x"] + box["width"] <= map_box["x"] + 390
+            assert map_box["y"] <= box["y"] <= map_box["y"] + map_box["height"]
         screenshot(page, "widget-phone-pl")
     finally:
         context.close()
@@ -266,6 +291,16 @@ def test_a_key_that_does_not_allow_the_origin_shows_the_reason(
     expect(root.get_by_label("Postcode")).to_have_value("60601")
     assert root.get_by_role("option").count() == 0
 
+    page.goto(
+        shop_pages.checkout(
+            "/wrong-key",
+            script_src=f"{live_server.url}/pickup/widget/nearbox-widget.js",
+            key="nbx_pk_mistyped",
+        )
+    )
+    widget(page).get_by_label("Postcode").fill("60601")
+    expect(widget(page).get_by_role("alert")).to_contain_text("publishable key is not valid")
+
 
 def test_errors_keep_the_input_and_retry_recovers(live_server, page, shop_pages, network):
     page.goto(
@@ -280,8 +315,14 @@ def test_errors_keep_the_input_and_retry_recovers(live_server, page, shop_pages,
     postcode = root.get_by_label("Postcode")
     postcode.fill("00000")  # a ZIP no gazetteer knows: the API's problem detail is shown
     alert = root.get_by_role("alert")
-    expect(alert).to_be_visible()
-    assert "00000" in alert.inner_text() or "postal" in alert.inner_text().lower()
+    expect(alert).to_have_text("We could not find postal code 00000.", use_inner_text=True)
+    expect(postcode).to_have_value("00000")
+
+    postcode.fill("10001")  # New York: nothing within reach of a Chicago network
+    expect(root.get_by_role("status")).to_have_text(
+        "No delivery options found near 10001. Try another postcode."
+    )
+    expect(alert).to_be_hidden()
 
     page.route("**/api/v1/delivery-options**", lambda route: route.abort())
     postcode.fill("60614")
@@ -291,3 +332,50 @@ def test_errors_keep_the_input_and_retry_recovers(live_server, page, shop_pages,
     root.get_by_role("button", name="Try again").click()
     expect(root.get_by_role("status")).to_have_text("3 options found")
     expect(alert).to_be_hidden()
+
+
+def test_demo_shop_checkout_posts_the_home_service_the_shopper_chose(
+    live_server, page, merchant_a, network
+):
+    """The page `make run` serves on its own origin: cart lines by SKU, a home service."""
+    merchant = merchant_a.merchant
+    warehouse = StoragePoint.objects.get(merchant=merchant, name="Loop warehouse")
+    for sku in ("MUG-CLASSIC", "COFFEE-1KG"):  # the demo page's cart
+        product = make_product(merchant, sku=sku)
+        receive_stock(merchant=merchant, product=product, point=warehouse, quantity=10)
+    service = make_service(make_account(merchant, name="Zip Couriers"), name="Next day")
+    shop = make_server("127.0.0.1", 0, nearbox_url=live_server.url, key=network["key"])
+    shop_url = f"http://127.0.0.1:{shop.server_address[1]}"
+    ApiKey.objects.filter(pk=merchant_a.publishable_key.api_key.pk).update(
+        allowed_origins=[shop_url]
+    )
+    threading.Thread(target=shop.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"{shop_url}/?locale=es")
+        root = page.locator("#nearbox-delivery")
+        root.get_by_label("Código postal").fill("60601")
+        expect(root.get_by_role("status")).to_have_text("4 opciones encontradas")
+        home = root.get_by_role("option", name="Next day")
+        expect(home).to_contain_text("Zip Couriers")
+        expect(home).to_contain_text("Llega")
+        expect(home).to_contain_text("5,00")  # 500 minor units of USD, written the Spanish way
+        home.click()
+        expect(page.locator("#event-log")).to_contain_text('"kind": "home"')
+        detail = json.loads(page.locator("#event-log").inner_text())
+        assert detail["id"] == f"svc-{service.pk}" and detail["reservation"] is None
+        assert detail["price"] == {"amount": 500, "currency": "USD"}
+        page.get_by_role("button", name="Place order").click()
+        received = page.get_by_role("region", name="Order received")
+        expect(received.get_by_role("row", name="nearbox_delivery_kind")).to_have_text(
+            "nearbox_delivery_kindhome"
+        )
+        expect(received.get_by_role("row", name="nearbox_service_id")).to_have_text(
+            f"nearbox_service_idsvc-{service.pk}"
+        )
+        expect(received.get_by_role("row", name="nearbox_reservation_token")).to_have_text(
+            "nearbox_reservation_token"
+        )
+        screenshot(page, "widget-demo-shop-order")
+    finally:
+        shop.shutdown()
+        shop.server_close()

@@ -1,8 +1,9 @@
-/* Strings of the Nearbox pickup widget, one table per language (English is the fallback).
+/* Strings and formats of the Nearbox pickup widget: one table per language (English is the
+ * fallback for a missing language or key), prices, distances and times through Intl.
  *
- * Loaded by nearbox-widget.js before it renders; a missing key falls back to English.
- * Plural keys hold an object keyed by Intl.PluralRules categories.
- * "{name}" placeholders are filled by the widget.
+ * Loaded by nearbox-widget.js before it renders (or prepended to it by the Django view).
+ * Plural keys hold an object keyed by Intl.PluralRules categories; "{name}" placeholders
+ * are filled from the values given.
  */
 (function () {
   "use strict";
@@ -131,6 +132,110 @@
     },
   };
 
+  var WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+
+  function Translator(locale) {
+    var tables = STRINGS;
+    var lang = String(locale).toLowerCase().split("-")[0];
+    var table = tables[lang] || tables.en || {};
+    var english = tables.en || {};
+    var plurals = new Intl.PluralRules(tables[lang] ? locale : "en");
+    var intlLocale = tables[lang] ? locale : "en";
+
+    function fill(text, values) {
+      return String(text).replace(/\{(\w+)\}/g, function (_, name) {
+        return values && values[name] !== undefined ? values[name] : "";
+      });
+    }
+    return {
+      lang: tables[lang] ? lang : "en",
+      locale: intlLocale,
+      t: function (key, values) {
+        var text = table[key] !== undefined ? table[key] : english[key];
+        if (text === undefined) return key;
+        if (typeof text === "object") text = text[plurals.select(values.n)] || text.other;
+        return fill(text, values);
+      },
+    };
+  }
+
+  // Times in the API carry the place's UTC offset: show the wall-clock time at the place.
+  function wallClock(iso) {
+    var m = /^(\d{4})-(\d\d)-(\d\d)(?:T(\d\d):(\d\d))?/.exec(iso || "");
+    if (!m) return null;
+    return {
+      date: new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +(m[4] || 0), +(m[5] || 0))),
+      hasTime: m[4] !== undefined,
+    };
+  }
+
+  function formatters(locale) {
+    var moment = new Intl.DateTimeFormat(locale, {
+      weekday: "short",
+      month: "short",
+      day: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+      timeZone: "UTC",
+    });
+    var day = new Intl.DateTimeFormat(locale, {
+      weekday: "short",
+      day: "numeric",
+      month: "short",
+      timeZone: "UTC",
+    });
+    var clock = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" });
+    var number = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
+    return {
+      price: function (price) {
+        if (!price || typeof price.amount !== "number") return "";
+        var money = new Intl.NumberFormat(locale, { style: "currency", currency: price.currency });
+        var digits = money.resolvedOptions().maximumFractionDigits;
+        return money.format(price.amount / Math.pow(10, digits));
+      },
+      distance: function (metres) {
+        if (typeof metres !== "number") return "";
+        return metres < 1000
+          ? number.format(Math.round(metres / 10) * 10) + " m"
+          : number.format(metres / 1000) + " km";
+      },
+      moment: function (iso) {
+        var parsed = wallClock(iso);
+        return parsed ? moment.format(parsed.date) : "";
+      },
+      // One day: its hours ("Wed, Nov 25, 12:00 – 4:00 PM"); several days: the days only.
+      window: function (eta) {
+        var from = wallClock(eta && eta.from);
+        var until = wallClock(eta && eta.until);
+        if (!from || !until) return from || until ? day.format((from || until).date) : "";
+        var sameDay = from.date.toISOString().slice(0, 10) === until.date.toISOString().slice(0, 10);
+        var format = sameDay && from.hasTime ? moment : day;
+        if (from.date.getTime() === until.date.getTime()) return format.format(from.date);
+        return format.formatRange(from.date, until.date);
+      },
+      clock: function (iso) {
+        return clock.format(new Date(iso));
+      },
+    };
+  }
+
+  function todaysHours(option, t) {
+    if (option.open_24_7) return t("open247");
+    var hours = option.opening_hours;
+    if (!hours || !Object.keys(hours).length) return ""; // hours not given: say nothing
+    var periods = hours[WEEKDAYS[new Date().getDay()]] || [];
+    if (!periods.length) return t("closedToday");
+    return t("hoursToday", {
+      hours: periods
+        .map(function (p) {
+          return p[0] + "–" + p[1];
+        })
+        .join(", "),
+    });
+  }
+
   var registry = (window[Symbol.for("nearbox.widget")] = window[Symbol.for("nearbox.widget")] || {});
-  registry.strings = STRINGS;
+  registry.Translator = Translator;
+  registry.formatters = formatters;
+  registry.todaysHours = todaysHours;
 })();

@@ -9,9 +9,9 @@
  * `nearbox:select` on the target and is written into hidden inputs of the form; choosing a
  * locker first holds a compartment (POST /api/v1/reservations).
  *
- * Served as a static file it uses the defaults below; served by Django
- * (/pickup/widget/nearbox-widget.js) the server fills SERVER_CONFIG (tile URL setting,
- * static URLs) and prepends the strings file.
+ * Served as a static file it uses the defaults below and loads its modules from beside
+ * itself; served by Django (/pickup/widget/nearbox-widget.js) the server fills SERVER_CONFIG
+ * (tile URL setting, static URLs) and prepends the modules, so it is one request.
  */
 (function () {
   "use strict";
@@ -27,7 +27,6 @@
     token: "nearbox_reservation_token",
   };
   var OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
-  var WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
   var script =
     document.currentScript ||
@@ -63,7 +62,9 @@
           : OSM_TILES,
     tileAttribution: SERVER_CONFIG.tileAttribution || "© OpenStreetMap contributors",
     css: asset(SERVER_CONFIG.css, "nearbox-widget.css"),
-    strings: asset(SERVER_CONFIG.strings, "nearbox-widget-i18n.js"),
+    i18n: asset(SERVER_CONFIG.i18n, "nearbox-widget-i18n.js"),
+    map: asset(SERVER_CONFIG.map, "nearbox-widget-map.js"),
+    api: asset(SERVER_CONFIG.api, "nearbox-widget-api.js"),
     leafletJs: asset(SERVER_CONFIG.leafletJs, "../../vendor/leaflet-1.9.4/leaflet.js"),
     leafletCss: asset(SERVER_CONFIG.leafletCss, "../../vendor/leaflet-1.9.4/leaflet.css"),
     keyCheck: asset(SERVER_CONFIG.keyCheck, scriptUrl.origin + "/pickup/widget/key-check"),
@@ -84,16 +85,19 @@
     });
   }
 
-  function strings() {
-    if (registry.strings) return Promise.resolve(registry.strings);
-    registry.stringsLoading =
-      registry.stringsLoading ||
-      loadScript(config.strings).then(function () {
-        return registry.strings || {};
-      });
-    return registry.stringsLoading.catch(function () {
-      return {};
-    });
+  // The modules beside this file (strings and formats, API client, map): already on the page
+  // when Django served this script (it prepends them), else loaded from beside this file.
+  var MODULES = { Translator: "i18n", NearboxApi: "api", PickupMap: "map" };
+
+  function modules() {
+    registry.modules =
+      registry.modules ||
+      Promise.all(
+        Object.keys(MODULES).map(function (name) {
+          return registry[name] ? null : loadScript(config[MODULES[name]]);
+        })
+      );
+    return registry.modules;
   }
 
   // Leaflet defines window.L; give the page back whatever L it had (noConflict), so the
@@ -108,107 +112,6 @@
       });
     }
     return registry.leaflet;
-  }
-
-  // --- formatting --------------------------------------------------------------------------
-
-  function Translator(tables, locale) {
-    var lang = String(locale).toLowerCase().split("-")[0];
-    var table = tables[lang] || tables.en || {};
-    var english = tables.en || {};
-    var plurals = new Intl.PluralRules(tables[lang] ? locale : "en");
-    var intlLocale = tables[lang] ? locale : "en";
-
-    function fill(text, values) {
-      return String(text).replace(/\{(\w+)\}/g, function (_, name) {
-        return values && values[name] !== undefined ? values[name] : "";
-      });
-    }
-    return {
-      lang: tables[lang] ? lang : "en",
-      locale: intlLocale,
-      t: function (key, values) {
-        var text = table[key] !== undefined ? table[key] : english[key];
-        if (text === undefined) return key;
-        if (typeof text === "object") text = text[plurals.select(values.n)] || text.other;
-        return fill(text, values);
-      },
-    };
-  }
-
-  // Times in the API carry the place's UTC offset: show the wall-clock time at the place.
-  function wallClock(iso) {
-    var m = /^(\d{4})-(\d\d)-(\d\d)(?:T(\d\d):(\d\d))?/.exec(iso || "");
-    if (!m) return null;
-    return {
-      date: new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +(m[4] || 0), +(m[5] || 0))),
-      hasTime: m[4] !== undefined,
-    };
-  }
-
-  function formatters(locale) {
-    var moment = new Intl.DateTimeFormat(locale, {
-      weekday: "short",
-      month: "short",
-      day: "numeric",
-      hour: "2-digit",
-      minute: "2-digit",
-      timeZone: "UTC",
-    });
-    var day = new Intl.DateTimeFormat(locale, {
-      weekday: "short",
-      day: "numeric",
-      month: "short",
-      timeZone: "UTC",
-    });
-    var clock = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" });
-    var number = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
-    return {
-      price: function (price) {
-        if (!price || typeof price.amount !== "number") return "";
-        var money = new Intl.NumberFormat(locale, { style: "currency", currency: price.currency });
-        var digits = money.resolvedOptions().maximumFractionDigits;
-        return money.format(price.amount / Math.pow(10, digits));
-      },
-      distance: function (metres) {
-        if (typeof metres !== "number") return "";
-        return metres < 1000
-          ? number.format(Math.round(metres / 10) * 10) + " m"
-          : number.format(metres / 1000) + " km";
-      },
-      moment: function (iso) {
-        var parsed = wallClock(iso);
-        return parsed ? moment.format(parsed.date) : "";
-      },
-      window: function (eta) {
-        if (!eta) return "";
-        var from = wallClock(eta.from);
-        var until = wallClock(eta.until);
-        if (!from && !until) return "";
-        if (!from || !until || from.date.getTime() === until.date.getTime() || !day.formatRange) {
-          return day.format((from || until).date);
-        }
-        return day.formatRange(from.date, until.date);
-      },
-      clock: function (iso) {
-        return clock.format(new Date(iso));
-      },
-    };
-  }
-
-  function todaysHours(option, t) {
-    if (option.open_24_7) return t("open247");
-    var hours = option.opening_hours;
-    if (!hours || !Object.keys(hours).length) return ""; // hours not given: say nothing
-    var periods = hours[WEEKDAYS[new Date().getDay()]] || [];
-    if (!periods.length) return t("closedToday");
-    return t("hoursToday", {
-      hours: periods
-        .map(function (p) {
-          return p[0] + "–" + p[1];
-        })
-        .join(", "),
-    });
   }
 
   // --- the widget ---------------------------------------------------------------------------
@@ -228,10 +131,10 @@
     return node;
   }
 
-  function Widget(host, tables) {
-    var i18n = Translator(tables, config.locale);
+  function Widget(host) {
+    var i18n = registry.Translator(config.locale);
     var t = i18n.t;
-    var fmt = formatters(i18n.locale);
+    var fmt = registry.formatters(i18n.locale);
     var root = host.shadowRoot || host.attachShadow({ mode: "open" });
     var state = {
       query: null,
@@ -243,8 +146,6 @@
       controller: null,
       timer: null,
     };
-    var map = null;
-    var markers = {};
 
     // Hidden until our stylesheet has loaded, so the shopper never sees it unstyled.
     var bootStyle = el("style", {
@@ -289,6 +190,8 @@
     var error = el("div", { class: "nbx-error", role: "alert", hidden: true }, [errorText, " ", retry]);
     var list = el("div", { class: "nbx-list", role: "listbox", "aria-label": t("options") });
     var mapBox = el("div", { class: "nbx-map", role: "region", "aria-label": t("map") });
+    // Shown with the first answer: an empty map before a search helps nobody.
+    var body = el("div", { class: "nbx-body", hidden: true }, [list, mapBox]);
     var chosenLine = el("p", { class: "nbx-chosen", "aria-live": "polite" });
     var wrapper = el("div", { class: "nbx", lang: i18n.lang, part: "widget" }, [
       el("div", { class: "nbx-search", role: "search", "aria-label": t("title") }, [
@@ -299,86 +202,17 @@
       filters,
       status,
       error,
-      el("div", { class: "nbx-body" }, [list, mapBox]),
+      body,
       chosenLine,
     ]);
     root.replaceChildren(bootStyle, leafletCss, css, wrapper);
 
     // --- requests --------------------------------------------------------------------------
 
-    function apiUrl(path, params) {
-      var url = new URL(config.apiBase + path);
-      url.searchParams.set("key", config.key);
-      Object.keys(params || {}).forEach(function (name) {
-        var value = params[name];
-        if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
-      });
-      return url.href;
-    }
+    var api = registry.NearboxApi(config);
 
-    function parcelParams() {
-      return config.cart ? { cart: config.cart } : Object.assign({}, config.parcel);
-    }
-
-    function parcelBody() {
-      if (!config.cart) {
-        var body = {};
-        Object.keys(config.parcel).forEach(function (name) {
-          if (config.parcel[name]) body[name] = Number(config.parcel[name]);
-        });
-        return body;
-      }
-      return {
-        cart: config.cart.split(",").map(function (line) {
-          var parts = line.split(":");
-          return { sku: parts[0].trim(), quantity: Number(parts[1] || 1) };
-        }),
-      };
-    }
-
-    // A JSON problem's `detail` when the API gave one; a network failure becomes null.
-    function send(url, options) {
-      return fetch(url, options).then(
-        function (response) {
-          return response
-            .json()
-            .catch(function () {
-              return {};
-            })
-            .then(function (body) {
-              if (response.ok) return body;
-              var failure = new Error(body.detail || response.statusText || String(response.status));
-              failure.problem = body;
-              failure.status = response.status;
-              throw failure;
-            });
-        },
-        function (cause) {
-          if (cause && cause.name === "AbortError") throw cause;
-          return explainFailure();
-        }
-      );
-    }
-
-    // The API refuses a wrong key or a foreign origin without CORS headers, which the
-    // browser reports like a network failure; the key check says which it was.
-    function explainFailure() {
-      var url = new URL(config.keyCheck);
-      url.searchParams.set("key", config.key);
-      return fetch(url.href)
-        .then(function (response) {
-          return response.json();
-        })
-        .catch(function () {
-          return { status: 0 };
-        })
-        .then(function (check) {
-          var refused = check.status === 401 || check.status === 403;
-          var failure = new Error(refused ? check.detail : t("networkError"));
-          failure.network = !refused;
-          failure.problem = refused ? check : null;
-          throw failure;
-        });
+    function explain(failure) {
+      return failure.network ? t("networkError") : failure.message;
     }
 
     function showError(message, canRetry) {
@@ -400,12 +234,8 @@
       state.controller = new AbortController();
       status.textContent = t("searching");
       list.setAttribute("aria-busy", "true");
-      var params = Object.assign(
-        { country: config.country, limit: config.limit },
-        parcelParams(),
-        query.postal_code ? { postal_code: query.postal_code } : { lat: query.lat, lon: query.lon }
-      );
-      send(apiUrl("/delivery-options", params), { signal: state.controller.signal })
+      api
+        .options(query, state.controller.signal)
         .then(function (data) {
           if (seq !== state.seq) return;
           clearError();
@@ -417,7 +247,7 @@
           state.data = null;
           render();
           status.textContent = "";
-          showError(failure.message, Boolean(failure.network));
+          showError(explain(failure), failure.network);
         })
         .finally(function () {
           if (seq === state.seq) list.removeAttribute("aria-busy");
@@ -453,7 +283,7 @@
         if (when) facts.push(t("arrives", { when: when }));
       } else {
         facts.push(t("away", { distance: fmt.distance(o.distance_m) }));
-        var hours = todaysHours(o, t);
+        var hours = registry.todaysHours(o, t);
         if (hours) facts.push(hours);
         if (o.open_now === true && !o.open_24_7) facts.push(t("openNowBadge"));
         if (o.open_now === false) facts.push(t("closedNow"));
@@ -533,6 +363,7 @@
         status.textContent = t("none", { place: place });
       } else if (!shown.length) status.textContent = t("noneFiltered");
       else status.textContent = t("results", { n: shown.length });
+      body.hidden = !state.data;
       drawMap(shown);
     }
 
@@ -593,7 +424,8 @@
     }
 
     function choose(option) {
-      if (state.pending) return;
+      // One hold at a time, and choosing the held locker again must not hold a second one.
+      if (state.pending || (state.chosen && state.chosen.key === option.key)) return;
       clearError();
       if (option.kind !== "locker") {
         settle(option, null);
@@ -602,12 +434,8 @@
       state.pending = option.key;
       chosenLine.textContent = t("holding", { name: option.name });
       render();
-      var body = Object.assign({ bank_id: option.id }, parcelBody());
-      send(apiUrl("/reservations"), {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(body),
-      })
+      api
+        .reserve(option.id)
         .then(function (reservation) {
           settle(option, {
             id: reservation.id,
@@ -620,7 +448,7 @@
           state.pending = null;
           chosenLine.textContent = "";
           render();
-          showError(failure.message, false);
+          showError(explain(failure), false);
         });
     }
 
@@ -709,72 +537,33 @@
       });
     });
 
-    // --- the map (a visual aid: every choice is also in the list) --------------------------
+    // --- the map (loaded beside the list; the list alone is enough to choose) ------------
 
-    var COLORS = { locker: "--nearbox-accent", shop: "--nearbox-shop" };
+    var pickupMap = null;
 
     function drawMap(shown) {
-      if (!map) return;
-      var L = map.nearboxL;
-      map.nearboxLayer.clearLayers();
-      markers = {};
-      var bounds = L.latLngBounds([]);
-      var styles = getComputedStyle(wrapper);
-      shown.forEach(function (option) {
-        if (option.kind === "home") return;
-        var o = option.item;
-        var color = styles.getPropertyValue(COLORS[option.kind]).trim() || "#1f5fd1";
-        var chosen = state.chosen && state.chosen.key === option.key;
-        var marker = L.circleMarker([o.lat, o.lon], {
-          radius: chosen ? 11 : 8,
-          color: "#fff",
-          weight: 2,
-          fillColor: color,
-          fillOpacity: chosen ? 1 : 0.85,
-          className: "nbx-marker nbx-marker--" + option.kind,
-        });
-        marker.bindTooltip(option.name);
-        marker.on("click", function () {
-          choose(option);
-        });
-        marker.addTo(map.nearboxLayer);
-        markers[option.key] = marker;
-        bounds.extend([o.lat, o.lon]);
-      });
-      var dest = state.data && state.data.destination;
-      if (dest && typeof dest.lat === "number") {
-        L.circleMarker([dest.lat, dest.lon], {
-          radius: 6,
-          color: "#fff",
-          weight: 2,
-          fillColor: "#222",
-          fillOpacity: 1,
-          className: "nbx-marker nbx-marker--destination",
-          interactive: false,
-        }).addTo(map.nearboxLayer);
-        bounds.extend([dest.lat, dest.lon]);
-      }
-      if (bounds.isValid()) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 15 });
+      if (!pickupMap) return;
+      pickupMap.draw(
+        shown.filter(function (o) {
+          return o.kind !== "home";
+        }),
+        state.data && state.data.destination,
+        state.chosen && state.chosen.key
+      );
     }
 
     leaflet()
       .then(function (L) {
-        map = L.map(mapBox, { keyboard: false, scrollWheelZoom: false, attributionControl: true });
-        map.nearboxL = L;
-        map.nearboxLayer = L.layerGroup().addTo(map);
-        map.setView([41.88, -87.63], 11);
-        if (config.tileUrl) {
-          L.tileLayer(config.tileUrl, { attribution: config.tileAttribution, maxZoom: 19 }).addTo(map);
-        }
-        mapBox.removeAttribute("tabindex"); // the list is the keyboard path, not the map pane
-        new ResizeObserver(function () {
-          map.invalidateSize();
-        }).observe(mapBox);
+        pickupMap = registry.PickupMap(L, mapBox, {
+          tileUrl: config.tileUrl,
+          tileAttribution: config.tileAttribution,
+          onChoose: choose,
+        });
         mapBox.dataset.ready = "true";
         render();
       })
       .catch(function () {
-        mapBox.hidden = true; // the list alone is enough to choose
+        mapBox.hidden = true;
       });
 
     var initial = (script.dataset.postcode || "").trim();
@@ -784,32 +573,38 @@
     }
   }
 
+  // A widget that cannot work says why, in place, instead of leaving a blank.
+  function showSetupError(host, message) {
+    var root = host.shadowRoot || host.attachShadow({ mode: "open" });
+    var note = document.createElement("p");
+    note.setAttribute("role", "alert");
+    note.style.cssText = "color:#b42318;font:14px system-ui,sans-serif";
+    note.textContent = message;
+    root.replaceChildren(note);
+  }
+
   function start() {
     var host = config.target ? document.querySelector(config.target) : null;
     if (!host) {
       host = document.createElement("div");
       script.insertAdjacentElement("afterend", host);
     }
-    strings().then(function (tables) {
-      var problem = !config.key
-        ? "data-key"
-        : !config.cart && !config.parcel.weight_g
-          ? "noParcel"
-          : config.target && !document.querySelector(config.target)
-            ? "noTarget"
-            : null;
-      if (problem) {
-        var t = Translator(tables, config.locale).t;
-        var root = host.shadowRoot || host.attachShadow({ mode: "open" });
-        var note = document.createElement("p");
-        note.setAttribute("role", "alert");
-        note.style.cssText = "color:#b42318;font:14px system-ui,sans-serif";
-        note.textContent = t("setupError", { detail: problem === "data-key" ? "data-key" : t(problem) });
-        root.replaceChildren(note);
-        return;
-      }
-      Widget(host, tables);
-    });
+    modules()
+      .then(function () {
+        var t = registry.Translator(config.locale).t;
+        var problem = !config.key
+          ? "data-key"
+          : !config.cart && !config.parcel.weight_g
+            ? t("noParcel")
+            : config.target && !document.querySelector(config.target)
+              ? t("noTarget")
+              : null;
+        if (problem) showSetupError(host, t("setupError", { detail: problem }));
+        else Widget(host);
+      })
+      .catch(function () {
+        showSetupError(host, "The delivery widget could not load its files from " + scriptUrl.origin);
+      });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

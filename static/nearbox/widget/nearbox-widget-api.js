@@ -1,0 +1,110 @@
+/* The Nearbox checkout API as the pickup widget calls it (publishable key in `?key=`, so the
+ * options GET is a simple CORS request with no preflight).
+ *
+ * Every failure is an Error: `problem` holds the API's JSON problem {status, code, detail,
+ * field} and the message is its `detail`; `network` is true when no answer could be read.
+ */
+(function () {
+  "use strict";
+
+  // settings: {apiBase, keyCheck, key, country, limit, cart: "SKU:2,…", parcel: {weight_g, …}}
+  function NearboxApi(settings) {
+    function url(base, params) {
+      var address = new URL(base);
+      address.searchParams.set("key", settings.key);
+      Object.keys(params || {}).forEach(function (name) {
+        var value = params[name];
+        if (value !== undefined && value !== null && value !== "") {
+          address.searchParams.set(name, value);
+        }
+      });
+      return address.href;
+    }
+
+    function parcelParams() {
+      return settings.cart ? { cart: settings.cart } : Object.assign({}, settings.parcel);
+    }
+
+    function parcelBody() {
+      if (settings.cart) {
+        return {
+          cart: settings.cart.split(",").map(function (line) {
+            var parts = line.split(":");
+            return { sku: parts[0].trim(), quantity: Number(parts[1] || 1) };
+          }),
+        };
+      }
+      var dims = {};
+      Object.keys(settings.parcel).forEach(function (name) {
+        if (settings.parcel[name]) dims[name] = Number(settings.parcel[name]);
+      });
+      return dims;
+    }
+
+    function failure(message, problem) {
+      var error = new Error(message);
+      error.problem = problem || null;
+      error.network = !problem;
+      return error;
+    }
+
+    // The API refuses a wrong key or a foreign origin without CORS headers, which the
+    // browser reports like a network failure; the key check says which it was.
+    function explain() {
+      return fetch(url(settings.keyCheck))
+        .then(function (response) {
+          return response.json();
+        })
+        .catch(function () {
+          return { status: 0 };
+        })
+        .then(function (check) {
+          var refused = check.status === 401 || check.status === 403;
+          throw refused ? failure(check.detail, check) : failure("");
+        });
+    }
+
+    function send(address, options) {
+      return fetch(address, options).then(
+        function (response) {
+          return response
+            .json()
+            .catch(function () {
+              return {};
+            })
+            .then(function (body) {
+              if (response.ok) return body;
+              var problem = Object.assign({ status: response.status }, body);
+              throw failure(body.detail || response.statusText || String(response.status), problem);
+            });
+        },
+        function (cause) {
+          if (cause && cause.name === "AbortError") throw cause;
+          return explain();
+        }
+      );
+    }
+
+    return {
+      // query: {postal_code} or {lat, lon}
+      options: function (query, signal) {
+        var params = Object.assign(
+          { country: settings.country, limit: settings.limit },
+          parcelParams(),
+          query.postal_code ? { postal_code: query.postal_code } : { lat: query.lat, lon: query.lon }
+        );
+        return send(url(settings.apiBase + "/delivery-options", params), { signal: signal });
+      },
+      reserve: function (bankId) {
+        return send(url(settings.apiBase + "/reservations"), {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(Object.assign({ bank_id: bankId }, parcelBody())),
+        });
+      },
+    };
+  }
+
+  var registry = (window[Symbol.for("nearbox.widget")] = window[Symbol.for("nearbox.widget")] || {});
+  registry.NearboxApi = NearboxApi;
+})();
