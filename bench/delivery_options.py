@@ -285,8 +285,9 @@ def add_shipping(merchant) -> None:
         same_day_cutoff=dt.time(14),
     )
     account = create_account(merchant=merchant, courier="manual", name="Bench Couriers")
+    lower_48 = [[-125.0, 24.0], [-66.0, 24.0], [-66.0, 50.0], [-125.0, 50.0], [-125.0, 24.0]]
     create_area(
-        account=account, kind="radius", center_latitude=39.1, center_longitude=-94.6, radius_km=5000
+        account=account, kind="polygon", polygon={"type": "Polygon", "coordinates": [lower_48]}
     )
     for level, hours, base in (("next_day", 24, 900), ("economy", 72, 500)):
         create_service(

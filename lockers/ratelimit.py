@@ -31,12 +31,12 @@ def _key(scope: str, window_seconds: int) -> tuple[str, int]:
 _clients: dict[int, Any] = {}
 
 
-def _redis_client(cache: RedisCache, key: str) -> Any:
-    # Django makes a new client object per call, which costs more than the round trip itself
-    # on this hot path; one client per process shares the same connection pool.
+def redis_client(cache: RedisCache) -> Any:
+    """This process's client of the cache's (first) Redis server. Django makes a new client
+    object per call, which costs more than the round trip itself on the checkout's hot path."""
     client = _clients.get(id(cache._cache))
     if client is None:
-        client = _clients[id(cache._cache)] = cache._cache.get_client(key, write=True)
+        client = _clients[id(cache._cache)] = cache._cache.get_client(write=True)
     return client
 
 
@@ -45,7 +45,7 @@ def hit(scope: str, *, limit: int, window_seconds: int, amount: int = 1) -> Wind
     key, retry_after = _key(scope, window_seconds)
     cache = caches["default"]
     if isinstance(cache, RedisCache):
-        client = _redis_client(cache, key)
+        client = redis_client(cache)
         full_key = cache.make_and_validate_key(key)
         pipe = client.pipeline()
         pipe.incrby(full_key, amount)

@@ -185,7 +185,7 @@ def carrier_rates(*, merchant: Merchant, payload: Any, now: dt.datetime | None =
     for kind, label in (("lockers", "Pickup locker"), ("shops", "Pickup shop")):
         for place in found[kind]:
             ready = _when(place["ready_by"])
-            hours = "open 24/7" if place["open_24_7"] else "during opening hours"
+            hours = "any time, open 24/7" if place["open_24_7"] else "during its opening hours"
             rates.append(
                 {
                     "service_name": f"{label}: {place['name']} ({_distance(place['distance_m'])})",
@@ -194,7 +194,7 @@ def carrier_rates(*, merchant: Merchant, payload: Any, now: dt.datetime | None =
                     "currency": merchant.currency,
                     "min_delivery_date": ready,
                     "max_delivery_date": ready,
-                    "description": f"{place['address']}; collect {hours}",
+                    "description": f"{place['address']}. Collect {hours}.",
                 }
             )
     # Shopify reads a missing date as unknown; null is not in its format.

@@ -124,3 +124,16 @@ def test_another_process_sees_the_change_through_the_shared_version(merchant_a, 
     book = checkout_cache.rate_book(merchant, new_version)
     assert book is not old_book
     assert {s.service_id: s.base_minor for s in book.services}[cheap.pk] == 900
+
+
+@pytest.mark.django_db
+def test_the_answer_matches_the_documented_schema(merchant_a, couriers):
+    from lockers.api.checkout import OptionsOut
+    from tests.lockers.factories import make_bank, make_shop
+
+    make_bank(merchant_a.merchant)
+    make_shop(merchant_a.merchant)
+    body = get(merchant_a, postal_code="60601", **SMALL).json()
+    assert body["home"] and body["lockers"] and body["shops"]
+    # The view serialises the answer itself; the OpenAPI schema must still describe it.
+    assert OptionsOut.model_validate(body).model_dump(mode="json") == body

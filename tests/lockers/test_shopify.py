@@ -77,6 +77,7 @@ def test_the_documented_request_gets_home_and_pickup_rates(merchant_a, network):
     assert home["description"] == "Delivered to your door"
     assert rates[1]["service_name"].startswith("Pickup locker: Loop Lockers (")
     assert rates[1]["total_price"] == "0"
+    assert rates[1]["description"].endswith("Collect any time, open 24/7.")
     assert rates[3]["description"].startswith(shop.address)
     for rate in rates:
         assert set(rate) == {
