@@ -91,7 +91,9 @@
         var params = Object.assign(
           { country: settings.country, limit: settings.limit },
           parcelParams(),
-          query.postal_code ? { postal_code: query.postal_code } : { lat: query.lat, lon: query.lon }
+          query.postal_code
+            ? { postal_code: query.postal_code }
+            : { lat: query.lat, lon: query.lon }
         );
         return send(url(settings.apiBase + "/delivery-options", params), { signal: signal });
       },
@@ -105,6 +107,7 @@
     };
   }
 
-  var registry = (window[Symbol.for("nearbox.widget")] = window[Symbol.for("nearbox.widget")] || {});
+  var key = Symbol.for("nearbox.widget");
+  var registry = (window[key] = window[key] || {});
   registry.NearboxApi = NearboxApi;
 })();

@@ -98,7 +98,8 @@
       locate: "Usar mi ubicación",
       locating: "Buscando tu ubicación…",
       locateFailed: "Tu ubicación no está disponible ({reason}). Escribe tu código postal.",
-      locateUnsupported: "Este navegador no puede compartir tu ubicación. Escribe tu código postal.",
+      locateUnsupported:
+        "Este navegador no puede compartir tu ubicación. Escribe tu código postal.",
       myLocation: "tu ubicación",
       filters: "Mostrar",
       home: "Entrega a domicilio",
@@ -208,7 +209,9 @@
         var from = wallClock(eta && eta.from);
         var until = wallClock(eta && eta.until);
         if (!from || !until) return from || until ? day.format((from || until).date) : "";
-        var sameDay = from.date.toISOString().slice(0, 10) === until.date.toISOString().slice(0, 10);
+        // The dates hold the place's wall-clock time as UTC: compare their UTC days.
+        var sameDay = from.date.getUTCDate() === until.date.getUTCDate() &&
+          until.date - from.date < 86400000;
         var format = sameDay && from.hasTime ? moment : day;
         if (from.date.getTime() === until.date.getTime()) return format.format(from.date);
         return format.formatRange(from.date, until.date);
@@ -234,7 +237,8 @@
     });
   }
 
-  var registry = (window[Symbol.for("nearbox.widget")] = window[Symbol.for("nearbox.widget")] || {});
+  var key = Symbol.for("nearbox.widget");
+  var registry = (window[key] = window[key] || {});
   registry.Translator = Translator;
   registry.formatters = formatters;
   registry.todaysHours = todaysHours;

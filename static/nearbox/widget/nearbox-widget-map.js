@@ -76,6 +76,7 @@
     return { draw: draw };
   }
 
-  var registry = (window[Symbol.for("nearbox.widget")] = window[Symbol.for("nearbox.widget")] || {});
+  var key = Symbol.for("nearbox.widget");
+  var registry = (window[key] = window[key] || {});
   registry.PickupMap = PickupMap;
 })();

@@ -126,7 +126,8 @@
       else node.setAttribute(name, value === true ? "" : value);
     });
     (children || []).forEach(function (child) {
-      if (child) node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+      if (!child) return;
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
     });
     return node;
   }
@@ -178,7 +179,11 @@
           ["shop", "shop"],
           ["open", "openNow"],
         ].map(function (pair) {
-          var box = el("input", { type: "checkbox", name: pair[0], checked: state.filters[pair[0]] });
+          var box = el("input", {
+            type: "checkbox",
+            name: pair[0],
+            checked: state.filters[pair[0]],
+          });
           filterInputs[pair[0]] = box;
           return el("label", { class: "nbx-filter" }, [box, el("span", { text: t(pair[1]) })]);
         })
@@ -187,7 +192,11 @@
     var status = el("p", { class: "nbx-status", role: "status", "aria-live": "polite" });
     var errorText = el("span");
     var retry = el("button", { type: "button", class: "nbx-link", text: t("retry"), hidden: true });
-    var error = el("div", { class: "nbx-error", role: "alert", hidden: true }, [errorText, " ", retry]);
+    var error = el("div", { class: "nbx-error", role: "alert", hidden: true }, [
+      errorText,
+      " ",
+      retry,
+    ]);
     var list = el("div", { class: "nbx-list", role: "listbox", "aria-label": t("options") });
     var mapBox = el("div", { class: "nbx-map", role: "region", "aria-label": t("map") });
     // Shown with the first answer: an empty map before a search helps nobody.
@@ -324,13 +333,20 @@
     function render() {
       var all = optionsOf(state.data);
       var shown = all.filter(visible);
-      var focusedKey = root.activeElement && root.activeElement.dataset && root.activeElement.dataset.key;
+      var focused = root.activeElement;
+      var focusedKey = focused && focused.dataset ? focused.dataset.key : undefined;
       var groups = ["home", "locker", "shop"].map(function (kind) {
         var rows = shown.filter(function (o) {
           return o.kind === kind;
         });
         if (!rows.length) return null;
-        var title = el("div", { id: "nbx-group-" + kind, class: "nbx-group-title", role: "presentation", text: t(kind) });
+        // Names the group (aria-labelledby) without being read again as a stray list item.
+        var title = el("div", {
+          id: "nbx-group-" + kind,
+          class: "nbx-group-title",
+          "aria-hidden": "true",
+          text: t(kind),
+        });
         return el(
           "div",
           { role: "group", class: "nbx-group", "aria-labelledby": "nbx-group-" + kind },
@@ -459,11 +475,12 @@
       var index = nodes.indexOf(root.activeElement);
       if (index < 0) return;
       var next = null;
-      if (event.key === "ArrowDown" || event.key === "ArrowRight") next = nodes[Math.min(index + 1, nodes.length - 1)];
-      else if (event.key === "ArrowUp" || event.key === "ArrowLeft") next = nodes[Math.max(index - 1, 0)];
-      else if (event.key === "Home") next = nodes[0];
-      else if (event.key === "End") next = nodes[nodes.length - 1];
-      else if (event.key === "Enter" || event.key === " ") {
+      var pressed = event.key;
+      if (pressed === "ArrowDown" || pressed === "ArrowRight") next = nodes[index + 1];
+      else if (pressed === "ArrowUp" || pressed === "ArrowLeft") next = nodes[index - 1];
+      else if (pressed === "Home") next = nodes[0];
+      else if (pressed === "End") next = nodes[nodes.length - 1];
+      else if (pressed === "Enter" || pressed === " ") {
         event.preventDefault();
         var key = nodes[index].dataset.key;
         var option = optionsOf(state.data).find(function (o) {
@@ -472,8 +489,10 @@
         if (option) choose(option);
         return;
       }
+      if (pressed.indexOf("Arrow") === 0 || pressed === "Home" || pressed === "End") {
+        event.preventDefault(); // no page scroll, even at either end of the list
+      }
       if (!next) return;
-      event.preventDefault();
       nodes.forEach(function (n) {
         n.tabIndex = n === next ? 0 : -1;
       });
@@ -516,7 +535,8 @@
       status.textContent = t("locating");
       navigator.geolocation.getCurrentPosition(
         function (position) {
-          search({ lat: position.coords.latitude.toFixed(5), lon: position.coords.longitude.toFixed(5) });
+          var coords = position.coords;
+          search({ lat: coords.latitude.toFixed(5), lon: coords.longitude.toFixed(5) });
         },
         function (failure) {
           status.textContent = "";
@@ -603,7 +623,8 @@
         else Widget(host);
       })
       .catch(function () {
-        showSetupError(host, "The delivery widget could not load its files from " + scriptUrl.origin);
+        var origin = scriptUrl.origin;
+        showSetupError(host, "The delivery widget could not load its files from " + origin);
       });
   }
 
