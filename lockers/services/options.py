@@ -9,6 +9,7 @@ shop loads are checked in one query each for the few nearest candidates.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import zoneinfo
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from lockers.hours import is_open, next_open, periods_on
 from lockers.models import Compartment, PickupParcel
 from lockers.parcels import RANK_SIZE, Parcel
 from merchant.models import Merchant, StockLevel, StoragePoint
-from merchant.services.geocoding import MalformedPostalCode, geocode
+from merchant.services.geocoding import GeocodeResult, MalformedPostalCode, geocode
 
 MAX_CANDIDATES = 1024
 ROUND_TO = dt.timedelta(minutes=15)
@@ -102,6 +103,14 @@ def home_options(
     ]
 
 
+@functools.lru_cache(maxsize=20_000)
+def _postcode_centroid(geocoder: str, postal_code: str, country: str) -> GeocodeResult:
+    """Postcodes typed at checkout, remembered per process (they do not move, and the shared
+    geocoding cache is a Redis round trip per keystroke). Keyed by the geocoder setting;
+    unknown postcodes raise and are not remembered here."""
+    return geocode(postal_code=postal_code, country=country)
+
+
 def resolve_destination(
     *,
     country: str = "US",
@@ -124,7 +133,10 @@ def resolve_destination(
     if not postal_code.strip() and not address.strip():
         raise ValidationError({"postal_code": "Give a postal_code, an address, or lat and lon."})
     try:
-        found = geocode(postal_code=postal_code, address=address, country=country or "US")
+        if postal_code.strip() and not address.strip():
+            found = _postcode_centroid(settings.NEARBOX_GEOCODER, postal_code, country or "US")
+        else:
+            found = geocode(postal_code=postal_code, address=address, country=country or "US")
     except MalformedPostalCode as exc:
         raise ValidationError({exc.field: exc.message}) from exc
     except GeocodingError as exc:
