@@ -137,8 +137,12 @@ def _changed(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 def connect_signals() -> None:
     from fulfillment.models import CourierAccount, CourierService, ServiceArea, ShippingSettings
+    from merchant.models import PlacementPlan
 
     for model in (CourierAccount, CourierService, ServiceArea, ShippingSettings, StoragePoint):
         for signal in (post_save, post_delete):
             signal.connect(_changed, sender=model, dispatch_uid=f"checkout-{model.__name__}")
     post_save.connect(_changed, sender=Merchant, dispatch_uid="checkout-Merchant")
+    # Accepting a placement plan opens its points with a queryset update (no per-row signal);
+    # the plan row itself is saved in the same transaction.
+    post_save.connect(_changed, sender=PlacementPlan, dispatch_uid="checkout-PlacementPlan")

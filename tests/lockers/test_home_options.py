@@ -137,3 +137,14 @@ def test_the_answer_matches_the_documented_schema(merchant_a, couriers):
     assert body["home"] and body["lockers"] and body["shops"]
     # The view serialises the answer itself; the OpenAPI schema must still describe it.
     assert OptionsOut.model_validate(body).model_dump(mode="json") == body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_shipping_point_is_used_on_the_next_request(merchant_a):
+    merchant = merchant_a.merchant
+    make_service(make_account(merchant), base_minor=500)
+    assert get(merchant_a, postal_code="60614", **SMALL).json()["ships_from"] is None
+    point = make_point(merchant, name="New Back Room", postal_code="60614")
+    body = get(merchant_a, postal_code="60614", **SMALL).json()
+    assert body["ships_from"] == {"id": point.pk, "name": "New Back Room"}
+    assert [h["price"]["amount"] for h in body["home"]] == [500]
