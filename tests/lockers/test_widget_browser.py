@@ -324,11 +324,18 @@ def test_errors_keep_the_input_and_retry_recovers(live_server, page, shop_pages,
     )
     expect(alert).to_be_hidden()
 
-    page.route("**/api/v1/delivery-options**", lambda route: route.abort())
+    # A failing server (a 500 in plain text) and a lost connection: the shopper can retry.
+    options_url = "**/api/v1/delivery-options**"
+    page.route(options_url, lambda route: route.fulfill(status=500, body="Server Error"))
+    postcode.fill("60616")
+    expect(alert).to_contain_text("The delivery service had a problem. Try again in a moment.")
+    expect(root.get_by_role("button", name="Try again")).to_be_visible()
+    page.unroute(options_url)
+    page.route(options_url, lambda route: route.abort())
     postcode.fill("60614")
     expect(alert).to_contain_text("Could not reach the delivery service")
     expect(postcode).to_have_value("60614")
-    page.unroute("**/api/v1/delivery-options**")
+    page.unroute(options_url)
     root.get_by_role("button", name="Try again").click()
     expect(root.get_by_role("status")).to_have_text("3 options found")
     expect(alert).to_be_hidden()

@@ -2,7 +2,8 @@
  * options GET is a simple CORS request with no preflight).
  *
  * Every failure is an Error: `problem` holds the API's JSON problem {status, code, detail,
- * field} and the message is its `detail`; `network` is true when no answer could be read.
+ * field} and the message is its `detail`; `network` is true when no answer could be read,
+ * `server` when Nearbox answered with a 5xx.
  */
 (function () {
   "use strict";
@@ -75,7 +76,9 @@
             .then(function (body) {
               if (response.ok) return body;
               var problem = Object.assign({ status: response.status }, body);
-              throw failure(body.detail || response.statusText || String(response.status), problem);
+              var error = failure(body.detail || response.statusText, problem);
+              error.server = response.status >= 500; // worth a retry, and not the shopper's fault
+              throw error;
             });
         },
         function (cause) {

@@ -30,6 +30,7 @@
       none: "No delivery options found near {place}. Try another postcode.",
       noneFiltered: "No option matches the filters. Change the filters to see more.",
       networkError: "Could not reach the delivery service. Check your connection and try again.",
+      serverError: "The delivery service had a problem. Try again in a moment.",
       retry: "Try again",
       open247: "Open 24/7",
       openNowBadge: "Open now",
@@ -74,6 +75,7 @@
       noneFiltered: "Żadna opcja nie pasuje do filtrów. Zmień filtry, aby zobaczyć więcej.",
       networkError:
         "Nie udało się połączyć z usługą dostawy. Sprawdź połączenie i spróbuj ponownie.",
+      serverError: "Usługa dostawy ma chwilowy problem. Spróbuj ponownie za chwilę.",
       retry: "Spróbuj ponownie",
       open247: "Czynne całą dobę",
       openNowBadge: "Teraz otwarte",
@@ -114,6 +116,8 @@
       noneFiltered: "Ninguna opción coincide con los filtros. Cámbialos para ver más.",
       networkError:
         "No se pudo conectar con el servicio de entrega. Revisa tu conexión e inténtalo de nuevo.",
+      serverError:
+        "El servicio de entrega ha tenido un problema. Inténtalo de nuevo en un momento.",
       retry: "Reintentar",
       open247: "Abierto 24 h",
       openNowBadge: "Abierto ahora",

@@ -221,7 +221,8 @@
     var api = registry.NearboxApi(config);
 
     function explain(failure) {
-      return failure.network ? t("networkError") : failure.message;
+      if (failure.network) return t("networkError");
+      return failure.server ? t("serverError") : failure.message;
     }
 
     function showError(message, canRetry) {
@@ -256,7 +257,7 @@
           state.data = null;
           render();
           status.textContent = "";
-          showError(explain(failure), failure.network);
+          showError(explain(failure), failure.network || failure.server);
         })
         .finally(function () {
           if (seq === state.seq) list.removeAttribute("aria-busy");
