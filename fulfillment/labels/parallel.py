@@ -72,6 +72,7 @@ def render_parallel(labels: Sequence[LabelData], size: str, workers: int) -> byt
 
     weasy()  # parse the stylesheet and load fonts once, before the fork, for every worker
     bounds = chunk_bounds(len(labels), workers, LABELS_PER_PAGE[size])
+    pool = None
     try:
         pool = ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("fork")
@@ -81,9 +82,13 @@ def render_parallel(labels: Sequence[LabelData], size: str, workers: int) -> byt
         ]
     except (AssertionError, OSError, ValueError) as error:
         # A daemonic process may not have children; a platform without fork has no context.
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
         log.warning("label workers unavailable (%s); rendering in this process", error)
         return render_labels_pdf_serial(labels, size)
-    with pool:
+    try:
         pdfs = [future.result() for future in futures]  # a worker's error is raised here
+    finally:
+        pool.shutdown(cancel_futures=True)  # after an error, chunks not started are dropped
     title = "Return labels" if all(label.is_return for label in labels) else "Shipping labels"
     return merge_pdfs(pdfs, title)

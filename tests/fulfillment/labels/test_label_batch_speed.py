@@ -2,6 +2,8 @@
 after layout, the quick parser with its fallback."""
 
 import itertools
+import logging
+import multiprocessing
 
 import pytest
 
@@ -82,3 +84,29 @@ def test_a_label_that_cannot_be_printed_fails_the_batch_from_a_worker():
 
     with pytest.raises(ValueError, match="does not fit"):
         render_labels_pdf(labels, "4x6", workers=2)
+
+
+def _render_in_daemon(queue) -> None:
+    labels = [label(f"NB77000000{n:02d}V") for n in range(3)]
+    warnings = []
+    handler = logging.Handler()
+    handler.emit = lambda record: warnings.append(record.getMessage())
+    logging.getLogger("fulfillment.labels.parallel").addHandler(handler)
+    try:
+        queue.put((page_info(render_labels_pdf(labels, "4x6", workers=2)), warnings))
+    except Exception as error:  # reported to the test, which fails on it
+        queue.put(repr(error))
+
+
+def test_a_daemonic_process_that_may_not_fork_workers_renders_the_batch_itself():
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    process = context.Process(target=_render_in_daemon, args=(queue,), daemon=True)
+
+    process.start()
+    result = queue.get(timeout=120)
+    process.join(timeout=30)
+
+    pages, warnings = result
+    assert pages == (3, FOUR_BY_SIX)
+    assert any("workers unavailable" in message for message in warnings)
