@@ -240,6 +240,11 @@ def test_phone_viewport_in_polish_stacks_the_list_over_the_map_and_filters(
         assert listbox["y"] + listbox["height"] <= map_box["y"] + 1  # stacked, list first
         assert listbox["width"] <= 390 and map_box["width"] <= 390
 
+        open_now = root.get_by_role("checkbox", name="Otwarte teraz")
+        open_now.check()  # the shop has no hours on record, so it is not known to be open
+        expect(root.get_by_role("status")).to_have_text("Znaleziono 2 opcje")
+        expect(root.get_by_role("option", name="Corner Store")).to_have_count(0)
+        open_now.uncheck()
         root.get_by_role("checkbox", name="Automaty paczkowe").uncheck()
         expect(root.get_by_role("status")).to_have_text("Znaleziono 1 opcję")
         shop = network["shop"]

@@ -281,7 +281,8 @@
 
     function visible(option) {
       if (!state.filters[option.kind]) return false;
-      return !(state.filters.open && option.kind !== "home" && option.item.open_now === false);
+      // "Open now" keeps the places known to be open: unknown hours (null) are left out too.
+      return !(state.filters.open && option.kind !== "home" && option.item.open_now !== true);
     }
 
     function describe(option) {
