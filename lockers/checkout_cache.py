@@ -33,13 +33,20 @@ def _version_key(merchant_id: int) -> str:
     return f"lockers:checkout-version:{merchant_id}"
 
 
-def versions(merchant_id: int) -> tuple[str, str]:
-    """(network version, checkout version) of the merchant, in one cache round trip."""
+def version_keys(merchant_id: int) -> tuple[str, str]:
+    """The cache keys of the merchant's (network version, checkout version)."""
     from lockers.spatial import _version_key as network_key
 
+    return network_key(merchant_id), _version_key(merchant_id)
+
+
+def versions(merchant_id: int, found: dict[str, Any] | None = None) -> tuple[str, str]:
+    """(network version, checkout version) of the merchant, in one cache round trip (none
+    when the caller read `version_keys` already and passes what it `found`)."""
     cache = caches["default"]
-    keys = (network_key(merchant_id), _version_key(merchant_id))
-    found = _get_many(cache, keys)
+    keys = version_keys(merchant_id)
+    if found is None:
+        found = _get_many(cache, keys)
     missing = [key for key in keys if key not in found]
     for key in missing:
         # First reader (or the cache lost it): any version no process has built from.

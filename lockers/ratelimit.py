@@ -4,7 +4,8 @@ and wrong pickup codes. Every web process sees the same counts."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import caches
@@ -16,6 +17,7 @@ class Window:
     count: int
     limit: int
     retry_after: int  # seconds until the window ends
+    read: dict[str, Any] = field(default_factory=dict)  # the `read` keys that were set
 
     @property
     def exceeded(self) -> bool:
@@ -40,8 +42,11 @@ def redis_client(cache: RedisCache) -> Any:
     return client
 
 
-def hit(scope: str, *, limit: int, window_seconds: int, amount: int = 1) -> Window:
-    """Count `amount` against `scope` in the current window and return the new total."""
+def hit(
+    scope: str, *, limit: int, window_seconds: int, amount: int = 1, read: Sequence[str] = ()
+) -> Window:
+    """Count `amount` against `scope` in the current window and return the new total, with
+    the values of the cache keys in `read` fetched in the same round trip."""
     key, retry_after = _key(scope, window_seconds)
     cache = caches["default"]
     if isinstance(cache, RedisCache):
@@ -50,11 +55,18 @@ def hit(scope: str, *, limit: int, window_seconds: int, amount: int = 1) -> Wind
         pipe = client.pipeline()
         pipe.incrby(full_key, amount)
         pipe.expire(full_key, window_seconds + 1, nx=True)
-        count = int(pipe.execute()[0])
+        if read:
+            pipe.mget([cache.make_and_validate_key(k) for k in read])
+        answers = pipe.execute()
+        count = int(answers[0])
+        loads = cache._cache._serializer.loads
+        values = answers[2] if read else []
+        found = {k: loads(v) for k, v in zip(read, values, strict=True) if v is not None}
     else:
         cache.add(key, 0, window_seconds + 1)
         count = cache.incr(key, amount)
-    return Window(count=count, limit=limit, retry_after=retry_after)
+        found = cache.get_many(read) if read else {}
+    return Window(count=count, limit=limit, retry_after=retry_after, read=found)
 
 
 def peek(scope: str, *, limit: int, window_seconds: int) -> Window:

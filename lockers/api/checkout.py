@@ -109,6 +109,7 @@ def delivery_options(request: HttpRequest, q: Query[OptionsQuery]):
         parcel=parcel,
         cart=cart,
         limit=q.limit,
+        versions=request.checkout_versions,
     )
     # Serialised directly: validating this per keystroke through OptionsOut cost a third of the
     # request's CPU; tests/lockers check that the answer still matches the documented schema.

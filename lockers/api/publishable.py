@@ -15,7 +15,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja.security import APIKeyHeader
 
-from lockers import ratelimit
+from lockers import checkout_cache, ratelimit
 from merchant.models import ApiKey
 from merchant.services.api_keys import authenticate_key, normalize_origin, origin_is_allowed
 
@@ -68,7 +68,9 @@ def publishable_endpoint(run: Callable[..., HttpResponse]) -> Callable[..., Http
                 field="Origin",
             )
         limit, window_s = settings.NEARBOX_PUBLIC_RATE_LIMIT, settings.NEARBOX_PUBLIC_RATE_WINDOW
-        window = ratelimit.hit(f"pk:{api_key.pk}", limit=limit, window_seconds=window_s)
+        # The merchant's cache versions ride in the rate limit's round trip to Redis.
+        keys = checkout_cache.version_keys(api_key.merchant_id)
+        window = ratelimit.hit(f"pk:{api_key.pk}", limit=limit, window_seconds=window_s, read=keys)
         if window.exceeded:
             response = problem(
                 429,
@@ -80,6 +82,7 @@ def publishable_endpoint(run: Callable[..., HttpResponse]) -> Callable[..., Http
         else:
             request.api_key = api_key
             request.api_merchant = api_key.merchant
+            request.checkout_versions = checkout_cache.versions(api_key.merchant_id, window.read)
             response = run(request, *args, **kwargs)
         response["X-RateLimit-Limit"] = str(limit)
         response["X-RateLimit-Remaining"] = str(max(0, limit - window.count))

@@ -197,6 +197,33 @@ def free_sizes(merchant: Merchant, bank_ids: list[int], parcel: Parcel) -> dict[
         return {bank_id: RANK_SIZE[rank] for bank_id, rank in cursor.fetchall()}
 
 
+def free_sizes_and_loads(
+    merchant: Merchant, bank_ids: list[int], shop_ids: list[int], parcel: Parcel
+) -> tuple[dict[int, str], dict[int, int]]:
+    """free_sizes and shop_loads in one database round trip (UNION ALL of the two)."""
+    if not bank_ids or not shop_ids:
+        return free_sizes(merchant, bank_ids, parcel), shop_loads(merchant, shop_ids)
+    a, b, c = parcel.sorted_dims
+    sql = "SELECT 'L', * FROM ({lockers}) AS l UNION ALL SELECT 'S', * FROM ({shops}) AS s".format(
+        lockers=FREE_SIZES_SQL.format(
+            table=Compartment._meta.db_table, ids=_placeholders(bank_ids)
+        ),
+        shops=SHOP_LOADS_SQL.format(table=PickupParcel._meta.db_table, ids=_placeholders(shop_ids)),
+    )
+    params = [merchant.pk, Compartment.State.FREE, *bank_ids, parcel.weight_g, a, b, c]
+    params += [merchant.pk, PickupParcel.Status.READY, *shop_ids]
+    sizes: dict[int, str] = {}
+    loads: dict[int, int] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for kind, pk, value in cursor.fetchall():
+            if kind == "L":
+                sizes[pk] = RANK_SIZE[value]
+            else:
+                loads[pk] = value
+    return sizes, loads
+
+
 def shop_loads(merchant: Merchant, shop_ids: list[int]) -> dict[int, int]:
     """{shop id: parcels waiting there for collection} in one query."""
     if not shop_ids:
@@ -292,13 +319,16 @@ def delivery_options(
     cart: list[tuple[str, int]] | None = None,
     limit: int = 5,
     now: dt.datetime | None = None,
+    versions: tuple[str, str] | None = None,
 ) -> dict:
+    """The answer of the checkout API. `versions`: the merchant's (network, checkout) cache
+    versions when the caller has read them already (lockers/checkout_cache.py)."""
     tz = zoneinfo.ZoneInfo(merchant.time_zone)
     now_local = (now or timezone.now()).astimezone(tz)
     here = (destination.latitude, destination.longitude)
     max_m = settings.NEARBOX_PICKUP_MAX_DISTANCE_M
 
-    network_version, checkout_version = checkout_cache.versions(merchant.pk)
+    network_version, checkout_version = versions or checkout_cache.versions(merchant.pk)
     point = shipping_point(merchant, destination, cart, version=checkout_version)
     dispatch = dispatch_time(point, now_local) if point else None
     origin = point.location if point else None
@@ -319,11 +349,21 @@ def delivery_options(
             "ready_by": ready_by(dispatch, origin, (lat, lon), hours, always),
         }
 
+    near_shops = nearest_shops(
+        merchant.pk, *here, k=limit * 3, max_m=max_m, version=network_version
+    )
+    loads: dict[int, int] | None = None
     lockers: list[dict] = []
     k = max(4 * limit, 16)
     while True:
         near = nearest_lockers(merchant.pk, *here, k=k, max_m=max_m, version=network_version)
-        sizes = free_sizes(merchant, [row[0] for row, _ in near], parcel)
+        bank_ids = [row[0] for row, _ in near]
+        if loads is None:
+            sizes, loads = free_sizes_and_loads(
+                merchant, bank_ids, [row[0] for row, _ in near_shops], parcel
+            )
+        else:
+            sizes = free_sizes(merchant, bank_ids, parcel)
         lockers = [
             {
                 **place(row, metres, row[9]),
@@ -337,10 +377,6 @@ def delivery_options(
             break
         k *= 4
 
-    near_shops = nearest_shops(
-        merchant.pk, *here, k=limit * 3, max_m=max_m, version=network_version
-    )
-    loads = shop_loads(merchant, [row[0] for row, _ in near_shops])
     shops = [
         {**place(row, metres, False), "ref": f"shop:{row[0]}"}
         for row, metres in near_shops
