@@ -523,6 +523,7 @@ def main() -> None:
         ).json()
         same = [x["id"] for x in check["lockers"]] == [x["id"] for x in naive_check["lockers"]]
         print(f"warm-up {warm['requests']} requests; fast and naive agree: {same}")
+        load_before = [round(x, 2) for x in os.getloadavg()]
         cpu_before = workers_cpu_seconds(server.pid)
         fast = run_load(base, key, zips, args.seconds, args.clients, seed=7)
         fast["server_cpu_ms_per_request"] = round(
@@ -562,6 +563,10 @@ def main() -> None:
             f"keep-alive clients, {args.zips} distinct postcodes pre-geocoded",
             "host_load_note": "shared 2-CPU host; other benchmarks and browsers ran at the "
             "same time",
+            "host_load_average_1_5_15_min": {
+                "before": load_before,
+                "after": [round(x, 2) for x in os.getloadavg()],
+            },
             "naive_path": "bench-only /naive/ prefix: every active point loaded and measured "
             "per request instead of the KD-tree",
             "answers_agree": same,
