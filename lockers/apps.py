@@ -7,7 +7,7 @@ class LockersConfig(AppConfig):
 
     def ready(self) -> None:
         from fulfillment import hooks as order_hooks
-        from lockers import checkout_cache, notifications, signals
+        from lockers import checkout_cache, notifications, signals, tracking_hooks
         from lockers.services.reservations import confirm_reservation
 
         # Rate books and shipping points are cached per process until couriers or points change.
@@ -15,6 +15,8 @@ class LockersConfig(AppConfig):
         signals.pickup_code_issued.connect(
             notifications.email_pickup_code, dispatch_uid="lockers.email_pickup_code"
         )
+        # Tracking pages and the exceptions queue show where pickup parcels wait and expire.
+        tracking_hooks.register()
         # Order intake confirms the checkout's compartment hold in the order's transaction.
         if confirm_reservation not in order_hooks.RESERVATION_CONFIRMERS:
             order_hooks.RESERVATION_CONFIRMERS.append(confirm_reservation)

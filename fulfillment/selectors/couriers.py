@@ -164,7 +164,8 @@ def rate_input_for_order(order: Order) -> RateInput:
 
 def shipment_for_order(order: Order) -> Shipment | None:
     return (
-        Shipment.objects.filter(order=order, merchant_id=order.merchant_id)
+        # The outbound shipment; a return (fulfillment/services/returns.py) has its own panel.
+        Shipment.objects.filter(order=order, merchant_id=order.merchant_id, is_return=False)
         .select_related("account", "service")
         .first()
     )

@@ -1,0 +1,94 @@
+"""What lockers tells tracking (fulfillment/tracking/hooks.py) without tracking importing it:
+where a pickup order's parcel waits, and which parcels are about to expire uncollected."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+
+from fulfillment.tracking.hooks import ExpiringPickup, PickupPoint
+from lockers.models import LockerBank, PickupParcel, PickupShop
+from merchant.models import Merchant
+
+# A parcel within this long of its collection deadline shows in the exceptions queue.
+EXPIRING_WITHIN = dt.timedelta(hours=48)
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _hours_text(hours: dict, always: bool) -> str:
+    if always:
+        return "Open 24/7"
+    parts = []
+    for day in DAY_NAMES:
+        periods = hours.get(day) or []
+        if periods:
+            parts.append(f"{day.title()} " + ", ".join(f"{a}–{b}" for a, b in periods))
+    return "; ".join(parts)
+
+
+def location_for_ref(merchant_id: int, ref: str) -> LockerBank | PickupShop | None:
+    """The locker bank or shop an order's `pickup_location_ref` ("locker:12", "shop:3") names."""
+    kind, _, pk = (ref or "").partition(":")
+    if not pk.isdigit():
+        return None
+    model = {"locker": LockerBank, "shop": PickupShop}.get(kind)
+    if model is None:
+        return None
+    return model.objects.filter(merchant_id=merchant_id, pk=int(pk)).first()
+
+
+def pickup_point(shipment: Any) -> PickupPoint | None:
+    order = getattr(shipment, "order", None)
+    if order is None or not order.pickup_location_ref:
+        return None
+    place = location_for_ref(order.merchant_id, order.pickup_location_ref)
+    if place is None:
+        return None
+    always = bool(getattr(place, "is_24_7", False))
+    return PickupPoint(
+        name=place.name,
+        address=place.address,
+        latitude=place.latitude,
+        longitude=place.longitude,
+        opening_hours=_hours_text(place.opening_hours or {}, always),
+    )
+
+
+def expiring_pickups(merchant: Merchant) -> list[ExpiringPickup]:
+    now = timezone.now()
+    parcels = (
+        PickupParcel.objects.for_merchant(merchant)
+        .filter(status=PickupParcel.Status.READY, collect_by__lte=now + EXPIRING_WITHIN)
+        .select_related("order", "bank", "shop")
+        .order_by("collect_by")[:100]
+    )
+    found = []
+    for parcel in parcels:
+        place = parcel.bank or parcel.shop
+        if parcel.bank_id:
+            url = reverse("pickup_bank_detail", args=[parcel.bank_id])
+        else:
+            url = reverse("pickup_shop_detail", args=[parcel.shop_id])
+        found.append(
+            ExpiringPickup(
+                shipment_id=None,
+                label=f"Order {parcel.order.reference or parcel.order_id} at {place.name}",
+                expires_at=parcel.collect_by,
+                url=url,
+            )
+        )
+    return found
+
+
+def register() -> None:
+    from fulfillment.tracking import hooks
+
+    for hook_list, provider in (
+        (hooks.PICKUP_POINT_PROVIDERS, pickup_point),
+        (hooks.EXPIRING_PICKUP_PROVIDERS, expiring_pickups),
+    ):
+        if provider not in hook_list:
+            hook_list.append(provider)
