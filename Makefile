@@ -46,6 +46,7 @@ bench: install services
 	$(BIN)/python -m bench.order_pages
 	$(BIN)/python -m bench.rate_shopping
 	$(BIN)/python -m bench.labels
+	$(BIN)/python -m bench.label_batch
 	$(BIN)/python -m bench.eta
 	$(BIN)/python -m bench.tracking
 	$(BIN)/python -m bench.delivery_options
