@@ -41,6 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "delivery_options.json"
 BENCH_DB = "nearbox_bench_lockers"
+BENCH_REDIS = "redis://127.0.0.1:6379/13"
 ORIGIN = "https://shop.example.com"
 SHOPIFY_SAMPLES = Path("/work/shared/data/shopify")
 NAIVE = contextvars.ContextVar("naive", default=False)
@@ -420,6 +421,9 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    # A Redis database of its own: the test suite's fixtures clear lockers keys in the tests'
+    # database, which would make the workers rebuild their index in the middle of a run.
+    os.environ["REDIS_URL"] = os.environ.get("NEARBOX_BENCH_REDIS_URL", BENCH_REDIS)
     env = dict(
         os.environ,
         NEARBOX_PUBLIC_RATE_LIMIT="100000000",
