@@ -182,7 +182,12 @@ def count_queries(new, bodies: list[tuple[str, int]], tag: str) -> dict[int, lis
 
 
 def start_server(port: int, threads: int) -> subprocess.Popen:
+    import logging
+
     import httpx
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("django.request").setLevel(logging.ERROR)  # /healthz 503 without beat
 
     env = dict(os.environ, DEBUG="0", PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING")
     server = subprocess.Popen(
@@ -226,11 +231,7 @@ def worker_cpu_seconds(server: subprocess.Popen) -> float:
 
 def load(base: str, key: str, requests: list[tuple[str, str, str | None]], clients: int) -> dict:
     """Send `requests` (method, path, body) from `clients` threads; every answer must be 2xx."""
-    import logging
-
     import httpx
-
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     latencies: list[float] = []
     failures: list[str] = []
