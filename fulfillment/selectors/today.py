@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 
 from fulfillment.models import Allocation, Order, OrderLine
 from merchant.models import Merchant, Product, StoragePoint
@@ -20,6 +19,7 @@ LIVE = [Status.ALLOCATED, Status.PICKED, Status.PACKED]
 SHOWN = 100  # orders of each list on the page; the counts are always complete
 PRODUCTS_SHOWN = 100  # products of the pick list on the page (the PDF lists all)
 ORDERS_PER_PRODUCT = 8  # order references beside each product on the page
+ORDERS_SCANNED = 400  # oldest open orders of a point whose references fill those
 
 
 @dataclass
@@ -142,26 +142,24 @@ def pick_list(
         product_id: PickItem(catalogue[product_id], units or 0, orders)
         for product_id, units, orders in totals
     }
-    oldest_first = [F("order__created_at").asc(), F("order_id").asc(), F("pk").asc()]
     allocations = reserved.filter(line__product_id__in=list(items))
     if orders_each:
-        # Numbered per product in SQL over narrow rows, so a product with 10,000 orders loads
-        # only the first few; the full rows are then read by primary key.
-        first = allocations.annotate(
-            n=Window(RowNumber(), partition_by=F("line__product_id"), order_by=oldest_first)
-        ).filter(n__lte=orders_each)
-        allocations = Allocation.objects.filter(pk__in=first.values("pk"))
+        # The listed orders come from the oldest open orders at the point (the order index
+        # reads them in creation order), not from a window over every allocation there: a
+        # product whose orders are all newer shows only its count.
+        oldest = orders_at_point(merchant, point, Status.ALLOCATED).values("pk")
+        allocations = allocations.filter(order__in=oldest[:ORDERS_SCANNED])
     allocations = (
         allocations.select_related("order")
         .annotate(product_id=F("line__product_id"))
-        .order_by(*oldest_first)
+        .order_by("order__created_at", "order_id", "pk")
     )
     for allocation in allocations:
         item = items[allocation.product_id]
         if item.orders and item.orders[-1][0].pk == allocation.order_id:
             order, quantity = item.orders[-1]
             item.orders[-1] = (order, quantity + allocation.quantity)
-        else:
+        elif not orders_each or len(item.orders) < orders_each:
             item.orders.append((allocation.order, allocation.quantity))
     return list(items.values())
 

@@ -76,6 +76,18 @@ def test_pick_list_caps_products_and_orders_in_sql_but_keeps_the_totals(merchant
 
 
 @pytest.mark.django_db
+def test_page_pick_list_names_orders_from_the_oldest_open_orders_only(merchant, shop, monkeypatch):
+    from fulfillment.selectors import today
+
+    monkeypatch.setattr(today, "ORDERS_SCANNED", 1)
+    new_order(merchant, ("MUG", 1), reference="OLD")
+    new_order(merchant, ("TEA", 2), reference="NEW")
+    mug, tea = pick_list(merchant, shop["near"], orders_each=5)
+    assert [o.reference for o, _ in mug.orders] == ["OLD"]
+    assert (tea.quantity, tea.order_count, tea.orders, tea.more_orders) == (2, 1, [], 1)
+
+
+@pytest.mark.django_db
 def test_todays_work_caps_its_lists_and_links_to_the_rest(client_a, merchant, shop, monkeypatch):
     from fulfillment.selectors import today
 
