@@ -77,3 +77,24 @@ def test_another_merchants_parcels_do_not_fill_a_shop(merchant_a, merchant_b):
     park(shop, 1)
     assert options.shop_loads(merchant_a.merchant, [shop.pk]) == {shop.pk: 1}
     assert options.shop_loads(merchant_b.merchant, [shop.pk]) == {}
+
+
+@pytest.mark.django_db
+def test_the_index_rows_are_the_orms_rows_with_hours_decoded(merchant_a):
+    from lockers import spatial
+    from lockers.models import LockerBank, PickupShop
+
+    merchant = merchant_a.merchant
+    hours = {"mon": [["09:00", "18:00"]], "sat": [["10:00", "14:00"]]}
+    make_bank(merchant, is_24_7=False, opening_hours=hours)
+    make_bank(merchant)
+    make_shop(merchant, opening_hours=hours)
+    make_shop(merchant, opening_hours=hours)
+    indexes = spatial.network_indexes(merchant.pk, "test")
+    banks = LockerBank.objects.filter(merchant=merchant).order_by("pk")
+    shops = PickupShop.objects.filter(merchant=merchant).order_by("pk")
+    assert indexes["lockers"].rows == list(banks.values_list(*spatial.INDEX_FIELDS, "is_24_7"))
+    assert indexes["shops"].rows == list(
+        shops.values_list(*spatial.INDEX_FIELDS, "holding_capacity")
+    )
+    assert indexes["shops"].rows[0][spatial.HOURS_COL] == hours
