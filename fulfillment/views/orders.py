@@ -6,7 +6,7 @@ import zoneinfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -69,7 +69,7 @@ class ReversingPaginator(Paginator):
     """Reads a page in the back half from the other end: the last page of 100,000 orders is
     then OFFSET 0 in reverse order instead of OFFSET 99,950 (which walks the whole index)."""
 
-    def page(self, number):
+    def page(self, number: int | str) -> Page:
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)

@@ -37,17 +37,18 @@ def _work_page(request: HttpRequest, point=None) -> HttpResponse:
         to_pick = today.orders_at_point(merchant, point, Order.Status.ALLOCATED)
         to_pack = today.orders_at_point(merchant, point, Order.Status.PICKED)
         work = next((c for c in counts if c.point.pk == point.pk), today.PointWork(point))
+        # One product more than shown tells whether there are more.
         pick_items = today.pick_list(
             merchant,
             point,
-            products=today.PRODUCTS_SHOWN,
+            products=today.PRODUCTS_SHOWN + 1,
             orders_each=today.ORDERS_PER_PRODUCT,
         )
         to_pick, to_pack = list(to_pick[: today.SHOWN]), list(to_pack[: today.SHOWN])
         context.update(
             work=work,
-            pick_items=pick_items,
-            more_products=len(pick_items) >= today.PRODUCTS_SHOWN,
+            pick_items=pick_items[: today.PRODUCTS_SHOWN],
+            more_products=len(pick_items) > today.PRODUCTS_SHOWN,
             to_pick=to_pick,
             more_to_pick=max(work.to_pick - len(to_pick), 0),
             to_pack=to_pack,
