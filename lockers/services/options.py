@@ -165,11 +165,11 @@ FREE_SIZES_SQL = """
     FROM {table}
     WHERE merchant_id = %s AND state = %s AND bank_id IN ({ids})
       AND max_weight_g >= %s
-      AND GREATEST(inner_length_mm, inner_width_mm, inner_height_mm) >= %s
+      AND {greatest}(inner_length_mm, inner_width_mm, inner_height_mm) >= %s
       AND inner_length_mm + inner_width_mm + inner_height_mm
-          - GREATEST(inner_length_mm, inner_width_mm, inner_height_mm)
-          - LEAST(inner_length_mm, inner_width_mm, inner_height_mm) >= %s
-      AND LEAST(inner_length_mm, inner_width_mm, inner_height_mm) >= %s
+          - {greatest}(inner_length_mm, inner_width_mm, inner_height_mm)
+          - {least}(inner_length_mm, inner_width_mm, inner_height_mm) >= %s
+      AND {least}(inner_length_mm, inner_width_mm, inner_height_mm) >= %s
     GROUP BY bank_id
 """
 SHOP_LOADS_SQL = """
@@ -183,12 +183,23 @@ def _placeholders(ids: list[int]) -> str:
     return ", ".join(["%s"] * len(ids))
 
 
+def _free_sizes_sql(bank_ids: list[int]) -> str:
+    # SQLite (the embedded default) spells GREATEST/LEAST as the many-argument MAX/MIN.
+    sqlite = connection.vendor == "sqlite"
+    return FREE_SIZES_SQL.format(
+        table=Compartment._meta.db_table,
+        ids=_placeholders(bank_ids),
+        greatest="MAX" if sqlite else "GREATEST",
+        least="MIN" if sqlite else "LEAST",
+    )
+
+
 def free_sizes(merchant: Merchant, bank_ids: list[int], parcel: Parcel) -> dict[int, str]:
     """{bank id: smallest size with a free compartment the parcel fits} in one query."""
     if not bank_ids:
         return {}
     a, b, c = parcel.sorted_dims
-    sql = FREE_SIZES_SQL.format(table=Compartment._meta.db_table, ids=_placeholders(bank_ids))
+    sql = _free_sizes_sql(bank_ids)
     with connection.cursor() as cursor:
         cursor.execute(
             sql,
@@ -204,12 +215,9 @@ def free_sizes_and_loads(
     if not bank_ids or not shop_ids:
         return free_sizes(merchant, bank_ids, parcel), shop_loads(merchant, shop_ids)
     a, b, c = parcel.sorted_dims
-    sql = "SELECT 'L', * FROM ({lockers}) AS l UNION ALL SELECT 'S', * FROM ({shops}) AS s".format(
-        lockers=FREE_SIZES_SQL.format(
-            table=Compartment._meta.db_table, ids=_placeholders(bank_ids)
-        ),
-        shops=SHOP_LOADS_SQL.format(table=PickupParcel._meta.db_table, ids=_placeholders(shop_ids)),
-    )
+    lockers = _free_sizes_sql(bank_ids)
+    shops = SHOP_LOADS_SQL.format(table=PickupParcel._meta.db_table, ids=_placeholders(shop_ids))
+    sql = f"SELECT 'L', * FROM ({lockers}) AS l UNION ALL SELECT 'S', * FROM ({shops}) AS s"
     params = [merchant.pk, Compartment.State.FREE, *bank_ids, parcel.weight_g, a, b, c]
     params += [merchant.pk, PickupParcel.Status.READY, *shop_ids]
     sizes: dict[int, str] = {}

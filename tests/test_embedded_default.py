@@ -1,0 +1,44 @@
+"""The embedded default (SQLite, what `make run` uses) answers the checkout: the demo data loads
+and delivery options come back with home services, lockers and shops. The rest of the suite runs
+on PostgreSQL, so raw SQL that only PostgreSQL speaks would otherwise pass every other test."""
+
+from __future__ import annotations
+
+import json
+
+from tests.test_deploy_check import production_env, run_manage
+
+OPTIONS = """
+import json
+from lockers.parcels import Parcel
+from lockers.services import options
+from merchant.models import Merchant
+merchant = Merchant.objects.get(pk={merchant_id})
+answer = options.delivery_options(
+    merchant=merchant,
+    destination=options.resolve_destination(postal_code="60614"),
+    parcel=Parcel(weight_g=500, length_mm=200, width_mm=150, height_mm=50),
+)
+print(json.dumps(answer))
+"""
+
+
+def test_the_demo_answers_delivery_options_on_sqlite(tmp_path):
+    env = production_env(tmp_path, DEBUG="1")
+    assert run_manage(env, "migrate", "-v0").returncode == 0
+    demo = run_manage(env, "seed_demo", "--json")
+    assert demo.returncode == 0, demo.stderr
+    merchant_id = json.loads(demo.stdout.strip().splitlines()[-1])["merchant_id"]
+    for command in ("seed_demo_couriers", "seed_demo_pickup"):
+        done = run_manage(env, command)
+        assert done.returncode == 0, done.stderr
+
+    shell = run_manage(env, "shell", "-c", OPTIONS.format(merchant_id=merchant_id))
+
+    assert shell.returncode == 0, shell.stderr
+    answer = json.loads(shell.stdout.strip().splitlines()[-1])
+    assert answer["home"], "no home-delivery service priced"
+    assert answer["lockers"] and all(locker["compartment_size"] for locker in answer["lockers"])
+    assert answer["shops"]
+    distances = [locker["distance_m"] for locker in answer["lockers"]]
+    assert distances == sorted(distances)
