@@ -262,6 +262,8 @@ def test_phone_viewport_in_polish_stacks_the_list_over_the_map_and_filters(
         assert page.locator("input[name=nearbox_pickup_location_ref]").input_value() == (
             f"shop:{shop.pk}"
         )
+        # The order API's delivery kind, ready to pass on to POST /api/v1/orders.
+        assert page.locator("input[name=nearbox_delivery_kind]").input_value() == "pickup_shop"
         assert page.locator("input[name=nearbox_reservation_token]").input_value() == ""
         expect(root.get_by_text("Wybrano: Corner Store")).to_be_visible()
         assert Reservation.objects.count() == 0

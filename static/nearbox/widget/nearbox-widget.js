@@ -26,6 +26,8 @@
     service: "nearbox_service_id",
     token: "nearbox_reservation_token",
   };
+  // The hidden input carries the order API's `delivery.kind`, so a shop can pass it on as is.
+  var ORDER_KIND = { home: "home", locker: "locker", shop: "pickup_shop" };
   var OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
 
   var script =
@@ -416,7 +418,7 @@
       state.chosen = { key: option.key, kind: option.kind };
       state.pending = null;
       writeInputs({
-        kind: option.kind,
+        kind: ORDER_KIND[option.kind],
         ref: option.ref,
         service: option.kind === "home" ? option.id : "",
         token: reservation ? reservation.token : "",
