@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.decorators import decorate_view
 
+from lockers.models import Reservation
 from lockers.parcels import Parcel, parcel_from_cart, parcel_from_dims, parse_cart
 from lockers.selectors.network import get_bank_for_merchant
 from lockers.services import options, reservations
@@ -191,3 +193,25 @@ def create_reservation(request: HttpRequest, payload: ReservationIn):
 @router.api_operation(["OPTIONS"], "/reservations", auth=None, include_in_schema=False)
 def reservations_preflight(request: HttpRequest) -> HttpResponse:
     return preflight(request, "POST, OPTIONS")
+
+
+@router.delete(
+    "/reservations/{token}",
+    response={204: None, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 429: Problem},
+    auth=AUTH,
+    summary="Release a compartment hold the shopper no longer wants (idempotent)",
+)
+@decorate_view(publishable_endpoint)
+def release_reservation(request: HttpRequest, token: str):
+    try:
+        reservations.release_held(merchant=request.api_merchant, reservation_token=token)
+    except Reservation.DoesNotExist:
+        return problem(404, "not_found", "No such locker reservation.")
+    except ValidationError as exc:
+        return problem(409, "reservation_confirmed", exc.messages[0], field="token")
+    return Status(204, None)
+
+
+@router.api_operation(["OPTIONS"], "/reservations/{token}", auth=None, include_in_schema=False)
+def reservation_preflight(request: HttpRequest, token: str) -> HttpResponse:
+    return preflight(request, "DELETE, OPTIONS")

@@ -21,6 +21,7 @@ class Reservation(MerchantOwned):
         CONFIRMED = "confirmed", "Confirmed"
         EXPIRED = "expired", "Expired"
         COMPLETED = "completed", "Completed"
+        RELEASED = "released", "Released at checkout"
 
     bank = models.ForeignKey("lockers.LockerBank", on_delete=models.CASCADE, related_name="+")
     compartment = models.ForeignKey(

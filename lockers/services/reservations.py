@@ -18,6 +18,7 @@ from django.utils import timezone
 from fulfillment.models import Order
 from lockers.models import Compartment, LockerBank, Reservation
 from lockers.parcels import SIZE_RANK, Parcel, fitting
+from merchant.models import Merchant
 
 EXPIRE_BATCH = 500
 
@@ -104,6 +105,29 @@ def confirm_reservation(*, reservation_token: str, order: Order) -> Reservation:
         reservation.order = order
         reservation.confirmed_at = now
         reservation.save(update_fields=["status", "order", "confirmed_at"])
+    return reservation
+
+
+def release_held(*, merchant: Merchant, reservation_token: str) -> Reservation:
+    """The shopper chose something else at checkout: free the held compartment now instead of
+    when the hold expires. Releasing twice, or a hold that already expired, changes nothing; a
+    confirmed hold belongs to an order and raises ValidationError."""
+    with transaction.atomic():
+        reservation = (
+            Reservation.objects.for_merchant(merchant)
+            .select_for_update()
+            .filter(token=reservation_token or "")
+            .first()
+        )
+        if reservation is None:
+            raise Reservation.DoesNotExist("No such locker reservation.")
+        if reservation.status == Reservation.Status.HELD:
+            release_reservation(reservation=reservation, status=Reservation.Status.RELEASED)
+        elif reservation.status in (Reservation.Status.CONFIRMED, Reservation.Status.COMPLETED):
+            raise ValidationError(
+                {"reservation_token": "This reservation belongs to an order; cancel the order."},
+                code="reservation_confirmed",
+            )
     return reservation
 
 

@@ -62,6 +62,52 @@ def test_a_full_bank_answers_409_and_another_merchants_bank_404(merchant_a, merc
     assert post(merchant_b, body).status_code == 404
 
 
+def delete(new, token: str):
+    client = Client(headers={"X-Nearbox-Key": new.publishable_key.raw, "Origin": ORIGIN})
+    return client.delete(f"/api/v1/reservations/{token}")
+
+
+@pytest.mark.django_db
+def test_a_released_hold_frees_its_compartment_at_once_and_only_for_its_merchant(
+    merchant_a, merchant_b
+):
+    bank = make_bank(merchant_a.merchant, compartments={"S": 1})
+    body = {"bank_id": bank.pk, "weight_g": 500, "length_mm": 300, "width_mm": 200, "height_mm": 50}
+    token = post(merchant_a, body).json()["token"]
+    assert post(merchant_a, body).status_code == 409  # the only compartment is held
+
+    assert delete(merchant_b, token).status_code == 404  # another merchant's key
+    assert Reservation.objects.get(token=token).status == Reservation.Status.HELD
+    released = delete(merchant_a, token)
+    assert released.status_code == 204
+    assert released["Access-Control-Allow-Origin"] == ORIGIN
+    assert Reservation.objects.get(token=token).status == Reservation.Status.RELEASED
+    assert delete(merchant_a, token).status_code == 204  # twice changes nothing
+    assert post(merchant_a, body).status_code == 201  # the compartment is free again
+
+    preflight = Client().options(
+        f"/api/v1/reservations/{token}?key={merchant_a.publishable_key.raw}",
+        headers={"Origin": ORIGIN, "Access-Control-Request-Method": "DELETE"},
+    )
+    assert preflight.status_code == 204
+    assert "DELETE" in preflight["Access-Control-Allow-Methods"]
+
+
+@pytest.mark.django_db
+def test_a_confirmed_hold_cannot_be_released_by_the_checkout(merchant_a):
+    bank = make_bank(merchant_a.merchant)
+    held = reserve_compartment(bank=bank, parcel=SMALL)
+    confirm_reservation(reservation_token=held.token, order=make_order(merchant_a.merchant))
+
+    refused = delete(merchant_a, held.token)
+
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "reservation_confirmed"
+    held.refresh_from_db()
+    assert held.status == Reservation.Status.CONFIRMED
+    assert held.compartment.state == Compartment.State.HELD
+
+
 @pytest.mark.django_db
 def test_the_schema_refuses_a_second_active_reservation_for_one_compartment(merchant_a):
     bank = make_bank(merchant_a.merchant, compartments={"S": 1})

@@ -16,10 +16,10 @@ import pytest
 from playwright.sync_api import expect
 
 from lockers.demo_shop import make_server
-from lockers.models import Reservation
+from lockers.models import Compartment, Reservation
 from merchant.models import ApiKey, StoragePoint
 from merchant.services.stock import receive_stock
-from tests.conftest import screenshot
+from tests.conftest import screenshot, wait_for
 from tests.fulfillment.test_couriers_factories import make_account, make_service
 from tests.lockers.factories import LINCOLN_PARK, LOOP, make_bank, make_shop
 from tests.merchant.factories import make_point, make_product
@@ -195,6 +195,21 @@ def test_shopper_holds_a_locker_by_keyboard_only_on_a_hostile_page(
     expect(root.locator("path.nbx-marker")).to_have_count(4)
     assert root.locator(".leaflet-tile").count() == 0
     screenshot(page, "widget-hostile-page-locker-held")
+
+    # Choosing the shop instead frees the held compartment at once, not when the hold expires.
+    root.get_by_role("option", name="Loop Locker").focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_function("window.nearboxEvents.length === 2")
+    assert page.evaluate("window.nearboxEvents[1].kind") == "shop"
+    assert page.locator("input[name=nearbox_reservation_token]").input_value() == ""
+    wait_for(
+        lambda: Reservation.objects.get(pk=reservation.pk).status == Reservation.Status.RELEASED,
+        timeout=10,
+    )
+    reservation.compartment.refresh_from_db()
+    assert reservation.compartment.state == Compartment.State.FREE
 
 
 def test_phone_viewport_in_polish_stacks_the_list_over_the_map_and_filters(

@@ -107,6 +107,11 @@
           body: JSON.stringify(Object.assign({ bank_id: bankId }, parcelBody())),
         });
       },
+      release: function (token) {
+        return send(url(settings.apiBase + "/reservations/" + encodeURIComponent(token)), {
+          method: "DELETE",
+        });
+      },
     };
   }
 

@@ -415,7 +415,14 @@
     }
 
     function settle(option, reservation) {
-      state.chosen = { key: option.key, kind: option.kind };
+      // The shopper moved on from a held locker: free that compartment now, not at expiry.
+      var previous = state.chosen && state.chosen.token;
+      if (previous) api.release(previous).catch(function () {});
+      state.chosen = {
+        key: option.key,
+        kind: option.kind,
+        token: reservation ? reservation.token : "",
+      };
       state.pending = null;
       writeInputs({
         kind: ORDER_KIND[option.kind],
