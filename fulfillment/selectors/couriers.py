@@ -122,21 +122,7 @@ def rate_input_for_order(order: Order) -> RateInput:
             a.point for a in allocations if a.point_id == max(units, key=lambda p: (units[p], -p))
         )
         if point.latitude is not None:
-            origin = Origin(
-                point_id=point.pk,
-                name=point.name,
-                latitude=point.latitude,
-                longitude=point.longitude,
-                same_day_cutoff=point.same_day_cutoff,
-                opening_hours=point.opening_hours or {},
-                address={
-                    "name": point.name,
-                    "street": point.address_line,
-                    "city": point.city,
-                    "postal_code": point.postal_code,
-                    "country": point.country,
-                },
-            )
+            origin = Origin.for_point(point)
     items = [
         (p.weight_g, p.length_mm, p.width_mm, p.height_mm, qty)
         for p, qty in (

@@ -138,6 +138,25 @@ class Origin:
     opening_hours: dict
     address: dict[str, str]
 
+    @classmethod
+    def for_point(cls, point: Any) -> Origin:
+        """The origin a storage point ships from (orders, and the checkout's home options)."""
+        return cls(
+            point_id=point.pk,
+            name=point.name,
+            latitude=point.latitude,
+            longitude=point.longitude,
+            same_day_cutoff=point.same_day_cutoff,
+            opening_hours=point.opening_hours or {},
+            address={
+                "name": point.name,
+                "street": point.address_line,
+                "city": point.city,
+                "postal_code": point.postal_code,
+                "country": point.country,
+            },
+        )
+
 
 @dataclass(frozen=True)
 class RateInput:

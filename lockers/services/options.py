@@ -42,24 +42,6 @@ class Destination:
     country: str = "US"
 
 
-def rate_origin(point: StoragePoint) -> Origin:
-    return Origin(
-        point_id=point.pk,
-        name=point.name,
-        latitude=point.latitude,
-        longitude=point.longitude,
-        same_day_cutoff=point.same_day_cutoff,
-        opening_hours=point.opening_hours or {},
-        address={
-            "name": point.name,
-            "street": point.address_line,
-            "city": point.city,
-            "postal_code": point.postal_code,
-            "country": point.country,
-        },
-    )
-
-
 def home_options(
     merchant: Merchant,
     destination: Destination,
@@ -77,7 +59,7 @@ def home_options(
     if book is None:
         book = checkout_cache.rate_book(merchant, checkout_cache.versions(merchant.pk)[1])
     inp = RateInput(
-        origin=rate_origin(point),
+        origin=Origin.for_point(point),
         latitude=destination.latitude,
         longitude=destination.longitude,
         zip_code=destination.postal_code[:5],
