@@ -36,7 +36,8 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from bench.common import admin, database_urls
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "delivery_options.json"
@@ -45,24 +46,6 @@ BENCH_REDIS = "redis://127.0.0.1:6379/13"
 ORIGIN = "https://shop.example.com"
 SHOPIFY_SAMPLES = Path("/work/shared/data/shopify")
 NAIVE = contextvars.ContextVar("naive", default=False)
-
-
-def database_urls() -> tuple[str, str]:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/nearbox")
-    parts = urlsplit(base)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("bench/delivery_options.py needs PostgreSQL: set DATABASE_URL=postgres://…")
-    return (
-        urlunsplit(parts._replace(path=f"/{BENCH_DB}")),
-        urlunsplit(parts._replace(path="/postgres")),
-    )
-
-
-def admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql)
 
 
 # --- the WSGI app gunicorn serves (bench only) ---------------------------------------------
@@ -415,7 +398,7 @@ def main() -> None:
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
 
-    bench_url, admin_url = database_urls()
+    bench_url, admin_url = database_urls(BENCH_DB)
     admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
     admin(admin_url, f"CREATE DATABASE {BENCH_DB}")
     sys.path.insert(0, str(ROOT))

@@ -22,43 +22,14 @@ import os
 import platform
 import random
 import resource
-import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from bench.common import admin, database_urls, setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "label_batch.json"
 BENCH_DB = "nearbox_bench_label_batch"
-
-
-def database_urls() -> tuple[str, str]:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/nearbox")
-    parts = urlsplit(base)
-    return (
-        urlunsplit(parts._replace(path=f"/{BENCH_DB}")),
-        urlunsplit(parts._replace(path="/postgres")),
-    )
-
-
-def admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def setup_django(bench_url: str) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-    os.environ.setdefault("MEDIA_ROOT", "/tmp/nearbox-bench-label-batch-media")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 NAMES = ["Ava Kowalska", "Liam O'Brien", "Noah Müller", "Zeynep Şahin", "Li Wei", "Ines Álvarez"]
@@ -223,11 +194,11 @@ def main() -> int:
     parser.add_argument("--scan", type=int, default=30)
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
-    bench_url, admin_url = database_urls()
+    bench_url, admin_url = database_urls(BENCH_DB)
     admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
     admin(admin_url, f"CREATE DATABASE {BENCH_DB}")
     try:
-        setup_django(bench_url)
+        setup_django(bench_url, MEDIA_ROOT="/tmp/nearbox-bench-label-batch-media")
         figures = run(args.labels, args.single, args.scan)
     finally:
         if not args.keep_db:

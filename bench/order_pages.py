@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from bench.orders_intake import admin, chicago_zips, database_urls, setup_django
+from bench.common import admin, database_urls, setup_django
+from bench.orders_intake import chicago_zips
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "order_pages.json"
@@ -194,13 +195,12 @@ def main() -> None:
     args = parser.parse_args()
     args.keep_db = args.keep_db or args.reuse_db
 
-    bench_url, admin_url = database_urls()
-    bench_url = bench_url.rsplit("/", 1)[0] + f"/{BENCH_DB}"
+    bench_url, admin_url = database_urls(BENCH_DB)
     if not args.reuse_db:
         admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
         admin(admin_url, f"CREATE DATABASE {BENCH_DB}")
     try:
-        setup_django(bench_url)
+        setup_django(bench_url, DEBUG="0")
         from django.test import Client
 
         from fulfillment.models import Order

@@ -29,7 +29,8 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from bench.common import admin, database_urls, setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "orders_intake.json"
@@ -38,38 +39,6 @@ PRODUCTS = 50
 SAMPLE = 300  # orders whose queries are counted (in-process, before the timed run)
 WARM_UP = 200  # orders posted to gunicorn before timing
 BASELINE = 3000  # GET /api/v1/merchant requests timed as the ceiling
-
-
-def database_urls() -> tuple[str, str]:
-    """(URL of the bench database, URL of the server's maintenance database)."""
-    base = os.environ.get("DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/nearbox")
-    parts = urlsplit(base)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("bench/orders_intake.py needs PostgreSQL: set DATABASE_URL=postgres://…")
-    return (
-        urlunsplit(parts._replace(path=f"/{BENCH_DB}")),
-        urlunsplit(parts._replace(path="/postgres")),
-    )
-
-
-def admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def setup_django(bench_url: str) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-    os.environ.setdefault("DEBUG", "0")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def chicago_zips() -> list[str]:
@@ -337,11 +306,11 @@ def main() -> None:
     parser.add_argument("--keep-db", action="store_true", help="do not drop nearbox_bench")
     args = parser.parse_args()
 
-    bench_url, admin_url = database_urls()
+    bench_url, admin_url = database_urls(BENCH_DB)
     admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
     admin(admin_url, f"CREATE DATABASE {BENCH_DB}")
     try:
-        setup_django(bench_url)
+        setup_django(bench_url, DEBUG="0")
         zips = chicago_zips()
         runs = []
         for points in (int(p) for p in args.points.split(",")):

@@ -18,47 +18,17 @@ import argparse
 import datetime as dt
 import json
 import math
-import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from bench.common import admin, database_urls, setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "rate_shopping.json"
 BENCH_DB = "nearbox_bench_rates"
 TARGET_P95_MS = 5.0
-
-
-def database_urls() -> tuple[str, str]:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/nearbox")
-    parts = urlsplit(base)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("bench/rate_shopping.py needs PostgreSQL: set DATABASE_URL=postgres://…")
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}")), urlunsplit(
-        parts._replace(path="/postgres")
-    )
-
-
-def admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def setup_django(bench_url: str) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def ring(lat: float, lon: float, km: float, vertices: int = 256) -> dict:
@@ -226,7 +196,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=500)
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
-    bench_url, maintenance_url = database_urls()
+    bench_url, maintenance_url = database_urls(BENCH_DB)
     admin(maintenance_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
     admin(maintenance_url, f"CREATE DATABASE {BENCH_DB}")
     try:

@@ -22,7 +22,8 @@ import sys
 import threading
 import time
 
-from bench.delivery_options import BENCH_DB, ROOT, admin, database_urls
+from bench.common import admin, database_urls
+from bench.delivery_options import BENCH_DB, ROOT
 
 RESULTS = ROOT / "bench" / "results" / "reservations.json"
 
@@ -36,7 +37,7 @@ def main() -> None:
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
 
-    bench_url, admin_url = database_urls()
+    bench_url, admin_url = database_urls(BENCH_DB)
     admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
     admin(admin_url, f"CREATE DATABASE {BENCH_DB}")
     sys.path.insert(0, str(ROOT))

@@ -1,0 +1,54 @@
+"""What the PostgreSQL benchmarks share: a throwaway database of their own beside the one in
+DATABASE_URL, and Django set up on it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgres://postgres:postgres@127.0.0.1:5432/nearbox"
+
+
+def database_urls(name: str) -> tuple[str, str]:
+    """(URL of the bench database `name`, URL of the server's maintenance database)."""
+    parts = urlsplit(os.environ.get("DATABASE_URL", DEFAULT_URL))
+    if not parts.scheme.startswith("postgres"):
+        sys.exit(f"{sys.argv[0]} needs PostgreSQL: set DATABASE_URL=postgres://…")
+    return (
+        urlunsplit(parts._replace(path=f"/{name}")),
+        urlunsplit(parts._replace(path="/postgres")),
+    )
+
+
+def admin(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def recreate_database(admin_url: str, name: str) -> None:
+    admin(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin(admin_url, f"CREATE DATABASE {name}")
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    admin(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def setup_django(bench_url: str, **env_defaults: str) -> None:
+    """Point Django at the bench database (test settings unless told otherwise) and migrate."""
+    sys.path.insert(0, str(ROOT))
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    for name, value in env_defaults.items():
+        os.environ.setdefault(name, value)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
