@@ -12,4 +12,9 @@ urlpatterns = [
     path("shipments/<int:shipment_id>/", labels.shipment_label, name="shipment_label"),
     path("orders/<int:order_id>/return", labels.order_return_label, name="order_return_label"),
     path("orders/<int:order_id>/returns", labels.order_return_panel, name="order_return_panel"),
+    path(
+        "orders/<int:order_id>/packing-slip",
+        labels.order_packing_slip,
+        name="order_packing_slip",
+    ),
 ]

@@ -85,7 +85,7 @@ def _allocations(order: Order) -> Iterable[Allocation]:
     return order.allocations.exclude(state=Allocation.State.RELEASED).select_related("point")
 
 
-def _point_address(merchant: Merchant, point: StoragePoint) -> LabelAddress:
+def point_address(merchant: Merchant, point: StoragePoint) -> LabelAddress:
     return LabelAddress(
         name=merchant.name,
         lines=tuple(line for line in (point.name, point.address_line) if line),
@@ -125,7 +125,7 @@ def label_data_for(shipment: Shipment) -> LabelData:
         )
     pickup = hooks.pickup_code(shipment)
     try:
-        sender = _point_address(shipment.merchant, point)
+        sender = point_address(shipment.merchant, point)
         recipient = order_address(order)
         ship_to = sender if shipment.is_return else recipient
         return LabelData(

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from fulfillment.selectors.couriers import get_shipment_for_merchant
 from fulfillment.selectors.orders import get_order_for_merchant
 from fulfillment.services.labels import CannotPrint, label_for
+from fulfillment.services.packing_slips import packing_slip_for
 from fulfillment.services.returns import (
     create_return_shipment,
     outbound_shipment,
@@ -72,3 +73,16 @@ def order_return_panel(request: HttpRequest, order_id: int) -> HttpResponse:
         "return_shipment": return_shipment(order),
     }
     return render(request, "fulfillment/shipments/_return_label.html", context)
+
+
+@merchant_required
+@require_GET
+def order_packing_slip(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = get_order_for_merchant(request.merchant, order_id)
+    try:
+        slip = packing_slip_for(order, size=request.GET.get("size", "a4"))
+    except ValidationError as error:
+        return HttpResponse(" ".join(error.messages), status=400, content_type="text/plain")
+    response = HttpResponse(slip.content, content_type=slip.content_type)
+    response["Content-Disposition"] = f'inline; filename="{slip.filename}"'
+    return response
