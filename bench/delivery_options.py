@@ -548,8 +548,7 @@ def main() -> None:
             "server": "gunicorn, 2 sync workers, 127.0.0.1",
             "client": f"{args.clients} threads (naive: {args.naive_clients}) with httpx "
             f"keep-alive clients, {args.zips} distinct postcodes pre-geocoded",
-            "host_load_note": "shared 2-CPU host; other benchmarks and browsers ran at the "
-            "same time",
+            "host_load_note": "shared 2-CPU host: the load averages say how busy it was",
             "host_load_average_1_5_15_min": {
                 "before": load_before,
                 "after": [round(x, 2) for x in os.getloadavg()],
