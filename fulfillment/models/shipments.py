@@ -32,8 +32,13 @@ class Shipment(MerchantOwned):
         STAFF = "staff", "Staff override"
 
     order = models.ForeignKey("fulfillment.Order", on_delete=models.PROTECT, related_name="+")
+    # No index of its own: shipment_scorecard (account, service, status) starts with it, and
+    # every index is rewritten when tracking moves a shipment's state.
     account = models.ForeignKey(
-        "fulfillment.CourierAccount", on_delete=models.PROTECT, related_name="shipments"
+        "fulfillment.CourierAccount",
+        on_delete=models.PROTECT,
+        related_name="shipments",
+        db_index=False,
     )
     service = models.ForeignKey(
         "fulfillment.CourierService", on_delete=models.PROTECT, related_name="shipments"
@@ -138,7 +143,10 @@ class ShipmentEvent(MerchantOwned):
         WEBHOOK = "webhook", "Webhook"
         NEARBOX = "nearbox", "Nearbox"
 
-    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events")
+    # Indexed by shipment_event_unique (shipment, event_id); a second index only slows inserts.
+    shipment = models.ForeignKey(
+        Shipment, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     event_id = models.CharField(max_length=100)
     status = models.CharField(max_length=24, choices=STATUS_CHOICES)
     occurred_at = models.DateTimeField()

@@ -35,7 +35,10 @@ class Notification(MerchantOwned):
         SKIPPED = "skipped", "Not sent"
         FAILED = "failed", "Failed"
 
-    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="notifications")
+    # Indexed by notification_once_per_kind (shipment, kind).
+    shipment = models.ForeignKey(
+        Shipment, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
     kind = models.CharField(max_length=24, choices=Kind.choices)
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
     channels = models.CharField(max_length=20, blank=True, help_text="email, sms as sent.")
