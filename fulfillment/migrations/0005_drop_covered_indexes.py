@@ -5,25 +5,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('fulfillment', '0004_labels'),
+        ("fulfillment", "0004_labels"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='shipment',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='fulfillment.shipment'),
+            model_name="notification",
+            name="shipment",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notifications",
+                to="fulfillment.shipment",
+            ),
         ),
         migrations.AlterField(
-            model_name='shipment',
-            name='account',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='shipments', to='fulfillment.courieraccount'),
+            model_name="shipment",
+            name="account",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="shipments",
+                to="fulfillment.courieraccount",
+            ),
         ),
         migrations.AlterField(
-            model_name='shipmentevent',
-            name='shipment',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='fulfillment.shipment'),
+            model_name="shipmentevent",
+            name="shipment",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="events",
+                to="fulfillment.shipment",
+            ),
         ),
     ]
