@@ -76,6 +76,6 @@ def shipment_detail(request: HttpRequest, shipment_id: int) -> HttpResponse:
             "shipment": shipment,
             "events": shipment_events(shipment),
             "price": format_money(shipment.price_minor, shipment.currency),
-            "nav_active": NAV,
+            "nav_active": "shipments",
         },
     )
