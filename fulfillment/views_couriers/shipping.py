@@ -19,8 +19,6 @@ from fulfillment.services.shipments import ShipmentExists, rates_for_order, requ
 from merchant.decorators import merchant_required
 from merchant.selectors.points import format_money
 
-NAV = "couriers"
-
 
 def rates_context(request: HttpRequest, order) -> dict:
     shipment = shipment_for_order(order)
