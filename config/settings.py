@@ -301,6 +301,8 @@ if os.environ.get("EMAIL_FILE_PATH"):
     EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
 # Read couriers' change feeds where they have one (off: per-shipment polling only, benchmarks).
 NEARBOX_TRACKING_USE_FEEDS = env_bool("NEARBOX_TRACKING_USE_FEEDS", True)
+# A file that gets one JSON line of phase timings per polled batch (empty: off; benchmarks).
+NEARBOX_TRACKING_TIMINGS_FILE = os.environ.get("NEARBOX_TRACKING_TIMINGS_FILE", "")
 # What a Shopify store's shoppers pay for pickup at a locker or shop (minor units of the
 # merchant's currency); home services are priced from the courier rate cards.
 NEARBOX_SHOPIFY_PICKUP_PRICE_MINOR = int(os.environ.get("NEARBOX_SHOPIFY_PICKUP_PRICE_MINOR", "0"))

@@ -78,6 +78,7 @@ class RedisRateLimiter:
         self.burst = burst
         self.max_wait_s = max_wait_s
         self._sleep = sleep
+        self.waited_s = 0.0
         self._redis = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
         self._script = self._redis.register_script(TOKEN_BUCKET_LUA)
 
@@ -101,7 +102,9 @@ class RedisRateLimiter:
                     f"request budget of {self.rate:g}/s for this courier account is used up"
                 )
             # A little jitter so that waiting workers do not all wake in the same microsecond.
-            self._sleep(wait + random.uniform(0, 0.005))
+            pause = wait + random.uniform(0, 0.005)
+            self.waited_s += pause  # read by the tracking batch's phase timings
+            self._sleep(pause)
 
 
 class LocalRateLimiter:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -59,6 +60,8 @@ class IngestReport:
     notifications: list[int] = field(default_factory=list)
     failed: int = 0
     unknown_numbers: int = 0
+    # Seconds per phase (lock, insert, read, fold, write, notify, commit): where a batch waits.
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 EVENT_COLUMNS = (
@@ -139,6 +142,7 @@ def ingest_results(
     now = now or timezone.now()
     rng = random.Random()
     report = IngestReport()
+    lap = _Lap(report.timings)
     numbers = [n for n in results if n]
     if not numbers:
         return report
@@ -149,6 +153,7 @@ def ingest_results(
             .select_related("order")
             .order_by("pk")
         )
+        lap("lock")
         report.shipments = len(shipments)
         report.unknown_numbers = len(set(numbers)) - len(shipments)
         if not shipments:
@@ -166,6 +171,7 @@ def ingest_results(
                 )
         report.events_seen = len(rows)
         insert_events(rows)
+        lap("insert")
 
         stored: dict[int, list[StoredEvent]] = defaultdict(list)
         for shipment_id, status, at, pk, src, reason, text in ShipmentEvent.objects.filter(
@@ -177,6 +183,7 @@ def ingest_results(
             stored[shipment_id].append(
                 StoredEvent(TrackingStatus(status), at, pk, src, reason, text)
             )
+        lap("read")
 
         needs_history = [
             s
@@ -231,12 +238,28 @@ def ingest_results(
                 shipment.next_poll_at = plan.at
                 if plan.stuck:
                     shipment.is_stuck = True
+        lap("fold")
         write_states(shipments)
+        lap("write")
 
         report.notifications = _queue_notifications(account.merchant_id, shipments, report)
         transitions = list(report.transitions)
         transaction.on_commit(lambda: _announce(transitions))
+        lap("notify")
+    lap("commit")  # includes the on_commit hooks (queueing the notification task)
     return report
+
+
+class _Lap:
+    """Adds the seconds since the previous call to timings[name]."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings, self.last = timings, time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = self.timings.get(name, 0.0) + now - self.last
+        self.last = now
 
 
 _CASTS = {

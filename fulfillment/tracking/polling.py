@@ -11,8 +11,10 @@ cursor in PollCursor and advance it in the same transaction that stores the page
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -203,6 +205,7 @@ def adapter_for_polling(account: CourierAccount) -> CourierAdapter:
 
 def poll_batch(*, account_id: int, shipment_ids: list[int]) -> IngestReport:
     """Ask the courier about these shipments (one request per courier batch) and store it."""
+    started = time.perf_counter()
     account = CourierAccount.objects.get(pk=account_id)
     now = timezone.now()
     Shipment.objects.filter(pk__in=shipment_ids).filter(
@@ -216,7 +219,12 @@ def poll_batch(*, account_id: int, shipment_ids: list[int]) -> IngestReport:
     )
     if not numbers or not account.is_active:
         return IngestReport()
-    results = adapter_for_polling(account).track(numbers)
+    adapter = adapter_for_polling(account)
+    limiter = getattr(adapter._http, "rate_limiter", None)
+    waited = getattr(limiter, "waited_s", 0.0)
+    fetch_started = time.perf_counter()
+    results = adapter.track(numbers)
+    fetched = time.perf_counter()
     report = ingest_results(
         account=account,
         results=results,
@@ -227,7 +235,26 @@ def poll_batch(*, account_id: int, shipment_ids: list[int]) -> IngestReport:
     if report.failed == len(numbers):
         error = next(iter(results.values()))
         courier_service.record_account_error(account=account, message=f"tracking: {error}")
+    rate_wait = getattr(limiter, "waited_s", 0.0) - waited
+    report.timings.update(
+        prep=fetch_started - started,
+        rate_wait=rate_wait,
+        fetch=fetched - fetch_started - rate_wait,
+        total=time.perf_counter() - started,
+    )
+    _log_timings(len(numbers), report.timings)
     return report
+
+
+def _log_timings(numbers: int, timings: dict[str, float]) -> None:
+    """One JSON line per batch when NEARBOX_TRACKING_TIMINGS_FILE is set (bench/tracking.py
+    sums them). Appends of one short line are atomic, so worker processes can share the file."""
+    path = getattr(settings, "NEARBOX_TRACKING_TIMINGS_FILE", "")
+    if not path:
+        return
+    line = json.dumps({"numbers": numbers, "end": time.time(), **timings}) + "\n"
+    with open(path, "a") as out:
+        out.write(line)
 
 
 def poll_changes(*, account_id: int, max_pages: int = FEED_PAGES) -> int:
