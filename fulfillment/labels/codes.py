@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import barcode
 import segno
 
+from . import qrmask
+
 PRINTER_DPI = 203
 DOT_MM = 25.4 / PRINTER_DPI  # 0.1251 mm
 CODE128_QUIET_MODULES = 10
@@ -108,6 +110,8 @@ def code128_marks(
     rects = tuple((CODE128_QUIET_MODULES + x, 0.0, w, height) for x, w in _runs(pattern))
     return Marks(rects=rects, width_modules=total, height_modules=height, module_dots=dots)
 
+
+qrmask.install()  # the same masks as segno chooses, scored with numpy
 
 _BITS = bytes.maketrans(b"\x00\x01", b"01")  # segno's matrix rows: 1 is a dark module
 
