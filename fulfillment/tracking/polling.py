@@ -70,7 +70,7 @@ def plan_polls(
 ) -> PlanReport:
     """Claim the shipments due at `now` and queue their batches (and the feeds) after commit;
     queue again notifications whose sending task was lost (see requeue_notifications)."""
-    from fulfillment.tasks import poll_tracking_batch, poll_tracking_changes
+    from fulfillment.tasks import poll_tracking_changes
 
     now = now or timezone.now()
     lease = lease or dt.timedelta(
@@ -80,12 +80,53 @@ def plan_polls(
     accounts = {a.pk: a for a in CourierAccount.objects.filter(is_active=True)}
     adopt_booked(now=now)
     requeue_notifications(older_than=timezone.now() - notification_grace)
+    options = queue_options()
+    # Claimed and queued a chunk at a time, each chunk committed before its batches are queued:
+    # at 100k due shipments one transaction kept the worker idle for the planner's 7 s.
+    while report.claimed + report.skipped < limit:
+        chunk = min(CLAIM_CHUNK, limit - report.claimed - report.skipped)
+        due = _claim_chunk(accounts, now=now, lease=lease, size=chunk, report=report)
+        if len(due) < chunk:
+            break
+    use_feeds = getattr(settings, "NEARBOX_TRACKING_USE_FEEDS", True)
+    feeds = [
+        a.pk
+        for a in accounts.values()
+        if use_feeds
+        and adapter_class(a.courier).capabilities.has_change_feed
+        and Shipment.objects.filter(account=a)
+        .exclude(status__in=DONE_POLLING)
+        .exclude(tracking_number="")
+        .exists()
+    ]
+    report.feeds = len(feeds)
+
+    def enqueue_feeds() -> None:
+        for account_id in feeds:
+            poll_tracking_changes.apply_async((account_id,), **options)
+
+    transaction.on_commit(enqueue_feeds)  # at once unless a caller's transaction is open
+    return report
+
+
+def _claim_chunk(
+    accounts: dict[int, CourierAccount],
+    *,
+    now: dt.datetime,
+    lease: dt.timedelta,
+    size: int,
+    report: PlanReport,
+) -> list[tuple[int, int]]:
+    """Claim up to `size` due shipments (rows locked with SKIP LOCKED, next poll pushed a lease
+    ahead) and queue their batches once the claim is committed."""
+    from fulfillment.tasks import poll_tracking_batch
+
     with transaction.atomic():
         due = list(
             Shipment.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(next_poll_at__lte=now, account_id__in=list(accounts))
             .order_by("next_poll_at")
-            .values_list("pk", "account_id")[:limit]
+            .values_list("pk", "account_id")[:size]
         )
         by_account: dict[int, list[int]] = defaultdict(list)
         for pk, account_id in due:
@@ -93,44 +134,26 @@ def plan_polls(
         unpollable: list[int] = []
         batches: list[tuple[int, list[int]]] = []
         for account_id, ids in by_account.items():
-            size = batch_size(accounts[account_id])
-            if size <= 0:  # a courier without a tracking API (driver link, webhooks only)
+            batch = batch_size(accounts[account_id])
+            if batch <= 0:  # a courier without a tracking API (driver link, webhooks only)
                 unpollable.extend(ids)
                 continue
-            batches.extend((account_id, ids[i : i + size]) for i in range(0, len(ids), size))
-            report.by_account[account_id] = len(ids)
+            batches.extend((account_id, ids[i : i + batch]) for i in range(0, len(ids), batch))
+            report.by_account[account_id] = report.by_account.get(account_id, 0) + len(ids)
         claimed = [pk for _, ids in batches for pk in ids]
-        for start in range(0, len(claimed), CLAIM_CHUNK):
-            Shipment.objects.filter(pk__in=claimed[start : start + CLAIM_CHUNK]).update(
-                next_poll_at=now + lease
-            )
-        for start in range(0, len(unpollable), CLAIM_CHUNK):
-            Shipment.objects.filter(pk__in=unpollable[start : start + CLAIM_CHUNK]).update(
-                next_poll_at=None
-            )
-        report.claimed, report.batches, report.skipped = len(claimed), len(batches), len(unpollable)
-        use_feeds = getattr(settings, "NEARBOX_TRACKING_USE_FEEDS", True)
-        feeds = [
-            a.pk
-            for a in accounts.values()
-            if use_feeds
-            and adapter_class(a.courier).capabilities.has_change_feed
-            and Shipment.objects.filter(account=a)
-            .exclude(status__in=DONE_POLLING)
-            .exclude(tracking_number="")
-            .exists()
-        ]
-        report.feeds = len(feeds)
+        Shipment.objects.filter(pk__in=claimed).update(next_poll_at=now + lease)
+        Shipment.objects.filter(pk__in=unpollable).update(next_poll_at=None)
+        report.claimed += len(claimed)
+        report.batches += len(batches)
+        report.skipped += len(unpollable)
         options = queue_options()
 
         def enqueue() -> None:
             for account_id, ids in batches:
                 poll_tracking_batch.apply_async((account_id, ids), **options)
-            for account_id in feeds:
-                poll_tracking_changes.apply_async((account_id,), **options)
 
         transaction.on_commit(enqueue)
-    return report
+    return due
 
 
 def requeue_notifications(*, older_than: dt.datetime) -> int:
