@@ -118,6 +118,8 @@ def test_chunks_are_merged_into_one_pdf_in_order_with_progress(merchant_a, monke
     merchant = merchant_a.merchant
     shipments = booked_shipments(merchant, 5)
     monkeypatch.setattr(label_batches, "CHUNK", 2)  # three chunks: 2 + 2 + 1
+    # Two processes, as on a 2-core worker: chunk 1 is rendered by a child process.
+    monkeypatch.setattr(label_batches, "worker_count", lambda count, workers: 2)
     batch = start_label_batch(merchant=merchant, selection=BatchFilter(day=today(merchant)))
 
     built = build_label_batch(batch_id=batch.pk, progress=Progress(batch.job))
@@ -130,7 +132,7 @@ def test_chunks_are_merged_into_one_pdf_in_order_with_progress(merchant_a, monke
     ]
     # A second run finds the files and renders nothing.
     name = built.pdf.name
-    monkeypatch.setattr(label_batches, "render_labels_pdf", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(label_batches, "render_chunks", lambda *a, **k: 1 / 0)
     assert build_label_batch(batch_id=batch.pk, progress=Progress(job)).pdf.name == name
 
 

@@ -1,0 +1,48 @@
+"""Chunks rendered by child processes (the batch job's path inside a daemonic Celery worker)."""
+
+import multiprocessing
+
+import pytest
+
+from fulfillment.labels.parallel import merge_pdfs
+from fulfillment.labels.scan import decode_pdf
+from fulfillment.labels.subproc import ChildFailed, render_chunks
+
+from .samples import label
+
+
+def _codes(pdf: bytes) -> list[str]:
+    return [dict(found)["code128"] for _, found in sorted(decode_pdf(pdf).items())]
+
+
+def test_chunks_shared_with_a_child_come_back_in_order_and_scan():
+    labels = [label(f"NB81000000{n:02d}P", locker=n % 2 == 1) for n in range(5)]
+    chunks = [labels[0:2], labels[2:4], labels[4:5]]  # chunk 1 goes to the child
+
+    pdfs = list(render_chunks(chunks, "4x6", workers=2))
+
+    assert len(pdfs) == 3
+    assert _codes(merge_pdfs(pdfs, "Shipping labels")) == [lab.tracking_number for lab in labels]
+
+
+def test_a_childs_failure_fails_the_batch_with_its_error():
+    chunks = [[label("NB8200000001T")], [label("NB8200000002U", qr_payload="x" * 600)]]
+
+    with pytest.raises(ChildFailed, match="does not fit"):
+        list(render_chunks(chunks, "4x6", workers=2))
+
+
+def _in_daemon(queue) -> None:
+    labels = [label(f"NB83000000{n:02d}K") for n in range(4)]
+    pdfs = list(render_chunks([labels[:2], labels[2:]], "4x6", workers=2))
+    queue.put(_codes(merge_pdfs(pdfs, "Shipping labels")))
+
+
+def test_a_daemonic_process_renders_with_a_child_process():
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    process = context.Process(target=_in_daemon, args=(queue,), daemon=True)
+    process.start()
+    codes = queue.get(timeout=120)
+    process.join(timeout=30)
+    assert codes == [f"NB83000000{n:02d}K" for n in range(4)]
