@@ -1,10 +1,11 @@
 """Big label batches on every core: chunks rendered in forked processes, merged into one PDF.
 
 WeasyPrint is pure Python around Pango, so one process uses one core. A batch of hundreds of
-labels is split into chunks of whole pages; forked workers inherit the parsed stylesheet and
-font configuration of this process, each renders its chunks to a PDF, and pypdf joins the
-pages in order (about 0.2 ms a page, without re-reading content streams). Chunks are small
-enough that a worker's memory (the box tree of one chunk) stays bounded whatever the batch.
+labels is split into chunks of whole pages; this process renders every n-th chunk and forked
+workers (which inherit its parsed stylesheet and font configuration) the others, each to a
+PDF, and pypdf joins the pages in order (about 0.2 ms a page, without re-reading content
+streams). Chunks are small enough that a worker's memory (the box tree of one chunk) stays
+bounded whatever the batch.
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ def merge_pdfs(pdfs: Sequence[bytes], title: str) -> bytes:
 
 
 def render_parallel(labels: Sequence[LabelData], size: str, workers: int) -> bytes:
-    """One PDF of all labels, chunks rendered by `workers` forked processes. Falls back to
-    this process where it cannot fork workers (a daemonic process, a spawn-only platform)."""
+    """One PDF of all labels, chunks rendered by this and `workers - 1` forked processes. Falls
+    back to this process alone where it cannot fork (a daemonic process, a spawn-only platform)."""
     from .pdf import LABELS_PER_PAGE, render_labels_pdf_serial
     from .weasy import weasy
 
@@ -79,12 +80,16 @@ def render_parallel(labels: Sequence[LabelData], size: str, workers: int) -> byt
     # otherwise write to (and so copy) every page the workers share with this process.
     gc.freeze()
     try:
+        # This process renders every `workers`-th chunk itself rather than idle while it
+        # waits: one fork fewer, and its pages are not copied on write.
         pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("fork")
+            max_workers=workers - 1, mp_context=multiprocessing.get_context("fork")
         )
-        futures = [
-            pool.submit(_render_chunk, list(labels[start:end]), size) for start, end in bounds
-        ]
+        futures = {
+            i: pool.submit(_render_chunk, list(labels[start:end]), size)
+            for i, (start, end) in enumerate(bounds)
+            if i % workers
+        }
     except (AssertionError, OSError, ValueError) as error:
         # A daemonic process may not have children; a platform without fork has no context.
         if pool is not None:
@@ -94,7 +99,12 @@ def render_parallel(labels: Sequence[LabelData], size: str, workers: int) -> byt
     finally:
         gc.unfreeze()  # the workers are forked by now: submit starts them all at once
     try:
-        pdfs = [future.result() for future in futures]  # a worker's error is raised here
+        pdfs = [
+            futures[i].result()  # a worker's error is raised here
+            if i in futures
+            else render_labels_pdf_serial(labels[start:end], size)
+            for i, (start, end) in enumerate(bounds)
+        ]
     finally:
         pool.shutdown(cancel_futures=True)  # after an error, chunks not started are dropped
     title = "Return labels" if all(label.is_return for label in labels) else "Shipping labels"
