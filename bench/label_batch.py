@@ -5,7 +5,8 @@ python -m bench.label_batch [--labels 1000] [--single 40] [--scan 30] [--keep-db
 Creates a throwaway database (`nearbox_bench_label_batch` on the server of DATABASE_URL),
 inserts one merchant's booked shipments, then measures, in the same run:
 - the batch job's work (fulfillment/services/label_batches.build_label_batch): load the
-  shipments, render 4x6 labels in chunks of 200, merge with pypdf, write the ZPL file, store;
+  shipments, render 4x6 labels in chunks of 100 shared with a child process per extra core,
+  merge with pypdf, write the ZPL file, store;
 - one label at a time the way the shipment page or the API asks for it (label_for: load, render
   one document, store), on a sample of `--single` shipments.
 Reports labels/s of both and their ratio, the peak RSS growth of the batch, and the share of a

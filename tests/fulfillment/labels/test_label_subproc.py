@@ -46,3 +46,16 @@ def test_a_daemonic_process_renders_with_a_child_process():
     codes = queue.get(timeout=120)
     process.join(timeout=30)
     assert codes == [f"NB83000000{n:02d}K" for n in range(4)]
+
+
+def test_collections_are_rarer_while_rendering_and_restored_after():
+    import gc
+
+    from fulfillment.labels.pdf import fewer_collections
+
+    before = gc.get_threshold()
+    with fewer_collections():
+        with fewer_collections():  # nested (a chunk inside a batch) keeps the outer setting
+            assert gc.get_threshold()[0] == 50_000
+        assert gc.get_threshold()[0] == 50_000
+    assert gc.get_threshold() == before
