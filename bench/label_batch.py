@@ -137,7 +137,16 @@ def populate(count: int):
     return merchant, shipments
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU of this process and of its waited-for children (PostgreSQL's share of
+    the queries is not included)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def run(labels: int, single: int, scan: int) -> dict:
+    from fulfillment.labels.parallel import worker_count
     from fulfillment.labels.scan import decode_pdf
     from fulfillment.models import LabelBatch, Shipment
     from fulfillment.services.label_batches import CHUNK, batch_key, build_label_batch
@@ -155,16 +164,20 @@ def run(labels: int, single: int, scan: int) -> dict:
         merchant=merchant, key=batch_key("4x6", ids), size="4x6", title="bench", shipment_ids=ids
     )
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cpu_before = _cpu_seconds()
     start = time.perf_counter()
     built = build_label_batch(batch_id=batch.pk, progress=Progress(job))
     batch_s = time.perf_counter() - start
+    batch_cpu = _cpu_seconds() - cpu_before  # child renderers included: they have exited
     rss_growth_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
 
     sample = random.Random(11).sample(ids[1:], min(single, len(ids) - 1))
+    cpu_before = _cpu_seconds()
     start = time.perf_counter()
     for pk in sample:
         label_for(Shipment.objects.get(pk=pk), size="4x6")
     single_s = time.perf_counter() - start
+    single_cpu = _cpu_seconds() - cpu_before
 
     pdf = built.pdf.read()
     pages = sorted(random.Random(13).sample(range(1, labels + 1), min(scan, labels)))
@@ -176,11 +189,14 @@ def run(labels: int, single: int, scan: int) -> dict:
         "chunk": CHUNK,
         "batch_seconds": round(batch_s, 2),
         "batch_labels_per_s": round(labels / batch_s, 1),
+        "batch_processes": worker_count(labels, None),
+        "batch_cpu_ms_per_label": round(batch_cpu * 1000 / labels, 2),
         "batch_pdf_bytes": len(pdf),
         "batch_peak_rss_growth_mb": round(rss_growth_mb, 1),
         "single_sample": len(sample),
         "single_seconds": round(single_s, 2),
         "single_labels_per_s": round(len(sample) / single_s, 1),
+        "single_cpu_ms_per_label": round(single_cpu * 1000 / len(sample), 2),
         "batch_vs_single": round((labels / batch_s) / (len(sample) / single_s), 2),
         "scanned_pages": len(pages),
         "scanned_ok": good,
