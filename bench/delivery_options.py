@@ -37,7 +37,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.common import admin, database_urls
+from bench.common import database_urls, drop_database, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "delivery_options.json"
@@ -399,8 +399,7 @@ def main() -> None:
     args = parser.parse_args()
 
     bench_url, admin_url = database_urls(BENCH_DB)
-    admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    admin(admin_url, f"CREATE DATABASE {BENCH_DB}")
+    recreate_database(admin_url, BENCH_DB)
     sys.path.insert(0, str(ROOT))
     os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
@@ -592,7 +591,7 @@ def main() -> None:
 
         connections.close_all()
         if not args.keep_db:
-            admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+            drop_database(admin_url, BENCH_DB)
 
 
 if __name__ == "__main__":

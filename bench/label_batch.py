@@ -26,7 +26,7 @@ import resource
 import time
 from pathlib import Path
 
-from bench.common import admin, database_urls, setup_django
+from bench.common import database_urls, drop_database, recreate_database, setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "label_batch.json"
@@ -212,8 +212,7 @@ def main() -> int:
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
     bench_url, admin_url = database_urls(BENCH_DB)
-    admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    admin(admin_url, f"CREATE DATABASE {BENCH_DB}")
+    recreate_database(admin_url, BENCH_DB)
     try:
         setup_django(bench_url, MEDIA_ROOT="/tmp/nearbox-bench-label-batch-media")
         figures = run(args.labels, args.single, args.scan)
@@ -222,7 +221,7 @@ def main() -> int:
             from django.db import connections
 
             connections.close_all()
-            admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+            drop_database(admin_url, BENCH_DB)
     result = {
         "benchmark": "label_batch",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},

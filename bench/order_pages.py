@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from bench.common import admin, database_urls, setup_django
+from bench.common import database_urls, drop_database, recreate_database, setup_django
 from bench.orders_intake import chicago_zips
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -197,8 +197,7 @@ def main() -> None:
 
     bench_url, admin_url = database_urls(BENCH_DB)
     if not args.reuse_db:
-        admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        admin(admin_url, f"CREATE DATABASE {BENCH_DB}")
+        recreate_database(admin_url, BENCH_DB)
     try:
         setup_django(bench_url, DEBUG="0")
         from django.test import Client
@@ -281,7 +280,7 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-            admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+            drop_database(admin_url, BENCH_DB)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.common import admin, database_urls, setup_django
+from bench.common import database_urls, drop_database, recreate_database, setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "orders_intake.json"
@@ -307,8 +307,7 @@ def main() -> None:
     args = parser.parse_args()
 
     bench_url, admin_url = database_urls(BENCH_DB)
-    admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    admin(admin_url, f"CREATE DATABASE {BENCH_DB}")
+    recreate_database(admin_url, BENCH_DB)
     try:
         setup_django(bench_url, DEBUG="0")
         zips = chicago_zips()
@@ -341,7 +340,7 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-            admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+            drop_database(admin_url, BENCH_DB)
 
 
 if __name__ == "__main__":

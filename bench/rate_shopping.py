@@ -23,7 +23,7 @@ import statistics
 import time
 from pathlib import Path
 
-from bench.common import admin, database_urls, setup_django
+from bench.common import database_urls, drop_database, recreate_database, setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "rate_shopping.json"
@@ -197,8 +197,7 @@ def main() -> int:
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
     bench_url, maintenance_url = database_urls(BENCH_DB)
-    admin(maintenance_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    admin(maintenance_url, f"CREATE DATABASE {BENCH_DB}")
+    recreate_database(maintenance_url, BENCH_DB)
     try:
         setup_django(bench_url)
         from django.utils import timezone
@@ -244,7 +243,7 @@ def main() -> int:
 
         connections.close_all()
         if not args.keep_db:
-            admin(maintenance_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+            drop_database(maintenance_url, BENCH_DB)
 
 
 if __name__ == "__main__":

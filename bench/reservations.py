@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 
-from bench.common import admin, database_urls
+from bench.common import database_urls, drop_database, recreate_database
 from bench.delivery_options import BENCH_DB, ROOT
 
 RESULTS = ROOT / "bench" / "results" / "reservations.json"
@@ -38,8 +38,7 @@ def main() -> None:
     args = parser.parse_args()
 
     bench_url, admin_url = database_urls(BENCH_DB)
-    admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    admin(admin_url, f"CREATE DATABASE {BENCH_DB}")
+    recreate_database(admin_url, BENCH_DB)
     sys.path.insert(0, str(ROOT))
     os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
@@ -153,7 +152,7 @@ def main() -> None:
     finally:
         connections.close_all()
         if not args.keep_db:
-            admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+            drop_database(admin_url, BENCH_DB)
 
 
 if __name__ == "__main__":
