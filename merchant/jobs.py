@@ -1,11 +1,11 @@
 """Job handlers of the merchant app (registered on import by MerchantConfig.ready)."""
 
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from merchant.models import Job, PlacementPlan
 from merchant.services import inventory_csv, placement
-from merchant.services.jobs import JobFailed, Progress, job_handler
+from merchant.services.import_jobs import run_csv_import
+from merchant.services.jobs import Progress, job_handler
 
 # --- Inventory: CSV import of products and stock counts ------------------------------------
 
@@ -14,37 +14,14 @@ from merchant.services.jobs import JobFailed, Progress, job_handler
 def import_inventory_csv(job: Job, progress: Progress) -> dict:
     """Idempotent: the import marks the job applied in the same transaction as its writes."""
     url = reverse("product_list" if job.params.get("kind") == "products" else "inventory")
-    if job.result.get("applied"):
-        return {**job.result, "url": url}
-    progress.set_total(0, "Checking every row")
-    plan = inventory_csv.preview_import(merchant=job.merchant, import_id=job.params["import_id"])
-    if not plan.ok:
-        first = plan.errors[0]
-        raise JobFailed(
-            f"Line {first.line}, column {first.column or '-'}: {first.message}. "
-            f"{plan.error_count} problem(s); nothing was imported."
-        )
-    progress.set_total(plan.row_count, f"Writing {plan.row_count} rows")
-    side = inventory_csv.SideProgress(job, plan.row_count)
-
-    def mark_applied(result: inventory_csv.ImportResult) -> None:
-        Job.objects.filter(pk=job.pk).update(
-            result={"applied": True, "message": result.message, "url": url}
-        )
-
-    try:
-        result = inventory_csv.apply_import(
-            merchant=job.merchant,
-            import_id=job.params["import_id"],
-            user=job.created_by,
-            report=side,
-            on_applied=mark_applied,
-        )
-    except ValidationError as exc:
-        raise JobFailed(" ".join(exc.messages)) from exc
-    finally:
-        side.close()
-    return {"applied": True, "message": result.message, "url": url}
+    return run_csv_import(
+        job,
+        progress,
+        url=url,
+        preview=inventory_csv.preview_import,
+        apply=inventory_csv.apply_import,
+        writing=lambda plan: f"Writing {plan.row_count} rows",
+    )
 
 
 # --- Placement: compute a plan -----------------------------------------------------------------
