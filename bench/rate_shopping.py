@@ -133,31 +133,7 @@ def naive_shop(merchant, order, now):
                     area.center_latitude, area.center_longitude, inp.latitude, inp.longitude
                 )
                 covered |= metres <= area.radius_km * 1000
-        entries.append(
-            ServiceEntry(
-                account_id=account.pk,
-                account_name=account.name,
-                courier=account.courier,
-                currency=account.currency,
-                service_id=service.pk,
-                level=service.level,
-                code=service.code,
-                name=service.name,
-                transit_hours=service.transit_hours,
-                pickup_cutoff=service.pickup_cutoff,
-                max_weight_g=service.max_weight_g,
-                max_dims_mm=service.max_dims_mm,
-                base_minor=service.base_minor,
-                per_km_minor=service.per_km_minor,
-                per_kg_minor=service.per_kg_minor,
-                size_surcharges=tuple(
-                    (t["over_g"], t["surcharge"]) for t in service.size_surcharges
-                ),
-                fuel_pct=float(service.fuel_pct),
-                minimum_minor=service.minimum_minor,
-                areas=(_Always(covered),),
-            )
-        )
+        entries.append(ServiceEntry.from_models(account, service, (_Always(covered),)))
     from fulfillment.services.rates import RateBook
 
     book = RateBook(merchant.pk, merchant.time_zone, merchant.currency, tuple(entries))

@@ -69,28 +69,8 @@ def rate_book(merchant: Merchant) -> RateBook:
         for service in account.services.all():
             own = [a for a in account.areas.all() if a.service_id == service.pk]
             entries.append(
-                ServiceEntry(
-                    account_id=account.pk,
-                    account_name=account.name,
-                    courier=account.courier,
-                    currency=account.currency,
-                    service_id=service.pk,
-                    level=service.level,
-                    code=service.code,
-                    name=service.name,
-                    transit_hours=service.transit_hours,
-                    pickup_cutoff=service.pickup_cutoff,
-                    max_weight_g=service.max_weight_g,
-                    max_dims_mm=service.max_dims_mm,
-                    base_minor=service.base_minor,
-                    per_km_minor=service.per_km_minor,
-                    per_kg_minor=service.per_kg_minor,
-                    size_surcharges=tuple(
-                        (t["over_g"], t["surcharge"]) for t in service.size_surcharges
-                    ),
-                    fuel_pct=float(service.fuel_pct),
-                    minimum_minor=service.minimum_minor,
-                    areas=tuple(area_matcher(a) for a in (own or account_areas)),
+                ServiceEntry.from_models(
+                    account, service, tuple(area_matcher(a) for a in (own or account_areas))
                 )
             )
     rule = shipping_settings(merchant)

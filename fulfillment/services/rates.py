@@ -115,6 +115,31 @@ class ServiceEntry:
     minimum_minor: int
     areas: tuple[AreaMatcher, ...]
 
+    @classmethod
+    def from_models(cls, account: Any, service: Any, areas: tuple[Any, ...]) -> ServiceEntry:
+        """A rate-card entry from a CourierAccount and one of its CourierServices."""
+        return cls(
+            account_id=account.pk,
+            account_name=account.name,
+            courier=account.courier,
+            currency=account.currency,
+            service_id=service.pk,
+            level=service.level,
+            code=service.code,
+            name=service.name,
+            transit_hours=service.transit_hours,
+            pickup_cutoff=service.pickup_cutoff,
+            max_weight_g=service.max_weight_g,
+            max_dims_mm=service.max_dims_mm,
+            base_minor=service.base_minor,
+            per_km_minor=service.per_km_minor,
+            per_kg_minor=service.per_kg_minor,
+            size_surcharges=tuple((t["over_g"], t["surcharge"]) for t in service.size_surcharges),
+            fuel_pct=float(service.fuel_pct),
+            minimum_minor=service.minimum_minor,
+            areas=areas,
+        )
+
 
 @dataclass(frozen=True)
 class RateBook:
