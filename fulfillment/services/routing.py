@@ -23,11 +23,12 @@ import zoneinfo
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
 
 from merchant.models import Merchant, Product, StockLevel, StoragePoint, User
 from merchant.models.points import WEEKDAYS
+from merchant.rawsql import model_rows, placeholders
 from merchant.services.geocoding import distance_m
 from merchant.services.stock import OutOfStock, StockChange, reserve_many
 
@@ -48,6 +49,14 @@ POINT_FIELDS = (
     "same_day_cutoff",
     "opening_hours",
 )
+
+# The stock of the needed products at the points that can ship: active, in use, geocoded.
+PLAN_SQL = """
+SELECT {point_columns}, s.product_id, s.on_hand, s.reserved
+FROM {stock} s JOIN {point} p ON p.id = s.point_id
+WHERE s.merchant_id = %s AND s.product_id IN ({products}) AND s.on_hand > s.reserved
+  AND p.is_active AND p.role = %s AND p.latitude IS NOT NULL AND p.longitude IS NOT NULL
+"""
 
 
 class Unroutable(Exception):
@@ -150,26 +159,26 @@ def plan_route(
     now: dt.datetime | None = None,
 ) -> RoutingPlan:
     """Choose the points and quantities (one query: the stock of the needed products)."""
-    # Plain rows, and one partial StoragePoint per point rather than two model instances per
-    # stock row: with 30 points this halves the Python time of routing.
-    rows = (
-        StockLevel.objects.for_merchant(merchant)
-        .filter(
-            product_id__in=list(needs),
-            on_hand__gt=F("reserved"),
-            point__is_active=True,
-            point__role=StoragePoint.Role.IN_USE,
-            point__latitude__isnull=False,
-            point__longitude__isnull=False,
-        )
-        .values_list("product_id", "on_hand", "reserved", *(f"point__{f}" for f in POINT_FIELDS))
+    # Hand-written SQL and one partial StoragePoint per point rather than two model instances
+    # per stock row: this runs for every order, and the ORM took 8x the CPU to build the query.
+    point_rows = model_rows(StoragePoint, POINT_FIELDS, connection.vendor)
+    sql = PLAN_SQL.format(
+        point_columns=point_rows.select_list("p"),
+        stock=StockLevel._meta.db_table,
+        point=StoragePoint._meta.db_table,
+        products=placeholders(len(needs)),
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [merchant.pk, *needs, StoragePoint.Role.IN_USE])
+        rows = cursor.fetchall()
     points: dict[int, StoragePoint] = {}
     available: dict[int, dict[int, int]] = {}
-    for product_id, on_hand, reserved, *point_row in rows:
-        point_id = point_row[0]
+    width = len(POINT_FIELDS)
+    for row in rows:
+        point_id = row[0]
         if point_id not in points:
-            points[point_id] = StoragePoint.from_db("default", POINT_FIELDS, point_row)
+            points[point_id] = point_rows.instance(row)
+        product_id, on_hand, reserved = row[width:]
         available.setdefault(point_id, {})[product_id] = on_hand - reserved
 
     now_local = (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(merchant.time_zone))

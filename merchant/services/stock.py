@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
+from django.utils import timezone
 
 from merchant.models import Merchant, Product, StockLevel, StockMovement, StoragePoint, User
+from merchant.rawsql import model_rows
 
 Kind = StockMovement.Kind
 
@@ -276,31 +278,34 @@ def reserve_many(
 
     A constant number of queries whatever the number of changes: one SELECT … FOR UPDATE of
     the summary rows (in pk order, so concurrent reservations never deadlock), one UPDATE of
-    all of them and one INSERT of the movements. Inside the caller's transaction no savepoint
-    is made: OutOfStock is raised after the locking read and before anything is written, so
-    the caller may catch it and carry on (as routing does to plan again).
+    all of them and one INSERT of the movements; on PostgreSQL the three are one statement
+    (RESERVE_SQL). Inside the caller's transaction no savepoint is made: nothing is written
+    unless every line fits, so after OutOfStock the caller may carry on (as routing does to
+    plan again).
     """
     for change in changes:
         check_quantity(change.quantity)
         _check_owner(merchant, change.product, change.point)
     if not changes:
         return []
+    reserve = _reserve_many_postgresql if connection.vendor == "postgresql" else _reserve_many
     if connection.in_atomic_block:
-        return _reserve_many(merchant, changes, reference, user)
+        return reserve(merchant, changes, reference, user)
     with transaction.atomic():
-        return _reserve_many(merchant, changes, reference, user)
+        return reserve(merchant, changes, reference, user)
 
 
-def _reserve_many(
-    merchant: Merchant, changes: list[StockChange], reference: str, user: User | None
-) -> list[StockLevel]:
+def _wanted(changes: list[StockChange]) -> dict[tuple[int, int], int]:
+    """Units wanted per (product id, point id): lines of one product and point add up."""
     wanted: dict[tuple[int, int], int] = {}
     for c in changes:
         pair = (c.product.pk, c.point.pk)
         wanted[pair] = wanted.get(pair, 0) + c.quantity
-    # Only rows that exist can hold stock: a missing row is out of stock, nothing to create.
-    with transaction.atomic(savepoint=False):  # a database error here dooms the transaction
-        levels = _lock_existing_levels(merchant, list(wanted))
+    return wanted
+
+
+def _refuse(changes: list[StockChange], wanted: dict, levels: dict) -> None:
+    """Raise OutOfStock for the first change that the locked `levels` cannot fill."""
     for c in changes:
         pair = (c.product.pk, c.point.pk)
         level = levels.get(pair)
@@ -309,6 +314,104 @@ def _reserve_many(
             raise OutOfStock(
                 product=c.product, point=c.point, requested=wanted[pair], available=available
             )
+
+
+# One round trip for the whole reservation (order intake runs it for every order): lock the
+# summary rows in pk order, then, only if every pair exists and has enough available, add to
+# `reserved` and write the movements. The rows come back as locked, before the change.
+RESERVE_SQL = """
+WITH wanted (product_id, point_id, delta) AS (
+    SELECT * FROM unnest(%(products)s::bigint[], %(points)s::bigint[], %(deltas)s::integer[])
+),
+locked AS (
+    SELECT {level_columns}, w.delta
+    FROM {level} s JOIN wanted w ON w.product_id = s.product_id AND w.point_id = s.point_id
+    WHERE s.merchant_id = %(merchant)s
+    ORDER BY s.id
+    FOR UPDATE OF s
+),
+enough AS (
+    SELECT count(*) = %(pairs)s AND coalesce(bool_and(on_hand - reserved >= delta), false) AS ok
+    FROM locked
+),
+updated AS (
+    UPDATE {level} s SET reserved = s.reserved + l.delta
+    FROM locked l, enough e
+    WHERE s.id = l.id AND e.ok
+    RETURNING s.id
+),
+moved AS (
+    INSERT INTO {movement} (merchant_id, product_id, point_id, kind, on_hand_delta,
+                            reserved_delta, reason, reference, created_by_id, created_at)
+    SELECT %(merchant)s, m.product_id, m.point_id, %(kind)s, 0, m.quantity, '', %(reference)s,
+           %(user)s, %(now)s
+    FROM unnest(%(m_products)s::bigint[], %(m_points)s::bigint[], %(m_quantities)s::integer[])
+         AS m (product_id, point_id, quantity),
+         enough e
+    WHERE e.ok
+)
+SELECT locked.*, (SELECT ok FROM enough) FROM locked
+"""
+LEVEL_FIELDS = (
+    "id",
+    "merchant_id",
+    "product_id",
+    "point_id",
+    "on_hand",
+    "reserved",
+    "low_stock_threshold",
+    "updated_at",
+)
+
+
+def _reserve_many_postgresql(
+    merchant: Merchant, changes: list[StockChange], reference: str, user: User | None
+) -> list[StockLevel]:
+    wanted = _wanted(changes)
+    level_rows = model_rows(StockLevel, LEVEL_FIELDS, connection.vendor)
+    sql = RESERVE_SQL.format(
+        level_columns=level_rows.select_list("s"),
+        level=StockLevel._meta.db_table,
+        movement=StockMovement._meta.db_table,
+    )
+    created_by = user if user and user.is_authenticated else None
+    params = {
+        "merchant": merchant.pk,
+        "products": [product for product, _ in wanted],
+        "points": [point for _, point in wanted],
+        "deltas": list(wanted.values()),
+        "pairs": len(wanted),
+        "kind": Kind.RESERVE,
+        "reference": reference[:80],
+        "user": created_by.pk if created_by else None,
+        "now": timezone.now(),
+        "m_products": [c.product.pk for c in changes],
+        "m_points": [c.point.pk for c in changes],
+        "m_quantities": [c.quantity for c in changes],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    levels = {}
+    for row in rows:
+        level = level_rows.instance(row)
+        levels[(level.product_id, level.point_id)] = level
+    if not rows or not rows[0][-1]:
+        _refuse(changes, wanted, levels)
+        raise AssertionError("the reservation was refused, yet every line fits")
+    for pair, delta in wanted.items():
+        levels[pair].reserved += delta
+    return [levels[(c.product.pk, c.point.pk)] for c in changes]
+
+
+def _reserve_many(
+    merchant: Merchant, changes: list[StockChange], reference: str, user: User | None
+) -> list[StockLevel]:
+    wanted = _wanted(changes)
+    # Only rows that exist can hold stock: a missing row is out of stock, nothing to create.
+    with transaction.atomic(savepoint=False):  # a database error here dooms the transaction
+        levels = _lock_existing_levels(merchant, list(wanted))
+    _refuse(changes, wanted, levels)
     with transaction.atomic(savepoint=False):
         by_pk = {levels[pair].pk: delta for pair, delta in wanted.items()}
         if len(by_pk) == 1:
