@@ -27,9 +27,10 @@ from fulfillment.hooks import confirm_pickup_reservation
 from fulfillment.models import Allocation, Order, OrderEvent, OrderLine
 from fulfillment.services.addresses import resolve_destination
 from fulfillment.services.routing import RoutingPlan, Unroutable, plan_route, reserve_route
-from merchant.models import Merchant, Product, User
+from merchant.models import DemandRecord, Merchant, Product, User
+from merchant.rawsql import insert_many
 from merchant.services import stock
-from merchant.services.demand import Demand, record_demands
+from merchant.services.demand import Demand, demand_records
 from merchant.services.geocoding import GeocoderUnavailable
 
 logger = logging.getLogger(__name__)
@@ -341,7 +342,7 @@ def _write_order(
         service_level=clean["service_level"],
         now=now,
     )
-    order = Order.objects.create(
+    order = Order(
         merchant=merchant,
         reference=clean["reference"],
         source=source,
@@ -367,33 +368,31 @@ def _write_order(
         request_digest=digest,
         created_at=now,
     )
+    # Intake runs for every order of a shop: its rows go in three statements (order; lines
+    # and demand; allocations and events) around the reservation, not one per table.
+    insert_many([order])
     if clean["reservation_token"]:
         # Inside the order's transaction: an expired or taken hold refuses the whole order.
         confirm_pickup_reservation(reservation_token=clean["reservation_token"], order=order)
-    lines = OrderLine.objects.bulk_create(
-        [
-            OrderLine(merchant=merchant, order=order, product=p, quantity=q, unit_value=p.value)
-            for p, q in clean["lines"]
-        ]
-    )
-    allocations = _route(merchant, order, lines, user, plan=plan, now=now)
-    events = OrderEvent.objects.bulk_create(
-        [
-            OrderEvent(
-                merchant=merchant, order=order, to_status=Status.RECEIVED, at=now, by=_by(user)
-            ),
-            OrderEvent(
-                merchant=merchant,
-                order=order,
-                from_status=Status.RECEIVED,
-                to_status=Status.ALLOCATED,
-                at=now,
-                by=_by(user),
-                note=order.routing.get("rule", "")[:255],
-            ),
-        ]
-    )
-    _record_demand(merchant, order, lines, destination, now)
+    lines = [
+        OrderLine(merchant=merchant, order=order, product=p, quantity=q, unit_value=p.value)
+        for p, q in clean["lines"]
+    ]
+    insert_many(lines, _demand(merchant, order, lines, destination, now))
+    allocations = _allocations(merchant, order, lines, user, plan=plan, now=now)
+    events = [
+        OrderEvent(merchant=merchant, order=order, to_status=Status.RECEIVED, at=now, by=_by(user)),
+        OrderEvent(
+            merchant=merchant,
+            order=order,
+            from_status=Status.RECEIVED,
+            to_status=Status.ALLOCATED,
+            at=now,
+            by=_by(user),
+            note=order.routing.get("rule", "")[:255],
+        ),
+    ]
+    insert_many(allocations, events)
     _remember(order, lines=lines, allocations=allocations, events=events)
     return order
 
@@ -408,6 +407,20 @@ def _route(
     now: dt.datetime | None = None,
 ) -> list[Allocation]:
     """Reserve stock for `lines` and write their allocations (in the caller's transaction)."""
+    allocations = _allocations(merchant, order, lines, user, plan=plan, now=now)
+    return Allocation.objects.bulk_create(allocations)
+
+
+def _allocations(
+    merchant: Merchant,
+    order: Order,
+    lines: list[OrderLine],
+    user: User | None,
+    *,
+    plan: RoutingPlan | None = None,
+    now: dt.datetime | None = None,
+) -> list[Allocation]:
+    """Reserve stock for `lines` and return their allocations, not yet saved."""
     needs: dict[int, int] = {}
     products = {}
     for line in lines:
@@ -456,16 +469,17 @@ def _route(
             )
             if wanted == 0:
                 break
-    return Allocation.objects.bulk_create(allocations)
+    return allocations
 
 
-def _record_demand(merchant, order, lines, destination, now) -> None:
-    """One INSERT for all lines. Demand history feeds forecasts; it must not refuse a sale
-    (for instance a non-US postal code it cannot read): bad lines are logged and left out."""
+def _demand(merchant, order, lines, destination, now) -> list[DemandRecord]:
+    """Unsaved demand records of the lines. Demand history feeds forecasts; it must not refuse
+    a sale (for instance a non-US postal code it cannot read): bad lines are logged and left
+    out."""
     ordered_on = timezone.localdate(now, zoneinfo.ZoneInfo(merchant.time_zone))
     postal_code = destination.normalized_postal_code or destination.postal_code
     reference = f"order:{order.pk}"
-    record_demands(
+    return demand_records(
         merchant=merchant,
         demands=[
             Demand(

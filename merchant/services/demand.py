@@ -125,6 +125,20 @@ def record_demands(
     out (and logged) and the good ones recorded, which is what order intake wants: demand
     history must never refuse a sale. No savepoint is made inside the caller's transaction.
     """
+    records = demand_records(merchant=merchant, demands=demands, skip_invalid=skip_invalid)
+    if not records:
+        return []
+    if transaction.get_connection().in_atomic_block:
+        return DemandRecord.objects.bulk_create(records)
+    with transaction.atomic():
+        return DemandRecord.objects.bulk_create(records)
+
+
+def demand_records(
+    *, merchant: Merchant, demands: list[Demand], skip_invalid: bool = False
+) -> list[DemandRecord]:
+    """The unsaved records of `demands`, checked as `record_demands` does, for a caller that
+    writes them together with its own rows (order intake)."""
     records, errors = [], {}
     for n, demand in enumerate(demands):
         try:
@@ -139,12 +153,7 @@ def record_demands(
                 )
     if errors:
         raise ValidationError(errors)
-    if not records:
-        return []
-    if transaction.get_connection().in_atomic_block:
-        return DemandRecord.objects.bulk_create(records)
-    with transaction.atomic():
-        return DemandRecord.objects.bulk_create(records)
+    return records
 
 
 def _demand_record(merchant: Merchant, demand: Demand) -> DemandRecord:
