@@ -29,6 +29,7 @@ from fulfillment.services.addresses import resolve_destination
 from fulfillment.services.routing import RoutingPlan, Unroutable, plan_route, reserve_route
 from merchant.models import DemandRecord, Merchant, Product, User
 from merchant.rawsql import insert_many
+from merchant.selectors.inventory import products_by_sku
 from merchant.services import stock
 from merchant.services.demand import Demand, demand_records
 from merchant.services.geocoding import GeocoderUnavailable
@@ -304,10 +305,7 @@ def _clean_lines(merchant: Merchant, raw: Any, errors: dict) -> list[tuple[Produ
             errors[f"lines[{n}].quantity"] = "Enter a quantity of at least 1."
         if isinstance(sku, str) and sku.strip():
             wanted.append((n, sku.strip(), quantity))
-    products = {
-        p.sku: p
-        for p in Product.objects.for_merchant(merchant).filter(sku__in={s for _, s, _ in wanted})
-    }
+    products = products_by_sku(merchant, (sku for _, sku, _ in wanted))
     lines = []
     for n, sku, quantity in wanted:
         product = products.get(sku)
