@@ -27,8 +27,8 @@ class NetworkFilterForm(forms.Form):
 class TrackingNumberForm(forms.Form):
     tracking_number = forms.CharField(
         label="Tracking number",
-        max_length=64,
-        help_text="Scan the label's barcode or type the number printed under it.",
+        max_length=160,  # or the label's QR: NBX1-IN:<place>:<tracking number>
+        help_text="Scan the label's barcode or QR code, or type the number printed under it.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
 

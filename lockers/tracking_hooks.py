@@ -1,5 +1,6 @@
 """What lockers tells tracking (fulfillment/tracking/hooks.py) without tracking importing it:
-where a pickup order's parcel waits, and which parcels are about to expire uncollected."""
+where a pickup order's parcel waits, which parcels are about to expire uncollected, and the
+check-in code a pickup order's label carries as its QR."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
-from fulfillment.tracking.hooks import ExpiringPickup, PickupPoint
+from fulfillment.tracking.hooks import ExpiringPickup, LabelQr, PickupPoint
 from lockers.models import LockerBank, PickupParcel, PickupShop
+from lockers.services.pickup import check_in_code
 from merchant.models import Merchant
 
 # A parcel within this long of its collection deadline shows in the exceptions queue.
@@ -57,6 +59,21 @@ def pickup_point(shipment: Any) -> PickupPoint | None:
     )
 
 
+def label_qr(shipment: Any) -> LabelQr | None:
+    """A pickup order's label QR: the check-in code its locker terminal or counter scans."""
+    order = getattr(shipment, "order", None)
+    if order is None or not order.pickup_location_ref or not shipment.tracking_number:
+        return None
+    place = location_for_ref(order.merchant_id, order.pickup_location_ref)
+    if place is None:
+        return None
+    where = "locker" if isinstance(place, LockerBank) else "counter"
+    return LabelQr(
+        payload=check_in_code(place.pickup_ref, shipment.tracking_number),
+        caption=f"Scan at the {where}",
+    )
+
+
 def expiring_pickups(merchant: Merchant) -> list[ExpiringPickup]:
     now = timezone.now()
     parcels = (
@@ -89,6 +106,7 @@ def register() -> None:
     for hook_list, provider in (
         (hooks.PICKUP_POINT_PROVIDERS, pickup_point),
         (hooks.EXPIRING_PICKUP_PROVIDERS, expiring_pickups),
+        (hooks.LABEL_QR_PROVIDERS, label_qr),
     ):
         if provider not in hook_list:
             hook_list.append(provider)

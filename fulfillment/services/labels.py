@@ -123,7 +123,9 @@ def label_data_for(shipment: Shipment) -> LabelData:
         raise ValidationError(
             {"order": "cannot print: the order holds no stock at a storage point to ship from."}
         )
-    pickup = hooks.pickup_code(shipment)
+    # A pickup order's label carries the pickup point's check-in code (lockers), others the
+    # tracking page; a return goes back to the shop, so it always shows the tracking page.
+    qr = None if shipment.is_return else hooks.label_qr(shipment)
     try:
         sender = point_address(shipment.merchant, point)
         recipient = order_address(order)
@@ -137,10 +139,8 @@ def label_data_for(shipment: Shipment) -> LabelData:
             weight_g=_weight_g(order),
             reference=order.reference or f"Order {order.pk}",
             date=shipment.booked_at or shipment.created_at,
-            qr_payload=pickup if pickup and not shipment.is_return else tracking_url(shipment),
-            qr_caption=f"Pickup code {pickup}"
-            if pickup and not shipment.is_return
-            else "Track parcel",
+            qr_payload=qr.payload if qr else tracking_url(shipment),
+            qr_caption=qr.caption if qr else "Track parcel",
             sort_code=sort_code(
                 ship_to.postal_code, "RET" if shipment.is_return else point_code(point.name)
             ),

@@ -3,7 +3,9 @@
 Each is a list of callables the other app appends to in its AppConfig.ready():
 - PICKUP_CODE_PROVIDERS: f(shipment) -> str | None, the code the shopper collects with;
 - PICKUP_POINT_PROVIDERS: f(shipment) -> PickupPoint | None, where the parcel waits;
-- EXPIRING_PICKUP_PROVIDERS: f(merchant) -> list[ExpiringPickup], pickups about to expire.
+- EXPIRING_PICKUP_PROVIDERS: f(merchant) -> list[ExpiringPickup], pickups about to expire;
+- LABEL_QR_PROVIDERS: f(shipment) -> LabelQr | None, what a shipping label's QR says instead
+  of the tracking link (a pickup order's check-in code).
 """
 
 from __future__ import annotations
@@ -34,9 +36,16 @@ class ExpiringPickup:
     url: str = ""
 
 
+@dataclass(frozen=True)
+class LabelQr:
+    payload: str
+    caption: str  # printed under the code: "Scan at the locker"
+
+
 PICKUP_CODE_PROVIDERS: list[Callable[[Any], str | None]] = []
 PICKUP_POINT_PROVIDERS: list[Callable[[Any], PickupPoint | None]] = []
 EXPIRING_PICKUP_PROVIDERS: list[Callable[[Any], list[ExpiringPickup]]] = []
+LABEL_QR_PROVIDERS: list[Callable[[Any], LabelQr | None]] = []
 
 
 def _first(providers: list[Callable[[Any], Any]], argument: Any) -> Any:
@@ -53,6 +62,10 @@ def _first(providers: list[Callable[[Any], Any]], argument: Any) -> Any:
 
 def pickup_code(shipment: Any) -> str | None:
     return _first(PICKUP_CODE_PROVIDERS, shipment)
+
+
+def label_qr(shipment: Any) -> LabelQr | None:
+    return _first(LABEL_QR_PROVIDERS, shipment)
 
 
 def pickup_point(shipment: Any) -> PickupPoint | None:

@@ -29,6 +29,10 @@ from lockers.signals import parcel_return_requested, pickup_code_issued
 from .reservations import NoCompartmentFree, release_reservation, reserve_compartment
 
 QR_PREFIX = "NBX1"
+# The QR printed on a pickup order's shipping label: the place it goes to and its tracking
+# number. The shopper's own code cannot go on the label (whoever holds the parcel could read
+# it); this one lets the counter page or locker terminal check the parcel in with one scan.
+CHECK_IN_PREFIX = "NBX1-IN"
 Place = LockerBank | PickupShop
 
 
@@ -78,6 +82,29 @@ def _scope(place: Place) -> str:
     return f"code:{'bank' if isinstance(place, LockerBank) else 'shop'}:{place.pk}"
 
 
+def check_in_code(pickup_ref: str, tracking_number: str) -> str:
+    """The label QR text of a parcel for the pickup point `pickup_ref` ("locker:12")."""
+    return f"{CHECK_IN_PREFIX}:{pickup_ref}:{tracking_number}"
+
+
+def scanned_tracking_number(place: Place, scanned: str) -> str:
+    """The tracking number in what was scanned or typed: the label's barcode gives it as is,
+    its QR as a check-in code, which must name this place."""
+    text = " ".join(scanned.split())
+    prefix, _, rest = text.partition(":")
+    if prefix.upper() != CHECK_IN_PREFIX:
+        return text
+    kind, _, rest = rest.partition(":")
+    pk, _, number = rest.partition(":")
+    if not number:
+        raise ValidationError({"tracking_number": "That QR code is not a Nearbox parcel label."})
+    if f"{kind}:{pk}" != place.pickup_ref:
+        raise ValidationError(
+            {"tracking_number": f"Parcel {number} is not addressed to {place.name}."}
+        )
+    return number
+
+
 def find_order(place: Place, tracking_number: str) -> Order:
     """The merchant's order a label's tracking number belongs to (a shipment's tracking number,
     or the order reference for parcels without a courier label)."""
@@ -114,8 +141,8 @@ def record_arrival(*, place: Place, tracking_number: str) -> Arrival:
     """A parcel reached a shop counter or a locker: put it in its compartment (the one its
     reservation holds, or the smallest free one that fits), issue its pickup code and tell the
     shopper. Scanning the same parcel again changes nothing."""
-    order = find_order(place, tracking_number)
-    number = " ".join(tracking_number.split())
+    number = scanned_tracking_number(place, tracking_number)
+    order = find_order(place, number)
     existing = (
         PickupParcel.objects.for_merchant(place.merchant)
         .filter(order=order, status=PickupParcel.Status.READY)

@@ -193,17 +193,16 @@ def test_label_data_comes_from_the_point_the_order_and_the_courier(merchant_a):
 
 
 @pytest.mark.django_db
-def test_a_pickup_code_from_the_hook_goes_in_the_qr(merchant_a, monkeypatch):
+def test_a_qr_from_the_hook_goes_on_the_label(merchant_a, monkeypatch):
     from fulfillment.tracking import hooks
 
     shipment = make_shipment(merchant_a.merchant)
+    qr = hooks.LabelQr(payload="NBX1-IN:locker:7:X1", caption="Scan at the locker")
     monkeypatch.setattr(
-        hooks,
-        "PICKUP_CODE_PROVIDERS",
-        [lambda s: "4821-7730" if s.pk == shipment.pk else None],
+        hooks, "LABEL_QR_PROVIDERS", [lambda s: qr if s.pk == shipment.pk else None]
     )
     data = label_data_for(shipment)
-    assert data.qr_payload == "4821-7730" and "4821-7730" in data.qr_caption
+    assert (data.qr_payload, data.qr_caption) == (qr.payload, qr.caption)
 
 
 # --- the courier's own label ---------------------------------------------------------------
