@@ -35,21 +35,34 @@ def marks_ops(marks: Marks, x_px: float, y_px: float) -> bytes:
     return f"q 0 g\n{rects}\nf Q\n".encode("ascii")
 
 
-def _paint_with_codes(original, ops: bytes, stream, scale: float = 1) -> None:
+def _paint_with_codes(original, ops: bytes, overlays, drawn: dict, stream, scale: float = 1):
     original(stream, scale)
     with stream.stacked():
         stream.transform(a=scale, d=scale)  # the same CSS px space draw_page uses
         stream.stream.append(ops)
+    for overlay in overlays:
+        # Drawn once per document into a scratch stream that shares the document's fonts and
+        # resources (so its glyphs are embedded and its names resolve on every page), then
+        # the same operators are appended to each page: q ... Q, self-contained.
+        items = drawn.get((overlay, scale))
+        if items is None:
+            scratch = stream.clone()
+            overlay.paint(scratch, scale)
+            items = drawn[overlay, scale] = scratch.stream
+        stream.stream.extend(items)
 
 
-def stamp_codes(document, codes: Sequence[tuple[Marks, Marks]]) -> None:
+def stamp_codes(document, codes: Sequence[tuple[Marks, Marks]], overlays=None) -> None:
     """Make every page of a rendered WeasyPrint document draw the codes of its slots.
 
     `codes[n]` is the (Code128, QR) of the label whose slots carry data-n="n". The Code128 is
     centred in its slot, the QR set in its slot's top-right corner, as the template did with
-    inline SVG before."""
+    inline SVG before. `overlays[n]`, if given: laid-out pages of the same document (taken out
+    of its pages) drawn over label n's page, which must have the same size."""
+    drawn: dict = {}
     for page in document.pages:
         ops = []
+        extra = ()
         # Page keeps its laid-out box tree private; it is the only place the slots' positions are.
         for box in page._page_box.descendants(placeholders=True):
             if box.element_tag != SLOT_TAG or box.element is None:
@@ -62,8 +75,11 @@ def stamp_codes(document, codes: Sequence[tuple[Marks, Marks]]) -> None:
             if box.element.get("class") == "bar-slot":
                 width = barcode.width_modules * barcode.module_dots * PX_PER_DOT
                 ops.append(marks_ops(barcode, x + (box.width - width) / 2, y))
+                extra = overlays[int(n)] if overlays else ()
             else:
                 width = qr.width_modules * qr.module_dots * PX_PER_DOT
                 ops.append(marks_ops(qr, x + box.width - width, y))
         if ops:
-            page.paint = functools.partial(_paint_with_codes, page.paint, b"".join(ops))
+            page.paint = functools.partial(
+                _paint_with_codes, page.paint, b"".join(ops), extra, drawn
+            )

@@ -6,14 +6,18 @@ import logging
 import multiprocessing
 import re
 import resource
+import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from fulfillment.labels import render_labels_pdf
 from fulfillment.labels.parallel import MAX_CHUNK, chunk_bounds, worker_count
+from fulfillment.labels.pdf import _labels_document
 from fulfillment.labels.scan import decode_pdf
 
-from .samples import address, label, page_info, pdf_tool
+from .samples import address, label, page_info, pdf_tool, squeeze
 
 FOUR_BY_SIX = "288 x 432"
 A4 = "595.276 x 841.89"
@@ -139,3 +143,35 @@ def test_rendering_a_chunk_does_not_keep_mapping_fresh_stack_memory():
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
 
     assert faults < 30 * 50
+
+
+def _pages_as_pixels(pdf: bytes) -> list[bytes]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "doc.pdf"
+        path.write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-r", "203", "-gray", str(path), f"{tmp}/p"], check=True)
+        return [page.read_bytes() for page in sorted(Path(tmp).glob("p-*.pgm"))]
+
+
+@pytest.mark.parametrize("size", ["4x6", "a6"])
+def test_captions_drawn_from_overlay_pages_print_exactly_as_inside_each_label(size):
+    original = label("NB7700000001Y")
+    labels = [
+        original,
+        label("NB7700000002Y", sort_code="SORT-CODE-THAT-IS-LONG / XYZ", reference="#1043-LONG"),
+        original.as_return(
+            tracking_number="NBR700000003Y",
+            qr_payload="https://nearbox.example/t/NBR700000003Y",
+            qr_caption="Track return",
+            date=original.date,
+        ),
+    ]
+
+    drawn_over = _labels_document(labels, size, overlays=True).write_pdf()
+    laid_out = _labels_document(labels, size, overlays=False).write_pdf()
+
+    assert _pages_as_pixels(drawn_over) == _pages_as_pixels(laid_out)
+    pages = pdf_tool("pdftotext", drawn_over).split("\f")[:3]
+    for page in pages:  # letter-spaced captions: pdftotext may see gaps between letters
+        for caption in ("SORTCODE", "WEIGHT", "REF", "DATE", "PARCEL"):
+            assert caption in squeeze(page)
