@@ -95,16 +95,25 @@ def _check_labels(labels: Sequence[LabelData], size: str) -> None:
         raise LabelError("labels", "nothing to print: the selection has no labels")
 
 
+OVERLAY_PAGES = 2  # _overlays.html: facts' captions and rules, then the sort code's caption
+MIN_OVERLAY_LABELS = 3  # laying out the overlay pages costs about what 2 labels save
+
+
+def _use_overlays(labels: Sequence[LabelData], size: str) -> bool:
+    # An A4 sheet may have empty cells, which must stay blank.
+    return LABELS_PER_PAGE[size] == 1 and len(labels) >= MIN_OVERLAY_LABELS
+
+
 def labels_html(labels: Sequence[LabelData], size: str, overlays: bool | None = None) -> str:
     """The labels' HTML: one page (or A4 sheet of four) each, with empty slots for the codes.
 
-    `overlays` (default: with a page per label): the document starts with OVERLAY_PAGES pages
-    of the captions every label prints at the same place (_overlays.html), laid out once and
-    drawn onto every label page by stamp.py; the labels leave them out."""
+    `overlays` (default: a page per label, 3 labels or more): the document starts with
+    OVERLAY_PAGES pages of the captions every label prints at the same place (_overlays.html),
+    laid out once and drawn onto every label page by stamp.py; the labels leave them out."""
     _check_labels(labels, size)
     per_page = LABELS_PER_PAGE[size]
     if overlays is None:
-        overlays = per_page == 1  # an A4 sheet may have empty cells: no captions there
+        overlays = _use_overlays(labels, size)
     contexts = [label_context(label, n, overlays) for n, label in enumerate(labels)]
     pages = [contexts[i : i + per_page] for i in range(0, len(contexts), per_page)]
     title = "Return labels" if all(label.is_return for label in labels) else "Shipping labels"
@@ -113,17 +122,14 @@ def labels_html(labels: Sequence[LabelData], size: str, overlays: bool | None = 
     )
 
 
-OVERLAY_PAGES = 2  # _overlays.html: facts' captions and rules, then the sort code's caption
-
-
 def _labels_document(
     labels: Sequence[LabelData], size: str, css=None, font_config=None, overlays: bool | None = None
 ):
     """A rendered WeasyPrint document of the labels, codes and overlays stamped in.
 
-    Overlays save a label 4 text lines and a box of layout and drawing: ~17% of its CPU."""
+    Overlays save a label 5 caption lines and a box of layout and drawing: ~17% of its CPU."""
     if overlays is None:
-        overlays = LABELS_PER_PAGE[size] == 1
+        overlays = _use_overlays(labels, size)
     codes = [label_codes(label) for label in labels]
     document = render_label_html(labels_html(labels, size, overlays), css, font_config)
     drawn_over = None
