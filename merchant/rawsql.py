@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 from django.db.models.fields import AutoFieldMixin
 
@@ -38,6 +38,7 @@ class ModelRows:
         self.columns = tuple(model._meta.get_field(name).column for name in self.fields)
         table = model._meta.db_table
         self._converters: list[tuple[int, Any, list[Callable]]] = []
+        self._select_lists: dict[str, str] = {}
         for index, name in enumerate(self.fields):
             field = model._meta.get_field(name)
             column = field.get_col(table)
@@ -47,17 +48,23 @@ class ModelRows:
 
     def select_list(self, alias: str) -> str:
         """The column list of a SELECT, each column qualified by the table `alias`."""
-        return ", ".join(f"{alias}.{connection.ops.quote_name(c)}" for c in self.columns)
+        if alias not in self._select_lists:
+            quote = connection.ops.quote_name
+            self._select_lists[alias] = ", ".join(f"{alias}.{quote(c)}" for c in self.columns)
+        return self._select_lists[alias]
 
-    def instance(self, row: Sequence[Any]) -> Model:
+    def instance(self, row: Sequence[Any], db: Any = None) -> Model:
+        """The instance of one row (`db`: the connection the row came from, default one)."""
+        db = db or connections[DEFAULT_DB_ALIAS]
         values = list(row[: len(self.fields)])
         for index, column, converters in self._converters:
             for convert in converters:
-                values[index] = convert(values[index], column, connection)
-        return self.model.from_db(connection.alias, self.fields, values)
+                values[index] = convert(values[index], column, db)
+        return self.model.from_db(db.alias, self.fields, values)
 
     def instances(self, rows: Iterable[Sequence[Any]]) -> list[Model]:
-        return [self.instance(row) for row in rows]
+        db = connections[DEFAULT_DB_ALIAS]  # once: each `connection.x` is a thread-local lookup
+        return [self.instance(row, db) for row in rows]
 
 
 def insert_many(*groups: Sequence[Model]) -> None:
@@ -115,10 +122,11 @@ def _insert_sql(group: Sequence[Model]) -> tuple[str, list]:
     model = type(group[0])
     if any(type(o) is not model for o in group):
         raise TypeError("insert_many takes instances of one model per group")
-    fields, head, tail = _insert_head(model, connection.vendor)
+    db = connections[DEFAULT_DB_ALIAS]  # once: each `connection.x` is a thread-local lookup
+    fields, head, tail = _insert_head(model, db.vendor)
     row = f"({', '.join(['%s'] * len(fields))})"
     params = [
-        field.get_db_prep_save(field.pre_save(instance, True), connection)
+        field.get_db_prep_save(field.pre_save(instance, True), db)
         for instance in group
         for field in fields
     ]
