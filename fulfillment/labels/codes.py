@@ -17,6 +17,7 @@ grid. Parsing and drawing an SVG cost more than laying out the label's text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import barcode
@@ -113,7 +114,7 @@ def code128_marks(
 
 qrmask.install()  # the same masks as segno chooses, scored with numpy
 
-_BITS = bytes.maketrans(b"\x00\x01", b"01")  # segno's matrix rows: 1 is a dark module
+_DARK_RUN = re.compile(b"\x01+")  # in a row of segno's matrix, 1 is a dark module
 
 
 def qr_marks(data: str, *, max_size_mm: float, error: str = "m") -> Marks:
@@ -121,11 +122,12 @@ def qr_marks(data: str, *, max_size_mm: float, error: str = "m") -> Marks:
     qr = segno.make(data, error=error, micro=False)
     size = len(qr.matrix) + 2 * QR_QUIET_MODULES
     dots = _qr_dots(size, len(data), max_size_mm)
-    rects = []
-    for y, row in enumerate(qr.matrix, QR_QUIET_MODULES):
-        for x, w in _runs(row.translate(_BITS).decode()):
-            rects.append((QR_QUIET_MODULES + x, y, w, 1))
-    return Marks(rects=tuple(rects), width_modules=size, height_modules=size, module_dots=dots)
+    rects = tuple(
+        (QR_QUIET_MODULES + run.start(), y, run.end() - run.start(), 1)
+        for y, row in enumerate(qr.matrix, QR_QUIET_MODULES)
+        for run in _DARK_RUN.finditer(row)
+    )
+    return Marks(rects=rects, width_modules=size, height_modules=size, module_dots=dots)
 
 
 def _qr_dots(size: int, length: int, max_size_mm: float) -> int:

@@ -17,7 +17,6 @@ import numpy as np
 from segno import encoder
 
 _segno_best_mask = encoder.find_and_apply_best_mask
-_N3 = np.array([1, 0, 1, 1, 1, 0, 1], dtype=np.uint8)
 
 
 @cache
@@ -37,33 +36,32 @@ def _masks(size: int) -> np.ndarray:
 
 
 def _n1(lines: np.ndarray) -> np.ndarray:
-    """Runs of 5 or more same-colour modules along the last axis, per mask: run length - 2."""
-    masks, count, size = lines.shape
-    start = np.ones(lines.shape, dtype=bool)
-    start[..., 1:] = lines[..., 1:] != lines[..., :-1]
-    flat = start.reshape(masks, -1)
-    scores = np.zeros(masks, dtype=np.int64)
-    for k in range(masks):
-        starts = np.flatnonzero(flat[k])  # every line begins a run, so runs never span lines
-        runs = np.diff(np.append(starts, count * size))
-        long = runs[runs >= 5]
-        scores[k] = int((long - 2).sum())
-    return scores
+    """Runs of 5 or more same-colour modules along the last axis, per mask: run length - 2.
+
+    A run of length L >= 5 has L - 4 modules that end five alike (+1 each) and one where it is
+    exactly five long (+2), so no run has to be found one by one."""
+    same = lines[..., 1:] == lines[..., :-1]  # same[k]: module k + 1 continues module k's run
+    five = same[..., 3:] & same[..., 2:-1] & same[..., 1:-2] & same[..., :-3]
+    first = five.copy()
+    first[..., 1:] &= ~same[..., :-4]  # the module before the five differs (or is the edge)
+    return five.sum(axis=(1, 2), dtype=np.int64) + 2 * first.sum(axis=(1, 2), dtype=np.int64)
 
 
 def _n3(lines: np.ndarray) -> np.ndarray:
     """segno's N3: 40 per 1:1:3:1:1 pattern with 4 light modules (or the edge) on one side,
     found left to right; a counted match skips the next 7 modules, as segno's search does."""
     masks, count, size = lines.shape
-    windows = np.lib.stride_tricks.sliding_window_view(lines, 7, axis=2)
-    hits = (windows == _N3).all(axis=3)  # (masks, lines, size - 6)
-    dark = np.zeros((masks, count, size + 1), dtype=np.int32)
-    np.cumsum(lines, axis=2, out=dark[..., 1:])  # dark[..., k]: dark modules before k
-    idx = np.arange(size - 6)
-    light_before = dark[..., idx] == dark[..., np.maximum(idx - 4, 0)]
-    light_after = dark[..., np.minimum(idx + 11, size)] == dark[..., idx + 7]
-    edge = (idx == 0) | (idx == size - 7)
-    counted = hits & (edge | light_before | light_after)
+    padded = np.zeros((masks, count, size + 8), dtype=np.uint8)  # the edges count as light
+    padded[..., 4:-4] = lines
+    starts = size - 6  # where a 7-module pattern can start
+
+    def at(offset: int) -> np.ndarray:  # module start + offset - 4 for every start
+        return padded[..., offset : offset + starts]
+
+    hits = (at(4) & at(6) & at(7) & at(8) & at(10) & ~(at(5) | at(9))).astype(bool)
+    light_before = (at(0) | at(1) | at(2) | at(3)) == 0
+    light_after = (at(11) | at(12) | at(13) | at(14)) == 0
+    counted = hits & (light_before | light_after)
     scores = 40 * counted.sum(axis=(1, 2), dtype=np.int64)
     # A match 4 or 6 modules after a counted one is never seen by segno's search; such
     # overlaps are rare, so only those lines are rescanned in segno's order.
@@ -74,10 +72,10 @@ def _n3(lines: np.ndarray) -> np.ndarray:
     for k, line in zip(*rescan, strict=True):
         scores[k] -= 40 * int(counted[k, line].sum())
         resume = 0
-        for at in np.flatnonzero(hits[k, line]):
-            if at >= resume and counted[k, line, at]:
+        for start in np.flatnonzero(hits[k, line]):
+            if start >= resume and counted[k, line, start]:
                 scores[k] += 40
-                resume = at + 7
+                resume = start + 7
     return scores
 
 
@@ -85,7 +83,7 @@ def best_mask(matrix, width: int, height: int, proposed_mask: int | None = None)
     """Drop-in for segno's `find_and_apply_best_mask`: (mask number, masked matrix)."""
     if proposed_mask is not None or width != height or width < 21:
         return _segno_best_mask(matrix, width, height, proposed_mask)
-    base = np.array([list(row) for row in matrix], dtype=np.uint8)
+    base = np.frombuffer(b"".join(matrix), dtype=np.uint8).reshape(height, width)
     masked = base[None, :, :] ^ _masks(width)  # (8, n, n)
     lines = np.concatenate([masked, masked.transpose(0, 2, 1)], axis=1)  # rows, then columns
     n1 = _n1(lines)
