@@ -25,14 +25,13 @@ def _snap(value_px: float) -> float:
 
 def marks_ops(marks: Marks, x_px: float, y_px: float) -> bytes:
     """PDF operators that fill `marks` with the symbol's top-left corner at (x, y), in CSS px
-    of a y-down page space (WeasyPrint's drawing space)."""
+    of a y-down page space (WeasyPrint's drawing space). The rectangles are written in the
+    symbol's own modules and one `cm` scales and places them: small numbers are quicker to
+    format (a label's ~230 rectangles were 0.2 ms of its CPU) and no edge is rounded."""
     x0, y0 = _snap(x_px), _snap(y_px)
     module = marks.module_dots * PX_PER_DOT
-    rects = "\n".join(
-        f"{x0 + x * module:.3f} {y0 + y * module:.3f} {w * module:.3f} {h * module:.3f} re"
-        for x, y, w, h in marks.rects
-    )
-    return f"q 0 g\n{rects}\nf Q\n".encode("ascii")
+    rects = " re\n".join(map("%g %g %g %g".__mod__, marks.rects))
+    return f"q 0 g\n{module:.6f} 0 0 {module:.6f} {x0:.4f} {y0:.4f} cm\n{rects} re\nf Q\n".encode()
 
 
 def _paint_with_codes(original, ops: bytes, overlays, drawn: dict, stream, scale: float = 1):
