@@ -82,10 +82,11 @@ def merge_pdfs(pdfs: Sequence[bytes], title: str) -> bytes:
 def render_parallel(labels: Sequence[LabelData], size: str, workers: int) -> bytes:
     """One PDF of all labels, chunks rendered by this and `workers - 1` forked processes. Falls
     back to this process alone where it cannot fork (a daemonic process, a spawn-only platform)."""
-    from .pdf import LABELS_PER_PAGE, render_labels_pdf_serial
+    from .pdf import LABELS_PER_PAGE, measure_shared_tops, render_labels_pdf_serial
     from .weasy import weasy
 
     weasy()  # parse the stylesheet and load fonts once, before the fork, for every worker
+    measure_shared_tops(labels, size)  # and the label tops the chunks draw from overlays
     bounds = chunk_bounds(len(labels), workers, LABELS_PER_PAGE[size])
     pool = None
     # Objects that exist now are left out of the workers' garbage collections, which would

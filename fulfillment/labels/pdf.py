@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Literal
@@ -97,6 +98,7 @@ def _check_labels(labels: Sequence[LabelData], size: str) -> None:
 
 OVERLAY_PAGES = 2  # _overlays.html: facts' captions and rules, then the sort code's caption
 MIN_OVERLAY_LABELS = 3  # laying out the overlay pages costs about what 2 labels save
+MIN_SHARED_TOP = 3  # labels of a document with the same top before it becomes an overlay
 
 
 def _use_overlays(labels: Sequence[LabelData], size: str) -> bool:
@@ -104,22 +106,98 @@ def _use_overlays(labels: Sequence[LabelData], size: str) -> bool:
     return LABELS_PER_PAGE[size] == 1 and len(labels) >= MIN_OVERLAY_LABELS
 
 
+def _top_key(label: LabelData) -> tuple:
+    """What _label_top.html prints: labels with the same key have the same top."""
+    return (label.is_return, label.courier_name, label.service_name, label.ship_from)
+
+
+_top_heights: dict[tuple, float] = {}  # (size, top key) -> CSS px; per process, few entries
+
+
+def _measure_tops(labels: Sequence[LabelData], size: str, css=None, font_config=None) -> None:
+    """Lay out the tops of `labels` not measured yet, one page each, and keep their heights:
+    from the label's content edge to the end of the "To" caption, where the name starts."""
+    missing = {}
+    for label in labels:
+        key = (size, _top_key(label))
+        if key not in _top_heights:
+            missing.setdefault(key, label_context(label))
+    if not missing:
+        return
+    if len(_top_heights) > 1000:  # a long-lived worker seeing many senders: start over
+        _top_heights.clear()
+    html = get_template("fulfillment/labels/label_tops.html").render(
+        {"labels": list(missing.values()), "size": size}
+    )
+    document = render_label_html(html, css, font_config)
+    for key, page in zip(missing, document.pages, strict=True):
+        # Page keeps its laid-out box tree private (as for stamp.py's slots).
+        article = caption = None
+        for box in page._page_box.descendants():
+            if box.element is None:
+                continue
+            if box.element_tag == "article" and article is None:
+                article = box
+            elif "to-caption" in (box.element.get("class") or "") and caption is None:
+                caption = box  # its block box comes before its line and text boxes
+        height = caption.position_y + caption.margin_height() - article.content_box_y()
+        _top_heights[key] = height
+
+
+def measure_shared_tops(labels: Sequence[LabelData], size: str) -> None:
+    """Measure, in this process, the tops that labels of a batch share (before forking the
+    workers that render its chunks, so that they inherit the heights)."""
+    if _use_overlays(labels, size):
+        tops = set(shared_tops(labels))
+        _measure_tops([label for label in labels if _top_key(label) in tops], size)
+
+
+def shared_tops(labels: Sequence[LabelData]) -> list[tuple]:
+    """Top keys that at least MIN_SHARED_TOP of `labels` share, in order of first use."""
+    counts = Counter(_top_key(label) for label in labels)
+    return [key for key, count in counts.items() if count >= MIN_SHARED_TOP]
+
+
+def _labels_html(
+    labels: Sequence[LabelData], size: str, overlays: bool, css=None, font_config=None
+) -> tuple[str, list[tuple]]:
+    """(HTML, top keys drawn from overlay pages, in the order of their pages)."""
+    per_page = LABELS_PER_PAGE[size]
+    contexts = [label_context(label, n, overlays) for n, label in enumerate(labels)]
+    tops = shared_tops(labels) if overlays else []
+    representatives = {}
+    if tops:
+        _measure_tops(labels, size, css, font_config)
+        for label, context in zip(labels, contexts, strict=True):
+            key = _top_key(label)
+            if key in tops:
+                representatives.setdefault(key, context)
+                context["top_space"] = repr(_top_heights[size, key])  # repr: every digit
+    pages = [contexts[i : i + per_page] for i in range(0, len(contexts), per_page)]
+    title = "Return labels" if all(label.is_return for label in labels) else "Shipping labels"
+    html = get_template("fulfillment/labels/labels.html").render(
+        {
+            "pages": pages,
+            "size": size,
+            "title": title,
+            "overlays": overlays,
+            "top_overlays": [representatives[key] for key in tops],
+        }
+    )
+    return html, tops
+
+
 def labels_html(labels: Sequence[LabelData], size: str, overlays: bool | None = None) -> str:
     """The labels' HTML: one page (or A4 sheet of four) each, with empty slots for the codes.
 
     `overlays` (default: a page per label, 3 labels or more): the document starts with
-    OVERLAY_PAGES pages of the captions every label prints at the same place (_overlays.html),
-    laid out once and drawn onto every label page by stamp.py; the labels leave them out."""
+    OVERLAY_PAGES pages of the captions every label prints at the same place, then a page for
+    each top that MIN_SHARED_TOP labels share (_overlays.html); laid out once, they are drawn
+    onto every label page by stamp.py, and the labels leave them out."""
     _check_labels(labels, size)
-    per_page = LABELS_PER_PAGE[size]
     if overlays is None:
         overlays = _use_overlays(labels, size)
-    contexts = [label_context(label, n, overlays) for n, label in enumerate(labels)]
-    pages = [contexts[i : i + per_page] for i in range(0, len(contexts), per_page)]
-    title = "Return labels" if all(label.is_return for label in labels) else "Shipping labels"
-    return get_template("fulfillment/labels/labels.html").render(
-        {"pages": pages, "size": size, "title": title, "overlays": overlays}
-    )
+    return _labels_html(labels, size, overlays)[0]
 
 
 def _labels_document(
@@ -127,16 +205,23 @@ def _labels_document(
 ):
     """A rendered WeasyPrint document of the labels, codes and overlays stamped in.
 
-    Overlays save a label 5 caption lines and a box of layout and drawing: ~17% of its CPU."""
+    The caption overlays save a label 5 text lines and a box of layout and drawing (~17% of
+    its CPU), a shared top a dozen lines more."""
     if overlays is None:
         overlays = _use_overlays(labels, size)
     codes = [label_codes(label) for label in labels]
-    document = render_label_html(labels_html(labels, size, overlays), css, font_config)
+    html, tops = _labels_html(labels, size, overlays, css, font_config)
+    document = render_label_html(html, css, font_config)
     drawn_over = None
     if overlays:
-        facts, sort = document.pages[:OVERLAY_PAGES]
-        del document.pages[:OVERLAY_PAGES]
-        drawn_over = [(facts,) if _long_sort_code(label) else (facts, sort) for label in labels]
+        facts, sort, *top_pages = document.pages[: OVERLAY_PAGES + len(tops)]
+        del document.pages[: OVERLAY_PAGES + len(tops)]
+        top_page = dict(zip(tops, top_pages, strict=True))
+        drawn_over = []
+        for label in labels:
+            pages = (facts,) if _long_sort_code(label) else (facts, sort)
+            top = top_page.get(_top_key(label))
+            drawn_over.append((*pages, top) if top else pages)
     stamp_codes(document, codes, drawn_over)
     return document
 

@@ -14,7 +14,7 @@ import pytest
 
 from fulfillment.labels import render_labels_pdf
 from fulfillment.labels.parallel import MAX_CHUNK, chunk_bounds, worker_count
-from fulfillment.labels.pdf import _labels_document
+from fulfillment.labels.pdf import _labels_document, shared_tops
 from fulfillment.labels.scan import decode_pdf
 
 from .samples import address, label, page_info, pdf_tool, squeeze
@@ -154,7 +154,7 @@ def _pages_as_pixels(pdf: bytes) -> list[bytes]:
 
 
 @pytest.mark.parametrize("size", ["4x6", "a6"])
-def test_captions_drawn_from_overlay_pages_print_exactly_as_inside_each_label(size):
+def test_captions_and_shared_tops_drawn_from_overlay_pages_print_exactly_as_inside_labels(size):
     original = label("NB7700000001Y")
     labels = [
         original,
@@ -165,13 +165,17 @@ def test_captions_drawn_from_overlay_pages_print_exactly_as_inside_each_label(si
             qr_caption="Track return",
             date=original.date,
         ),
+        label("NB7700000004Y", recipient=address(name="Ayşe Doğan", city="İstanbul")),
+        label("NB7700000005Y", service_name="Economy 3-5 days"),  # a top of its own
     ]
+    assert len(shared_tops(labels)) == 1  # the first, second and fourth share their top
 
     drawn_over = _labels_document(labels, size, overlays=True).write_pdf()
     laid_out = _labels_document(labels, size, overlays=False).write_pdf()
 
     assert _pages_as_pixels(drawn_over) == _pages_as_pixels(laid_out)
-    pages = pdf_tool("pdftotext", drawn_over).split("\f")[:3]
+    pages = pdf_tool("pdftotext", drawn_over).split("\f")[: len(labels)]
     for page in pages:  # letter-spaced captions: pdftotext may see gaps between letters
-        for caption in ("SORTCODE", "WEIGHT", "REF", "DATE", "PARCEL"):
+        for caption in ("SORTCODE", "WEIGHT", "REF", "DATE", "PARCEL", "FROM", "TO"):
             assert caption in squeeze(page)
+        assert "Sandbox Express" in page and "Nearbox Wola Warehouse" in page
