@@ -1,13 +1,14 @@
 """Big label batches on every core: chunks rendered in forked processes, merged into one PDF.
 
 WeasyPrint is pure Python around Pango, so one process uses one core. A batch of hundreds of
-labels is split into small chunks of whole pages. Forked workers (which inherit this process's
-parsed stylesheet and font configuration) take chunks from the front of the batch, this process
-takes them from the back, until the two meet: neither waits on the other in lockstep, and the
-last one to finish idles for at most one small chunk. pypdf joins the pages in order (about
-0.2 ms a page to read a chunk's PDF, done as soon as each chunk is ready, so that only the
-cheap page copy and the write are left for the end). Chunks are small enough that a worker's
-memory (the box tree of one chunk) stays bounded whatever the batch.
+labels is split into chunks of whole pages. Forked workers (which inherit this process's parsed
+stylesheet, font configuration and label-top heights) take chunks from the front of the batch,
+this process takes them from the back, until the two meet: neither waits on the other in
+lockstep, and as chunks shrink towards the meeting point, the last one to finish idles for at
+most a small chunk. pypdf joins the pages in order (about 0.2 ms a page to read a chunk's PDF,
+done as soon as each chunk is ready, so that only the cheap page copy and the write are left
+for the end). Chunks are small enough that a worker's memory (the box tree of one chunk) stays
+bounded whatever the batch.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from .data import LabelData
 log = logging.getLogger(__name__)
 
 MIN_CHUNK = 40  # labels: a smaller share of work does not pay for a process
-MAX_CHUNK = 50  # labels: a chunk's fixed cost is ~1%; smaller chunks balance the cores better
+MAX_CHUNK = 150  # labels: bounds a worker's memory (the box tree of one chunk)
+TAIL_CHUNK = 25  # labels: the smallest chunk, where the two ends meet
 
 
 def worker_count(count: int, workers: int | None) -> int:
@@ -38,15 +40,34 @@ def worker_count(count: int, workers: int | None) -> int:
     return max(1, min(cores or 1, count // MIN_CHUNK))
 
 
+def _guided(pages: int, processes: int, smallest: int, largest: int) -> list[int]:
+    """Chunk sizes for `processes` working through `pages` in order: each a share of what is
+    left, so chunks shrink towards the end and the processes run out of work together."""
+    sizes = []
+    while pages > 0:
+        size = min(pages, max(smallest, min(largest, math.ceil(pages / (2 * processes)))))
+        sizes.append(size)
+        pages -= size
+    return sizes
+
+
 def chunk_bounds(count: int, workers: int, per_page: int) -> list[tuple[int, int]]:
     """(start, end) of each chunk: whole pages (an A4 sheet of four is never split), at most
-    MAX_CHUNK labels, and at least one chunk per process, of about equal size."""
+    MAX_CHUNK labels. The workers take chunks from the front and the calling process from the
+    back, so chunks are large at both ends (each has a fixed cost: the document, its overlay
+    pages) and shrink to TAIL_CHUNK where the two sides should meet."""
     pages = math.ceil(count / per_page)
-    chunks = max(workers, math.ceil(pages / max(1, MAX_CHUNK // per_page)))
-    chunks = min(chunks, pages)
-    pages_per_chunk = math.ceil(pages / chunks)
-    step = pages_per_chunk * per_page
-    return [(start, min(start + step, count)) for start in range(0, count, step)]
+    largest = max(1, MAX_CHUNK // per_page)
+    smallest = max(1, min(largest, TAIL_CHUNK // per_page))
+    front = pages * (workers - 1) // workers  # the workers' share, if all go at one speed
+    sizes = _guided(front, workers - 1, smallest, largest)
+    sizes += reversed(_guided(pages - front, 1, smallest, largest))
+    bounds, start = [], 0
+    for size in sizes:
+        end = min(start + size * per_page, count)
+        bounds.append((start, end))
+        start = end
+    return bounds
 
 
 def _render_chunk(labels: Sequence[LabelData], size: str) -> bytes:
