@@ -19,6 +19,7 @@ import logging
 import math
 import multiprocessing
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
@@ -109,7 +110,27 @@ def render_parallel(labels: Sequence[LabelData], size: str, workers: int) -> byt
     weasy()  # parse the stylesheet and load fonts once, before the fork, for every worker
     measure_shared_tops(labels, size)  # and the label tops the chunks draw from overlays
     bounds = chunk_bounds(len(labels), workers, LABELS_PER_PAGE[size])
+    futures: dict[int, Future] = {}
+    lock = threading.Lock()
+    unclaimed = [0, len(bounds)]  # chunks from [0] to before [1] are not claimed yet
     pool = None
+
+    def offer_next(done: Future | None = None) -> None:
+        # A worker is given its next chunk as soon as it has finished one (this runs in the
+        # pool's result thread): not earlier, or the pool would queue it where this process
+        # can no longer take it back at the end. A failed chunk stops the offers; its error
+        # is raised below.
+        if done is not None and (done.cancelled() or done.exception() is not None):
+            return
+        with lock:
+            if unclaimed[0] >= unclaimed[1]:
+                return
+            i = unclaimed[0]
+            unclaimed[0] += 1
+            start, end = bounds[i]
+            future = futures[i] = pool.submit(_render_chunk, list(labels[start:end]), size)
+        future.add_done_callback(offer_next)
+
     # Objects that exist now are left out of the workers' garbage collections, which would
     # otherwise write to (and so copy) every page the workers share with this process.
     gc.freeze()
@@ -117,33 +138,38 @@ def render_parallel(labels: Sequence[LabelData], size: str, workers: int) -> byt
         pool = ProcessPoolExecutor(
             max_workers=workers - 1, mp_context=multiprocessing.get_context("fork")
         )
-        # Every chunk is offered to the workers, in order; the pool hands them out one by one,
-        # so the ones not yet started can still be taken back (cancelled) by this process.
-        futures: list[Future] = [
-            pool.submit(_render_chunk, list(labels[start:end]), size) for start, end in bounds
-        ]
+        for _ in range(workers - 1):
+            offer_next()  # the first submit forks every worker
     except (AssertionError, OSError, ValueError) as error:
         # A daemonic process may not have children; a platform without fork has no context.
+        with lock:
+            unclaimed[1] = unclaimed[0]
         if pool is not None:
             pool.shutdown(cancel_futures=True)
         log.warning("label workers unavailable (%s); rendering in this process", error)
         return render_labels_pdf_serial(labels, size)
     finally:
-        gc.unfreeze()  # the workers are forked by now: submit starts them all at once
+        gc.unfreeze()
     pages: list[list | None] = [None] * len(bounds)
+    read = 0  # chunks before this one have had their pages read
     try:
-        read = 0  # chunks before this one have had their pages read
-        last = len(bounds)  # this process renders chunks from here on, from the back
-        while last > read and futures[last - 1].cancel():
-            last -= 1
-            start, end = bounds[last]
-            pages[last] = _read_pages(render_labels_pdf_serial(labels[start:end], size))
-            while read < last and futures[read].done():
+        while True:
+            with lock:
+                if unclaimed[0] >= unclaimed[1]:
+                    break
+                unclaimed[1] -= 1
+                i = unclaimed[1]
+            start, end = bounds[i]
+            pages[i] = _read_pages(render_labels_pdf_serial(labels[start:end], size))
+            while read in futures and futures[read].done():
                 pages[read] = _read_pages(futures[read].result())  # a worker's error is raised
                 read += 1
-        for i in range(read, last):
-            pages[i] = _read_pages(futures[i].result())
+        for i in range(read, len(bounds)):
+            if pages[i] is None:
+                pages[i] = _read_pages(futures[i].result())
     finally:
-        pool.shutdown(cancel_futures=True)  # after an error, chunks not started are dropped
+        with lock:
+            unclaimed[1] = unclaimed[0]  # no more offers (after an error)
+        pool.shutdown(cancel_futures=True)
     title = "Return labels" if all(label.is_return for label in labels) else "Shipping labels"
     return _join_pages(pages, title)

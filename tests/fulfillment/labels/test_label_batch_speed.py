@@ -99,8 +99,10 @@ def test_a_control_character_in_an_address_falls_back_to_the_html5_parser():
     assert ("code128", "NB7400000004S") in decode_pdf(pdf)[1]
 
 
-def test_a_label_that_cannot_be_printed_fails_the_batch_from_a_worker():
-    labels = [label("NB7500000005T"), label("NB7600000006U", qr_payload="x" * 600)]
+@pytest.mark.parametrize("bad", [0, 1])  # the worker takes the first chunk, this process the last
+def test_a_label_that_cannot_be_printed_fails_the_batch_whoever_renders_it(bad):
+    labels = [label("NB7500000005T"), label("NB7600000006U")]
+    labels[bad] = label("NB7700000007U", qr_payload="x" * 600)
 
     with pytest.raises(ValueError, match="does not fit"):
         render_labels_pdf(labels, "4x6", workers=2)
