@@ -84,6 +84,7 @@ def label_context(label: LabelData, n: int = 0, overlays: bool = False) -> dict:
         ),
         "to_lines": "\n".join(ship_to.lines),
         "date": label.date.strftime("%Y-%m-%d"),
+        "parcel": f"{label.parcel_index} of {label.parcel_count}",
         "sort_long": sort_long,
         # A long sort code has a smaller font, so its caption line sits elsewhere: printed.
         "sort_overlay": overlays and not sort_long,
@@ -158,21 +159,46 @@ def shared_tops(labels: Sequence[LabelData]) -> list[tuple]:
     return [key for key, count in counts.items() if count >= MIN_SHARED_TOP]
 
 
+# Fields of the bottom half that are positioned on their own and often the same in a batch
+# (the QR caption of tracked parcels, the date, "1 of 1"): a value MIN_SHARED_TOP labels of a
+# document print is drawn from an overlay page too. Name -> the value in a label's context.
+SHARED_FIELDS = {
+    "qr_caption": lambda context: context["data"].qr_caption,
+    "date": lambda context: context["date"],
+    "parcel": lambda context: context["parcel"],
+}
+
+
 def _labels_html(
     labels: Sequence[LabelData], size: str, overlays: bool, css=None, font_config=None
-) -> tuple[str, list[tuple]]:
-    """(HTML, top keys drawn from overlay pages, in the order of their pages)."""
+) -> tuple[str, list[tuple], list[list[tuple]]]:
+    """(HTML, keys of the overlay pages after the caption pages in order, and for each label
+    the keys of the overlays it is drawn with). A key is ("top", top key) or ("field", name,
+    value)."""
     per_page = LABELS_PER_PAGE[size]
     contexts = [label_context(label, n, overlays) for n, label in enumerate(labels)]
+    uses: list[list[tuple]] = [[] for _ in labels]
     tops = shared_tops(labels) if overlays else []
-    representatives = {}
+    top_pages = {}
     if tops:
         _measure_tops(labels, size, css, font_config)
-        for label, context in zip(labels, contexts, strict=True):
+        for n, (label, context) in enumerate(zip(labels, contexts, strict=True)):
             key = _top_key(label)
             if key in tops:
-                representatives.setdefault(key, context)
+                top_pages.setdefault(("top", key), context)
                 context["top_space"] = repr(_top_heights[size, key])  # repr: every digit
+                uses[n].append(("top", key))
+    field_pages = {}
+    if overlays:
+        for name, value_of in SHARED_FIELDS.items():
+            counts = Counter(value_of(context) for context in contexts)
+            for n, context in enumerate(contexts):
+                value = value_of(context)
+                if counts[value] >= MIN_SHARED_TOP:
+                    key = ("field", name, value)
+                    field_pages.setdefault(key, {"name": name, "value": value})
+                    context[f"shared_{name}"] = True
+                    uses[n].append(key)
     pages = [contexts[i : i + per_page] for i in range(0, len(contexts), per_page)]
     title = "Return labels" if all(label.is_return for label in labels) else "Shipping labels"
     html = get_template("fulfillment/labels/labels.html").render(
@@ -181,10 +207,11 @@ def _labels_html(
             "size": size,
             "title": title,
             "overlays": overlays,
-            "top_overlays": [representatives[key] for key in tops],
+            "top_overlays": list(top_pages.values()),
+            "field_overlays": list(field_pages.values()),
         }
     )
-    return html, tops
+    return html, [*top_pages, *field_pages], uses
 
 
 def labels_html(labels: Sequence[LabelData], size: str, overlays: bool | None = None) -> str:
@@ -192,8 +219,9 @@ def labels_html(labels: Sequence[LabelData], size: str, overlays: bool | None = 
 
     `overlays` (default: a page per label, 3 labels or more): the document starts with
     OVERLAY_PAGES pages of the captions every label prints at the same place, then a page for
-    each top that MIN_SHARED_TOP labels share (_overlays.html); laid out once, they are drawn
-    onto every label page by stamp.py, and the labels leave them out."""
+    each top and each of SHARED_FIELDS' values that MIN_SHARED_TOP labels share
+    (_overlays.html); laid out once, they are drawn onto every label page by stamp.py, and the
+    labels leave them out."""
     _check_labels(labels, size)
     if overlays is None:
         overlays = _use_overlays(labels, size)
@@ -206,22 +234,21 @@ def _labels_document(
     """A rendered WeasyPrint document of the labels, codes and overlays stamped in.
 
     The caption overlays save a label 5 text lines and a box of layout and drawing (~17% of
-    its CPU), a shared top a dozen lines more."""
+    its CPU), a shared top a dozen lines more, a shared field one."""
     if overlays is None:
         overlays = _use_overlays(labels, size)
     codes = [label_codes(label) for label in labels]
-    html, tops = _labels_html(labels, size, overlays, css, font_config)
+    html, keys, uses = _labels_html(labels, size, overlays, css, font_config)
     document = render_label_html(html, css, font_config)
     drawn_over = None
     if overlays:
-        facts, sort, *top_pages = document.pages[: OVERLAY_PAGES + len(tops)]
-        del document.pages[: OVERLAY_PAGES + len(tops)]
-        top_page = dict(zip(tops, top_pages, strict=True))
-        drawn_over = []
-        for label in labels:
-            pages = (facts,) if _long_sort_code(label) else (facts, sort)
-            top = top_page.get(_top_key(label))
-            drawn_over.append((*pages, top) if top else pages)
+        facts, sort, *pages = document.pages[: OVERLAY_PAGES + len(keys)]
+        del document.pages[: OVERLAY_PAGES + len(keys)]
+        page_of = dict(zip(keys, pages, strict=True))
+        drawn_over = [
+            (facts, *(() if _long_sort_code(label) else (sort,)), *map(page_of.get, used))
+            for label, used in zip(labels, uses, strict=True)
+        ]
     stamp_codes(document, codes, drawn_over)
     return document
 
