@@ -3,7 +3,9 @@
 Speed: a batch is ONE HTML document per chunk with a page per label (or per A4 sheet of four),
 rendered with a stylesheet parsed once per process and one FontConfiguration. Codes are not in
 the HTML: the template leaves fixed slots and stamp.py writes the bars into the laid-out pages
-as PDF vectors. Large batches are split into chunks rendered on every core (parallel.py).
+as PDF vectors. What many labels of a document print alike at the same place (the captions,
+a shared top, a shared date...) is laid out once on an overlay page and drawn onto each label
+page the same way. Large batches are split into chunks rendered on every core (parallel.py).
 `render_labels_pdf_naive` (one document per label, merged with WeasyPrint's own
 Document.copy) is kept for the benchmark only.
 """
