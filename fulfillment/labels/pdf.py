@@ -101,7 +101,7 @@ def _check_labels(labels: Sequence[LabelData], size: str) -> None:
 
 OVERLAY_PAGES = 2  # _overlays.html: facts' captions and rules, then the sort code's caption
 MIN_OVERLAY_LABELS = 3  # laying out the overlay pages costs about what 2 labels save
-MIN_SHARED_TOP = 3  # labels of a document with the same top before it becomes an overlay
+MIN_SHARED = 3  # labels of a document that share a top or a field value: it becomes an overlay
 
 
 def _use_overlays(labels: Sequence[LabelData], size: str) -> bool:
@@ -156,13 +156,13 @@ def measure_shared_tops(labels: Sequence[LabelData], size: str) -> None:
 
 
 def shared_tops(labels: Sequence[LabelData]) -> list[tuple]:
-    """Top keys that at least MIN_SHARED_TOP of `labels` share, in order of first use."""
+    """Top keys that at least MIN_SHARED of `labels` share, in order of first use."""
     counts = Counter(_top_key(label) for label in labels)
-    return [key for key, count in counts.items() if count >= MIN_SHARED_TOP]
+    return [key for key, count in counts.items() if count >= MIN_SHARED]
 
 
 # Fields of the bottom half that are positioned on their own and often the same in a batch
-# (the QR caption of tracked parcels, the date, "1 of 1"): a value MIN_SHARED_TOP labels of a
+# (the QR caption of tracked parcels, the date, "1 of 1"): a value MIN_SHARED labels of a
 # document print is drawn from an overlay page too. Name -> the value in a label's context.
 SHARED_FIELDS = {
     "qr_caption": lambda context: context["data"].qr_caption,
@@ -196,7 +196,7 @@ def _labels_html(
             counts = Counter(value_of(context) for context in contexts)
             for n, context in enumerate(contexts):
                 value = value_of(context)
-                if counts[value] >= MIN_SHARED_TOP:
+                if counts[value] >= MIN_SHARED:
                     key = ("field", name, value)
                     field_pages.setdefault(key, {"name": name, "value": value})
                     context[f"shared_{name}"] = True
@@ -221,7 +221,7 @@ def labels_html(labels: Sequence[LabelData], size: str, overlays: bool | None = 
 
     `overlays` (default: a page per label, 3 labels or more): the document starts with
     OVERLAY_PAGES pages of the captions every label prints at the same place, then a page for
-    each top and each of SHARED_FIELDS' values that MIN_SHARED_TOP labels share
+    each top and each of SHARED_FIELDS' values that MIN_SHARED labels share
     (_overlays.html); laid out once, they are drawn onto every label page by stamp.py, and the
     labels leave them out."""
     _check_labels(labels, size)
