@@ -158,19 +158,24 @@ def _pages_as_pixels(pdf: bytes) -> list[bytes]:
 @pytest.mark.parametrize("size", ["4x6", "a6"])
 def test_captions_and_shared_tops_drawn_from_overlay_pages_print_exactly_as_inside_labels(size):
     original = label("NB7700000001Y")
+    returns = [  # three parcels back from one customer: a shared top with the RETURN banner
+        original.as_return(
+            tracking_number=f"NBR70000000{n}Y",
+            qr_payload=f"https://nearbox.example/t/NBR70000000{n}Y",
+            qr_caption="Track return",
+            date=original.date,
+        )
+        for n in (3, 6, 7)
+    ]
     labels = [
         original,
         label("NB7700000002Y", sort_code="SORT-CODE-THAT-IS-LONG / XYZ", reference="#1043-LONG"),
-        original.as_return(
-            tracking_number="NBR700000003Y",
-            qr_payload="https://nearbox.example/t/NBR700000003Y",
-            qr_caption="Track return",
-            date=original.date,
-        ),
+        returns[0],
         label("NB7700000004Y", recipient=address(name="Ayşe Doğan", city="İstanbul")),
         label("NB7700000005Y", service_name="Economy 3-5 days"),  # a top of its own
+        *returns[1:],
     ]
-    assert len(shared_tops(labels)) == 1  # the first, second and fourth share their top
+    assert len(shared_tops(labels)) == 2  # the first, second and fourth; the returns
 
     drawn_over = _labels_document(labels, size, overlays=True).write_pdf()
     laid_out = _labels_document(labels, size, overlays=False).write_pdf()
