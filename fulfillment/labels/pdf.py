@@ -105,8 +105,7 @@ MIN_SHARED = 3  # labels of a document that share a top or a field value: it bec
 
 
 def _use_overlays(labels: Sequence[LabelData], size: str) -> bool:
-    # An A4 sheet may have empty cells, which must stay blank.
-    return LABELS_PER_PAGE[size] == 1 and len(labels) >= MIN_OVERLAY_LABELS
+    return len(labels) >= MIN_OVERLAY_LABELS
 
 
 def _top_key(label: LabelData) -> tuple:
@@ -136,7 +135,7 @@ def _measure_tops(labels: Sequence[LabelData], size: str, css=None, font_config=
     for key, page in zip(missing, document.pages, strict=True):
         # Page keeps its laid-out box tree private (as for stamp.py's slots).
         article = caption = None
-        for box in page._page_box.descendants():
+        for box in page._page_box.descendants(placeholders=True):  # A4: absolute labels
             if box.element is None:
                 continue
             if box.element_tag == "article" and article is None:
@@ -219,7 +218,7 @@ def _labels_html(
 def labels_html(labels: Sequence[LabelData], size: str, overlays: bool | None = None) -> str:
     """The labels' HTML: one page (or A4 sheet of four) each, with empty slots for the codes.
 
-    `overlays` (default: a page per label, 3 labels or more): the document starts with
+    `overlays` (default: 3 labels or more): the document starts with
     OVERLAY_PAGES pages of the captions every label prints at the same place, then a page for
     each top and each of SHARED_FIELDS' values that MIN_SHARED labels share
     (_overlays.html); laid out once, they are drawn onto every label page by stamp.py, and the

@@ -34,21 +34,42 @@ def marks_ops(marks: Marks, x_px: float, y_px: float) -> bytes:
     return f"q 0 g\n{module:.6f} 0 0 {module:.6f} {x0:.4f} {y0:.4f} cm\n{rects} re\nf Q\n".encode()
 
 
-def _paint_with_codes(original, ops: bytes, overlays, drawn: dict, stream, scale: float = 1):
+def _drawn_once(overlay, stream, scale: float, drawn: dict):
+    """(PDF operators of an overlay page, its label's top-left corner in CSS px), drawn once per
+    document into a scratch stream that shares the document's fonts and resources (so its
+    glyphs are embedded and its names resolve on every page)."""
+    if (overlay, scale) not in drawn:
+        scratch = stream.clone()
+        overlay.paint(scratch, scale)
+        article = next(
+            box
+            for box in overlay._page_box.descendants(placeholders=True)
+            if box.element_tag == "article"
+        )
+        drawn[overlay, scale] = scratch.stream, (article.position_x, article.position_y)
+    return drawn[overlay, scale]
+
+
+def _paint_codes(original, ops: bytes, stream, scale: float = 1) -> None:
     original(stream, scale)
     with stream.stacked():
         stream.transform(a=scale, d=scale)  # the same CSS px space draw_page uses
         stream.stream.append(ops)
+
+
+def _paint_overlays(original, overlays, corner, drawn: dict, stream, scale: float = 1) -> None:
+    original(stream, scale)
     for overlay in overlays:
-        # Drawn once per document into a scratch stream that shares the document's fonts and
-        # resources (so its glyphs are embedded and its names resolve on every page), then
-        # the same operators are appended to each page: q ... Q, self-contained.
-        items = drawn.get((overlay, scale))
-        if items is None:
-            scratch = stream.clone()
-            overlay.paint(scratch, scale)
-            items = drawn[overlay, scale] = scratch.stream
-        stream.stream.extend(items)
+        # The overlay's operators, q ... Q and self-contained, moved to this label's corner
+        # (an A4 sheet's cell; a 4x6 or A6 label is where its overlay is).
+        items, (x, y) = _drawn_once(overlay, stream, scale, drawn)
+        dx, dy = (corner[0] - x) * scale, (corner[1] - y) * scale
+        if dx or dy:
+            stream.stream.append(f"q 1 0 0 1 {dx:f} {dy:f} cm".encode())
+            stream.stream.extend(items)
+            stream.stream.append(b"Q")
+        else:
+            stream.stream.extend(items)
 
 
 def stamp_codes(document, codes: Sequence[tuple[Marks, Marks]], overlays=None) -> None:
@@ -57,13 +78,18 @@ def stamp_codes(document, codes: Sequence[tuple[Marks, Marks]], overlays=None) -
     `codes[n]` is the (Code128, QR) of the label whose slots carry data-n="n". The Code128 is
     centred in its slot, the QR set in its slot's top-right corner, as the template did with
     inline SVG before. `overlays[n]`, if given: laid-out pages of the same document (taken out
-    of its pages) drawn over label n's page, which must have the same size."""
+    of its pages) with a label-sized <article> whose drawing goes over label n's."""
     drawn: dict = {}
     for page in document.pages:
         ops = []
-        extra = ()
+        extra = []  # (overlay pages, the label's top-left corner) for each label of the page
+        article = None
         # Page keeps its laid-out box tree private; it is the only place the slots' positions are.
         for box in page._page_box.descendants(placeholders=True):
+            if box.element_tag == "article":
+                if article is None or box.element is not article.element:
+                    article = box  # the label whose slots come next (not an anonymous box in it)
+                continue
             if box.element_tag != SLOT_TAG or box.element is None:
                 continue
             n = box.element.get("data-n")
@@ -74,11 +100,13 @@ def stamp_codes(document, codes: Sequence[tuple[Marks, Marks]], overlays=None) -
             if box.element.get("class") == "bar-slot":
                 width = barcode.width_modules * barcode.module_dots * PX_PER_DOT
                 ops.append(marks_ops(barcode, x + (box.width - width) / 2, y))
-                extra = overlays[int(n)] if overlays else ()
+                if overlays and overlays[int(n)]:
+                    extra.append((overlays[int(n)], (article.position_x, article.position_y)))
             else:
                 width = qr.width_modules * qr.module_dots * PX_PER_DOT
                 ops.append(marks_ops(qr, x + box.width - width, y))
         if ops:
-            page.paint = functools.partial(
-                _paint_with_codes, page.paint, b"".join(ops), extra, drawn
-            )
+            paint = functools.partial(_paint_codes, page.paint, b"".join(ops))
+            for pages, corner in extra:
+                paint = functools.partial(_paint_overlays, paint, pages, corner, drawn)
+            page.paint = paint
