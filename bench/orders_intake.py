@@ -30,7 +30,13 @@ import threading
 import time
 from pathlib import Path
 
-from bench.common import database_urls, drop_database, recreate_database, setup_django
+from bench.common import (
+    database_urls,
+    drop_database,
+    recreate_database,
+    setup_django,
+    vacuum_analyze,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "orders_intake.json"
@@ -198,6 +204,22 @@ def worker_cpu_seconds(server: subprocess.Popen) -> float:
     return total
 
 
+def postgres_cpu_seconds() -> float | None:
+    """User + system CPU time of the local PostgreSQL server's processes (None if not local)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, found = 0.0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, fields = stat.read_text().split(") ", 1)
+        except OSError:  # the process ended
+            continue
+        if name.endswith("(postgres"):
+            parts = fields.split()
+            total += (int(parts[11]) + int(parts[12])) / tick
+            found = True
+    return total if found else None
+
+
 def load(base: str, key: str, requests: list[tuple[str, str, str | None]], clients: int) -> dict:
     """Send `requests` (method, path, body) from `clients` threads; every answer must be 2xx."""
     import httpx
@@ -253,6 +275,7 @@ def run(points: int, orders: int, zips: list[str], args) -> dict:
     bodies = order_bodies(orders + SAMPLE + WARM_UP, products, zips, seed=points)
     by_lines = count_queries(new, bodies[:SAMPLE], tag=f"p{points}")
     sample_queries = [q for qs in by_lines.values() for q in qs]
+    vacuum_analyze()  # after the shop's bulk load and the previous run, as autovacuum would
     connections.close_all()
 
     server = start_server(args.port, args.threads)
@@ -261,9 +284,12 @@ def run(points: int, orders: int, zips: list[str], args) -> dict:
         post = [("POST", "/api/v1/orders", body) for body, _ in bodies[SAMPLE:]]
         load(base, key, post[:WARM_UP], args.clients)  # both workers connected and warm
         baseline = load(base, key, [("GET", "/api/v1/merchant", None)] * BASELINE, args.clients)
-        cpu_before = worker_cpu_seconds(server)
+        cpu_before, client_before = worker_cpu_seconds(server), time.process_time()
+        postgres_before = postgres_cpu_seconds()
         intake = load(base, key, post[WARM_UP:], args.clients)
         server_cpu = worker_cpu_seconds(server) - cpu_before
+        client_cpu = time.process_time() - client_before
+        postgres_after = postgres_cpu_seconds()
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -277,6 +303,12 @@ def run(points: int, orders: int, zips: list[str], args) -> dict:
         "latency_ms_p50": intake["latency_ms_p50"],
         "latency_ms_p95": intake["latency_ms_p95"],
         "server_cpu_ms_per_order": round(server_cpu / orders * 1000, 2),
+        "client_cpu_ms_per_order": round(client_cpu / orders * 1000, 2),
+        "postgres_cpu_ms_per_order": (
+            round((postgres_after - postgres_before) / orders * 1000, 2)
+            if postgres_before is not None and postgres_after is not None
+            else None
+        ),
         "baseline_get_merchant_per_second": baseline["per_second"],
         "baseline_latency_ms_p50": baseline["latency_ms_p50"],
         "relative_to_baseline": round(intake["per_second"] / baseline["per_second"], 3),

@@ -46,6 +46,8 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from bench import common
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "tracking.json"
 DB_NAME = "nearbox_bench_tracking"
@@ -98,16 +100,15 @@ def cpu_seconds(pgid: int) -> float:
 
 
 def vacuum_analyze() -> None:
-    """What autovacuum does between bulk loads and polling in production. This PostgreSQL runs
-    with autovacuum off: without it the planner kept the empty-table statistics of the fresh
-    bench database and chose bitmap and sequential scans (in the 100k cycle, SELECT … FOR
-    UPDATE of a batch 105 ms and reading its events 95 ms instead of 16 ms and 9 ms)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        for table in ("fulfillment_shipment", "fulfillment_shipmentevent",
-                      "fulfillment_notification", "fulfillment_order"):  # fmt: skip
-            cursor.execute(f"VACUUM (ANALYZE) {table}")
+    """Without it the planner kept the empty-table statistics of the fresh bench database and
+    chose bitmap and sequential scans (in the 100k cycle, SELECT … FOR UPDATE of a batch 105 ms
+    and reading its events 95 ms instead of 16 ms and 9 ms)."""
+    common.vacuum_analyze(
+        "fulfillment_shipment",
+        "fulfillment_shipmentevent",
+        "fulfillment_notification",
+        "fulfillment_order",
+    )
 
 
 def last_batch_end() -> float:
