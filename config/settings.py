@@ -227,6 +227,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # WeasyPrint logs every step of every document at INFO ("Step 5 - Creating layout").
+    "loggers": {"weasyprint": {"level": "WARNING"}},
 }
 
 # Absolute address of the dashboard, for links in emails sent outside a request.
