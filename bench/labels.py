@@ -1,10 +1,11 @@
 """Benchmark label printing: one batch PDF of distinct 4x6 labels, the naive way, ZPL, and a scan.
 
 python -m bench.labels [--count 1000] [--serial-count 300] [--naive-count 100] [--scan 50]
-                       [--seed 7] [--workers N]
+                       [--seed 7] [--workers N] [--all-distinct]
 
 Renders `count` distinct 4x6 labels (seeded random tracking numbers, names and addresses, some
-Polish/Turkish) as ONE PDF with the same function the app uses (render_labels_pdf: chunks on
+Polish/Turkish; sent from 3 storage points by 4 courier services on one date, as a day's batch
+is; with --all-distinct each label has its own sender, date and parcel count) as ONE PDF with the same function the app uses (render_labels_pdf: chunks on
 one process per core, merged), then in the same run the first `serial-count` of them in this
 process only (workers=1) and the first `naive-count` the naive way (render_labels_pdf_naive:
 one WeasyPrint document per label, merged); every rate is per label. Then ZPL for the same
@@ -14,8 +15,8 @@ number and its QR its payload. Memory: getrusage ru_maxrss (it sees Pango/cairo/
 allocations that tracemalloc cannot): the growth of this process's peak during the batch and
 the peak of the largest worker process (a forked worker's RSS includes the pages it shares
 with this process, so parent + workers x worker peak is an upper bound of the total). CPU
-seconds include the workers'. No database needed. Writes bench/results/labels.json, prints
-one JSON.
+seconds include the workers'. No database needed. Writes bench/results/labels.json
+(labels-all-distinct.json with --all-distinct), prints one JSON.
 """
 
 from __future__ import annotations
@@ -175,6 +176,23 @@ def make_labels(count: int, seed: int) -> list:
     return labels
 
 
+def all_distinct(labels: list) -> list:
+    """The labels with nothing to share: what a day's batch repeats (the storage point, the
+    date, the parcel count) made different on every label, the worst case of the renderer."""
+    import dataclasses
+
+    return [
+        dataclasses.replace(
+            label,
+            sender=dataclasses.replace(label.sender, name=f"Nearbox Point {n}"),
+            date=label.date.replace(day=1 + n % 28),
+            parcel_index=1,
+            parcel_count=1 + n % 7,
+        )
+        for n, label in enumerate(labels)
+    ]
+
+
 def max_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
@@ -198,6 +216,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--workers", type=int, default=None, help="default: one per core")
     parser.add_argument("--scan", type=int, default=50)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--all-distinct",
+        action="store_true",
+        help="every label its own sender, date and parcel count, so labels share no top "
+        "(writes labels-all-distinct.json)",
+    )
     args = parser.parse_args(argv)
     setup_django()
     from fulfillment.labels import render_labels_pdf, render_labels_pdf_naive, render_labels_zpl
@@ -205,6 +229,8 @@ def main(argv: list[str] | None = None) -> dict:
     from fulfillment.labels.scan import decode_pdf
 
     labels = make_labels(args.count, args.seed)
+    if args.all_distinct:
+        labels = all_distinct(labels)
     render_labels_pdf(labels[:2], "4x6")  # warm up: stylesheet, fonts, templates
     workers = worker_count(len(labels), args.workers)
 
@@ -260,6 +286,9 @@ def main(argv: list[str] | None = None) -> dict:
         },
         "count": len(labels),
         "size": "4x6",
+        "labels": "every label its own sender, date and parcel count"
+        if args.all_distinct
+        else "3 storage points x 4 courier services, one date",
         "batch": {
             "workers": workers,
             "seconds": round(batch_s, 2),
@@ -313,8 +342,9 @@ def main(argv: list[str] | None = None) -> dict:
             "scan": scan_share >= GOALS["scan"],
         },
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    results = RESULTS.with_name("labels-all-distinct.json") if args.all_distinct else RESULTS
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(result, ensure_ascii=False))
     return result
 
