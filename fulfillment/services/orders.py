@@ -395,20 +395,6 @@ def _write_order(
     return order
 
 
-def _route(
-    merchant: Merchant,
-    order: Order,
-    lines: list[OrderLine],
-    user: User | None,
-    *,
-    plan: RoutingPlan | None = None,
-    now: dt.datetime | None = None,
-) -> list[Allocation]:
-    """Reserve stock for `lines` and write their allocations (in the caller's transaction)."""
-    allocations = _allocations(merchant, order, lines, user, plan=plan, now=now)
-    return Allocation.objects.bulk_create(allocations)
-
-
 def _allocations(
     merchant: Merchant,
     order: Order,
@@ -621,7 +607,7 @@ def reroute_order(*, order: Order, point=None, user: User | None) -> Order:
         _give_back(order, allocations, user)
         lines = list(order.lines.select_related("product"))
         if point is None:
-            _route(order.merchant, order, lines, user)
+            Allocation.objects.bulk_create(_allocations(order.merchant, order, lines, user))
             note = f"Re-routed by rule: {order.routing.get('rule', '')}"
         else:
             _route_to(order, lines, point, user)
