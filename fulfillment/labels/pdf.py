@@ -12,11 +12,8 @@ Document.copy) is kept for the benchmark only.
 
 from __future__ import annotations
 
-import gc
-import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Literal
 
 from django.template.loader import get_template
@@ -24,6 +21,7 @@ from django.template.loader import get_template
 from .codes import Marks, code128_marks, qr_marks
 from .data import LabelAddress, LabelData, LabelError, PackingSlipData
 from .fit import display_width, size_step
+from .runtime import fewer_collections, on_roomy_stack
 from .stamp import stamp_codes
 from .weasy import STYLESHEET, render_html, render_label_html
 
@@ -254,57 +252,6 @@ def _labels_document(
     return document
 
 
-_gc_lock = threading.Lock()
-_gc_depth = 0
-_gc_saved: tuple[int, int, int] = gc.get_threshold()
-
-
-@contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Rarer garbage collections while a document is laid out. WeasyPrint allocates millions of
-    small objects; with the default thresholds the collector keeps rescanning the growing box
-    tree, about 12% of a label's CPU. Cycles are still collected, every 50,000 allocations."""
-    global _gc_depth, _gc_saved
-    with _gc_lock:
-        if _gc_depth == 0:
-            _gc_saved = gc.get_threshold()
-            gc.set_threshold(50_000, 20, 100)
-        _gc_depth += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_depth -= 1
-            if _gc_depth == 0:
-                gc.set_threshold(*_gc_saved)
-
-
-_STACK_ROOM = 4000  # local slots of 8 bytes: 32 KiB, so CPython gives the frame a 64 KiB chunk
-
-
-def _roomy_stack_call():
-    """A function that calls fn(*args) from a frame of _STACK_ROOM local slots.
-
-    CPython (3.11+) keeps Python frames in 16 KiB chunks that it maps and unmaps as the stack
-    grows and shrinks. WeasyPrint's recursive layout kept crossing a chunk edge, and every
-    crossing mapped a fresh chunk and faulted its pages in: 1.5 to 2.5 ms of system time a
-    label, depending on how deep the caller stood (a forked worker stood worse). A frame this
-    big gets a chunk of its own, so the layout runs in the ~32 KiB left after it without
-    crossing an edge. On another Python the big frame is merely unused."""
-    slots = "=".join(f"_{i}" for i in range(_STACK_ROOM))
-    source = (
-        "def call(fn, *args):\n"
-        f"    if fn is None:\n        {slots} = None\n"  # never runs: it only sizes the frame
-        "    return fn(*args)\n"
-    )
-    namespace: dict = {}
-    exec(source, namespace)  # generated from the constant above, no input
-    return namespace["call"]
-
-
-_on_roomy_stack = _roomy_stack_call()
-
-
 def _render_serial(labels: Sequence[LabelData], size: str) -> bytes:
     with fewer_collections():
         return _labels_document(labels, size).write_pdf()
@@ -313,7 +260,7 @@ def _render_serial(labels: Sequence[LabelData], size: str) -> bytes:
 def render_labels_pdf_serial(labels: Sequence[LabelData], size: LabelSize = "4x6") -> bytes:
     """All labels in one PDF, in this process."""
     _check_labels(labels, size)
-    return _on_roomy_stack(_render_serial, labels, size)
+    return on_roomy_stack(_render_serial, labels, size)
 
 
 def render_labels_pdf(

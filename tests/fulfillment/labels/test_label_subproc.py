@@ -78,7 +78,7 @@ def test_a_daemonic_process_renders_with_a_child_process():
 def test_collections_are_rarer_while_rendering_and_restored_after():
     import gc
 
-    from fulfillment.labels.pdf import fewer_collections
+    from fulfillment.labels.runtime import fewer_collections
 
     before = gc.get_threshold()
     with fewer_collections():
