@@ -5,10 +5,11 @@ python -m bench.labels [--count 1000] [--serial-count 300] [--naive-count 100] [
 
 Renders `count` distinct 4x6 labels (seeded random tracking numbers, names and addresses, some
 Polish/Turkish; sent from 3 storage points by 4 courier services on one date, as a day's batch
-is; with --all-distinct each label has its own sender, date and parcel count) as ONE PDF with the same function the app uses (render_labels_pdf: chunks on
-one process per core, merged), then in the same run the first `serial-count` of them in this
-process only (workers=1) and the first `naive-count` the naive way (render_labels_pdf_naive:
-one WeasyPrint document per label, merged); every rate is per label. Then ZPL for the same
+is; with --all-distinct each label has its own sender, date and parcel count) as ONE PDF with
+the same function the app uses (render_labels_pdf: chunks on one process per core, merged),
+then in the same run the first `serial-count` of them in this process only (workers=1) and the
+first `naive-count` the naive way (render_labels_pdf_naive: one WeasyPrint document per label,
+merged); every rate is per label. Then ZPL for the same
 labels (best of 3), and a scan check: a random sample of pages of the batch PDF rasterised at
 203 dpi and decoded with zbarimg; a label counts as decoded when its Code128 gives its tracking
 number and its QR its payload. Memory: getrusage ru_maxrss (it sees Pango/cairo/harfbuzz
