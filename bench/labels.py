@@ -9,15 +9,15 @@ is; with --all-distinct each label has its own sender, date and parcel count) as
 the same function the app uses (render_labels_pdf: chunks on one process per core, merged),
 then in the same run the first `serial-count` of them in this process only (workers=1) and the
 first `naive-count` the naive way (render_labels_pdf_naive: one WeasyPrint document per label,
-merged); every rate is per label. Then ZPL for the same
-labels (best of 3), and a scan check: a random sample of pages of the batch PDF rasterised at
-203 dpi and decoded with zbarimg; a label counts as decoded when its Code128 gives its tracking
-number and its QR its payload. Memory: getrusage ru_maxrss (it sees Pango/cairo/harfbuzz
-allocations that tracemalloc cannot): the growth of this process's peak during the batch and
-the peak of the largest worker process (a forked worker's RSS includes the pages it shares
-with this process, so parent + workers x worker peak is an upper bound of the total). CPU
-seconds include the workers'. No database needed. Writes bench/results/labels.json
-(labels-all-distinct.json with --all-distinct), prints one JSON.
+merged); every rate is per label. Then ZPL for the same labels (best of 3), and a scan check: a
+random sample of pages of the batch PDF rasterised at 203 dpi and decoded with zbarimg; a label
+counts as decoded when its Code128 gives its tracking number and its QR its payload. Memory:
+getrusage ru_maxrss (it sees Pango/cairo/harfbuzz allocations that tracemalloc cannot): the
+growth of this process's peak during the batch and the peak of the largest worker process (a
+forked worker's RSS includes the pages it shares with this process, so parent + workers x worker
+peak is an upper bound of the total). CPU seconds include the workers'. No database needed.
+Writes bench/results/labels.json (labels-all-distinct.json with --all-distinct),
+prints one JSON.
 """
 
 from __future__ import annotations
