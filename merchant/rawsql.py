@@ -1,5 +1,5 @@
-"""What the few hand-written SQL statements of hot paths share (order intake runs ~10 statements
-an order; building each through the ORM costs more CPU than PostgreSQL spends running it).
+"""What the few hand-written SQL statements of hot paths share (order intake runs 8 statements
+an order; building each through the ORM cost more CPU than PostgreSQL spent running it).
 
 Rows come back as the ORM would give them: `ModelRows` applies the same database converters
 (JSON text to objects, SQLite's text dates to dates) and builds model instances with
@@ -30,7 +30,8 @@ def model_rows(model: type[Model], fields: tuple[str, ...], vendor: str) -> Mode
 
 
 class ModelRows:
-    """Turns raw rows whose first columns are `fields` of `model` into instances of `model`."""
+    """Turns raw rows whose first columns are `fields` (attnames: "merchant_id", not
+    "merchant") of `model` into instances of `model`."""
 
     def __init__(self, model: type[Model], fields: Sequence[str]) -> None:
         self.model = model
