@@ -60,17 +60,16 @@ def pickup_point(shipment: Any) -> PickupPoint | None:
 
 
 def label_qr(shipment: Any) -> LabelQr | None:
-    """A pickup order's label QR: the check-in code its locker terminal or counter scans."""
+    """A pickup order's label QR: the check-in code its locker terminal or counter scans. Read
+    from the order's `pickup_location_ref` alone: batch printing asks it for every label."""
     order = getattr(shipment, "order", None)
-    if order is None or not order.pickup_location_ref or not shipment.tracking_number:
+    ref = order.pickup_location_ref if order is not None else ""
+    kind, _, pk = (ref or "").partition(":")
+    if kind not in ("locker", "shop") or not pk.isdigit() or not shipment.tracking_number:
         return None
-    place = location_for_ref(order.merchant_id, order.pickup_location_ref)
-    if place is None:
-        return None
-    where = "locker" if isinstance(place, LockerBank) else "counter"
     return LabelQr(
-        payload=check_in_code(place.pickup_ref, shipment.tracking_number),
-        caption=f"Scan at the {where}",
+        payload=check_in_code(ref, shipment.tracking_number),
+        caption="Scan at the locker" if kind == "locker" else "Scan at the counter",
     )
 
 
