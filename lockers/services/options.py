@@ -26,6 +26,7 @@ from lockers.hours import is_open, next_open, periods_on
 from lockers.models import Compartment, PickupParcel
 from lockers.parcels import RANK_SIZE, Parcel
 from merchant.models import Merchant, StockLevel, StoragePoint
+from merchant.rawsql import placeholders
 from merchant.services.geocoding import GeocodeResult, MalformedPostalCode, geocode
 
 MAX_CANDIDATES = 1024
@@ -161,19 +162,19 @@ SHOP_LOADS_SQL = """
 """
 
 
-def _placeholders(ids: list[int]) -> str:
-    return ", ".join(["%s"] * len(ids))
-
-
 def _free_sizes_sql(bank_ids: list[int]) -> str:
     # SQLite (the embedded default) spells GREATEST/LEAST as the many-argument MAX/MIN.
     sqlite = connection.vendor == "sqlite"
     return FREE_SIZES_SQL.format(
         table=Compartment._meta.db_table,
-        ids=_placeholders(bank_ids),
+        ids=placeholders(len(bank_ids)),
         greatest="MAX" if sqlite else "GREATEST",
         least="MIN" if sqlite else "LEAST",
     )
+
+
+def _shop_loads_sql(shop_ids: list[int]) -> str:
+    return SHOP_LOADS_SQL.format(table=PickupParcel._meta.db_table, ids=placeholders(len(shop_ids)))
 
 
 def free_sizes(merchant: Merchant, bank_ids: list[int], parcel: Parcel) -> dict[int, str]:
@@ -198,7 +199,7 @@ def free_sizes_and_loads(
         return free_sizes(merchant, bank_ids, parcel), shop_loads(merchant, shop_ids)
     a, b, c = parcel.sorted_dims
     lockers = _free_sizes_sql(bank_ids)
-    shops = SHOP_LOADS_SQL.format(table=PickupParcel._meta.db_table, ids=_placeholders(shop_ids))
+    shops = _shop_loads_sql(shop_ids)
     sql = f"SELECT 'L', * FROM ({lockers}) AS l UNION ALL SELECT 'S', * FROM ({shops}) AS s"
     params = [merchant.pk, Compartment.State.FREE, *bank_ids, parcel.weight_g, a, b, c]
     params += [merchant.pk, PickupParcel.Status.READY, *shop_ids]
@@ -218,7 +219,7 @@ def shop_loads(merchant: Merchant, shop_ids: list[int]) -> dict[int, int]:
     """{shop id: parcels waiting there for collection} in one query."""
     if not shop_ids:
         return {}
-    sql = SHOP_LOADS_SQL.format(table=PickupParcel._meta.db_table, ids=_placeholders(shop_ids))
+    sql = _shop_loads_sql(shop_ids)
     with connection.cursor() as cursor:
         cursor.execute(sql, [merchant.pk, PickupParcel.Status.READY, *shop_ids])
         return dict(cursor.fetchall())
