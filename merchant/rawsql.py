@@ -74,7 +74,8 @@ def insert_many(*groups: Sequence[Model]) -> None:
     On PostgreSQL all groups go in ONE statement (a data-modifying CTE each); elsewhere each
     group is a `bulk_create`. Values are prepared as the ORM does (`pre_save` fills
     `auto_now_add`, `get_db_prep_save` adapts JSON and dates). Groups must not refer to each
-    other's new rows: set foreign keys before calling. Meant for a few rows a group (VALUES).
+    other's new rows: set foreign keys before calling. Like bulk_create, it sends no save
+    signals. Meant for a few rows a group (VALUES).
     """
     groups = tuple(group for group in groups if group)
     if not groups:
