@@ -10,6 +10,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from config.api_docs import VendoredSwagger
 from fulfillment.api import couriers as fulfillment_couriers
 from fulfillment.api import orders as fulfillment_orders
 from fulfillment.api import shipments as fulfillment_shipments
@@ -26,6 +27,7 @@ api = NinjaAPI(
     "Authenticate with `Authorization: Bearer <secret key>`.",
     urls_namespace="api-v1",
     auth=SecretKeyAuth(),
+    docs=VendoredSwagger(),
 )
 api.add_router("/", merchant_router)
 api.add_router("/storage-points", points.router)
