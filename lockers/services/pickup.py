@@ -117,12 +117,33 @@ def find_order(place: Place, tracking_number: str) -> Order:
         .select_related("order")
         .first()
     )
+    if shipment is not None and shipment.is_return:
+        raise ValidationError(
+            {"tracking_number": f"Parcel {number} is a return on its way back to the merchant."}
+        )
     if shipment is not None:
         return shipment.order
     order = Order.objects.for_merchant(place.merchant).filter(reference__iexact=number).first()
     if order is None:
         raise ValidationError({"tracking_number": f"No parcel with tracking number {number}."})
     return order
+
+
+def refuse_unless_addressed_here(*, place: Place, order: Order, number: str) -> None:
+    """A parcel is received only at the place its order names: a home-delivery parcel or one
+    for another pickup point must not take a compartment or send the shopper a code."""
+    ref = order.pickup_location_ref
+    if not ref:
+        raise ValidationError(
+            {
+                "tracking_number": f"Parcel {number} is for home delivery, not for pickup here: "
+                "give it back to the courier."
+            }
+        )
+    if ref != place.pickup_ref:
+        raise ValidationError(
+            {"tracking_number": f"Parcel {number} is not addressed to {place.name}."}
+        )
 
 
 def _order_parcel(order: Order) -> Parcel:
@@ -143,6 +164,7 @@ def record_arrival(*, place: Place, tracking_number: str) -> Arrival:
     shopper. Scanning the same parcel again changes nothing."""
     number = scanned_tracking_number(place, tracking_number)
     order = find_order(place, number)
+    refuse_unless_addressed_here(place=place, order=order, number=number)
     existing = (
         PickupParcel.objects.for_merchant(place.merchant)
         .filter(order=order, status=PickupParcel.Status.READY)
@@ -154,10 +176,6 @@ def record_arrival(*, place: Place, tracking_number: str) -> Arrival:
                 {"tracking_number": f"Parcel {number} is waiting at {existing.place}."}
             )
         return Arrival(parcel=existing, pin="", qr_payload="", created=False)
-    if order.pickup_location_ref and order.pickup_location_ref != place.pickup_ref:
-        raise ValidationError(
-            {"tracking_number": f"Parcel {number} is not addressed to {place.name}."}
-        )
     pin = f"{secrets.randbelow(10**6):06d}"
     token = secrets.token_urlsafe(16)
     now = timezone.now()
