@@ -7,11 +7,12 @@ from django.urls import include, path
 from config.api import api
 from fulfillment.urls_couriers import driver_patterns
 from fulfillment.urls_tracking import public_patterns, webhook_patterns
-from merchant.views import auth, dashboard, health
+from merchant.views import auth, dashboard, favicon, health
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("favicon.ico", favicon.favicon, name="favicon"),
     path("signup/", auth.signup, name="signup"),
     path(
         "accounts/login/",
