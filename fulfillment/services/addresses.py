@@ -56,7 +56,7 @@ class AddressNeedsAttention(Exception):
     def __init__(self, order: Order) -> None:
         self.order = order
         reasons = "; ".join(p["message"] for p in order.address_problems) or "not checked"
-        super().__init__(f"Order {order} has an address problem to fix or override: {reasons}")
+        super().__init__(f"{order} has an address problem to fix or override: {reasons}")
 
 
 @dataclass

@@ -167,7 +167,7 @@ def order_advance(request: HttpRequest, order_id: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, _messages_of(error))
     else:
-        messages.success(request, f"Order {order} is now {order.get_status_display().lower()}.")
+        messages.success(request, f"{order} is now {order.get_status_display().lower()}.")
     return redirect("order_detail", order_id=order.pk)
 
 
@@ -182,7 +182,7 @@ def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, _messages_of(error))
     else:
-        messages.success(request, f"Order {order} is cancelled; its stock is available again.")
+        messages.success(request, f"{order} is cancelled; its stock is available again.")
     return redirect("order_detail", order_id=order.pk)
 
 
@@ -198,7 +198,7 @@ def order_reroute(request: HttpRequest, order_id: int) -> HttpResponse:
             _form_error(form, error)
         else:
             where = form.chosen_point.name if form.chosen_point else "the best point"
-            messages.success(request, f"Order {order} re-routed to {where}.")
+            messages.success(request, f"{order} re-routed to {where}.")
             return redirect("order_detail", order_id=order.pk)
     messages.error(request, "The order was not re-routed: see below.")
     return _detail(request, order.pk, status=422, reroute_form=form)
@@ -234,13 +234,13 @@ def order_override_address(request: HttpRequest, order_id: int) -> HttpResponse:
         except ValidationError as error:
             _form_error(form, error)
         else:
-            messages.success(request, f"Order {order}: address accepted as it is; it can ship.")
+            messages.success(request, f"{order}: address accepted as it is; it can ship.")
             if request.POST.get("next") == "exceptions":
                 return redirect("order_exceptions")
             return redirect("order_detail", order_id=order.pk)
     if request.POST.get("next") == "exceptions":
         problems = " ".join(m for errors in form.errors.values() for m in errors)
-        messages.error(request, f"Order {order} was not overridden: {problems}")
+        messages.error(request, f"{order} was not overridden: {problems}")
         return redirect("order_exceptions")
     return _detail(request, order.pk, status=422, override_form=form)
 
@@ -274,7 +274,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
         except (ValidationError, Unroutable, DuplicateReference, GeocoderUnavailable) as error:
             _form_error(form, error, editing.form_field)
         else:
-            messages.success(request, f"Order {order} created and allocated.")
+            messages.success(request, f"{order} created and allocated.")
             return redirect("order_detail", order_id=order.pk)
     return _order_form_page(request, form, formset, status=422 if request.method == "POST" else 200)
 
@@ -304,7 +304,7 @@ def order_edit(request: HttpRequest, order_id: int) -> HttpResponse:
         except (ValidationError, Unroutable, GeocoderUnavailable) as error:
             _form_error(form, error, editing.form_field)
         else:
-            messages.success(request, f"Order {order} saved.")
+            messages.success(request, f"{order} saved.")
             return redirect("order_detail", order_id=order.pk)
     return _order_form_page(
         request, form, formset, order=order, status=422 if request.method == "POST" else 200

@@ -110,7 +110,7 @@ def orders_bulk(request: HttpRequest, point_id: int) -> HttpResponse:
     if result.moved:
         messages.success(request, f"{len(result.moved)} order(s) marked {label}.")
     for order, reason in result.refused:
-        messages.error(request, f"Order {order}: {reason}")
+        messages.error(request, f"{order}: {reason}")
     return redirect("orders_today_point", point_id=point.pk)
 
 
