@@ -30,7 +30,7 @@ from fulfillment.couriers import (
     RetryPolicy,
     ShipmentRequest,
 )
-from merchant.models.points import WEEKDAYS
+from merchant.hours import closing_time
 from merchant.selectors.points import format_money
 
 logger = logging.getLogger(__name__)
@@ -284,19 +284,6 @@ def price_minor(service: ServiceEntry, parcel: Parcel, distance_m: float) -> int
 # --- windows --------------------------------------------------------------------------------
 
 
-def _closing_time(hours: dict, day: dt.date) -> dt.time | bool | None:
-    """Last closing time that day, False when closed, None when no hours are recorded."""
-    if not hours:
-        return None
-    closes = []
-    for pair in hours.get(WEEKDAYS[day.weekday()]) or []:
-        try:
-            closes.append(dt.time.fromisoformat(str(pair[1])))
-        except (ValueError, IndexError, TypeError):
-            continue
-    return max(closes) if closes else False
-
-
 def pickup_at(
     service: ServiceEntry, origin: Origin, now_local: dt.datetime
 ) -> tuple[dt.datetime | None, str]:
@@ -307,7 +294,7 @@ def pickup_at(
         cutoff = service.pickup_cutoff
         if service.level == "same_day" and origin.same_day_cutoff is not None:
             cutoff = min(cutoff, origin.same_day_cutoff)
-        closing = _closing_time(origin.opening_hours, day)
+        closing = closing_time(origin.opening_hours, day)
         if closing is False:
             continue
         if closing is not None:

@@ -26,8 +26,8 @@ from itertools import combinations
 from django.db import connection
 from django.utils import timezone
 
+from merchant.hours import closing_time, format_time
 from merchant.models import Merchant, Product, StockLevel, StoragePoint, User
-from merchant.models.points import WEEKDAYS
 from merchant.rawsql import model_rows, placeholders
 from merchant.services.geocoding import distance_m
 from merchant.services.stock import OutOfStock, StockChange, reserve_many
@@ -124,28 +124,17 @@ class _Distances:
         return best
 
 
-def _hhmm(text: str) -> dt.time | None:
-    try:
-        return dt.time.fromisoformat(str(text))
-    except ValueError:
-        return None
-
-
 def same_day_refusal(point: StoragePoint, now_local: dt.datetime) -> str:
     """Why `point` cannot ship same day at `now_local` ("" when it can)."""
     if point.same_day_cutoff is None:
         return "has no same-day cut-off, so it does not ship same day"
     if now_local.time() >= point.same_day_cutoff:
         return f"is past its same-day cut-off ({point.same_day_cutoff:%H:%M})"
-    hours = point.opening_hours or {}
-    if hours:  # no hours recorded means no restriction
-        today = WEEKDAYS[now_local.weekday()]
-        closes = [_hhmm(pair[1]) for pair in hours.get(today) or [] if len(pair) == 2]
-        closes = [c for c in closes if c is not None]
-        if not closes:
-            return f"is closed today ({now_local:%A})"
-        if max(closes) <= now_local.time():
-            return f"has closed for today ({max(closes):%H:%M})"
+    closes = closing_time(point.opening_hours, now_local.date())
+    if closes is False:
+        return f"is closed today ({now_local:%A})"
+    if closes is not None and closes <= now_local.time():
+        return f"has closed for today ({format_time(closes)})"
     return ""
 
 

@@ -22,9 +22,9 @@ from fulfillment.couriers import Parcel as CourierParcel
 from fulfillment.services.rates import Origin, RateBook, RateInput, build_options
 from fulfillment.services.routing import same_day_refusal
 from lockers import checkout_cache, spatial
-from lockers.hours import is_open, next_open, periods_on
 from lockers.models import Compartment, PickupParcel
 from lockers.parcels import RANK_SIZE, Parcel
+from merchant.hours import is_open, next_open, periods_on
 from merchant.models import Merchant, StockLevel, StoragePoint
 from merchant.rawsql import placeholders
 from merchant.services.geocoding import GeocodeResult, MalformedPostalCode, geocode

@@ -1,0 +1,66 @@
+"""Opening hours are read in one place (merchant.hours): "24:00" is the end of the day, a night
+past midnight is two periods, a day left out or [] is closed, and routing, rate shopping and the
+pickup network all agree."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from fulfillment.services.rates import Origin, pickup_at
+from fulfillment.services.routing import same_day_refusal
+from merchant.hours import END_OF_DAY, closing_time, format_time, is_open, next_open, periods_on
+from merchant.models import StoragePoint
+from tests.fulfillment.test_rates_shopping import entry
+
+CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
+MONDAY = dt.date(2025, 6, 2)
+LATE = {"mon": [["16:00", "24:00"]], "tue": [["00:00", "02:00"], ["16:00", "24:00"]], "sun": []}
+
+
+def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=CHICAGO)
+
+
+def test_twenty_four_hundred_closes_at_the_end_of_the_day():
+    assert periods_on(LATE, MONDAY) == [(dt.time(16), END_OF_DAY)]
+    assert closing_time(LATE, MONDAY) == END_OF_DAY
+    assert format_time(closing_time(LATE, MONDAY)) == "24:00"
+    assert is_open(LATE, False, at(MONDAY, 23, 59)) is True
+
+
+def test_a_night_past_midnight_is_open_on_both_sides_of_it():
+    tuesday = MONDAY + dt.timedelta(days=1)
+    assert is_open(LATE, False, at(tuesday, 1, 30)) is True
+    assert is_open(LATE, False, at(tuesday, 2, 0)) is False
+    assert next_open(LATE, False, at(tuesday, 3)) == at(tuesday, 16)
+
+
+def test_a_day_left_out_or_empty_is_closed_and_no_hours_means_no_restriction():
+    sunday, saturday = MONDAY + dt.timedelta(days=6), MONDAY + dt.timedelta(days=5)
+    assert closing_time(LATE, sunday) is False
+    assert closing_time(LATE, saturday) is False
+    assert is_open(LATE, False, at(saturday, 12)) is False
+    assert closing_time({}, sunday) is None
+    assert is_open({}, False, at(sunday, 12)) is None
+    assert is_open({}, True, at(sunday, 12)) is True
+
+
+def test_unreadable_periods_are_skipped_rather_than_failing():
+    hours = {"mon": [["9am", "18:00"], ["10:00"], "x", ["12:00", "25:00"], ["13:00", "17:00"]]}
+    assert periods_on(hours, MONDAY) == [(dt.time(13), dt.time(17))]
+    assert closing_time({"mon": "closed"}, MONDAY) is False
+
+
+def test_routing_lets_a_point_open_until_midnight_ship_same_day_in_the_evening():
+    point = StoragePoint(name="Night hub", same_day_cutoff=dt.time(22), opening_hours=LATE)
+    assert same_day_refusal(point, at(MONDAY, 20)) == ""
+    assert "closed today" in same_day_refusal(point, at(MONDAY + dt.timedelta(days=6), 20))
+
+
+def test_rate_shopping_picks_up_today_from_a_point_open_until_midnight():
+    origin = Origin(1, "Night hub", 41.88, -87.63, None, LATE, {})
+    service = entry(level="next_day", pickup_cutoff=dt.time(21))
+    pickup, why = pickup_at(service, origin, at(MONDAY, 18))
+    assert why == ""
+    assert pickup == at(MONDAY, 21)
