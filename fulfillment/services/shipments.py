@@ -130,7 +130,8 @@ def request_shipment(
     if existing is not None:
         raise ShipmentExists(existing)
     result = rates_for_order(merchant=merchant, order=order, now=now)
-    if option_id in ("", "rule"):
+    # Picking the rule's own option from the list is following the rule, not overriding it.
+    if option_id in ("", "rule") or (result.chosen and option_id == result.chosen.option_id):
         if result.chosen is None:
             raise ValidationError({"option_id": result.why})
         option, chosen_by, why = result.chosen, Shipment.ChosenBy.RULE, result.why
