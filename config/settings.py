@@ -313,6 +313,10 @@ NEARBOX_SHOPIFY_PICKUP_PRICE_MINOR = int(os.environ.get("NEARBOX_SHOPIFY_PICKUP_
 # Map tiles of the pickup widget on shops' pages; empty: no tiles (the list still works).
 NEARBOX_WIDGET_TILE_URL = os.environ.get(
     "NEARBOX_WIDGET_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+# Exchange rates for amounts not in the merchant's currency (merchant/money.py), as JSON:
+# {"EUR:USD": {"rate": "1.0842", "source": "ECB, 4 Dec 2026"}}; none: such amounts are refused.
+NEARBOX_FX_RATES = json.loads(os.environ.get("NEARBOX_FX_RATES", "{}") or "{}")
+NEARBOX_FX_SOURCE = os.environ.get("NEARBOX_FX_SOURCE", "")
 )
 NEARBOX_WIDGET_TILE_ATTRIBUTION = os.environ.get(
     "NEARBOX_WIDGET_TILE_ATTRIBUTION", "© OpenStreetMap contributors"

@@ -31,7 +31,7 @@ from fulfillment.couriers import (
     ShipmentRequest,
 )
 from merchant.hours import closing_time
-from merchant.selectors.points import format_money
+from merchant.money import NoExchangeRate, convert, format_money
 
 logger = logging.getLogger(__name__)
 
@@ -215,10 +215,13 @@ class RateOption:
     on_time_rate: float | None = None
     on_time_sample: int = 0
     price_source: str = "rate card"
+    # Set when the price was converted into the merchant's currency: the original, rate, source.
+    fx_note: str = ""
+    priced: bool = True  # False: no price in the merchant's currency (see price_source)
 
     @property
     def price_text(self) -> str:
-        return format_money(self.price_minor, self.currency)
+        return format_money(self.price_minor, self.currency) if self.priced else "—"
 
 
 @dataclass(frozen=True)
@@ -365,6 +368,9 @@ def build_options(book: RateBook, inp: RateInput, now: dt.datetime) -> list[Rate
             inp.promised_until is None or window is None or window.end <= inp.promised_until
         )
         rate, sample = book.on_time.get((service.account_id, service.service_id), (None, 0))
+        price, source, fx_note, priced = _card_price(book, service, inp.parcel, distance)
+        if not priced:
+            refusal = refusal or source
         options.append(
             RateOption(
                 option_id=f"svc-{service.service_id}",
@@ -375,17 +381,36 @@ def build_options(book: RateBook, inp: RateInput, now: dt.datetime) -> list[Rate
                 service_name=service.name,
                 service_code=service.code,
                 level=service.level,
-                price_minor=price_minor(service, inp.parcel, distance),
-                currency=service.currency,
+                price_minor=price,
+                currency=book.currency,
                 window=window,
                 eligible=not refusal,
                 refusal=refusal,
                 keeps_promise=keeps,
                 on_time_rate=rate if sample >= MIN_ON_TIME_SAMPLE else None,
                 on_time_sample=sample,
+                price_source=source,
+                fx_note=fx_note,
+                priced=priced,
             )
         )
     return options
+
+
+def _card_price(
+    book: RateBook, service: ServiceEntry, parcel: Parcel, distance_m: float
+) -> tuple[int, str, str, bool]:
+    """The rate-card price in the merchant's currency: (minor, source, fx note, priced)."""
+    card = price_minor(service, parcel, distance_m)
+    try:
+        converted = convert(
+            card, from_currency=service.currency, to_currency=book.currency, what="rate card"
+        )
+    except NoExchangeRate as refusal:
+        return 0, f"not priced: {refusal}", "", False
+    if converted.note:
+        return converted.minor, f"rate card, {converted.note}", converted.note, True
+    return converted.minor, "rate card", "", True
 
 
 def _label(o: RateOption) -> str:
@@ -549,21 +574,42 @@ def with_live_quotes(
             if match is None:
                 result.append(replace(option, price_source="rate card (no live quote)"))
             else:
-                result.append(
-                    replace(
-                        option,
-                        price_minor=match.price_minor,
-                        currency=match.currency,
-                        window=match.estimated_delivery or option.window,
-                        price_source="live quote",
-                    )
-                )
+                result.append(_with_quote(option, match))
     for account_id, answer in answers.items():
         if isinstance(answer, CourierError):
             on_error(accounts[account_id], answer)
         else:
             on_success(accounts[account_id])
     return result
+
+
+def _with_quote(option: RateOption, quote: Quote) -> RateOption:
+    """The option priced by the courier's quote, converted into the option's (the merchant's)
+    currency at a stated rate; a quote that cannot be converted is refused and the rate card
+    price kept, saying why."""
+    try:
+        converted = convert(
+            quote.price_minor,
+            from_currency=quote.currency,
+            to_currency=option.currency,
+            what="quote",
+        )
+    except NoExchangeRate as refusal:
+        return replace(
+            option, price_source=f"{option.price_source} (live quote refused: {refusal})"
+        )
+    window = quote.estimated_delivery or option.window
+    if window is not None and option.window is not None:  # shown in the merchant's zone
+        tz = option.window.start.tzinfo
+        window = DeliveryWindow(window.start.astimezone(tz), window.end.astimezone(tz))
+    return replace(
+        option,
+        price_minor=converted.minor,
+        window=window,
+        price_source=f"live quote, {converted.note}" if converted.note else "live quote",
+        fx_note=converted.note,
+        priced=True,
+    )
 
 
 def override(result: RateResult, option_id: str) -> RateOption:

@@ -5,7 +5,8 @@
 - first-attempt success: delivered parcels without a failed attempt, of parcels that were
   delivered or had a failed attempt;
 - transit time: handed over (or booked) → delivered, mean and 90th percentile, in hours;
-- cost per parcel: the mean price paid.
+- cost per parcel: the mean price paid, in the merchant's currency: a parcel priced in another
+  currency is converted at the configured rate (said in `cost_note`) or left out, saying so.
 Three queries whatever the number of accounts; the "best on-time" rule reads `on_time_records`.
 """
 
@@ -16,12 +17,13 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from fulfillment.couriers import TrackingStatus
 from fulfillment.models import Shipment, ShipmentEvent
 from merchant.models import Merchant
+from merchant.money import NoExchangeRate, convert
 
 WINDOW = dt.timedelta(days=90)
 
@@ -37,8 +39,9 @@ class ScoreLine:
     first_attempt_rate: float | None
     mean_transit_h: float | None
     p90_transit_h: float | None
-    cost_per_parcel_minor: int | None
+    cost_per_parcel_minor: int | None  # in `currency`, the merchant's
     currency: str
+    cost_note: str = ""  # parcels converted from another currency, or left out for want of a rate
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -56,12 +59,12 @@ def scorecard(
         .filter(created_at__gte=since)
         .exclude(tracking_number="")
     )
-    totals = {
-        (row["account_id"], row["service_id"]): row
-        for row in shipments.values("account_id", "service_id", "currency").annotate(
-            parcels=Count("pk"), cost=Avg("price_minor")
-        )
-    }
+    totals = _costs(
+        merchant,
+        shipments.values("account_id", "service_id", "currency").annotate(
+            parcels=Count("pk"), cost=Sum("price_minor")
+        ),
+    )
     failed = set(
         ShipmentEvent.objects.filter(
             shipment__in=shipments, status=TrackingStatus.FAILED_ATTEMPT.value
@@ -97,10 +100,36 @@ def scorecard(
             first_attempt_rate=clean_first / tried if tried else None,
             mean_transit_h=sum(transit) / len(transit) if transit else None,
             p90_transit_h=percentile(transit, 0.9) if transit else None,
-            cost_per_parcel_minor=round(row["cost"]) if row["cost"] is not None else None,
-            currency=row["currency"],
+            cost_per_parcel_minor=round(row["cost"] / row["priced"]) if row["priced"] else None,
+            currency=merchant.currency,
+            cost_note="; ".join(row["notes"]),
         )
     return lines
+
+
+def _costs(merchant: Merchant, rows) -> dict[tuple[int, int], dict]:
+    """Per (account, service): parcels, their summed price in the merchant's currency, how many
+    parcels that sum covers, and notes on what was converted or left out."""
+    totals: dict[tuple[int, int], dict] = {}
+    for row in rows:
+        key = (row["account_id"], row["service_id"])
+        total = totals.setdefault(key, {"parcels": 0, "cost": 0, "priced": 0, "notes": []})
+        total["parcels"] += row["parcels"]
+        try:
+            converted = convert(
+                int(row["cost"] or 0),
+                from_currency=row["currency"],
+                to_currency=merchant.currency,
+                what=f"{row['parcels']} parcel(s) priced",
+            )
+        except NoExchangeRate as refusal:
+            total["notes"].append(f"left out of the cost: {refusal}")
+            continue
+        total["cost"] += converted.minor
+        total["priced"] += row["parcels"]
+        if converted.note:
+            total["notes"].append(f"{row['parcels']} parcel(s) converted from {converted.note}")
+    return totals
 
 
 def on_time_records(merchant: Merchant) -> dict[tuple[int, int], tuple[float, int]]:

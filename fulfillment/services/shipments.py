@@ -154,7 +154,7 @@ def request_shipment(
                 promised_from=option.window.start if option.window else None,
                 promised_until=option.window.end if option.window else None,
                 chosen_by=chosen_by,
-                why=why[:300],
+                why=_with_fx_note(why, option.fx_note),
             )
             book_shipment_task.delay_on_commit(shipment.pk)
     except IntegrityError:
@@ -172,6 +172,13 @@ def book_shipment(*, shipment_id: int) -> Shipment:
     shipment = Shipment.objects.select_related("account", "service", "order").get(pk=shipment_id)
     if shipment.is_booked:
         return shipment
+def _with_fx_note(why: str, fx_note: str) -> str:
+    """The reason for the choice, ending with the conversion the price went through (kept
+    whole: a converted price without its rate and source would be unexplained)."""
+    note = f" Price converted from {fx_note}."[:200] if fx_note else ""
+    return why[: 300 - len(note)] + note
+
+
     try:
         assert_can_ship(order=shipment.order)
     except Exception as exc:

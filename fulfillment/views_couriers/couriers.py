@@ -22,7 +22,7 @@ from fulfillment.services.scorecard import scorecard
 from fulfillment.views_couriers.forms import AccountForm, AreaForm, RuleForm, ServiceForm
 from merchant.decorators import merchant_required
 from merchant.form_errors import add_service_errors
-from merchant.selectors.points import format_money
+from merchant.money import format_money, money_in
 
 NAV = "couriers"
 
@@ -35,15 +35,21 @@ def courier_list(request: HttpRequest) -> HttpResponse:
     rows = []
     for account in accounts:
         services = []
+
+        def shown(minor: int, account=account) -> str:  # a rate card in the merchant's currency
+            return money_in(
+                minor, currency=account.currency, merchant_currency=request.merchant.currency
+            )
+
         for svc in account.services.all():
             line = scores.get((account.pk, svc.pk))
             services.append(
                 {
                     "service": svc,
-                    "base": format_money(svc.base_minor, account.currency),
-                    "per_km": format_money(svc.per_km_minor, account.currency),
-                    "per_kg": format_money(svc.per_kg_minor, account.currency),
-                    "minimum": format_money(svc.minimum_minor, account.currency),
+                    "base": shown(svc.base_minor),
+                    "per_km": shown(svc.per_km_minor),
+                    "per_kg": shown(svc.per_kg_minor),
+                    "minimum": shown(svc.minimum_minor),
                     "score": line,
                     "cost": format_money(line.cost_per_parcel_minor, line.currency)
                     if line and line.cost_per_parcel_minor is not None

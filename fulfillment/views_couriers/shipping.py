@@ -17,7 +17,7 @@ from fulfillment.selectors.orders import get_order_for_merchant
 from fulfillment.services.addresses import AddressNeedsAttention
 from fulfillment.services.shipments import ShipmentExists, rates_for_order, request_shipment
 from merchant.decorators import merchant_required
-from merchant.selectors.points import format_money
+from merchant.money import money_in
 
 
 def rates_context(request: HttpRequest, order) -> dict:
@@ -73,7 +73,11 @@ def shipment_detail(request: HttpRequest, shipment_id: int) -> HttpResponse:
         {
             "shipment": shipment,
             "events": shipment_events(shipment),
-            "price": format_money(shipment.price_minor, shipment.currency),
+            "price": money_in(
+                shipment.price_minor,
+                currency=shipment.currency,
+                merchant_currency=request.merchant.currency,
+            ),
             "nav_active": "shipments",
         },
     )

@@ -19,7 +19,6 @@ from merchant.models import (
     get_for_merchant_or_404,
 )
 
-CURRENCY_SYMBOLS = {"USD": "$", "CAD": "CA$", "EUR": "€", "GBP": "£"}
 MAP_DEMAND_DAYS = 90
 # Heat cells are grouped by exact coordinates (mostly postal-code centroids); past this many
 # the smallest are dropped, so a page never embeds an unbounded blob.
@@ -32,13 +31,6 @@ def get_point_for_merchant(merchant: Merchant, point_id: object) -> StoragePoint
 
 def points_for_merchant(merchant: Merchant) -> QuerySet[StoragePoint]:
     return StoragePoint.objects.for_merchant(merchant).order_by("name", "pk")
-
-
-def format_money(minor_units: int, currency: str) -> str:
-    """Minor units as a price, e.g. 123450 USD → "$1,234.50" (all our currencies use cents)."""
-    symbol = CURRENCY_SYMBOLS.get(currency, f"{currency} ")
-    sign = "-" if minor_units < 0 else ""
-    return f"{sign}{symbol}{abs(minor_units) / 100:,.2f}"
 
 
 @dataclass(frozen=True)

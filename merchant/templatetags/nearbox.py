@@ -2,19 +2,15 @@
 
 from django import template
 
-register = template.Library()
+from merchant.money import format_money
 
-SYMBOLS = {"USD": "$", "CAD": "CA$", "EUR": "€", "GBP": "£"}
+register = template.Library()
 
 
 @register.filter
 def money(minor_units: int | float | None, currency: str = "USD") -> str:
-    """1234, "USD" -> "$12.34"."""
-    if minor_units is None or minor_units == "":
-        return "—"
-    amount = float(minor_units) / 100
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{SYMBOLS.get(currency, currency + ' ')}{abs(amount):,.2f}"
+    """1234, "USD" -> "$12.34"; the one formatting every page and the code share."""
+    return format_money(minor_units, currency)
 
 
 @register.filter

@@ -14,8 +14,8 @@ from merchant.decorators import merchant_required
 from merchant.form_errors import add_service_errors
 from merchant.forms_points import DeactivateForm, StoragePointForm
 from merchant.models import StoragePoint
+from merchant.money import format_money
 from merchant.selectors.points import (
-    format_money,
     get_point_for_merchant,
     points_for_merchant,
     points_map_data,

@@ -88,8 +88,9 @@ def test_the_task_books_once_even_when_an_earlier_attempt_reached_the_courier(
 
 @pytest.mark.django_db
 def test_live_quotes_replace_the_rate_card_and_a_down_courier_degrades(
-    merchant_a, client_a, sandbox
+    merchant_a, client_a, sandbox, settings
 ):
+    settings.NEARBOX_FX_RATES = {"EUR:USD": {"rate": "1.1", "source": "test"}}  # sandbox: EUR
     merchant = merchant_a.merchant
     account = sandbox_account(merchant, sandbox.url)
     local = make_service(make_account(merchant, name="Bikes"), base_minor=900)
@@ -98,7 +99,9 @@ def test_live_quotes_replace_the_rate_card_and_a_down_courier_degrades(
 
     result = rates_for_order(merchant=merchant, order=order, now=NOON_UTC)
     sources = {o.service_code: o.price_source for o in result.options}
-    assert sources["next-day"] == "live quote" and sources[local.code] == "rate card"
+    assert sources["next-day"].startswith("live quote, €")  # converted, the rate stated
+    assert sources["next-day"].endswith(" at 1.1 USD/EUR (test)")
+    assert sources[local.code] == "rate card"
 
     sandbox.faults(timeout={"rate": 1.0, "sleep_s": 4})
     response = client_a.get(f"/app/couriers/orders/{order.pk}/rates")
@@ -111,7 +114,7 @@ def test_live_quotes_replace_the_rate_card_and_a_down_courier_degrades(
 
     sandbox.faults(timeout={"rate": 0}, malformed={"rate": 1.0})
     result = rates_for_order(merchant=merchant, order=order, now=NOON_UTC)
-    assert all(o.price_source != "live quote" for o in result.options)
+    assert not any(o.price_source.startswith("live quote") for o in result.options)
     assert len(result.eligible) == 3
     sandbox.reset()
 
