@@ -308,15 +308,15 @@ NEARBOX_TRACKING_TIMINGS_FILE = os.environ.get("NEARBOX_TRACKING_TIMINGS_FILE", 
 # What a Shopify store's shoppers pay for pickup at a locker or shop (minor units of the
 # merchant's currency); home services are priced from the courier rate cards.
 NEARBOX_SHOPIFY_PICKUP_PRICE_MINOR = int(os.environ.get("NEARBOX_SHOPIFY_PICKUP_PRICE_MINOR", "0"))
+# Exchange rates for amounts not in the merchant's currency (merchant/money.py), as JSON:
+# {"EUR:USD": {"rate": "1.0842", "source": "ECB, 4 Dec 2026"}}; none: such amounts are refused.
+NEARBOX_FX_RATES = json.loads(os.environ.get("NEARBOX_FX_RATES", "{}") or "{}")
+NEARBOX_FX_SOURCE = os.environ.get("NEARBOX_FX_SOURCE", "")
 
 # --- Checkout widget (lockers/views/widget.py) ----------------------------------------------------
 # Map tiles of the pickup widget on shops' pages; empty: no tiles (the list still works).
 NEARBOX_WIDGET_TILE_URL = os.environ.get(
     "NEARBOX_WIDGET_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-# Exchange rates for amounts not in the merchant's currency (merchant/money.py), as JSON:
-# {"EUR:USD": {"rate": "1.0842", "source": "ECB, 4 Dec 2026"}}; none: such amounts are refused.
-NEARBOX_FX_RATES = json.loads(os.environ.get("NEARBOX_FX_RATES", "{}") or "{}")
-NEARBOX_FX_SOURCE = os.environ.get("NEARBOX_FX_SOURCE", "")
 )
 NEARBOX_WIDGET_TILE_ATTRIBUTION = os.environ.get(
     "NEARBOX_WIDGET_TILE_ATTRIBUTION", "© OpenStreetMap contributors"

@@ -163,6 +163,13 @@ def request_shipment(
     return shipment
 
 
+def _with_fx_note(why: str, fx_note: str) -> str:
+    """The reason for the choice, ending with the conversion the price went through (kept
+    whole: a converted price without its rate and source would be unexplained)."""
+    note = f" Price converted from {fx_note}."[:200] if fx_note else ""
+    return why[: 300 - len(note)] + note
+
+
 def book_shipment(*, shipment_id: int) -> Shipment:
     """Book a queued shipment with its courier; safe to run any number of times.
 
@@ -172,13 +179,6 @@ def book_shipment(*, shipment_id: int) -> Shipment:
     shipment = Shipment.objects.select_related("account", "service", "order").get(pk=shipment_id)
     if shipment.is_booked:
         return shipment
-def _with_fx_note(why: str, fx_note: str) -> str:
-    """The reason for the choice, ending with the conversion the price went through (kept
-    whole: a converted price without its rate and source would be unexplained)."""
-    note = f" Price converted from {fx_note}."[:200] if fx_note else ""
-    return why[: 300 - len(note)] + note
-
-
     try:
         assert_can_ship(order=shipment.order)
     except Exception as exc:
