@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -7,11 +5,12 @@ from django.urls import include, path
 from config.api import api
 from fulfillment.urls_couriers import driver_patterns
 from fulfillment.urls_tracking import public_patterns, webhook_patterns
-from merchant.views import auth, dashboard, favicon, health
+from merchant.views import auth, brand, dashboard, favicon, health
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("brand/<slug:slug>/logo", brand.merchant_logo, name="merchant_logo"),
     path("favicon.ico", favicon.favicon, name="favicon"),
     path("signup/", auth.signup, name="signup"),
     path(
@@ -34,5 +33,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# MEDIA_ROOT is never served as a folder, not even with DEBUG: it holds staged import files,
+# labels and proofs of delivery. Each file a person may see has its own view that checks who
+# asks (the merchant's logo is public: it is on the tracking page and in emails).

@@ -92,7 +92,11 @@ def message_context(notification: Notification) -> dict:
         "lead": lead.format(**names),
         "merchant": merchant,
         "brand_color": merchant.brand_color or "#0f766e",
-        "logo_url": (settings.NEARBOX_BASE_URL + merchant.logo.url) if merchant.logo else "",
+        "logo_url": (
+            settings.NEARBOX_BASE_URL + reverse("merchant_logo", args=[merchant.slug])
+            if merchant.logo
+            else ""
+        ),
         "shopper_name": order.shopper_name,
         "order_reference": order.reference or f"#{order.pk}",
         "tracking_url": tracking_url(shipment),

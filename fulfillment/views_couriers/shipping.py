@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import mimetypes
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -81,3 +83,21 @@ def shipment_detail(request: HttpRequest, shipment_id: int) -> HttpResponse:
             "nav_active": "shipments",
         },
     )
+
+
+@merchant_required
+@require_GET
+def shipment_proof(request: HttpRequest, shipment_id: int, event_id: int) -> FileResponse:
+    """A proof-of-delivery photo, only to members of the shipment's merchant (media files are
+    not served publicly)."""
+    shipment = get_shipment_for_merchant(request.merchant, shipment_id)
+    event = shipment.events.filter(pk=event_id).exclude(proof="").first()
+    if event is None or not event.proof:
+        raise Http404("No proof for this event")
+    # A driver may upload any file: only an image is shown inline, anything else is a download.
+    kind, _ = mimetypes.guess_type(event.proof.name)
+    inline = bool(kind) and kind.startswith("image/") and kind != "image/svg+xml"
+    response = FileResponse(event.proof.open("rb"), as_attachment=not inline)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
