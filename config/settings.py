@@ -225,10 +225,21 @@ NEARBOX_GEOCODE_CACHE_SECONDS = int(os.environ.get("NEARBOX_GEOCODE_CACHE_SECOND
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "pdf_fallback_once": {
+            "()": "config.logfilters.OncePerProcess",
+            "prefixes": ["Using fontTools instead of HarfBuzz-Subset"],
+        },
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # WeasyPrint logs every step of every document at INFO ("Step 5 - Creating layout").
-    "loggers": {"weasyprint": {"level": "WARNING"}},
+    # WeasyPrint logs every step of every document at INFO ("Step 5 - Creating layout"), and
+    # without libharfbuzz-subset warns for every font of every PDF (said once, see the filter);
+    # fontTools logs every font subset at INFO (hundreds of lines per label batch).
+    "loggers": {
+        "weasyprint": {"level": "WARNING", "filters": ["pdf_fallback_once"]},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # Absolute address of the dashboard, for links in emails sent outside a request.

@@ -4,8 +4,10 @@
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0'; then
-  echo "run-deps: installing Pango for PDF rendering"
+# libharfbuzz-subset too: without it WeasyPrint subsets fonts with fontTools, slower and with a
+# warning for every font of every PDF.
+if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || ! ldconfig -p | grep -q 'libharfbuzz-subset.so.0'; then
+  echo "run-deps: installing Pango and HarfBuzz-Subset for PDF rendering"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null
