@@ -12,7 +12,6 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-import zipcodes
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -28,14 +27,13 @@ from merchant.services.geocoding import (
     geocode,
     normalize_postal_code,
 )
+from merchant.services.postal_areas import gazetteer_entry, postal_area_mismatches
 
 # A ZIP centroid is the middle of an area that can be large in the countryside; shop-sent
 # coordinates further than this from it are more likely a wrong ZIP or a wrong pin.
 MAX_DISTANCE_FROM_POSTAL_CODE_M = 25_000
 
 POSTAL_CODE_UNKNOWN = "postal_code_unknown"
-CITY_MISMATCH = "postal_code_city_mismatch"
-STATE_MISMATCH = "postal_code_state_mismatch"
 TOO_FAR_FROM_POSTAL_CODE = "too_far_from_postal_code"
 STREET_MISSING = "street_missing"
 PO_BOX_NOT_DELIVERABLE = "po_box_not_deliverable"
@@ -105,16 +103,6 @@ def problem(code: str, field: str, message: str) -> dict:
     return {"code": code, "field": field, "message": message}
 
 
-@functools.lru_cache(maxsize=4096)
-def gazetteer_entry(postal_code: str) -> dict | None:
-    """The bundled US ZIP record (city, acceptable_cities, state, centre) or None."""
-    try:
-        matches = zipcodes.matching(postal_code)
-    except (TypeError, ValueError):
-        return None
-    return dict(matches[0]) if matches else None
-
-
 def geocode_postal_code(postal_code: str, country: str) -> GeocodeResult:
     """The centre of a postal code. The bundled offline gazetteer never changes while the
     process runs, so its answers (and refusals) are kept in memory: cheaper than a round trip
@@ -135,10 +123,6 @@ def _offline_centre(postal_code: str, country: str) -> GeocodeResult | Geocoding
         raise  # not an answer: never remembered
     except GeocodingError as error:
         return error
-
-
-def _fold(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", text or "").split()).casefold()
 
 
 def is_po_box(line: str) -> bool:
@@ -239,25 +223,12 @@ def _gazetteer_problems(dest: Destination, prefix: str) -> list[dict]:
             )
         ]
     dest.normalized_city, dest.normalized_state = entry["city"], entry["state"]
-    found = []
-    accepted = {_fold(entry["city"]), *(_fold(c) for c in entry.get("acceptable_cities") or [])}
-    if dest.city and _fold(dest.city) not in accepted:
-        found.append(
-            problem(
-                CITY_MISMATCH,
-                f"{prefix}city",
-                f"ZIP code {dest.normalized_postal_code} is in {entry['city']}, not {dest.city}.",
-            )
+    return [
+        problem(m.code, f"{prefix}{m.field}", m.message)
+        for m in postal_area_mismatches(
+            entry=entry, postal_code=dest.normalized_postal_code, city=dest.city, state=dest.state
         )
-    if dest.state and _fold(dest.state) != _fold(entry["state"]):
-        found.append(
-            problem(
-                STATE_MISMATCH,
-                f"{prefix}state",
-                f"ZIP code {dest.normalized_postal_code} is in {entry['state']}, not {dest.state}.",
-            )
-        )
-    return found
+    ]
 
 
 def _deliverability_problems(

@@ -18,7 +18,13 @@ from django.db import IntegrityError, transaction
 
 from merchant.models import Merchant, StockLevel, StockMovement, StoragePoint, Transfer
 from merchant.models.points import WEEKDAYS
-from merchant.services.geocoding import GeocodingError, MalformedPostalCode, geocode
+from merchant.services.geocoding import (
+    GeocodingError,
+    MalformedPostalCode,
+    geocode,
+    normalize_postal_code,
+)
+from merchant.services.postal_areas import us_postal_area_mismatches
 
 DAY_NAMES = dict(
     zip(
@@ -241,6 +247,20 @@ def _check_name_free(merchant: Merchant, name: str, *, exclude_pk: int | None = 
 # --- geocoding -------------------------------------------------------------------------------
 
 
+def _check_postal_area(point: StoragePoint) -> None:
+    """Refuse a US ZIP that contradicts the city or state typed with it, as order addresses
+    are flagged: the point would be pinned at the ZIP, possibly in another state."""
+    if (point.country or "US").upper() != "US":
+        return
+    try:
+        zip5 = normalize_postal_code(point.postal_code, "US")
+    except MalformedPostalCode:
+        return  # _locate refuses it with its own message
+    found = us_postal_area_mismatches(postal_code=zip5, city=point.city, state=point.state)
+    if found:
+        raise ValidationError({m.field: m.message for m in found}, code="postal_area_mismatch")
+
+
 def _locate(point: StoragePoint) -> bool:
     """Set the point's coordinates from its address; if it cannot be located, clear them and
     make the point inactive with the reason. Malformed postal codes are refused outright."""
@@ -291,6 +311,7 @@ def create_point(*, merchant: Merchant, **fields: Any) -> StoragePoint:
         point = StoragePoint(merchant=merchant, **cleaned)
         point.is_active = is_active
         point.inactive_reason = "" if is_active else MANUAL_REASON
+        _check_postal_area(point)
         _locate(point)
         _save(point)
     return point
@@ -309,8 +330,11 @@ def update_point(*, point: StoragePoint, **fields: Any) -> StoragePoint:
         address_changed = any(
             name in cleaned and cleaned[name] != getattr(point, name) for name in ADDRESS_FIELDS
         )
+        area_changed = address_changed or cleaned.get("state", point.state) != point.state
         for name, value in cleaned.items():
             setattr(point, name, value)
+        if area_changed:
+            _check_postal_area(point)
         if address_changed or point.location is None:
             was_address_problem = point.inactive_reason.startswith(ADDRESS_REASON_PREFIX)
             if _locate(point) and was_address_problem and wants_active is not False:
