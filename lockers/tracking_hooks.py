@@ -56,6 +56,12 @@ def pickup_point(shipment: Any) -> PickupPoint | None:
         latitude=place.latitude,
         longitude=place.longitude,
         opening_hours=_hours_text(place.opening_hours or {}, always),
+        street_lines=(place.address_line,) if place.address_line else (),
+        city=place.city,
+        postal_code=place.postal_code,
+        state=place.state,
+        country=place.country,
+        kind="parcel locker" if isinstance(place, LockerBank) else "pickup shop",
     )
 
 

@@ -1,4 +1,6 @@
 """Text that is longer than its box gets a smaller font step, then wraps; it is never cut.
+The one exception is an identifier in a fixed slot next to a barcode (the order reference):
+it is shortened in the middle (`shorten_middle`) rather than run into the code.
 
 Widths are counted in "narrow character" units: a CJK ideograph or an emoji is as wide as two
 Latin letters, so 北京市朝阳区 steps down like a 12-letter Latin name.
@@ -67,3 +69,32 @@ def _split_at_width(word: str, width: int) -> tuple[str, str]:
         if used > width:
             return word[:i], word[i:]
     return word, ""
+
+
+def shorten_middle(text: str, width: int) -> str:
+    """`text` in at most `width` display units, its middle replaced by "…" when it is longer:
+    references differ at both ends (a shop prefix, a running number), so both are kept."""
+    if display_width(text) <= width:
+        return text
+    room = width - 1
+    head_room, tail_room = room - room // 2, room // 2
+    head, _ = _split_at_width(text, head_room)
+    tail, _ = _split_at_width(text[::-1], tail_room)
+    return f"{head}…{tail[::-1]}"
+
+
+# Advance widths in em of DejaVu Sans Bold (the label's font), in classes on the wide side.
+_EM_WIDE = {"W": 1.03, "M": 0.87, "m": 1.07, "w": 0.93, "@": 1.0, "%": 1.0}
+
+
+def bold_em_width(text: str) -> float:
+    """An upper bound of `text`'s width in em, set in DejaVu Sans Bold."""
+    total = 0.0
+    for ch in text:
+        if ch in _EM_WIDE:
+            total += _EM_WIDE[ch]
+        elif ch.isascii():
+            total += 0.8 if ch.isupper() else 0.72 if ch.isalnum() else 0.5
+        else:
+            total += 1.05 * display_width(ch)
+    return total

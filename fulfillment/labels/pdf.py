@@ -20,7 +20,7 @@ from django.template.loader import get_template
 
 from .codes import Marks, code128_marks, qr_marks
 from .data import LabelAddress, LabelData, LabelError, PackingSlipData
-from .fit import display_width, size_step
+from .fit import bold_em_width, display_width, shorten_middle, size_step
 from .runtime import fewer_collections, on_roomy_stack
 from .stamp import stamp_codes
 from .weasy import STYLESHEET, render_html, render_label_html
@@ -34,6 +34,35 @@ LABELS_PER_PAGE = {"4x6": 1, "a6": 1, "a4": 4}
 BARCODE_MAX_WIDTH_MM = 94.0  # label width minus its side padding
 BARCODE_HEIGHT_MM = 18.0
 QR_MAX_MM = 24.0
+# The order reference's slot above the barcode (26 mm = 73.7pt wide): one line at 10.5pt or
+# 8pt, then two lines at 6.5pt; a longer reference is shortened in the middle, so it never
+# runs into the barcode (labels.css .f2 also clips it there).
+REF_SLOT_PT = 73.7
+REF_FONTS = ((10.5, 1), (8.0, 1), (6.5, 2))  # (size in pt, lines): the classes s0, s1, s2
+
+
+def reference_fit(reference: str) -> tuple[int, str]:
+    """(font step, text) of the reference in its slot. At the smallest size the text is split
+    into its two lines here (widths are upper bounds), not left to the line breaker, which
+    would break early at a hyphen or the ellipsis and need a third line."""
+    for step, (size, _) in enumerate(REF_FONTS[:-1]):
+        if bold_em_width(reference) * size <= REF_SLOT_PT:
+            return step, reference
+    size = REF_FONTS[-1][0]
+    room = REF_SLOT_PT / size  # em per line
+    width = display_width(reference)
+    text = reference
+    # The second line gets what the first leaves: keep a widest character's room spare.
+    while width > 3 and bold_em_width(text) > 2 * room - 1.1:
+        width -= 1
+        text = shorten_middle(reference, width)
+    first = ""
+    for ch in text:
+        if bold_em_width(first + ch) > room:
+            break
+        first += ch
+    rest = text[len(first) :]
+    return len(REF_FONTS) - 1, f"{first}\n{rest}" if rest else first
 
 
 def _check_size(size: str, allowed: Sequence[str]) -> None:
@@ -71,6 +100,7 @@ def label_context(label: LabelData, n: int = 0, overlays: bool = False) -> dict:
     name_step = size_step(ship_to.name, (22, 30, 40))
     to_step = _address_step(ship_to, (30, 40, 52), (3, 4, 5))
     from_step = min(2, _address_step(ship_from, (48, 60), (2, 3)))
+    ref_step, ref_text = reference_fit(label.reference)
     return {
         "n": n,
         "data": label,
@@ -83,6 +113,8 @@ def label_context(label: LabelData, n: int = 0, overlays: bool = False) -> dict:
             [*ship_from.lines, f"{ship_from.city_line} · {ship_from.country.upper()}"]
         ),
         "to_lines": "\n".join(ship_to.lines),
+        "ref_text": ref_text,
+        "ref_class": f"s{ref_step}",
         "date": label.date.strftime("%Y-%m-%d"),
         "parcel": f"{label.parcel_index} of {label.parcel_count}",
         "sort_long": sort_long,

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from .codes import QR_QUIET_MODULES, code128_modules
 from .data import LabelData, LabelError
-from .fit import display_width, size_step, wrap
+from .fit import display_width, shorten_middle, size_step, wrap
 
 WIDTH, HEIGHT, MARGIN = 812, 1218, 30
 TEXT_WIDTH = WIDTH - 2 * MARGIN
@@ -142,6 +142,9 @@ def _label(label: LabelData) -> str:
     ]
     for caption, value, x, width in facts:
         out.append(f"^FO{x},902^A0N,18,18^FD{caption}^FS")
+        if caption == "REF" and display_width(value) > REF_LINE:
+            out.append(_long_reference(value, x, width))
+            continue
         out.append(f"^FO{x},924{_font(value, 30, 26)}^FB{width},2,0,L^FH_^FD{_hex(value)}^FS")
     out.append(f"^FO{MARGIN},962^GB{TEXT_WIDTH},2,2^FS")
 
@@ -160,6 +163,19 @@ def _label(label: LabelData) -> str:
     )
     out.append("^XZ")
     return "\n".join(out)
+
+
+REF_LINE = 11  # characters of the reference at full size; longer ones are set smaller
+
+
+def _long_reference(reference: str, x: int, width: int) -> str:
+    """A long reference in two small lines between the facts' rules (924-960 dots), shortened
+    in the middle: ^FB would overprint its last line, and the barcode starts at 988."""
+    text = shorten_middle(reference, 2 * REF_LINE + 2)
+    half = len(text) - len(text) // 2
+    lines = [part for part in (text[:half], text[half:]) if part]
+    data = "\\&".join(_hex(line) for line in lines)
+    return f"^FO{x},924{_font(text, 18, 16)}^FB{width},2,0,L^FH_^FD{data}^FS"
 
 
 def render_labels_zpl(labels: Sequence[LabelData]) -> str:

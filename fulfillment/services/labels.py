@@ -32,6 +32,7 @@ from fulfillment.models.shipments import LabelSource
 from fulfillment.tracking import hooks
 from fulfillment.tracking.notifications import tracking_url
 from merchant.models import Merchant, StoragePoint
+from merchant.zones import local_time
 
 LABEL_FORMATS: tuple[str, ...] = ("pdf", "zpl")
 LABEL_SOURCES: tuple[str, ...] = ("auto", "nearbox")
@@ -108,6 +109,39 @@ def order_address(order: Order) -> LabelAddress:
     )
 
 
+def pickup_address(order: Order, place: hooks.PickupPoint) -> LabelAddress:
+    """A locker or shop order's TO block: the shopper's name "care of" the pickup place, at the
+    place's address. The courier delivers to the place; its staff or terminal reads the name."""
+    care_of = f"c/o {place.name} ({place.kind})" if place.kind else f"c/o {place.name}"
+    return LabelAddress(
+        name=order.shopper_name,
+        lines=(care_of, *place.street_lines),
+        city=place.city,
+        postal_code=place.postal_code,
+        country=place.country or order.country,
+        state=place.state,
+        phone=order.shopper_phone,
+    )
+
+
+def recipient_address(shipment: Shipment) -> LabelAddress:
+    """Where the parcel goes: the shopper's address, or for a pickup order its locker or shop
+    (a label with only the shopper's ZIP cannot be delivered, so a vanished place refuses)."""
+    order = shipment.order
+    if not order.pickup_location_ref:
+        return order_address(order)
+    place = hooks.pickup_point(shipment)
+    if place is None:
+        raise ValidationError(
+            {
+                "pickup_location_ref": "cannot print: the order's pickup point "
+                f"{order.pickup_location_ref} is not in your pickup network any more; "
+                "change the order's delivery first."
+            }
+        )
+    return pickup_address(order, place)
+
+
 def _weight_g(order: Order) -> int:
     return sum(line.product.weight_g * line.quantity for line in order.lines.all())
 
@@ -128,7 +162,7 @@ def label_data_for(shipment: Shipment) -> LabelData:
     qr = None if shipment.is_return else hooks.label_qr(shipment)
     try:
         sender = point_address(shipment.merchant, point)
-        recipient = order_address(order)
+        recipient = recipient_address(shipment)
         ship_to = sender if shipment.is_return else recipient
         return LabelData(
             tracking_number=shipment.tracking_number,
@@ -138,7 +172,8 @@ def label_data_for(shipment: Shipment) -> LabelData:
             recipient=recipient,
             weight_g=_weight_g(order),
             reference=order.reference or f"Order {order.pk}",
-            date=shipment.booked_at or shipment.created_at,
+            # The merchant's day: a parcel booked at 8 pm in Chicago is not dated tomorrow.
+            date=local_time(shipment.booked_at or shipment.created_at, shipment.merchant),
             qr_payload=qr.payload if qr else tracking_url(shipment),
             qr_caption=qr.caption if qr else "Track parcel",
             sort_code=sort_code(

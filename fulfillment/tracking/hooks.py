@@ -26,6 +26,13 @@ class PickupPoint:
     latitude: float | None = None
     longitude: float | None = None
     opening_hours: str = ""
+    # The same address in parts, for a shipping label's TO block (the courier delivers there).
+    street_lines: tuple[str, ...] = ()
+    city: str = ""
+    postal_code: str = ""
+    state: str = ""
+    country: str = ""
+    kind: str = ""  # "parcel locker" or "pickup shop", printed after the name
 
 
 @dataclass(frozen=True)
