@@ -36,6 +36,7 @@ from merchant.services.geocoding import GeocoderUnavailable
 # The reader of the inventory import decodes, checks the header and yields rows with their
 # line numbers; orders share its limits (5 MB, 50,000 rows) and error reporting.
 from merchant.services.inventory_csv import MAX_BYTES, SHOWN_ERRORS, RowError, read_csv_rows
+from merchant.services.products import NUMBER_MAX
 
 REQUIRED = ["reference", "shopper_name", "postal_code", "sku", "quantity"]
 OPTIONAL = [
@@ -196,9 +197,13 @@ def _check_row(plan: OrderImportPlan, line: int, cells: dict[str, str]) -> dict 
         plan.add_error(line, "sku", "expected a SKU, found nothing")
         bad = True
     quantity = row["quantity"]
-    if not re.fullmatch(r"\+?\d+", quantity) or int(quantity) < 1:
-        shown = quantity or "nothing"
-        plan.add_error(line, "quantity", f"expected a whole number of at least 1, found “{shown}”")
+    if not re.fullmatch(r"\+?\d{1,10}", quantity) or not 1 <= int(quantity) <= NUMBER_MAX:
+        shown = quantity[:40] or "nothing"
+        plan.add_error(
+            line,
+            "quantity",
+            f"expected a whole number from 1 to {NUMBER_MAX:,}, found “{shown}”",
+        )
         bad = True
     if row["service_level"] and row["service_level"] not in Order.ServiceLevel.values:
         plan.add_error(

@@ -42,6 +42,10 @@ SHOWN_ERRORS = 200
 BATCH = 500
 JOB_KIND = "inventory.import_csv"
 _IMPORT_ID = re.compile(r"^[0-9a-f]{32}$")
+# NUL and the other C0 controls but tab: PostgreSQL refuses NUL in text, and none belongs in a cell.
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A cell that a spreadsheet would run as a formula (CSV injection): =, +, -, @, tab, return.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -209,7 +213,16 @@ def read_csv_rows(plan: ImportPlan, data: bytes, required: list[str], optional: 
                     f"expected {len(columns)} values ({','.join(columns)}), found {len(cells)}",
                 )
                 continue
-            yield reader.line_num, dict(zip(columns, cells, strict=True))
+            row = dict(zip(columns, cells, strict=True))
+            bad_cells = [c for c, value in row.items() if _CONTROL_CHARACTER.search(value)]
+            for column in bad_cells:
+                plan.add_error(
+                    reader.line_num,
+                    column,
+                    "contains a control character (such as a NUL byte) that text cannot hold",
+                )
+            if not bad_cells:
+                yield reader.line_num, {c: _unescape_formula(v) for c, v in row.items()}
     except csv.Error as exc:
         plan.add_error(reader.line_num, "", f"The file is not valid CSV here: {exc}.")
 
@@ -498,11 +511,25 @@ class _Echo:
         return value
 
 
+def escape_formula(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP's
+    advice for CSV injection); numbers stay numbers. The import strips it again."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _unescape_formula(value: str) -> str:
+    if value.startswith("'") and value[1:].startswith(_FORMULA_START):
+        return value[1:]
+    return value
+
+
 def _csv_lines(header: list[str], rows: Iterator[list]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(header)
     for row in rows:
-        yield writer.writerow(row)
+        yield writer.writerow([escape_formula(value) for value in row])
 
 
 def export_products(merchant: Merchant) -> Iterator[str]:
