@@ -4,16 +4,48 @@
   create_order's transaction for an order that carries `delivery.reservation_token`; it must
   raise ValidationError (on any key) when the hold cannot be confirmed, which rolls the whole
   order back. lockers registers confirm_reservation in LockersConfig.ready().
+- PICKUP_PLACE_PROVIDERS: f(order) -> PickupPlace | None: the locker or shop a pickup order
+  goes to, with its compartment and reservation, for the order page.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 
 RESERVATION_CONFIRMERS: list[Callable[..., Any]] = []
+
+
+@dataclass(frozen=True)
+class PickupPlace:
+    kind: str  # "Parcel locker" or "Pickup shop"
+    name: str
+    address: str
+    url: str  # the place's dashboard page
+    compartment: str = ""  # "A3 (medium)", for lockers once one is held or used
+    reservation_status: str = ""  # the compartment hold: "Confirmed", "Expired"...
+    reservation_until: dt.datetime | None = None  # a hold's expiry
+    parcel_status: str = ""  # the parcel at the place: "Ready for pickup", "Collected"...
+    collect_by: dt.datetime | None = None
+
+
+PICKUP_PLACE_PROVIDERS: list[Callable[[Any], PickupPlace | None]] = []
+
+
+def pickup_place(order: Any) -> PickupPlace | None:
+    """Where a pickup order goes, from the first provider that knows (None for home orders)."""
+    if not getattr(order, "pickup_location_ref", ""):
+        return None
+    for provider in PICKUP_PLACE_PROVIDERS:
+        place = provider(order)
+        if place is not None:
+            return place
+    return None
+
 
 FIELD = "delivery.reservation_token"
 

@@ -20,3 +20,8 @@ class LockersConfig(AppConfig):
         # Order intake confirms the checkout's compartment hold in the order's transaction.
         if confirm_reservation not in order_hooks.RESERVATION_CONFIRMERS:
             order_hooks.RESERVATION_CONFIRMERS.append(confirm_reservation)
+        # The order page names the locker or shop, its compartment and reservation.
+        from lockers.selectors.reservations import order_pickup_place
+
+        if order_pickup_place not in order_hooks.PICKUP_PLACE_PROVIDERS:
+            order_hooks.PICKUP_PLACE_PROVIDERS.append(order_pickup_place)

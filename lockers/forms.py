@@ -40,3 +40,24 @@ class PickupCodeForm(forms.Form):
         help_text="The 6-digit code from the shopper's message, or scan its QR code.",
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
+
+
+class ReservationFilterForm(forms.Form):
+    status = forms.ChoiceField(label="Status", required=False)
+    bank = forms.TypedChoiceField(label="Locker bank", required=False, coerce=int, empty_value=None)
+    q = forms.CharField(
+        label="Order or compartment",
+        required=False,
+        max_length=64,
+        help_text="An order reference (or part of it), or a compartment label.",
+    )
+
+    def __init__(self, *args, banks: list[tuple[int, str]], **kwargs) -> None:
+        from lockers.models import Reservation
+
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", "All"), *Reservation.Status.choices]
+        self.fields["bank"].choices = [("", "All locker banks"), *banks]
+
+    def clean_q(self) -> str:
+        return " ".join(self.cleaned_data["q"].replace("\x00", "").split())

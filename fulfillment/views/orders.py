@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fulfillment import hooks as order_hooks
 from fulfillment.forms import (
     AdvanceForm,
     CancelForm,
@@ -129,6 +130,7 @@ def _detail(request: HttpRequest, order_id: int, status: int = 200, **forms) -> 
         "allocations": allocations,
         "considered": considered,
         "rule": (order.routing or {}).get("rule", ""),
+        "pickup": order_hooks.pickup_place(order),
         "forward": FORWARD.get(order.status, []),
         "can_cancel": Order.Status.CANCELLED in TRANSITIONS.get(order.status, ()),
         "can_reroute": order.status in (Order.Status.RECEIVED, Order.Status.ALLOCATED),
