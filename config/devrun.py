@@ -3,6 +3,11 @@
 Redis is the broker when REDIS_URL is set or a local Redis answers; otherwise Celery uses an
 embedded broker (kombu's SQLAlchemy transport on a SQLite file under var/), so a newcomer
 needs no server at all.
+
+Ports and places come from the environment, so a second copy (the end-to-end test in
+tests/test_default_setup.py) runs beside the first: PORT (8000), SANDBOX_PORT (8765),
+SHOP_PORT (8766), SANDBOX_SPEED (60 simulated seconds per second), SANDBOX_OPTIONS (more
+options of `python -m fulfillment.couriers.sandbox`), NEARBOX_VAR_DIR (var/).
 """
 
 from __future__ import annotations
@@ -21,7 +26,6 @@ from honcho.manager import Manager
 BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 LOCAL_REDIS = ("127.0.0.1", 6379)
-SHOP_PORT = 8766  # merchant/services/demo.py DEMO_SHOP_PORT: the demo key allows this origin
 
 
 def local_redis_answers(host: str, port: int, timeout: float = 0.3) -> bool:
@@ -69,50 +73,52 @@ def main() -> int:
     env.setdefault("DEBUG", "1")
     env.setdefault("PYTHONUNBUFFERED", "1")
     host, port = env.get("HOST", "127.0.0.1"), int(env.get("PORT", "8000"))
-    (BASE_DIR / "var").mkdir(exist_ok=True)
+    var_dir = Path(env.get("NEARBOX_VAR_DIR", BASE_DIR / "var"))
+    var_dir.mkdir(parents=True, exist_ok=True)
+    # merchant/services/demo.py reads the same SHOP_PORT: the demo key allows that origin.
+    shop_port = env.setdefault("SHOP_PORT", "8766")
+    sandbox_port = env.setdefault("SANDBOX_PORT", "8765")
     broker = choose_broker(env)
 
     print("Nearbox: migrating the database…", flush=True)
     manage(env, "migrate", "--no-input", "-v", "0")
     print("Nearbox: loading the demo data (idempotent)…", flush=True)
     demo = json.loads(manage(env, "seed_demo", "--json").strip().splitlines()[-1])
-    for command in (
-        "seed_demo_couriers",
-        "seed_demo_pickup",
-        "seed_demo_orders",
-        "seed_demo_labels",  # shipments with labels for the shipped demo orders
-    ):
-        manage(env, command)
 
     url = f"http://{host}:{port}/"
     banner = (
         "\n" + "=" * 64 + f"\n  Nearbox is running at {url}\n"
         f"  Sign in as {demo['email']} / {demo['password']}\n"
         f"  Broker: {broker}\n"
-        f"  Courier sandbox: http://127.0.0.1:{env.get('SANDBOX_PORT', '8765')}/\n"
-        f"  Demo shop checkout with the pickup widget: http://127.0.0.1:{SHOP_PORT}/\n"
+        f"  Courier sandbox: http://127.0.0.1:{sandbox_port}/\n"
+        f"  Demo shop checkout with the pickup widget: http://127.0.0.1:{shop_port}/\n"
         "  Stop everything with Ctrl-C.\n" + "=" * 64 + "\n"
     )
     manager = Manager()
     celery = f"{PYTHON} -m celery -A config"
-    manager.add_process("web", f"{PYTHON} manage.py runserver {host}:{port}", env=env)
+    # RUNSERVER_OPTIONS: e.g. --noreload, for a run that must not restart when files change.
+    manager.add_process(
+        "web",
+        f"{PYTHON} manage.py runserver {host}:{port} {env.get('RUNSERVER_OPTIONS', '')}",
+        env=env,
+    )
     manager.add_process(
         "worker",
         f"{celery} worker -l info --concurrency 2 --without-gossip --without-mingle",
         env=env,
     )
     manager.add_process("beat", f"{celery} beat -l info", env=env)
-    sandbox_port = env.get("SANDBOX_PORT", "8765")
     manager.add_process(
         "sandbox",
         f"{PYTHON} -m fulfillment.couriers.sandbox --host 127.0.0.1 --port {sandbox_port} "
-        "--state-file var/courier-sandbox.json",
+        f"--speed {env.get('SANDBOX_SPEED', '60')} --state-file {var_dir / 'courier-sandbox.json'} "
+        f"{env.get('SANDBOX_OPTIONS', '')}",
         env=env,
     )
     # Another origin than the dashboard, allowed by the demo publishable key.
     manager.add_process(
         "shop",
-        f"{PYTHON} -m lockers.demo_shop --port {SHOP_PORT} --nearbox-url http://{host}:{port} "
+        f"{PYTHON} -m lockers.demo_shop --port {shop_port} --nearbox-url http://{host}:{port} "
         f"--key {demo['publishable_key']}",
         env=env,
     )

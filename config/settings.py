@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "merchant",
     "fulfillment",
     "lockers",
+    "demo",  # `manage.py seed_demo`: the demo data, nothing the product needs
 ]
 
 MIDDLEWARE = [

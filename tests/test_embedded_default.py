@@ -26,12 +26,9 @@ print(json.dumps(answer))
 def test_the_demo_answers_delivery_options_on_sqlite(tmp_path):
     env = production_env(tmp_path, DEBUG="1")
     assert run_manage(env, "migrate", "-v0").returncode == 0
-    demo = run_manage(env, "seed_demo", "--json")
+    demo = run_manage(env, "seed_demo", "--json")  # the whole demo, in one command
     assert demo.returncode == 0, demo.stderr
     merchant_id = json.loads(demo.stdout.strip().splitlines()[-1])["merchant_id"]
-    for command in ("seed_demo_couriers", "seed_demo_pickup"):
-        done = run_manage(env, command)
-        assert done.returncode == 0, done.stderr
 
     shell = run_manage(env, "shell", "-c", OPTIONS.format(merchant_id=merchant_id))
 
@@ -42,3 +39,41 @@ def test_the_demo_answers_delivery_options_on_sqlite(tmp_path):
     assert answer["shops"]
     distances = [locker["distance_m"] for locker in answer["lockers"]]
     assert distances == sorted(distances)
+
+
+COUNTS = """
+import json
+from django.apps import apps
+print(json.dumps({m._meta.label: m.objects.count() for m in apps.get_models()}))
+"""
+
+
+def test_one_seed_demo_loads_the_whole_demo_and_a_second_run_changes_nothing(tmp_path):
+    env = production_env(tmp_path, DEBUG="1")
+    assert run_manage(env, "migrate", "-v0").returncode == 0
+
+    first = run_manage(env, "seed_demo")
+    assert first.returncode == 0, first.stderr
+    after_first = json.loads(run_manage(env, "shell", "-c", COUNTS).stdout.strip().splitlines()[-1])
+    second = run_manage(env, "seed_demo")
+    assert second.returncode == 0, second.stderr
+    after_second = json.loads(
+        run_manage(env, "shell", "-c", COUNTS).stdout.strip().splitlines()[-1]
+    )
+
+    for model in (
+        "merchant.Merchant",
+        "fulfillment.CourierAccount",
+        "lockers.LockerBank",
+        "fulfillment.Order",
+        "fulfillment.Shipment",
+    ):
+        assert after_first[model] > 0, f"seed_demo loaded no {model}"
+    changed = {
+        label: (count, after_second[label])
+        for label, count in after_first.items()
+        if after_second[label] != count and not label.startswith(("sessions.", "admin."))
+    }
+    assert not changed, f"a second seed_demo changed row counts: {changed}"
+    # Quiet: a line per step, no font-subsetting or rendering logs.
+    assert len((first.stdout + first.stderr).splitlines()) <= 10, first.stdout + first.stderr

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -32,12 +33,13 @@ DEMO_EMAIL = "demo@nearbox.example"
 DEMO_PASSWORD = "nearbox-demo"
 # The dashboard, and the demo shop's checkout page (`make run` serves it on port 8766, another
 # origin, to show the pickup widget as a real shop embeds it).
-DEMO_SHOP_PORT = 8766
+# `config/devrun.py` reads the same PORT and SHOP_PORT, so a run on other ports (the end-to-end
+# test's) still lets the demo shop's origin use the publishable key.
+DEMO_SHOP_PORT = int(os.environ.get("SHOP_PORT", "8766"))
 DEMO_ORIGINS = [
-    "http://127.0.0.1:8000",
-    "http://localhost:8000",
-    f"http://127.0.0.1:{DEMO_SHOP_PORT}",
-    f"http://localhost:{DEMO_SHOP_PORT}",
+    f"http://{host}:{port}"
+    for port in dict.fromkeys(["8000", os.environ.get("PORT", "8000"), "8766", str(DEMO_SHOP_PORT)])
+    for host in ("127.0.0.1", "localhost")
 ]
 
 WEEKDAYS_9_TO_6 = {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}

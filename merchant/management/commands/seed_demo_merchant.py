@@ -6,7 +6,7 @@ from merchant.services.demo import seed_demo
 
 
 class Command(BaseCommand):
-    help = "Create or refresh the demo merchant (idempotent)."
+    help = "Create or refresh the demo merchant alone (idempotent; `seed_demo` loads all)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
