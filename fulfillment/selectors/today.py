@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 
 from fulfillment.models import Allocation, Order, OrderLine
 from merchant.models import Merchant, Product, StoragePoint
@@ -64,35 +63,30 @@ def work_points(merchant: Merchant) -> list[StoragePoint]:
 def work_counts(merchant: Merchant) -> list[PointWork]:
     """Per point, how many orders wait to be picked, packed and handed over (2 queries)."""
     work = {point.pk: PointWork(point) for point in work_points(merchant)}
-    # Summed per (point, order) first, then counted: two hash aggregates instead of
-    # COUNT(DISTINCT), which sorts every live allocation (tens of thousands of rows).
-    per_order = (
+    same_day = Q(order__service_level=Order.ServiceLevel.SAME_DAY)
+    rows = (
         Allocation.objects.for_merchant(merchant)
         .filter(order__status__in=LIVE)
         .exclude(state=Allocation.State.RELEASED)
-        .values("point_id", "order_id", "order__status", "order__service_level")
-        .annotate(units=Sum("quantity"))
+        .values("point_id", "order__status")
+        .annotate(
+            orders=Count("order_id", distinct=True),
+            units=Sum("quantity"),
+            same_day=Count("order_id", distinct=True, filter=same_day),
+        )
         .order_by()
     )
-    inner, params = per_order.query.sql_with_params()
-    sql = f"""
-        SELECT point_id, status, COUNT(*), SUM(units), COUNT(*) FILTER (WHERE service_level = %s)
-        FROM ({inner}) AS per_order (point_id, order_id, status, service_level, units)
-        GROUP BY point_id, status
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (Order.ServiceLevel.SAME_DAY, *params))
-        rows = cursor.fetchall()
-    for point_id, status, orders, units, same_day in rows:
-        entry = work.get(point_id)
+    for row in rows:
+        entry = work.get(row["point_id"])
         if entry is None:
             continue
+        status, orders = row["order__status"], row["orders"]
         if status == Status.ALLOCATED:
-            entry.to_pick, entry.units_to_pick = orders, units or 0
+            entry.to_pick, entry.units_to_pick = orders, row["units"] or 0
         elif status == Status.PICKED:
             entry.to_pack = orders
         else:
-            entry.to_hand_over, entry.same_day_to_hand_over = orders, same_day
+            entry.to_hand_over, entry.same_day_to_hand_over = orders, row["same_day"]
     return list(work.values())
 
 
@@ -116,25 +110,15 @@ def pick_list(
     reserved = Allocation.objects.for_merchant(merchant).filter(
         point=point, state=Allocation.State.RESERVED, order__status=Status.ALLOCATED
     )
-    # Units per (product, order) first, then per product: hash aggregates rather than a
-    # COUNT(DISTINCT) that sorts every reserved allocation of the point.
-    per_order = (
-        reserved.values("line__product_id", "line__product__sku", "order_id")
-        .annotate(units=Sum("quantity"))
-        .order_by()
+    totals = (
+        reserved.values("line__product_id", "line__product__sku")
+        .annotate(units=Sum("quantity"), orders=Count("order_id", distinct=True))
+        .order_by("line__product__sku", "line__product_id")
+        .values_list("line__product_id", "units", "orders")
     )
-    inner, params = per_order.query.sql_with_params()
-    sql = f"""
-        SELECT product_id, SUM(units), COUNT(*)
-        FROM ({inner}) AS per_order (product_id, sku, order_id, units)
-        GROUP BY product_id, sku ORDER BY sku, product_id
-    """
     if products:
-        sql += " LIMIT %s"
-        params = (*params, products)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        totals = cursor.fetchall()
+        totals = totals[:products]
+    totals = list(totals)
     if not totals:
         return []
     catalogue = Product.objects.in_bulk([product_id for product_id, _, _ in totals])

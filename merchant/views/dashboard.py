@@ -2,7 +2,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from merchant.dashboard_cards import cards_for
+from merchant.dashboard_cards import cards_for, has_work
 from merchant.decorators import merchant_required
 from merchant.models import Job
 
@@ -37,6 +37,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "nav_active": "today",
             "recent_jobs": recent_jobs,
             "api_docs_url": reverse("api-v1:openapi-view"),
+            "has_work": has_work(cards["cards"]),
+            "work_cards": [card for card in cards["cards"] if card.work],
             **cards,
         },
     )

@@ -3,9 +3,11 @@ through the services, and the printable pick list PDF."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import pytest
+from django.urls import reverse
 
 from fulfillment.models import Order
 from fulfillment.selectors.today import pick_list, work_counts
@@ -13,6 +15,9 @@ from fulfillment.services.orders import advance_order, create_order
 from merchant.models import StockLevel
 from tests.fulfillment.factories import make_order, order_data, stock
 from tests.merchant.factories import make_point, make_product
+
+
+pytestmark = pytest.mark.sqlite  # Today's work had PostgreSQL-only SQL: a 500 on the default setup
 
 
 @pytest.fixture
@@ -187,3 +192,20 @@ def test_pick_list_pdf_is_a_real_pdf_with_the_order_references(client_a, merchan
 def test_another_merchants_point_has_no_pick_list(client_a, merchant_b):
     theirs = make_point(merchant_b.merchant)
     assert client_a.get(f"/app/orders/today/{theirs.pk}/pick-list.pdf").status_code == 404
+
+
+@pytest.mark.django_db
+def test_today_page_links_to_the_work_while_allocated_orders_wait(client_a, merchant, shop):
+    new_order(merchant, ("MUG", 1), reference="A")
+    new_order(merchant, ("TEA", 2), reference="B")
+    body = client_a.get(reverse("dashboard")).content.decode()
+    assert "Nothing to pick or pack yet" not in body
+    assert re.search(r'data-card="to-pick".*?data-count>2<', body, re.S)
+    assert "To pick: 2 orders" in body and f'href="{reverse("orders_today")}"' in body
+
+
+@pytest.mark.django_db
+def test_today_page_says_there_is_nothing_to_pick_until_orders_arrive(client_a, merchant, shop):
+    body = client_a.get(reverse("dashboard")).content.decode()
+    assert "Nothing to pick or pack yet" in body
+    assert re.search(r'data-card="to-pick".*?data-count>0<', body, re.S)
