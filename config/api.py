@@ -5,6 +5,7 @@ fault, its name in `field`.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -19,6 +20,7 @@ from lockers.api import checkout as lockers_checkout
 from lockers.api import network as lockers_network
 from merchant.api import SecretKeyAuth, demand, inventory, placement, points
 from merchant.api import router as merchant_router
+from merchant.api.fields import StrictJsonParser
 
 api = NinjaAPI(
     title="Nearbox API",
@@ -28,6 +30,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     auth=SecretKeyAuth(),
     docs=VendoredSwagger(),
+    parser=StrictJsonParser(),
 )
 api.add_router("/", merchant_router)
 api.add_router("/storage-points", points.router)
@@ -57,16 +60,16 @@ def field_path(loc: list) -> str | None:
 
 @api.exception_handler(NinjaValidationError)
 def on_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    first = exc.errors[0] if exc.errors else {}
+    # `errors` has the shape the services use, {field: [messages]}: pydantic's own entries echo
+    # the input (a NaN, a lone surrogate), which a JSON answer cannot always carry.
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        name = field_path(list(error.get("loc", []))) or "body"
+        errors.setdefault(name, []).append(str(error.get("msg", "Invalid input.")))
+    field, messages = next(iter(errors.items()), (None, ["Invalid input."]))
     return api.create_response(
         request,
-        problem(
-            422,
-            "invalid",
-            first.get("msg", "Invalid input."),
-            field=field_path(list(first.get("loc", []))),
-            errors=exc.errors,
-        ),
+        problem(422, "invalid", messages[0], field=field, errors=errors),
         status=422,
     )
 
@@ -104,4 +107,15 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         code = "malformed_json"  # the body is not JSON at all
     return api.create_response(
         request, problem(exc.status_code, code, str(exc)), status=exc.status_code
+    )
+
+
+@api.exception_handler(DataError)
+@api.exception_handler(OverflowError)
+def on_out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The last guard: a value the schemas let through that the database cannot store."""
+    return api.create_response(
+        request,
+        problem(422, "out_of_range", "A value is beyond what its field can store."),
+        status=422,
     )

@@ -18,11 +18,12 @@ from fulfillment.selectors.couriers import accounts_overview
 from fulfillment.selectors.orders import get_order_for_merchant
 from fulfillment.services.addresses import AddressNeedsAttention
 from fulfillment.services.shipments import ShipmentExists, rates_for_order, request_shipment
+from merchant.api.fields import Id, InputSchema, LocalTime, QueryId
 
 router = Router(tags=["couriers"])
 
 
-class ProblemOut(Schema):
+class CourierProblemOut(Schema):
     status: int
     code: str
     detail: str
@@ -39,7 +40,7 @@ class ServiceOut(Schema):
     code: str
     name: str
     transit_hours: int
-    pickup_cutoff: dt.time
+    pickup_cutoff: LocalTime
     is_active: bool
 
 
@@ -102,12 +103,12 @@ class RatesOut(Schema):
     options: list[OptionOut]
 
 
-class RatesQuery(Schema):
-    order_id: int
+class RatesQuery(InputSchema):
+    order_id: QueryId
 
 
-class ShipIn(Schema):
-    order_id: int
+class ShipIn(InputSchema):
+    order_id: Id
     option_id: str = Field("rule", description='An option_id from /couriers/rates, or "rule".')
 
 
@@ -141,7 +142,7 @@ def order_rates(request: HttpRequest, query: Query[RatesQuery]):
 
 @router.post(
     "/shipments",
-    response={202: ShipmentAccepted, 409: ProblemOut, 422: ProblemOut},
+    response={202: ShipmentAccepted, 409: CourierProblemOut, 422: CourierProblemOut},
     summary="Ship an order with the rule's choice or a given option (booked in the background)",
 )
 def create_shipment(request: HttpRequest, payload: ShipIn):

@@ -7,13 +7,13 @@ Every error is a JSON problem {status, code, detail, field}: 422 `invalid` (fiel
 """
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Header, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from fulfillment.models import Order
 from fulfillment.selectors.orders import get_order_for_merchant, order_detail, order_list
@@ -25,6 +25,7 @@ from fulfillment.services.orders import (
     create_order,
 )
 from fulfillment.services.routing import Unroutable
+from merchant.api.fields import InputSchema, Int32, Money, Page, QueryId, Text
 from merchant.services.geocoding import GeocoderUnavailable
 
 router = Router(tags=["orders"])
@@ -37,6 +38,7 @@ StatusName = Literal[
     "picked",
     "packed",
     "handed_over",
+    "at_pickup",
     "delivered",
     "cancelled",
     "returned",
@@ -46,13 +48,13 @@ StatusName = Literal[
 # --- input --------------------------------------------------------------------------------
 
 
-class ShopperIn(Schema):
+class ShopperIn(InputSchema):
     name: str
     email: str = ""
     phone: str = ""
 
 
-class DestinationIn(Schema):
+class DestinationIn(InputSchema):
     line1: str = Field("", description="Street and number; required for home delivery.")
     line2: str = ""
     city: str = ""
@@ -63,7 +65,7 @@ class DestinationIn(Schema):
     longitude: float | None = None
 
 
-class DeliveryIn(Schema):
+class DeliveryIn(InputSchema):
     kind: DeliveryKind = "home"
     service_level: ServiceLevel = "next_day"
     service: str = Field("", description="Courier service code chosen at checkout.")
@@ -78,24 +80,24 @@ class DeliveryWithHoldIn(DeliveryIn):
     )
 
 
-class LineIn(Schema):
+class LineIn(InputSchema):
     sku: str
-    quantity: int
+    quantity: Int32
 
 
-class OrderIn(Schema):
+class OrderIn(InputSchema):
     reference: str = Field("", description="The shop's order number; unique per merchant.")
     shopper: ShopperIn
     destination: DestinationIn
     delivery: DeliveryWithHoldIn = Field(default_factory=DeliveryWithHoldIn)
     promised_from: dt.datetime | None = None
     promised_until: dt.datetime | None = None
-    value: int | None = Field(None, description="Minor units; default: sum of product values.")
+    value: Money | None = Field(None, description="Minor units; default: sum of product values.")
     currency: str | None = Field(None, description="ISO 4217; default: the merchant's.")
     lines: list[LineIn]
 
 
-class OrderFilters(Schema):
+class OrderFilters(InputSchema):
     status: StatusName | None = None
     created_after: dt.datetime | None = None
 
@@ -103,7 +105,7 @@ class OrderFilters(Schema):
 # --- output -------------------------------------------------------------------------------
 
 
-class ProblemOut(Schema):
+class OrderProblemOut(Schema):
     status: int
     code: str
     detail: str
@@ -149,7 +151,7 @@ class LineOut(Schema):
         return list(obj.allocations.all())
 
 
-class EventOut(Schema):
+class OrderEventOut(Schema):
     from_status: str
     to_status: str
     at: dt.datetime
@@ -205,7 +207,7 @@ class OrderOut(OrderSummaryOut):
     address_problems: list[AddressProblemOut]
     routing: dict
     lines: list[LineOut]
-    events: list[EventOut]
+    events: list[OrderEventOut]
 
     @staticmethod
     def resolve_shopper(obj) -> dict:
@@ -251,7 +253,13 @@ def invalid(error: ValidationError) -> Status:
 
 @router.post(
     "",
-    response={200: OrderOut, 201: OrderOut, 409: ProblemOut, 422: ProblemOut, 503: ProblemOut},
+    response={
+        200: OrderOut,
+        201: OrderOut,
+        409: OrderProblemOut,
+        422: OrderProblemOut,
+        503: OrderProblemOut,
+    },
     summary="Create an order (routed and reserved at once)",
     description="Send an `Idempotency-Key` header (any unique string, ≤ 255 characters) so that "
     "a retried request returns the first order (200) instead of creating a second one; the same "
@@ -263,7 +271,7 @@ def invalid(error: ValidationError) -> Status:
 def create_order_endpoint(
     request: HttpRequest,
     payload: OrderIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+    idempotency_key: Annotated[Text | None, Header(alias="Idempotency-Key")] = None,
 ):
     try:
         order, created = create_order(
@@ -287,7 +295,7 @@ def create_order_endpoint(
 
 
 @router.get("", response=list[OrderSummaryOut], summary="Orders, newest first")
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_orders(request: HttpRequest, filters: Query[OrderFilters]):
     created_after = filters.created_after
     if created_after is not None and timezone.is_naive(created_after):
@@ -300,16 +308,16 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]):
     response=OrderOut,
     summary="One order: lines, allocations and why, address problems, history",
 )
-def get_order(request: HttpRequest, order_id: int):
+def get_order(request: HttpRequest, order_id: QueryId):
     return order_detail(request.api_merchant, order_id)
 
 
 @router.post(
     "/{order_id}/cancel",
-    response={200: OrderOut, 409: ProblemOut},
+    response={200: OrderOut, 409: OrderProblemOut},
     summary="Cancel an order and release its stock",
 )
-def cancel_order_endpoint(request: HttpRequest, order_id: int):
+def cancel_order_endpoint(request: HttpRequest, order_id: QueryId):
     order = get_order_for_merchant(request.api_merchant, order_id)
     try:
         cancel_order(order=order, user=None, note="Cancelled through the API")

@@ -12,11 +12,12 @@ from typing import Literal
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from fulfillment.models import Shipment
 from fulfillment.selectors.couriers import get_shipment_for_merchant
 from fulfillment.services.labels import CannotPrint, label_for
+from merchant.api.fields import InputSchema, Page, QueryId
 
 router = Router(tags=["shipments"])
 
@@ -34,14 +35,14 @@ StatusName = Literal[
 ]
 
 
-class ProblemOut(Schema):
+class ShipmentProblemOut(Schema):
     status: int
     code: str
     detail: str
     field: str | None = None
 
 
-class ShipmentFilters(Schema):
+class ShipmentFilters(InputSchema):
     status: StatusName | None = None
     date: dt.date | None = None  # the merchant's local day the shipment was created
 
@@ -77,7 +78,7 @@ def problem(status: int, code: str, detail: str, field: str | None = None) -> St
 
 
 @router.get("", response=list[ShipmentOut], summary="Shipments, newest first")
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_shipments(request: HttpRequest, filters: Query[ShipmentFilters]):
     merchant = request.api_merchant
     shipments = Shipment.objects.for_merchant(merchant).select_related(
@@ -94,7 +95,7 @@ def list_shipments(request: HttpRequest, filters: Query[ShipmentFilters]):
 
 @router.get(
     "/{shipment_id}/label",
-    response={200: None, 409: ProblemOut, 422: ProblemOut},
+    response={200: None, 409: ShipmentProblemOut, 422: ShipmentProblemOut},
     summary="A shipment's label as PDF or ZPL",
     description="The courier's own label when it gave one in the asked format; "
     "`source=nearbox` renders Nearbox's instead. ZPL is the 4x6 label for 203 dpi printers. "
@@ -102,7 +103,7 @@ def list_shipments(request: HttpRequest, filters: Query[ShipmentFilters]):
 )
 def shipment_label(
     request: HttpRequest,
-    shipment_id: int,
+    shipment_id: QueryId,
     size: Literal["4x6", "a6", "a4"] = "4x6",
     format: Literal["pdf", "zpl"] = "pdf",
     source: Literal["auto", "nearbox"] = "auto",
@@ -117,5 +118,6 @@ def shipment_label(
         return problem(422, "invalid", " ".join(error.messages), field)
     response = HttpResponse(label.content, content_type=label.content_type)
     response["Content-Disposition"] = f'inline; filename="{label.filename}"'
-    response["X-Label-Source"] = label.source
+    # A plain str: wsgiref (runserver) refuses header values of any other type, enums included.
+    response["X-Label-Source"] = str(label.source)
     return response

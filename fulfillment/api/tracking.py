@@ -12,11 +12,12 @@ from ninja import Router, Schema
 
 from fulfillment.tracking.notifications import tracking_url
 from fulfillment.tracking.selectors import get_shipment_for_merchant, timeline
+from merchant.api.fields import QueryId
 
 router = Router(tags=["tracking"])
 
 
-class EventOut(Schema):
+class TrackingEventOut(Schema):
     status: str
     occurred_at: dt.datetime
     courier_code: str
@@ -39,11 +40,11 @@ class TrackingOut(Schema):
     eta_source: str
     delivered_at: dt.datetime | None
     tracking_url: str
-    events: list[EventOut]
+    events: list[TrackingEventOut]
 
 
 @router.get("/{shipment_id}/tracking", response=TrackingOut)
-def shipment_tracking(request: HttpRequest, shipment_id: int):
+def shipment_tracking(request: HttpRequest, shipment_id: QueryId):
     shipment = get_shipment_for_merchant(request.api_merchant, shipment_id)
     return {
         **{f: getattr(shipment, f) for f in TrackingOut.model_fields if hasattr(shipment, f)},

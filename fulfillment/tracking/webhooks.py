@@ -61,6 +61,8 @@ def receive_webhook(*, token: str, body: bytes, headers: Mapping[str, str]) -> W
         raise
     except CourierError as error:
         raise WebhookMalformed(str(error)) from None
+    except RecursionError:  # json.loads of a signed body nested thousands of levels deep
+        raise WebhookMalformed("The webhook body is nested too deeply to read.") from None
     now = timezone.now()
     with transaction.atomic():
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -13,6 +14,8 @@ from lockers.models import Reservation
 from lockers.parcels import Parcel, parcel_from_cart, parcel_from_dims, parse_cart
 from lockers.selectors.network import get_bank_for_merchant
 from lockers.services import options, reservations
+from merchant.api.fields import Count, Id, InputSchema, Problem, Text
+from merchant.limits import INT32_MAX
 
 from .publishable import PublishableKey, preflight, problem, publishable_endpoint
 
@@ -20,23 +23,16 @@ router = Router(tags=["checkout (publishable key)"])
 AUTH = PublishableKey()
 
 
-class Problem(Schema):
-    status: int
-    code: str
-    detail: str
-    field: str | None = None
-
-
-class OptionsQuery(Schema):
+class OptionsQuery(InputSchema):
     country: str = Field("US", max_length=2, description="ISO country code of the destination.")
     postal_code: str = Field("", max_length=12)
     address: str = Field("", max_length=300)
     lat: float | None = None
     lon: float | None = None
-    weight_g: int | None = None
-    length_mm: int | None = None
-    width_mm: int | None = None
-    height_mm: int | None = None
+    weight_g: Annotated[int, Field(ge=0, le=INT32_MAX)] | None = None
+    length_mm: Annotated[int, Field(ge=0, le=INT32_MAX)] | None = None
+    width_mm: Annotated[int, Field(ge=0, le=INT32_MAX)] | None = None
+    height_mm: Annotated[int, Field(ge=0, le=INT32_MAX)] | None = None
     cart: str = Field("", max_length=4000, description="SKU:quantity lines, comma-separated.")
     limit: int = Field(5, ge=1, le=20, description="Lockers and shops to list, each.")
 
@@ -123,21 +119,21 @@ def delivery_options_preflight(request: HttpRequest) -> HttpResponse:
     return preflight(request, "GET, OPTIONS")
 
 
-class CartLine(Schema):
+class CartLine(InputSchema):
     sku: str = Field(..., max_length=64)
-    quantity: int = Field(1, ge=1, le=999)
+    quantity: int = Field(1, ge=1, le=999, strict=True)
 
 
-class ReservationIn(Schema):
-    bank_id: int
-    weight_g: int | None = None
-    length_mm: int | None = None
-    width_mm: int | None = None
-    height_mm: int | None = None
+class ReservationIn(InputSchema):
+    bank_id: Id
+    weight_g: Count | None = None
+    length_mm: Count | None = None
+    width_mm: Count | None = None
+    height_mm: Count | None = None
     cart: list[CartLine] | None = None
 
 
-class ReservationOut(Schema):
+class HoldOut(Schema):
     id: int
     token: str
     status: str
@@ -149,7 +145,7 @@ class ReservationOut(Schema):
 @router.post(
     "/reservations",
     response={
-        201: ReservationOut,
+        201: HoldOut,
         401: Problem,
         403: Problem,
         404: Problem,
@@ -202,7 +198,7 @@ def reservations_preflight(request: HttpRequest) -> HttpResponse:
     summary="Release a compartment hold the shopper no longer wants (idempotent)",
 )
 @decorate_view(publishable_endpoint)
-def release_reservation(request: HttpRequest, token: str):
+def release_reservation(request: HttpRequest, token: Text):
     try:
         reservations.release_held(merchant=request.api_merchant, reservation_token=token)
     except Reservation.DoesNotExist:

@@ -1,16 +1,18 @@
 """The merchant's pickup network through the secret-key API."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: @paginate's wrapper would resolve the parameter
+# types (QueryId, Text) in ninja's module instead of this one.
 
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Field, Router, Schema
+from ninja.pagination import paginate
 
 from lockers.selectors import network as selectors
 from lockers.services import network as service
+from merchant.api.fields import InputSchema, Page, QueryId
 
 router = Router(tags=["pickup network"])
 
@@ -53,8 +55,8 @@ class CompartmentOut(Schema):
     state: str
 
 
-class CompartmentPatch(Schema):
-    out_of_order: bool
+class CompartmentPatch(InputSchema):
+    out_of_order: bool = Field(..., strict=True)
 
 
 class ReservationOut(Schema):
@@ -68,13 +70,13 @@ class ReservationOut(Schema):
 
 
 @router.get("/lockers", response=list[BankOut], summary="Locker banks")
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_banks(request: HttpRequest, active: bool | None = None):
     return selectors.banks_for_merchant(request.api_merchant, active=active)
 
 
 @router.get("/lockers/{bank_id}", response=BankOut, summary="One locker bank")
-def get_bank(request: HttpRequest, bank_id: int):
+def get_bank(request: HttpRequest, bank_id: QueryId):
     bank = selectors.get_bank_for_merchant(request.api_merchant, bank_id)
     return selectors.banks_for_merchant(request.api_merchant).get(pk=bank.pk)
 
@@ -82,8 +84,8 @@ def get_bank(request: HttpRequest, bank_id: int):
 @router.get(
     "/lockers/{bank_id}/compartments", response=list[CompartmentOut], summary="Its compartments"
 )
-@paginate(LimitOffsetPagination)
-def list_compartments(request: HttpRequest, bank_id: int):
+@paginate(Page)
+def list_compartments(request: HttpRequest, bank_id: QueryId):
     return selectors.get_bank_for_merchant(request.api_merchant, bank_id).compartments.all()
 
 
@@ -93,7 +95,7 @@ def list_compartments(request: HttpRequest, bank_id: int):
     summary="Take a compartment out of service, or back",
 )
 def patch_compartment(
-    request: HttpRequest, compartment_id: int, payload: CompartmentPatch | None = None
+    request: HttpRequest, compartment_id: QueryId, payload: CompartmentPatch | None = None
 ):
     # Look the compartment up first: another merchant's id answers 404 whatever the body.
     compartment = selectors.get_compartment_for_merchant(request.api_merchant, compartment_id)
@@ -105,18 +107,18 @@ def patch_compartment(
 
 
 @router.get("/shops", response=list[ShopOut], summary="Pickup shops")
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_shops(request: HttpRequest, active: bool | None = None):
     return selectors.shops_for_merchant(request.api_merchant, active=active)
 
 
 @router.get("/shops/{shop_id}", response=ShopOut, summary="One pickup shop")
-def get_shop(request: HttpRequest, shop_id: int):
+def get_shop(request: HttpRequest, shop_id: QueryId):
     return selectors.get_shop_for_merchant(request.api_merchant, shop_id)
 
 
 @router.get(
     "/reservations/{reservation_id}", response=ReservationOut, summary="One compartment hold"
 )
-def get_reservation(request: HttpRequest, reservation_id: int):
+def get_reservation(request: HttpRequest, reservation_id: QueryId):
     return selectors.get_reservation_for_merchant(request.api_merchant, reservation_id)

@@ -4,9 +4,10 @@ from datetime import datetime
 
 from django.http import HttpRequest
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.security import HttpBearer
 
+from merchant.api.fields import Page, QueryId
 from merchant.models import ApiKey, Job
 from merchant.selectors.tenants import get_job_for_merchant
 from merchant.services.api_keys import authenticate_key
@@ -52,11 +53,11 @@ def get_merchant(request: HttpRequest):
 
 
 @router.get("/jobs", response=list[JobOut], summary="Recent background jobs")
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_jobs(request: HttpRequest):
     return Job.objects.for_merchant(request.api_merchant)
 
 
 @router.get("/jobs/{job_id}", response=JobOut, summary="One background job and its progress")
-def get_job(request: HttpRequest, job_id: int):
+def get_job(request: HttpRequest, job_id: QueryId):
     return get_job_for_merchant(request.api_merchant, job_id)

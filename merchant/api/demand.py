@@ -8,12 +8,13 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from merchant.api.fields import InputSchema
 from merchant.selectors.demand import daily_orders, forecast_area, parse_area
 
 router = Router(tags=["demand"])
 
 
-class ForecastQuery(Schema):
+class ForecastQuery(InputSchema):
     area: str = Field("", description="A ZIP (60614) or a ZIP prefix (606xx); empty: all.")
     horizon: int = Field(28, ge=1, le=90, description="Days ahead, from today.")
 
@@ -32,7 +33,7 @@ class ForecastOut(Schema):
     days: list[ForecastDay]
 
 
-class HistoryQuery(Schema):
+class HistoryQuery(InputSchema):
     days: int = Field(90, ge=1, le=730, description="Days before today.")
     area: str = Field("", description="A ZIP (60614) or a ZIP prefix (606xx); empty: all.")
 

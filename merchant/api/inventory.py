@@ -1,6 +1,7 @@
 """Products, stock levels and transfers over the JSON API (mounted at /api/v1/)."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: @paginate's wrapper would resolve the parameter
+# types (QueryId, Text) in ninja's module instead of this one.
 
 from collections.abc import Callable
 from datetime import datetime
@@ -9,8 +10,9 @@ from functools import wraps
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from merchant.api.fields import Count, Id, InputSchema, Int32, Page, QueryId, Text
 from merchant.models import Merchant, Product, StockLevel, StoragePoint, Transfer
 from merchant.selectors import inventory as selectors
 from merchant.services import products, stock, transfers
@@ -33,24 +35,24 @@ class ProductOut(Schema):
     is_active: bool
 
 
-class ProductIn(Schema):
+class ProductIn(InputSchema):
     sku: str
     name: str
-    weight_g: int
-    length_mm: int
-    width_mm: int
-    height_mm: int
-    value: int = 0
+    weight_g: Count
+    length_mm: Count
+    width_mm: Count
+    height_mm: Count
+    value: Count = 0
 
 
-class ProductPatch(Schema):
+class ProductPatch(InputSchema):
     sku: str | None = None
     name: str | None = None
-    weight_g: int | None = None
-    length_mm: int | None = None
-    width_mm: int | None = None
-    height_mm: int | None = None
-    value: int | None = None
+    weight_g: Count | None = None
+    length_mm: Count | None = None
+    width_mm: Count | None = None
+    height_mm: Count | None = None
+    value: Count | None = None
     is_active: bool | None = None
 
 
@@ -65,28 +67,28 @@ class StockLevelOut(Schema):
     low_stock_threshold: int
 
 
-class ReceiveIn(Schema):
+class ReceiveIn(InputSchema):
     sku: str
-    point_id: int
-    quantity: int
+    point_id: Id
+    quantity: Int32
     reason: str = ""
 
 
-class AdjustIn(Schema):
+class AdjustIn(InputSchema):
     sku: str
-    point_id: int
-    delta: int
+    point_id: Id
+    delta: Int32
     reason: str
 
 
-class TransferLineIn(Schema):
+class TransferLineIn(InputSchema):
     sku: str
-    quantity: int
+    quantity: Int32
 
 
-class TransferIn(Schema):
-    from_point_id: int
-    to_point_id: int
+class TransferIn(InputSchema):
+    from_point_id: Id
+    to_point_id: Id
     lines: list[TransferLineIn]
     note: str = ""
 
@@ -163,8 +165,8 @@ def _level(level: StockLevel) -> StockLevel:
 
 
 @router.get("/products", response=list[ProductOut], summary="Products, by SKU")
-@paginate(LimitOffsetPagination)
-def list_products(request: HttpRequest, q: str = ""):
+@paginate(Page)
+def list_products(request: HttpRequest, q: Text = ""):
     return selectors.products_with_totals(request.api_merchant, search=q)
 
 
@@ -174,12 +176,12 @@ def create_product(request: HttpRequest, payload: ProductIn):
 
 
 @router.get("/products/{product_id}", response=ProductOut, summary="One product")
-def get_product(request: HttpRequest, product_id: int):
+def get_product(request: HttpRequest, product_id: QueryId):
     return selectors.get_product_for_merchant(request.api_merchant, product_id)
 
 
 @router.patch("/products/{product_id}", response=ProductOut, summary="Change a product")
-def update_product(request: HttpRequest, product_id: int, payload: ProductPatch | None = None):
+def update_product(request: HttpRequest, product_id: QueryId, payload: ProductPatch | None = None):
     product = selectors.get_product_for_merchant(request.api_merchant, product_id)
     changes = payload.dict(exclude_unset=True) if payload else {}
     active = changes.pop("is_active", None)
@@ -194,8 +196,8 @@ def update_product(request: HttpRequest, product_id: int, payload: ProductPatch 
 
 
 @router.get("/stock", response=list[StockLevelOut], summary="Stock levels per product and point")
-@paginate(LimitOffsetPagination)
-def list_stock(request: HttpRequest, sku: str = "", point_id: int | None = None):
+@paginate(Page)
+def list_stock(request: HttpRequest, sku: Text = "", point_id: QueryId | None = None):
     return selectors.stock_levels(request.api_merchant, sku=sku, point_id=point_id)
 
 
@@ -233,8 +235,8 @@ def adjust(request: HttpRequest, payload: AdjustIn):
 
 
 @router.get("/transfers", response=list[TransferOut], summary="Transfers, newest first")
-@paginate(LimitOffsetPagination)
-def list_transfers(request: HttpRequest, status: str = ""):
+@paginate(Page)
+def list_transfers(request: HttpRequest, status: Text = ""):
     if status and status not in Transfer.Status.values:
         raise ValidationError({"status": f"Use one of {', '.join(Transfer.Status.values)}."})
     return selectors.transfers(request.api_merchant, status=status).prefetch_related(
@@ -262,26 +264,26 @@ def create_transfer(request: HttpRequest, payload: TransferIn):
 
 
 @router.get("/transfers/{transfer_id}", response=TransferOut, summary="One transfer")
-def get_transfer(request: HttpRequest, transfer_id: int):
+def get_transfer(request: HttpRequest, transfer_id: QueryId):
     return selectors.get_transfer_for_merchant(request.api_merchant, transfer_id)
 
 
 @router.post("/transfers/{transfer_id}/ship", response=TransferOut, summary="Ship a transfer")
 @_out_of_stock_is_409
-def ship_transfer(request: HttpRequest, transfer_id: int):
+def ship_transfer(request: HttpRequest, transfer_id: QueryId):
     transfer = selectors.get_transfer_for_merchant(request.api_merchant, transfer_id)
     return transfers.ship_transfer(transfer=transfer)
 
 
 @router.post("/transfers/{transfer_id}/receive", response=TransferOut, summary="Receive it")
 @_out_of_stock_is_409
-def receive_transfer(request: HttpRequest, transfer_id: int):
+def receive_transfer(request: HttpRequest, transfer_id: QueryId):
     transfer = selectors.get_transfer_for_merchant(request.api_merchant, transfer_id)
     return transfers.receive_transfer(transfer=transfer)
 
 
 @router.post("/transfers/{transfer_id}/cancel", response=TransferOut, summary="Cancel it")
 @_out_of_stock_is_409
-def cancel_transfer(request: HttpRequest, transfer_id: int):
+def cancel_transfer(request: HttpRequest, transfer_id: QueryId):
     transfer = selectors.get_transfer_for_merchant(request.api_merchant, transfer_id)
     return transfers.cancel_transfer(transfer=transfer)

@@ -5,8 +5,9 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from merchant.api.fields import Id, InputSchema, Page, QueryId
 from merchant.models import PlacementPlan
 from merchant.selectors.placement import get_plan_for_merchant
 from merchant.services import placement
@@ -14,12 +15,12 @@ from merchant.services import placement
 router = Router(tags=["placement"])
 
 
-class PlanIn(Schema):
+class PlanIn(InputSchema):
     mode: Literal["pmedian", "cost"] = "pmedian"
-    k: int = Field(2, ge=1, le=50)
-    candidate_ids: list[int] = []
-    history_days: int = Field(placement.DEFAULT_HISTORY_DAYS, ge=14, le=730)
-    cover_days: int = Field(placement.DEFAULT_COVER_DAYS, ge=1, le=120)
+    k: int = Field(2, ge=1, le=50, strict=True)
+    candidate_ids: list[Id] = Field([], max_length=500)
+    history_days: int = Field(placement.DEFAULT_HISTORY_DAYS, ge=14, le=730, strict=True)
+    cover_days: int = Field(placement.DEFAULT_COVER_DAYS, ge=1, le=120, strict=True)
 
 
 class PlanOut(Schema):
@@ -52,13 +53,13 @@ def create_plan(request: HttpRequest, payload: PlanIn):
 
 
 @router.get("/plans", response=list[PlanOut], summary="Placement plans, newest first")
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_plans(request: HttpRequest):
     return PlacementPlan.objects.for_merchant(request.api_merchant)
 
 
 @router.get("/plans/{plan_id}", response=PlanOut, summary="One plan with its expected effect")
-def get_plan(request: HttpRequest, plan_id: int):
+def get_plan(request: HttpRequest, plan_id: QueryId):
     return get_plan_for_merchant(request.api_merchant, plan_id)
 
 
@@ -67,7 +68,7 @@ def get_plan(request: HttpRequest, plan_id: int):
     response=AcceptOut,
     summary="Accept a ready plan: open its points and create the transfers",
 )
-def accept_plan(request: HttpRequest, plan_id: int):
+def accept_plan(request: HttpRequest, plan_id: QueryId):
     plan = get_plan_for_merchant(request.api_merchant, plan_id)
     made = placement.accept_plan(plan=plan)
     plan.refresh_from_db()

@@ -3,15 +3,16 @@ the merchant's currency; every call is scoped to the merchant of the secret key.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Body, Field, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from merchant.api.fields import Count, InputSchema, LocalTime, Page, Problem, QueryId
 from merchant.models import StoragePoint
 from merchant.selectors.points import get_point_for_merchant, points_for_merchant
 from merchant.services import points as service
@@ -23,7 +24,7 @@ Role = StoragePoint.Role
 HOURS_HELP = 'Per weekday (mon … sun) a list of ["HH:MM", "HH:MM"] periods; [] when closed.'
 
 
-class PointIn(Schema):
+class PointIn(InputSchema):
     name: str
     kind: Kind = Kind.WAREHOUSE
     role: Role = Role.IN_USE
@@ -32,16 +33,16 @@ class PointIn(Schema):
     state: str = ""
     postal_code: str
     country: str = "US"
-    capacity_units: int = 1000
-    capacity_m3: Decimal = Decimal("10")
-    monthly_cost: int = Field(0, description="Minor units (cents) of the merchant's currency.")
-    cost_per_order: int = Field(0, description="Minor units (cents) of the merchant's currency.")
-    same_day_cutoff: time | None = Field(None, description="Local time, HH:MM.")
+    capacity_units: Count = 1000
+    capacity_m3: Decimal = Field(Decimal("10"), max_digits=8, decimal_places=2)
+    monthly_cost: Count = Field(0, description="Minor units (cents) of the merchant's currency.")
+    cost_per_order: Count = Field(0, description="Minor units (cents) of the merchant's currency.")
+    same_day_cutoff: LocalTime | None = Field(None, description="Local time, HH:MM.")
     opening_hours: dict[str, Any] = Field(default_factory=dict, description=HOURS_HELP)
     is_active: bool = True
 
 
-class PointPatch(Schema):
+class PointPatch(InputSchema):
     name: str | None = None
     kind: Kind | None = None
     role: Role | None = None
@@ -50,11 +51,11 @@ class PointPatch(Schema):
     state: str | None = None
     postal_code: str | None = None
     country: str | None = None
-    capacity_units: int | None = None
-    capacity_m3: Decimal | None = None
-    monthly_cost: int | None = None
-    cost_per_order: int | None = None
-    same_day_cutoff: time | None = None
+    capacity_units: Count | None = None
+    capacity_m3: Decimal | None = Field(None, max_digits=8, decimal_places=2)
+    monthly_cost: Count | None = None
+    cost_per_order: Count | None = None
+    same_day_cutoff: LocalTime | None = None
     opening_hours: dict[str, Any] | None = Field(None, description=HOURS_HELP)
     is_active: bool | None = None
 
@@ -76,7 +77,7 @@ class PointOut(Schema):
     monthly_cost: int
     cost_per_order: int
     currency: str
-    same_day_cutoff: time | None
+    same_day_cutoff: LocalTime | None
     opening_hours: dict[str, Any]
     is_active: bool
     inactive_reason: str
@@ -88,15 +89,8 @@ class PointOut(Schema):
         return point.merchant.currency
 
 
-class Problem(Schema):
-    status: int
-    code: str
-    detail: str
-    field: str | None = None
-
-
 @router.get("", response=list[PointOut], summary="List storage points")
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_points(request: HttpRequest):
     return points_for_merchant(request.api_merchant).select_related("merchant")
 
@@ -112,7 +106,7 @@ def create_point(request: HttpRequest, payload: PointIn):
 
 
 @router.get("/{point_id}", response={200: PointOut, 404: Problem}, summary="One storage point")
-def get_point(request: HttpRequest, point_id: int):
+def get_point(request: HttpRequest, point_id: QueryId):
     return get_point_for_merchant(request.api_merchant, point_id)
 
 
@@ -122,7 +116,7 @@ def get_point(request: HttpRequest, point_id: int):
     summary="Change some fields of a storage point",
 )
 def update_point(
-    request: HttpRequest, point_id: int, payload: Annotated[PointPatch | None, Body()] = None
+    request: HttpRequest, point_id: QueryId, payload: Annotated[PointPatch | None, Body()] = None
 ):
     # The body is optional so that another merchant's id answers 404 before any body check.
     point = get_point_for_merchant(request.api_merchant, point_id)
@@ -136,7 +130,7 @@ def update_point(
     response={204: None, 404: Problem, 409: Problem},
     summary="Delete a storage point that never held stock (otherwise deactivate it)",
 )
-def delete_point(request: HttpRequest, point_id: int):
+def delete_point(request: HttpRequest, point_id: QueryId):
     point = get_point_for_merchant(request.api_merchant, point_id)
     try:
         service.delete_point(point=point)
