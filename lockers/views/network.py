@@ -37,14 +37,11 @@ def network_list(request: HttpRequest) -> HttpResponse:
         else selectors.shops_for_merchant(request.merchant, active=flag)
     )
     page = Paginator(places, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "form": form if form.is_bound else NetworkFilterForm(initial={"kind": "locker"}),
         "page_obj": page,
         "kind": kind,
         "filtered": bool(active),
-        "query": query.urlencode(),
         "counts": service.merchant_place_counts(request.merchant),
         "nav_active": NAV,
     }
