@@ -27,6 +27,7 @@ from fulfillment.hooks import confirm_pickup_reservation
 from fulfillment.models import Allocation, Order, OrderEvent, OrderLine
 from fulfillment.services.addresses import resolve_destination
 from fulfillment.services.routing import RoutingPlan, Unroutable, plan_route, reserve_route
+from merchant.limits import INT32_MAX, INT64_MAX, moment_problem, text_problem
 from merchant.models import DemandRecord, Merchant, Product, User
 from merchant.rawsql import insert_many
 from merchant.selectors.inventory import products_by_sku
@@ -138,6 +139,8 @@ def _text(data: Mapping, name: str, path: str, errors: dict, *, limit: int, requ
     value = value.strip()
     if required and not value:
         errors[path] = "This field is required."
+    elif problem := text_problem(value):
+        errors[path] = problem
     elif len(value) > limit:
         errors[path] = f"Use at most {limit} characters."
     return value
@@ -173,6 +176,9 @@ def _when(value: Any, path: str, errors: dict, tz: zoneinfo.ZoneInfo) -> dt.date
             moment = None
     if moment is None:
         errors[path] = "Enter a date and time like 2025-06-01T14:00:00-05:00."
+        return None
+    if problem := moment_problem(moment):  # storable, and readable in every time zone
+        errors[path] = problem
         return None
     if timezone.is_naive(moment):  # read as the merchant's local time
         moment = timezone.make_aware(moment, tz)
@@ -260,7 +266,9 @@ def _clean(merchant: Merchant, data: Mapping[str, Any]) -> dict:
         currency = merchant.currency
     clean["currency"] = currency.strip().upper()
     value = data.get("value")
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT64_MAX
+    ):
         errors["value"] = "Enter the order value in minor units (cents), a whole number ≥ 0."
         value = None
 
@@ -303,6 +311,8 @@ def _clean_lines(merchant: Merchant, raw: Any, errors: dict) -> list[tuple[Produ
             errors[f"lines[{n}].quantity"] = "Enter a whole number of units."
         elif quantity <= 0:
             errors[f"lines[{n}].quantity"] = "Enter a quantity of at least 1."
+        elif quantity > INT32_MAX:
+            errors[f"lines[{n}].quantity"] = f"Enter a quantity of at most {INT32_MAX}."
         if isinstance(sku, str) and sku.strip():
             wanted.append((n, sku.strip(), quantity))
     products = products_by_sku(merchant, (sku for _, sku, _ in wanted))
