@@ -9,8 +9,16 @@ from django.core.mail import send_mail
 from django.utils.formats import date_format
 
 from lockers.models import PickupParcel
+from merchant.zones import local_time
 
 logger = logging.getLogger(__name__)
+
+
+def _collect_by(parcel: PickupParcel) -> str:
+    """The deadline in the pickup place's zone (its merchant's), with the zone named: a shopper
+    reading the mail elsewhere must not guess. E.g. "Dec. 12, 2026, 6 p.m. CST"."""
+    moment = local_time(parcel.collect_by, parcel.order.merchant)
+    return f"{date_format(moment, 'DATETIME_FORMAT', use_l10n=True)} {moment.tzname()}"
 
 
 def _where(parcel: PickupParcel) -> str:
@@ -25,7 +33,7 @@ def email_pickup_code(sender, *, parcel: PickupParcel, pin: str, qr_payload: str
     body = (
         f"Hello {order.shopper_name},\n\nyour parcel {parcel.tracking_number} is ready at "
         f"{_where(parcel)}.\n\nPickup code: {pin}\n(QR code text: {qr_payload})\n\n"
-        f"Collect it by {date_format(parcel.collect_by, 'DATETIME_FORMAT')} (UTC); after that "
+        f"Collect it by {_collect_by(parcel)}; after that "
         "it goes back to the shop.\n"
     )
     try:
@@ -40,7 +48,7 @@ def send_expiry_reminder(parcel: PickupParcel) -> None:
         return
     body = (
         f"Hello {order.shopper_name},\n\nyour parcel {parcel.tracking_number} is still waiting "
-        f"at {_where(parcel)}. Collect it by {date_format(parcel.collect_by, 'DATETIME_FORMAT')}"
-        " (UTC) with the code we sent you; after that it goes back to the shop.\n"
+        f"at {_where(parcel)}. Collect it by {_collect_by(parcel)}"
+        " with the code we sent you; after that it goes back to the shop.\n"
     )
     send_mail("Your parcel goes back tomorrow", body, None, [order.shopper_email])

@@ -32,6 +32,7 @@ from fulfillment.models.shipments import LabelSource
 from fulfillment.tracking import hooks
 from fulfillment.tracking.notifications import tracking_url
 from merchant.models import Merchant, StoragePoint
+from merchant.zones import local_time
 
 LABEL_FORMATS: tuple[str, ...] = ("pdf", "zpl")
 LABEL_SOURCES: tuple[str, ...] = ("auto", "nearbox")
@@ -171,7 +172,8 @@ def label_data_for(shipment: Shipment) -> LabelData:
             recipient=recipient,
             weight_g=_weight_g(order),
             reference=order.reference or f"Order {order.pk}",
-            date=shipment.booked_at or shipment.created_at,
+            # The merchant's day: a parcel booked at 8 pm in Chicago is not dated tomorrow.
+            date=local_time(shipment.booked_at or shipment.created_at, shipment.merchant),
             qr_payload=qr.payload if qr else tracking_url(shipment),
             qr_caption=qr.caption if qr else "Track parcel",
             sort_code=sort_code(

@@ -16,6 +16,7 @@ from fulfillment.labels import (
 from fulfillment.models import Order
 from fulfillment.services.labels import LabelFile, order_address, point_address, sending_point
 from fulfillment.services.returns import outbound_shipment
+from merchant.zones import local_time, merchant_zone
 
 
 def packing_slip_data(order: Order) -> PackingSlipData:
@@ -35,7 +36,7 @@ def packing_slip_data(order: Order) -> PackingSlipData:
     try:
         return PackingSlipData(
             reference=order.reference or f"Order {order.pk}",
-            date=timezone.now(),
+            date=local_time(timezone.now(), order.merchant),
             sender=point_address(order.merchant, point),
             recipient=order_address(order),
             lines=lines,
@@ -49,7 +50,8 @@ def packing_slip_for(order: Order, *, size: str = "a4") -> LabelFile:
     """The packing slip as a PDF; a size we do not print names the field."""
     if size not in SLIP_SIZES:
         raise ValidationError({"size": f"size must be one of {', '.join(SLIP_SIZES)}."})
-    pdf = render_packing_slips_pdf([packing_slip_data(order)], size=size)
+    with merchant_zone(order.merchant):  # the slip's date filter shows the active zone
+        pdf = render_packing_slips_pdf([packing_slip_data(order)], size=size)
     reference = order.reference or str(order.pk)
     return LabelFile(
         content=pdf,

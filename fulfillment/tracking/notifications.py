@@ -19,6 +19,7 @@ from fulfillment.models import Notification, NotificationSettings, Shipment
 from fulfillment.tracking import hooks
 from fulfillment.tracking.sms import SmsMessage, get_sms_backend
 from merchant.models import Merchant
+from merchant.zones import merchant_zone
 
 logger = logging.getLogger(__name__)
 
@@ -193,6 +194,14 @@ def _send_claimed(
 
 
 def _deliver(
+    notification: Notification, prefs: NotificationSettings, mail, channels: list[str]
+) -> None:
+    # Rendered in the merchant's zone: the date filters show the active zone (UTC in a worker).
+    with merchant_zone(notification.merchant):
+        _render_and_send(notification, prefs, mail, channels)
+
+
+def _render_and_send(
     notification: Notification, prefs: NotificationSettings, mail, channels: list[str]
 ) -> None:
     order = notification.shipment.order
