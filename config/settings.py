@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "axes",  # sign-in throttling: lockout after AXES_FAILURE_LIMIT wrong passwords
     "merchant",
     "fulfillment",
     "lockers",
@@ -65,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "merchant.middleware.CurrentMerchantMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into its answer
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -126,6 +128,28 @@ else:
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "merchant.User"
 LOGIN_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses sign-in while locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username
+# from one IP, that pair waits AXES_COOLOFF_MINUTES; a success clears the count.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"  # the sign-in form's field (it holds the email)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "merchant.views.auth.signin_locked_out"
+# The client IP is REMOTE_ADDR unless a trusted proxy count is set: otherwise anyone could
+# pick a new X-Forwarded-For per try and never be locked out.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Password-reset mails per address an hour (and three times that per client IP).
+PASSWORD_RESET_MAILS_PER_HOUR = int(os.environ.get("PASSWORD_RESET_MAILS_PER_HOUR", "3"))
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [

@@ -18,6 +18,11 @@ urlpatterns = [
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
+    path(
+        "accounts/password_reset/",
+        auth.ThrottledPasswordResetView.as_view(),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("app/orders/", include("fulfillment.urls")),
     path("app/couriers/", include("fulfillment.urls_couriers")),

@@ -1,11 +1,23 @@
+from __future__ import annotations
+
+import logging
+import math
+
+from axes.helpers import get_client_ip_address, get_cool_off
+from django.conf import settings
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from merchant.forms import SignupForm
 from merchant.services.merchants import create_merchant
+from merchant.services.throttle import within_limit
+
+logger = logging.getLogger(__name__)
 
 
 @require_http_methods(["GET", "POST"])
@@ -24,3 +36,47 @@ def signup(request: HttpRequest) -> HttpResponse:
             login(request, new.owner, backend="django.contrib.auth.backends.ModelBackend")
             return redirect("dashboard")
     return render(request, "merchant/signup.html", {"form": form})
+
+
+def signin_locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict | None = None,
+) -> HttpResponse:
+    """django-axes' lockout answer (AXES_LOCKOUT_CALLABLE): the sign-in page again, with the
+    reason and when to retry, instead of a bare 429 page."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    cool_off = get_cool_off(request)
+    minutes = max(1, math.ceil(cool_off.total_seconds() / 60)) if cool_off else None
+    wait = f"Try again in {minutes} minute{'s' if minutes != 1 else ''}" if minutes else "Ask us"
+    message = (
+        "Too many wrong passwords for this account from your network, so signing in is paused. "
+        f"{wait}, or reset your password."
+    )
+    form = AuthenticationForm(request, initial={"username": username})
+    context = {"form": form, "lockout_message": message, "next": request.POST.get("next", "")}
+    return render(request, "registration/login.html", context, status=429)
+
+
+class ThrottledPasswordResetView(auth_views.PasswordResetView):
+    """Password reset that sends at most a few mails per address and per client IP an hour.
+
+    Over the limit the page answers exactly as when a mail was sent (the "check your inbox"
+    page), so neither the limit nor the answer tells whether an account exists."""
+
+    def form_valid(self, form) -> HttpResponse:
+        email = form.cleaned_data["email"]
+        limit = settings.PASSWORD_RESET_MAILS_PER_HOUR
+        by_address = within_limit(
+            scope="password-reset-address", key=email, limit=limit, window_seconds=3600
+        )
+        by_ip = within_limit(
+            scope="password-reset-ip",
+            key=get_client_ip_address(request=self.request) or "unknown",
+            limit=limit * 3,  # a shared office or shop network resets a few accounts
+            window_seconds=3600,
+        )
+        if by_address and by_ip:
+            return super().form_valid(form)
+        logger.warning("password reset mail not sent: hourly limit reached")
+        return HttpResponseRedirect(self.get_success_url())
