@@ -44,7 +44,9 @@
           fillOpacity: chosen ? 1 : 0.85,
           className: "nbx-marker nbx-marker--" + place.kind,
         })
-          .bindTooltip(place.name)
+          // A text node, never a string: Leaflet puts a string tooltip in with innerHTML,
+          // and a place's name is whatever the merchant (or an import file) typed.
+          .bindTooltip(document.createTextNode(place.name))
           .on("click", function () {
             options.onChoose(place);
           })
