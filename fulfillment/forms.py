@@ -6,7 +6,9 @@ from django import forms
 
 from fulfillment.models import Order
 from fulfillment.selectors.order_search import PROBLEMS
+from merchant.forms import ProductField
 from merchant.models import Merchant, Product, StoragePoint
+from merchant.services.products import NUMBER_MAX
 
 ADDRESS_CHOICES = [
     ("", "Any address"),
@@ -123,15 +125,16 @@ class OrderForm(forms.Form):
 
 
 class LineForm(forms.Form):
-    product = forms.ModelChoiceField(label="Product", queryset=None, required=False)
-    quantity = forms.IntegerField(label="Quantity", min_value=1, required=False)
+    product = ProductField(label="Product", queryset=Product.objects.none(), required=False)
+    quantity = forms.IntegerField(
+        label="Quantity", min_value=1, max_value=NUMBER_MAX, required=False
+    )
 
     def __init__(self, *args, merchant: Merchant, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["product"].queryset = (
-            Product.objects.for_merchant(merchant).filter(is_active=True).order_by("sku")
+        self.fields["product"].queryset = Product.objects.for_merchant(merchant).filter(
+            is_active=True
         )
-        self.fields["product"].label_from_instance = lambda p: f"{p.sku} · {p.name}"
 
     def clean(self) -> dict:
         data = super().clean()

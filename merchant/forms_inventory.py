@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django import forms
 
+from merchant.forms import ProductField
 from merchant.models import Merchant, Product, StockMovement, StoragePoint, Transfer
 from merchant.services import inventory_csv
+from merchant.services.products import NUMBER_MAX
 
 
 class ProductForm(forms.Form):
@@ -74,7 +76,7 @@ class ThresholdForm(forms.Form):
 
 class LedgerFilterForm(forms.Form):
     point = forms.ModelChoiceField(label="Storage point", required=False, queryset=None)
-    product = forms.ModelChoiceField(label="Product", required=False, queryset=None)
+    product = ProductField(label="Product", required=False, queryset=Product.objects.none())
     kind = forms.ChoiceField(
         label="Kind", required=False, choices=[("", "All kinds"), *StockMovement.Kind.choices]
     )
@@ -84,7 +86,6 @@ class LedgerFilterForm(forms.Form):
         self.fields["point"].queryset = StoragePoint.objects.for_merchant(merchant)
         self.fields["point"].empty_label = "All points"
         self.fields["product"].queryset = Product.objects.for_merchant(merchant)
-        self.fields["product"].empty_label = "All products"
 
 
 class TransferFilterForm(forms.Form):
@@ -105,10 +106,8 @@ class TransferForm(forms.Form):
 
 
 class TransferLineForm(forms.Form):
-    product = forms.ModelChoiceField(
-        label="Product", queryset=Product.objects.none(), required=False
-    )
-    quantity = forms.IntegerField(label="Units", min_value=1, required=False)
+    product = ProductField(label="Product", queryset=Product.objects.none(), required=False)
+    quantity = forms.IntegerField(label="Units", min_value=1, max_value=NUMBER_MAX, required=False)
 
     def __init__(self, *args, merchant: Merchant, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -48,6 +48,19 @@ def products_by_sku(merchant: Merchant, skus: Iterable[str]) -> dict[str, Produc
         return {product.sku: product for product in rows.instances(cursor.fetchall())}
 
 
+def search_products(
+    merchant: Merchant, term: str, *, active_only: bool = False, limit: int = 20
+) -> QuerySet[Product]:
+    """Products whose SKU or name contains `term`, SKUs that start with it first."""
+    term = term.strip()[:64]
+    products = Product.objects.for_merchant(merchant)
+    if active_only:
+        products = products.filter(is_active=True)
+    if term:
+        products = products.filter(Q(sku__icontains=term) | Q(name__icontains=term))
+    return products.order_by("sku")[:limit]
+
+
 def storage_point_of_merchant(merchant: Merchant, point_id: object) -> StoragePoint:
     """A point by id for the inventory pages and API (404 for another merchant's)."""
     return get_for_merchant_or_404(StoragePoint, merchant, point_id)

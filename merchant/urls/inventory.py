@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.overview, name="inventory"),
     path("ledger/", views.ledger, name="inventory_ledger"),
     path("products/", views.product_list, name="product_list"),
+    path("products/options", views.product_options, name="product_options"),
     path("products/new/", views.product_create, name="product_create"),
     path("products/<int:product_id>/", views.product_detail, name="product_detail"),
     path("products/<int:product_id>/edit/", views.product_edit, name="product_edit"),

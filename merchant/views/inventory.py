@@ -90,6 +90,19 @@ def ledger(request: HttpRequest) -> HttpResponse:
 
 @merchant_required
 @require_GET
+def product_options(request: HttpRequest) -> HttpResponse:
+    """Datalist options for a product box (merchant.forms.ProductField). htmx sends the box's
+    value under the box's own name (`lines-0-product` in a formset), so take the one value."""
+    term = request.GET.get("q") or next(iter(request.GET.values()), "")
+    return render(
+        request,
+        "merchant/inventory/_product_options.html",
+        {"products": selectors.search_products(request.merchant, term)},
+    )
+
+
+@merchant_required
+@require_GET
 def product_list(request: HttpRequest) -> HttpResponse:
     form = ProductSearchForm(request.GET or None)
     search = form.cleaned_data["q"] if form.is_valid() else ""

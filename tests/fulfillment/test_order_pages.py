@@ -247,7 +247,7 @@ def order_form(**overrides) -> dict:
 def test_manual_entry_creates_an_allocated_order(client_a, merchant, shop):
     response = client_a.post(
         "/app/orders/new/",
-        order_form(**{"lines-0-product": shop["mug"].pk, "lines-0-quantity": "2"}),
+        order_form(**{"lines-0-product": shop["mug"].sku, "lines-0-quantity": "2"}),
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     order = Order.objects.get(reference="PHONE-1")
@@ -262,7 +262,7 @@ def test_manual_entry_with_a_product_of_another_shop_is_a_form_error_and_writes_
     foreign = make_product(merchant_b.merchant, sku="THEIRS")
     response = client_a.post(
         "/app/orders/new/",
-        order_form(**{"lines-0-product": foreign.pk, "lines-0-quantity": "1"}),
+        order_form(**{"lines-0-product": foreign.sku, "lines-0-quantity": "1"}),
     )
     assert response.status_code == 422
     assert response.context["formset"].forms[0].errors["product"]
@@ -273,7 +273,7 @@ def test_manual_entry_with_a_product_of_another_shop_is_a_form_error_and_writes_
 def test_manual_entry_beyond_the_stock_is_a_form_error_and_writes_nothing(client_a, merchant, shop):
     response = client_a.post(
         "/app/orders/new/",
-        order_form(**{"lines-0-product": shop["mug"].pk, "lines-0-quantity": "500"}),
+        order_form(**{"lines-0-product": shop["mug"].sku, "lines-0-quantity": "500"}),
     )
     assert response.status_code == 422
     assert "available" in " ".join(response.context["form"].non_field_errors())
@@ -290,7 +290,7 @@ def test_editing_lines_releases_and_reserves_again(client_a, merchant, shop):
             line1="2001 N Clark St",
             postal_code="60614",
             **{
-                "lines-0-product": shop["tea"].pk,
+                "lines-0-product": shop["tea"].sku,
                 "lines-0-quantity": "3",
             },
         ),

@@ -61,7 +61,7 @@ def test_ledger_filters_by_point_product_and_kind(merchant_a, client_a):
 
     assert len(rows()) == 3
     assert rows(point=south.pk) == [("MUG", "South", "receive")]
-    assert rows(product=tea.pk, kind="adjust") == [("TEA", "North", "adjust")]
+    assert rows(product=tea.sku, kind="adjust") == [("TEA", "North", "adjust")]
 
 
 def test_ledger_fragment_for_htmx_and_empty_state(client_a):

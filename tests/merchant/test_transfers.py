@@ -77,7 +77,7 @@ def post_transfer(client, source, destination, lines):
         "lines-MAX_NUM_FORMS": "50",
     }
     for n, (product, quantity) in enumerate(lines):
-        data[f"lines-{n}-product"] = product.pk
+        data[f"lines-{n}-product"] = product.sku
         data[f"lines-{n}-quantity"] = quantity
     return client.post(reverse("transfer_create"), data)
 
