@@ -34,6 +34,7 @@
     points.forEach(function (p) { bounds.extend([p.lat, p.lon]); });
     demand.forEach(function (d) { bounds.extend([d[0], d[1]]); });
 
+    var plain = !(data.tiles && data.tiles.url);
     var map = L.map(container, { scrollWheelZoom: false });
     // Layers need a view before they are added (leaflet.heat draws on add).
     if (bounds.isValid()) {
@@ -41,7 +42,7 @@
     } else {
       map.setView([39.8, -98.6], 4);
     }
-    if (data.tiles && data.tiles.url) {
+    if (!plain) {
       L.tileLayer(data.tiles.url, { attribution: data.tiles.attribution, maxZoom: 19 }).addTo(map);
     }
     L.control.scale().addTo(map);
@@ -68,9 +69,17 @@
         popupAnchor: [0, -10],
       });
       var label = p.name + " (" + STATE_LABELS[p.state] + ")";
-      L.marker([p.lat, p.lon], { icon: icon, title: label, alt: label, keyboard: true })
+      var marker = L.marker([p.lat, p.lon], { icon: icon, title: label, alt: label, keyboard: true })
         .bindPopup(popupContent(p))
         .addTo(map);
+      if (plain) {
+        // No streets to go by: name each point on the map (a text node, never markup).
+        var name = document.createElement("span");
+        name.textContent = p.name;
+        marker.bindTooltip(name, {
+          permanent: true, direction: "right", offset: [10, 0], className: "map-label",
+        });
+      }
     });
     container.setAttribute("data-ready", "true");
   }
