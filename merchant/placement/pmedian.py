@@ -120,7 +120,12 @@ def solve_pmedian(
     if not optimal and n_clients > 0:
         report(0.05, f"Lagrangian bound (incumbent {search.best_obj:g})")
         lag = _Lagrangian(cost, p, tol)
-        lag.run(search, min(deadline, perf_counter() + 0.25 * time_limit), iterations=3000)
+        lag.run(
+            search,
+            min(deadline, perf_counter() + 0.25 * time_limit),
+            iterations=3000,
+            tick=report.tick,
+        )
         lower = lag.bound
         optimal = lower >= search.best_obj - tol
         method += "+lagrangian"
@@ -128,20 +133,33 @@ def solve_pmedian(
         if not optimal:
             report(0.3, f"VNS from {search.best_obj:g} (bound {lower:g})")
             vns_end = min(deadline, perf_counter() + 0.1 * max(0.0, deadline - perf_counter()))
-            search.vns(lag, vns_end, lower + tol)
+            search.vns(lag, vns_end, lower + tol, tick=report.tick)
             method += "+vns"
             # A better incumbent sharpens reduced-cost fixing before the MIP.
-            lag.run(search, min(deadline, perf_counter() + 0.05 * time_limit), iterations=300)
+            lag.run(
+                search,
+                min(deadline, perf_counter() + 0.05 * time_limit),
+                iterations=300,
+                tick=report.tick,
+            )
             lower = max(lower, lag.bound)
             optimal = lower >= search.best_obj - tol
 
         if not optimal and deadline - perf_counter() > 0.2:
             report(0.5, f"exact MIP on reduced problem (incumbent {search.best_obj:g})")
             mip = _pmedian_mip(
-                cost, p, lag.fixed_open, lag.fixed_closed, search.best_obj, tol, deadline
+                cost,
+                p,
+                lag.fixed_open,
+                lag.fixed_closed,
+                search.best_obj,
+                tol,
+                deadline,
+                tick=report.tick,
             )
             if mip is None:
-                search.vns(lag, deadline, lower + tol)  # too big for an exact run: keep searching
+                # Too big for an exact run: keep searching.
+                search.vns(lag, deadline, lower + tol, tick=report.tick)
             else:
                 method += "+mip"
                 sol, mip_bound, proved = mip
@@ -168,19 +186,33 @@ def solve_pmedian(
 
 
 class _Reporter:
-    """Throttled progress callback (a background job does not need a call per iteration)."""
+    """Throttled progress callback (a background job does not need a call per iteration).
+
+    A new phase is always reported; repeats of the same phase (`tick`) at most every
+    MIN_INTERVAL seconds. Dropping phase starts left the bar still until the end."""
+
+    MIN_INTERVAL = 0.2
 
     def __init__(self, callback: ProgressCallback | None, start: float, limit: float) -> None:
         self.callback = callback
         self.start = start
         self.limit = max(limit, 1e-9)
         self.last = -1.0
+        self.phase = (0.0, "")
+
+    def tick(self) -> None:
+        """Report the current phase again, so the bar moves with the clock inside a phase
+        (a MIP or a search loop can take most of the time limit)."""
+        if self.callback is not None:
+            self(*self.phase)
 
     def __call__(self, fraction: float, message: str) -> None:
         if self.callback is None:
             return
+        new_phase = (fraction, message) != self.phase
+        self.phase = (fraction, message)
         now = perf_counter()
-        if fraction < 1.0 and now - self.last < 0.2:
+        if not new_phase and fraction < 1.0 and now - self.last < self.MIN_INTERVAL:
             return
         self.last = now
         # Phases finish early on easy instances; never let the bar run ahead of the clock.
@@ -324,7 +356,13 @@ class _Search:
         self._offer(cols[_local_search(sub, pos, frozen)])
         return self.best_obj
 
-    def vns(self, lag: _Lagrangian, deadline: float, stop_at: float) -> None:
+    def vns(
+        self,
+        lag: _Lagrangian,
+        deadline: float,
+        stop_at: float,
+        tick: Callable[[], None] | None = None,
+    ) -> None:
         """Variable neighbourhood search: shake k random swaps, descend, keep if better."""
         cols, sub, frozen = self._space(lag)
         p = self.best.size
@@ -345,6 +383,8 @@ class _Search:
         best_local, best_local_obj = current, _objective(sub, current)
         k = 1
         while perf_counter() < deadline and self.best_obj > stop_at:
+            if tick:
+                tick()
             trial = best_local.copy()
             movable = np.flatnonzero(~frozen[trial])
             drop = self.rng.choice(movable, size=min(k, movable.size), replace=False)
@@ -390,6 +430,7 @@ class _Lagrangian:
         deadline: float,
         iterations: int,
         heuristic_every: int = 10,
+        tick: Callable[[], None] | None = None,
     ) -> None:
         cost, p = self.cost, self.p
         since_improved = 0
@@ -398,6 +439,8 @@ class _Lagrangian:
         for iteration in range(iterations):
             if perf_counter() > deadline or self.theta < 1e-5:
                 break
+            if tick:
+                tick()
             upper = search.best_obj
             cutoff = upper - self.tol  # bounds above this cannot give a strictly better one
             reduced = np.minimum(cost - self.lam[:, None], 0.0)
@@ -455,6 +498,7 @@ def _pmedian_mip(
     incumbent_obj: float,
     tol: float,
     deadline: float,
+    tick: Callable[[], None] | None = None,
 ) -> tuple[np.ndarray | None, float, bool] | None:
     """Exact p-median MIP on the candidates left by Lagrangian fixing, solved with HiGHS.
 
@@ -541,7 +585,7 @@ def _pmedian_mip(
     h.passModel(lp)
     # Only strictly better solutions are of interest: the incumbent is already known.
     h.setOptionValue("objective_bound", incumbent_obj - tol + 1e-9 * max(1.0, incumbent_obj))
-    _run_until(h, deadline)
+    _run_until(h, deadline, tick)
     status = h.getModelStatus()
     info = h.getInfo()
     if status == highspy.HighsModelStatus.kInfeasible:
@@ -560,7 +604,7 @@ def _pmedian_mip(
     return solution, bound, proved
 
 
-def _run_until(h: highspy.Highs, deadline: float) -> None:
+def _run_until(h: highspy.Highs, deadline: float, tick: Callable[[], None] | None = None) -> None:
     """Run HiGHS, interrupting it at ``deadline``.
 
     Its own time_limit is only checked between some steps; on a loaded machine presolve or a
@@ -572,7 +616,16 @@ def _run_until(h: highspy.Highs, deadline: float) -> None:
     timer.daemon = True
     timer.start()
     try:
-        h.joinSolve(h.startSolve())
+        h.startSolve()
+        # Wait in slices so that `tick` (progress) runs on this thread, which owns the
+        # database connection, while HiGHS solves on its own.
+        while not h.wait(0.25)[0]:
+            if tick:
+                tick()
+    except BaseException:
+        h.cancelSolve()
+        h.joinSolve()
+        raise
     finally:
         timer.cancel()
 
@@ -726,7 +779,8 @@ def solve_capacitated(
     h.setOptionValue("threads", 1)
     h.passModel(lp)
     report(0.1, f"solving MIP ({n_y} points, {n_x} arcs)")
-    h.run()
+    # HiGHS stops itself at time_limit; the deadline only catches an overrun.
+    _run_until(h, start + float(time_limit) + 1.0, report.tick)
     status = h.getModelStatus()
     info = h.getInfo()
     if status in (
