@@ -10,18 +10,23 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from lockers.forms import PickupCodeForm, TrackingNumberForm
 from lockers.selectors.network import parcels_waiting
 from lockers.services import pickup
 from lockers.services.network import place_for_link
+from merchant.zones import zone_of
 
 
 def _place(token: str, kind: str):
     place = place_for_link(token, kind=kind)
     if place is None:
         raise Http404("This link is not valid any more; ask the shop for a new one.")
+    # Nobody signs in here, so the middleware activated no zone: times are the place's (its
+    # merchant's); the middleware deactivates it after the request.
+    timezone.activate(zone_of(place.merchant))
     return place
 
 

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 from django.core import mail
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from fulfillment.couriers import TrackingEvent, TrackingStatus
@@ -19,8 +20,12 @@ from fulfillment.services.labels import label_data_for
 from fulfillment.services.packing_slips import packing_slip_data
 from fulfillment.services.shipments import record_event
 from fulfillment.tracking.notifications import send_notification
+from lockers.models import PickupParcel
 from lockers.notifications import send_expiry_reminder
+from lockers.services.network import staff_link_token
+from tests.fulfillment.factories import make_order
 from tests.fulfillment.test_couriers_factories import make_shipment
+from tests.lockers.factories import make_shop
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +119,22 @@ def test_the_label_is_dated_by_the_merchants_day(shipment):
 def test_the_packing_slip_is_dated_in_the_merchants_zone(shipment):
     slip = packing_slip_data(shipment.order)
     assert str(slip.date.tzinfo) == "America/Chicago"
+
+
+def test_the_shop_counter_and_the_pickup_code_mail_use_the_places_zone(
+    chicago, django_capture_on_commit_callbacks
+):
+    shop = make_shop(chicago)
+    order = make_order(chicago, reference="TZ-COUNTER-1")
+    order.pickup_location_ref, order.delivery_kind = shop.pickup_ref, "pickup_shop"
+    order.save(update_fields=["pickup_location_ref", "delivery_kind"])
+    url = reverse("pickup_counter", args=[staff_link_token(shop)])
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post(url, {"action": "receive", "receive-tracking_number": order.reference})
+    [email] = mail.outbox
+    assert "Collect it by" in email.body and ("CST" in email.body or "CDT" in email.body)
+    assert "UTC" not in email.body
+
+    PickupParcel.objects.filter(order=order).update(collect_by=ETA_UNTIL)
+    page = Client().get(url).content.decode()
+    assert "Jan 15, 16:00 CST" in page and "22:00" not in page
