@@ -4,11 +4,11 @@ books one shipment only; a courier that is down degrades the rates, never a 500.
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import httpx
 import pytest
 
+from config.celery import app
 from fulfillment.couriers import get_adapter
 from fulfillment.couriers.http import CourierHttp
 from fulfillment.models import CourierAccount, Shipment, ShipmentEvent
@@ -17,7 +17,7 @@ from fulfillment.services.addresses import AddressNeedsAttention
 from fulfillment.services.rates import quote_request
 from fulfillment.services.shipments import rates_for_order, request_shipment
 from fulfillment.tasks import book_shipment_task
-from tests.conftest import wait_for
+from tests.conftest import wait_for, worker_name
 from tests.fulfillment.couriers.conftest import SANDBOX_KEY, start_sandbox
 from tests.fulfillment.factories import make_order
 from tests.fulfillment.test_couriers_factories import make_account, make_service
@@ -30,6 +30,18 @@ def sandbox():
     server = start_sandbox("--speed", "1")
     yield server
     server.stop()
+
+
+def worker_runs(task_name: str) -> int:
+    """How many `task_name` tasks this run's worker has started (its own stats)."""
+    inspect = app.control.inspect(destination=[worker_name()], timeout=1)
+    return sum(s.get("total", {}).get(task_name, 0) for s in (inspect.stats() or {}).values())
+
+
+def worker_idle() -> bool:
+    inspect = app.control.inspect(destination=[worker_name()], timeout=1)
+    busy = [t for tasks in (inspect.active() or {}).values() for t in tasks]
+    return not busy
 
 
 def sandbox_account(merchant, url: str) -> CourierAccount:
@@ -73,8 +85,9 @@ def test_the_task_books_once_even_when_an_earlier_attempt_reached_the_courier(
     assert booked.status == "info_received" and booked.booked_at is not None
 
     assert sandbox.stats().get("POST /shipments") == 2  # ours above, and the task's
+    runs = worker_runs(book_shipment_task.name)
     book_shipment_task.delay(shipment.pk)  # a duplicate delivery of the task
-    time.sleep(2)
+    wait_for(lambda: worker_runs(book_shipment_task.name) > runs and worker_idle())
     assert sandbox.stats().get("POST /shipments") == 2  # it saw the stored number: no call
     assert Shipment.objects.filter(order=order).count() == 1
     assert ShipmentEvent.objects.filter(shipment=shipment).count() == 1

@@ -33,15 +33,32 @@ def test_two_worker_processes_share_one_accounts_budget(fresh_sandbox):
 
 def test_an_exhausted_budget_waits_for_the_next_token_then_gives_up_past_max_wait():
     account = f"test-{uuid.uuid4().hex}"
-    limiter = RedisRateLimiter(account_id=account, rate=2, redis_url=settings.REDIS_URL)
-    limiter.acquire()
-    started = time.monotonic()
-    limiter.acquire()
-    assert 0.4 <= time.monotonic() - started < 0.7  # half a second at 2 per second
-    impatient = RedisRateLimiter(
-        account_id=account, rate=0.2, redis_url=settings.REDIS_URL, max_wait_s=0.5
+    bucket = redis.Redis.from_url(settings.REDIS_URL)
+    pauses: list[float] = []
+
+    def let_time_pass(seconds: float) -> None:
+        # Instead of sleeping, move the bucket's last refill back: for the Lua script (which
+        # reads Redis's clock) exactly `seconds` have passed, however slow this machine is.
+        pauses.append(seconds)
+        ts = float(bucket.hget(limiter.key, "ts"))
+        bucket.hset(limiter.key, "ts", f"{ts - seconds * 1_000_000:.0f}")
+
+    limiter = RedisRateLimiter(
+        account_id=account,
+        rate=0.1,
+        redis_url=settings.REDIS_URL,
+        max_wait_s=60,
+        sleep=let_time_pass,
     )
-    impatient.try_acquire()
+    limiter.acquire()
+    assert pauses == []  # the first token is in the bucket
+    limiter.acquire()
+    assert len(pauses) == 1, pauses  # waited once, for the next token (10 s at 0.1 per second)
+    assert 5 < pauses[0] <= 10.005, pauses
+    assert limiter.try_acquire() > 0  # and took it: the bucket is empty again
+    impatient = RedisRateLimiter(
+        account_id=account, rate=0.1, redis_url=settings.REDIS_URL, max_wait_s=0.5
+    )
     with pytest.raises(RateLimited, match="budget"):
         impatient.acquire()
-    redis.Redis.from_url(settings.REDIS_URL).delete(limiter.key)
+    bucket.delete(limiter.key)
