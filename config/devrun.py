@@ -120,7 +120,8 @@ def main() -> int:
         "shop",
         f"{PYTHON} -m lockers.demo_shop --port {shop_port} --nearbox-url http://{host}:{port} "
         f"--key {demo['publishable_key']}",
-        env=env,
+        # The secret key creates the demo shop's orders (POST /api/v1/orders); not in `ps`.
+        env={**env, "NEARBOX_DEMO_SECRET_KEY": demo["secret_api_key"]},
     )
     threading.Thread(target=wait_then_announce, args=(host, port, banner), daemon=True).start()
     manager.loop()

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from lockers.demo_shop import checkout_page
+from lockers.demo_shop import Placed, checkout_page
 from merchant.models import ApiKey
 from merchant.services import demo
 from merchant.services.api_keys import digest_key
 
 
 def test_the_checkout_page_embeds_the_widget_from_nearbox_with_the_key_and_cart():
-    html = checkout_page(
-        nearbox_url="http://127.0.0.1:8000/", key="nbx_pk_demo", locale="pl", order=None
-    )
+    html = checkout_page(nearbox_url="http://127.0.0.1:8000/", key="nbx_pk_demo", locale="pl")
     assert (
         '<script src="http://127.0.0.1:8000/pickup/widget/nearbox-widget.js" '
         'data-key="nbx_pk_demo" data-target="#nearbox-delivery" data-form="#checkout"'
@@ -22,15 +20,23 @@ def test_the_checkout_page_embeds_the_widget_from_nearbox_with_the_key_and_cart(
     assert "Order received" not in html
 
 
-def test_a_posted_order_is_shown_escaped():
-    html = checkout_page(
+def test_the_thank_you_page_and_a_refusal_are_shown_escaped():
+    thanks = checkout_page(
         nearbox_url="http://127.0.0.1:8000",
         key="k",
         locale="en",
-        order={"nearbox_delivery_kind": "locker", "name": "<b>Ann</b>"},
+        placed=Placed(reference="<b>WCG-1</b>", order_id=1),
     )
-    assert "<code>locker</code>" in html
-    assert "&lt;b&gt;Ann&lt;/b&gt;" in html and "<b>Ann</b>" not in html
+    assert 'id="order-reference">&lt;b&gt;WCG-1&lt;/b&gt;</strong>' in thanks
+    assert "<b>WCG-1</b>" not in thanks
+    refused = checkout_page(
+        nearbox_url="http://127.0.0.1:8000",
+        key="k",
+        locale="en",
+        placed=Placed(error="shopper.name: <i>required</i>"),
+    )
+    assert "Nearbox refused the order" in refused and "&lt;i&gt;required&lt;/i&gt;" in refused
+    assert "order-reference" not in refused
 
 
 @pytest.mark.django_db
