@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "csp",
     "axes",  # sign-in throttling: lockout after AXES_FAILURE_LIMIT wrong passwords
     "merchant",
     "fulfillment",
@@ -58,6 +60,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",  # the Content-Security-Policy header (CSP block below)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -208,6 +211,35 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if env_bool("USE_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+
+
+NEARBOX_MAP_TILES_URL = os.environ.get("NEARBOX_MAP_TILES_URL", "")
+
+
+def _tile_origin(url: str) -> str:
+    """The origin of a Leaflet tile URL template, for img-src ("{s}" is any subdomain)."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0].replace('{s}', '*')}" if rest else ""
+
+
+# Content-Security-Policy (django-csp 4): scripts and stylesheets from this origin only;
+# an inline <script> or <style> runs only with the request's nonce ({{ request.csp_nonce }}).
+# Style *attributes* stay allowed (style-src-attr): they cannot run script, and the demand
+# chart, brand colour and Leaflet use them. The checkout widget is unaffected: it runs on
+# shops' pages under their policy, and its endpoints answer JSON or JavaScript.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:", *filter(None, [_tile_origin(NEARBOX_MAP_TILES_URL)])],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get(

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -26,6 +28,7 @@ from merchant.decorators import merchant_required
 @merchant_required
 @require_GET
 @xframe_options_sameorigin  # the shipment page previews the PDF in an <iframe>
+@csp_replace({"frame-ancestors": [SELF]})  # the same, for the Content-Security-Policy
 def shipment_label(request: HttpRequest, shipment_id: int) -> HttpResponse:
     shipment = get_shipment_for_merchant(request.merchant, shipment_id)
     try:

@@ -5,6 +5,9 @@
  * - Navigation: on wide screens the sidebar <details> is kept open.
  * - Confirmations: a <form data-confirm="Really delete?"> asks before submitting
  *   (without JavaScript it simply submits).
+ * - Polling only while seen: an htmx poller with `data-poll-when-visible` skips its
+ *   request while the tab is hidden (htmx's `[filter]` syntax needs eval, which the
+ *   Content-Security-Policy forbids).
  *
  * The CSRF token for htmx requests needs no code: base.html puts it in `hx-headers`.
  */
@@ -82,10 +85,20 @@
     });
   }
 
+  function pollOnlyWhenVisible() {
+    document.addEventListener("htmx:beforeRequest", function (event) {
+      var source = event.detail && event.detail.elt;
+      if (document.hidden && source && source.hasAttribute("data-poll-when-visible")) {
+        event.preventDefault();
+      }
+    });
+  }
+
   function init() {
     addCopyButtons(document);
     keepSidebarOpen();
     confirmForms();
+    pollOnlyWhenVisible();
     // Content swapped in by htmx gets the same enhancements.
     document.body.addEventListener("htmx:load", function (event) {
       addCopyButtons(event.target && event.target.querySelectorAll ? event.target : document);
