@@ -3,13 +3,14 @@
 The widget runs on the shop's own site, so a locker named like an HTML tag that ran there
 would be script on the shop's checkout (stored DOM XSS through Leaflet's string tooltips)."""
 
+# ruff: noqa: F811  (the widget page fixtures are imported, then named as arguments)
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
 from lockers.models import LockerBank, PickupShop
-from tests.lockers.test_widget_browser import network, shop_pages, widget  # noqa: F401  (fixtures)
+from tests.lockers.test_widget_browser import network, shop_pages, widget  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +21,7 @@ def test_a_locker_and_a_shop_named_like_markup_show_as_text_on_the_shops_checkou
     live_server,
     page,
     shop_pages,
-    network,  # noqa: F811
+    network,
 ):
     LockerBank.objects.filter(pk=network["near"].pk).update(name=f"Locker {PAYLOAD}")
     PickupShop.objects.filter(pk=network["shop"].pk).update(name=f"Shop {PAYLOAD}")
