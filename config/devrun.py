@@ -78,6 +78,12 @@ def main() -> int:
     # merchant/services/demo.py reads the same SHOP_PORT: the demo key allows that origin.
     shop_port = env.setdefault("SHOP_PORT", "8766")
     sandbox_port = env.setdefault("SANDBOX_PORT", "8765")
+    # The courier sandbox quotes in EUR, as a real courier may: the demo converts its quotes at a
+    # stated demo rate (merchant/money.py) rather than refusing each one for want of a rate.
+    env.setdefault(
+        "NEARBOX_FX_RATES",
+        json.dumps({"EUR:USD": {"rate": "1.08", "source": "demo rate, not a market rate"}}),
+    )
     broker = choose_broker(env)
 
     print("Nearbox: migrating the database…", flush=True)
