@@ -1,0 +1,199 @@
+"""schemathesis over /api/v1/openapi.json against the real WSGI app on PostgreSQL: generated
+requests to every operation, with the secret key and the publishable key, about a merchant with
+products, stock, points, orders, shipments, transfers and lockers. No answer may be a 5xx or
+differ from the documented schema.
+
+The app runs behind `wsgiref.validate`, which refuses what runserver refuses (a header value
+that is not a `str`): a response gunicorn tolerates fails here too. Generation is derandomized
+(the same requests on every run) and capped per operation, so the run time stays bounded.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from wsgiref.headers import Headers
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from fulfillment.models import Order
+from lockers.parcels import parcel_from_dims
+from lockers.services import reservations
+from merchant.services.transfers import create_transfer
+from tests.fulfillment.factories import order_data, stock
+from tests.fulfillment.test_couriers_factories import make_shipment
+from tests.lockers.factories import make_bank, make_shop
+from tests.merchant.factories import make_point, make_product
+
+EXAMPLES_PER_OPERATION = 40
+MIN_REQUESTS = 1000
+CHECKS = [not_a_server_error, response_schema_conformance]
+settings_for_fuzzing = hypothesis_settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@dataclass
+class Run:
+    requests: int = 0
+    per_operation: Counter = field(default_factory=Counter)
+    statuses: Counter = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+
+
+def seed(new) -> dict[str, list]:
+    """Realistic data, so generated requests with real ids reach the services."""
+    from fulfillment.services.orders import create_order
+
+    merchant = new.merchant
+    points = [make_point(merchant, postal_code=zip_) for zip_ in ("60601", "60614", "60622")]
+    products = [make_product(merchant) for _ in range(4)]
+    for point in points:
+        for product in products:
+            stock(merchant, point, product, 500)
+    orders = [
+        create_order(merchant=merchant, data=order_data((products[n % 4].sku, 1 + n % 3)))[0]
+        for n in range(6)
+    ]
+    shipments = [make_shipment(merchant, order=order) for order in orders[:3]]
+    transfer = create_transfer(
+        merchant=merchant, from_point=points[0], to_point=points[1], lines=[(products[0], 2)]
+    )
+    banks = [make_bank(merchant), make_bank(merchant)]
+    shops = [make_shop(merchant)]
+    hold = reservations.reserve_compartment(
+        bank=banks[0],
+        parcel=parcel_from_dims(weight_g=500, length_mm=100, width_mm=100, height_mm=50),
+    )
+    return {
+        "point_id": [p.pk for p in points],
+        "product_id": [p.pk for p in products],
+        "order_id": [o.pk for o in orders],
+        "shipment_id": [s.pk for s in shipments],
+        "transfer_id": [transfer.pk],
+        "bank_id": [b.pk for b in banks],
+        "compartment_id": [c.pk for b in banks for c in b.compartments.all()],
+        "shop_id": [s.pk for s in shops],
+        "reservation_id": [hold.pk],
+        "token": [hold.token],
+        "sku": [p.sku for p in products],
+    }
+
+
+def _real_ids(case, ids: dict[str, list], draw) -> None:
+    """Point some generated ids at real rows, wherever they are (path, query, body)."""
+    for name in list(case.path_parameters or {}):
+        if name in ids:
+            case.path_parameters[name] = draw(st.sampled_from(ids[name]))
+    for name in list(case.query or {}):
+        if name in ids:
+            case.query[name] = draw(st.sampled_from(ids[name]))
+    if isinstance(case.body, dict):
+        for name in list(case.body):
+            if name in ids:
+                case.body[name] = draw(st.sampled_from(ids[name]))
+
+
+def exercise_operation(operation, ids: dict[str, list], headers: dict[str, str], run: Run):
+    @given(case=operation.as_strategy(), real=st.booleans(), data=st.data())
+    @settings_for_fuzzing
+    def exercise(case, real, data):
+        if real:
+            _real_ids(case, ids, data.draw)
+        run.requests += 1
+        try:
+            response = case.call(headers=headers)
+        except AssertionError as refused:  # runserver would have answered 500
+            run.failures.append(f"{operation.label} -> {refused}")
+            return
+        run.per_operation[operation.label] += 1
+        run.statuses[response.status_code // 100 * 100] += 1
+        try:
+            case.validate_response(response, checks=CHECKS, headers=headers)
+        except Exception as failure:  # collected: one report for every operation
+            first = str(failure).strip().splitlines()[:8]
+            run.failures.append(
+                f"{operation.label} -> {response.status_code}: {' | '.join(first)}\n"
+                f"    {case.as_curl_command(headers=headers)[:600]}"
+            )
+
+    return exercise
+
+
+def runserver_strict(app):
+    """The app with runserver's header rule: wsgiref's `Headers` refuses any name or value
+    that is not exactly a `str` (gunicorn lets an enum member through)."""
+
+    def strict(environ, start_response):
+        def checked_start_response(status, headers, exc_info=None):
+            Headers(list(headers))  # AssertionError, as under runserver
+            return start_response(status, headers, exc_info)
+
+        return app(environ, checked_start_response)
+
+    return strict
+
+
+@pytest.fixture
+def keep_connection():
+    """Like Django's test client: a request keeps the test's database connection (and so its
+    transaction) instead of closing it when it finishes."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def _order_of_operations(operation) -> tuple[int, str]:
+    # Deleting and cancelling last, so the other operations still find the seeded rows.
+    late = operation.method.upper() == "DELETE" or operation.path.endswith("/cancel")
+    return (1 if late else 0, operation.label)
+
+
+@pytest.mark.django_db
+def test_generated_requests_to_every_operation_answer_below_500_and_as_documented(
+    merchant_a, settings, keep_connection, caplog
+):
+    caplog.set_level(logging.ERROR, logger="django.request")  # 4xx are expected, 5xx still logged
+    settings.NEARBOX_PUBLIC_RATE_LIMIT = 1_000_000  # the limiter is tested elsewhere
+    ids = seed(merchant_a)
+    headers = {
+        "Authorization": f"Bearer {merchant_a.secret_key.raw}",
+        "X-Nearbox-Key": merchant_a.publishable_key.raw,
+    }
+    app = runserver_strict(get_wsgi_application())
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    operations = sorted((r.ok() for r in schema.get_all_operations()), key=_order_of_operations)
+    run = Run()
+
+    for operation in operations:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # hypothesis notes on nested @given
+            exercise_operation(operation, ids, headers, run)()
+
+    print(
+        f"\nschemathesis: {run.requests} requests over {len(run.per_operation)} operations; "
+        f"answers by class {dict(sorted(run.statuses.items()))}; {len(run.failures)} failures"
+    )
+    assert not run.failures, "\n".join(run.failures[:40])
+    assert run.requests >= MIN_REQUESTS
+    assert set(run.per_operation) == {op.label for op in operations}
+    assert run.statuses[500] == 0
+    assert Order.objects.filter(merchant=merchant_a.merchant).count() >= len(ids["order_id"])
