@@ -2,7 +2,7 @@
 
 from django import template
 
-from merchant.money import format_money
+from merchant.money import format_money, money_in
 
 register = template.Library()
 
@@ -11,6 +11,16 @@ register = template.Library()
 def money(minor_units: int | float | None, currency: str = "USD") -> str:
     """1234, "USD" -> "$12.34"; the one formatting every page and the code share."""
     return format_money(minor_units, currency)
+
+
+@register.simple_tag(takes_context=True)
+def money_in_merchant_currency(context, minor_units: int | None, currency: str) -> str:
+    """{% money_in_merchant_currency order.value order.currency %}: an amount that may be in
+    another currency than the merchant's, shown in the merchant's with the rate used, or the
+    reason it cannot be (merchant.money.money_in)."""
+    merchant = context.get("current_merchant")
+    target = getattr(merchant, "currency", "") or currency
+    return money_in(minor_units, currency=currency, merchant_currency=target)
 
 
 @register.filter

@@ -182,3 +182,18 @@ def test_the_inverse_pair_is_implied_and_named(settings):
     converted = convert(1250, from_currency="USD", to_currency="EUR")
     assert converted.minor == 1000
     assert converted.note == "$12.50 at 0.8 EUR/USD (inverse of test table, 1 Jun 2025)"
+
+
+def test_an_order_in_euros_is_shown_in_dollars_with_its_rate_and_its_lines_in_dollars(
+    usd_shop, client_a, settings
+):
+    settings.NEARBOX_FX_RATES = EUR_USD
+    order = make_order(usd_shop, currency="EUR", value=1000)
+
+    detail = client_a.get(f"/app/orders/{order.pk}/").content.decode()
+    assert "<dd>$12.50 (€10.00 at 1.25 USD/EUR (test table, 1 Jun 2025))</dd>" in detail
+    line_value = order.lines.get().unit_value
+    assert f'<td class="num">{format_money(line_value, "USD")}</td></tr>' in detail
+    assert f'<td class="num">{format_money(line_value, "EUR")}</td>' not in detail
+    listing = client_a.get("/app/orders/").content.decode()
+    assert "$12.50 (€10.00 at 1.25 USD/EUR" in listing
