@@ -80,6 +80,8 @@ def insert_many(*groups: Sequence[Model]) -> None:
     groups = tuple(group for group in groups if group)
     if not groups:
         return
+    if any(type(o) is not type(group[0]) for group in groups for o in group):
+        raise TypeError("insert_many takes instances of one model per group")
     if connection.vendor != "postgresql":
         for group in groups:
             type(group[0]).objects.bulk_create(group)
@@ -122,8 +124,6 @@ def _insert_sql(group: Sequence[Model]) -> tuple[str, list]:
     # VALUES rows of plain parameters: an order's few rows cost less CPU to send this way than
     # as one array per column through `unnest`, which pays off only for many rows.
     model = type(group[0])
-    if any(type(o) is not model for o in group):
-        raise TypeError("insert_many takes instances of one model per group")
     db = connections[DEFAULT_DB_ALIAS]  # once: each `connection.x` is a thread-local lookup
     fields, head, tail = _insert_head(model, db.vendor)
     row = f"({', '.join(['%s'] * len(fields))})"

@@ -45,6 +45,7 @@ def tea(merchant):
     return make_product(merchant, sku="TEA")
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_the_nearest_point_holding_every_line_is_chosen(merchant, mug, tea):
     # The destination is 60614 (Lincoln Park).
@@ -67,6 +68,7 @@ def test_the_nearest_point_holding_every_line_is_chosen(merchant, mug, tea):
     assert StockLevel.objects.get(point=near, product=mug).reserved == 0
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_an_order_is_split_only_when_no_single_point_holds_it(merchant, mug, tea):
     a = make_point(merchant, name="Lincoln Park", postal_code="60614")
@@ -80,6 +82,7 @@ def test_an_order_is_split_only_when_no_single_point_holds_it(merchant, mug, tea
     assert "split over 2 points" in Allocation.objects.filter(order=order).first().why
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_a_split_uses_the_fewest_points_even_if_a_nearer_point_holds_one_line(merchant):
     skus = ["A", "B", "C"]
@@ -102,6 +105,7 @@ def test_a_split_uses_the_fewest_points_even_if_a_nearer_point_holds_one_line(me
     assert allocated(order) == {"Third": {"A": 1, "B": 1}, "Fourth": {"C": 1}}
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_one_line_is_split_across_points_when_no_point_has_enough(merchant, mug):
     near = make_point(merchant, name="Lincoln Park", postal_code="60614")
@@ -118,6 +122,7 @@ def test_one_line_is_split_across_points_when_no_point_has_enough(merchant, mug)
     assert allocated(order2) == {"Lincoln Park": {"MUG": 3}, "Chinatown": {"MUG": 4}}
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_inactive_and_candidate_points_are_never_used(merchant, mug):
     make_point(merchant, name="Closed down", postal_code="60614", is_active=False)
@@ -131,6 +136,7 @@ def test_inactive_and_candidate_points_are_never_used(merchant, mug):
     assert allocated(order) == {open_point.name: {"MUG": 1}}
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_same_day_skips_a_point_past_its_cut_off(merchant, mug):
     near = make_point(
@@ -152,6 +158,7 @@ def test_same_day_skips_a_point_past_its_cut_off(merchant, mug):
     assert allocated(next_day) == {"Near, past cut-off": {"MUG": 1}}
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_same_day_skips_a_point_closed_today(merchant, mug):
     today = dt.datetime.now(zoneinfo.ZoneInfo(merchant.time_zone)).strftime("%a").lower()
@@ -180,6 +187,7 @@ def test_same_day_skips_a_point_closed_today(merchant, mug):
     assert allocated(order) == {"Far, open": {"MUG": 1}}
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_same_day_is_refused_when_only_points_past_cut_off_hold_the_stock(merchant, mug):
     point = make_point(merchant, postal_code="60614", same_day_cutoff=dt.time(0, 0))
@@ -194,6 +202,7 @@ def test_same_day_is_refused_when_only_points_past_cut_off_hold_the_stock(mercha
     assert not Order.objects.exists()
 
 
+@pytest.mark.sqlite
 def test_same_day_refusal_reads_cut_off_and_opening_hours_in_local_time():
     from merchant.models import StoragePoint
 
@@ -245,6 +254,7 @@ def test_concurrent_orders_for_the_last_units_never_oversell(merchant_a):
     assert ledger_mismatches(merchant) == []
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_staff_can_reroute_an_order_to_another_point(merchant, mug):
     near = make_point(merchant, name="Near", postal_code="60614")
@@ -266,6 +276,7 @@ def test_staff_can_reroute_an_order_to_another_point(merchant, mug):
     assert ledger_mismatches(merchant) == []
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_rerouting_to_a_point_without_stock_changes_nothing(merchant, mug):
     near = make_point(merchant, name="Near", postal_code="60614")
@@ -280,6 +291,7 @@ def test_rerouting_to_a_point_without_stock_changes_nothing(merchant, mug):
     assert StockLevel.objects.get(point=near).reserved == 2
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_picking_takes_stock_off_the_shelf_and_cancelling_puts_it_back(merchant, mug):
     point = make_point(merchant, postal_code="60614")
@@ -296,6 +308,7 @@ def test_picking_takes_stock_off_the_shelf_and_cancelling_puts_it_back(merchant,
     assert ledger_mismatches(merchant) == []
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_only_allowed_status_transitions_happen(merchant, mug):
     from fulfillment.services.orders import TransitionNotAllowed

@@ -9,6 +9,8 @@ from lockers.models import Compartment
 from tests.lockers.factories import LINCOLN_PARK, LOOP, make_bank, make_shop
 from tests.merchant.factories import make_point, make_product
 
+pytestmark = pytest.mark.sqlite  # hand-written SQL or a vendor branch: runs on SQLite too
+
 ORIGIN = "http://localhost:8000"
 SMALL = {"weight_g": 500, "length_mm": 300, "width_mm": 200, "height_mm": 50}
 

@@ -16,6 +16,8 @@ from lockers.services import options
 from tests.fulfillment.test_couriers_factories import make_account, make_service
 from tests.merchant.factories import make_point
 
+pytestmark = pytest.mark.sqlite  # hand-written SQL or a vendor branch: runs on SQLite too
+
 ORIGIN = "http://localhost:8000"
 SMALL = {"weight_g": 500, "length_mm": 300, "width_mm": 200, "height_mm": 50}
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")

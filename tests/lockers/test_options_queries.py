@@ -16,6 +16,8 @@ from lockers.services import options
 from tests.fulfillment.factories import make_order
 from tests.lockers.factories import LOOP, make_bank, make_shop
 
+pytestmark = pytest.mark.sqlite  # hand-written SQL or a vendor branch: runs on SQLite too
+
 _seq = itertools.count(1)
 SMALL = Parcel(weight_g=500, length_mm=300, width_mm=200, height_mm=50)
 

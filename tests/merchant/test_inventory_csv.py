@@ -12,7 +12,7 @@ from merchant.services import inventory_csv, jobs, stock
 from merchant.services.stock import ledger_mismatches
 from tests.merchant.factories import make_point, make_product
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]  # vendor branch: SQLite too
 
 HEADER = "sku,name,weight_g,length_mm,width_mm,height_mm,value"
 

@@ -12,6 +12,8 @@ from merchant.models import StockLevel, StockMovement
 from merchant.services import stock
 from tests.merchant.factories import make_point, make_product
 
+pytestmark = pytest.mark.sqlite  # hand-written SQL or a vendor branch: runs on SQLite too
+
 
 def stocked(merchant, points: int, products: int, quantity: int = 10):
     made_points = [make_point(merchant) for _ in range(points)]

@@ -25,6 +25,9 @@ from fulfillment.tracking.signals import shipment_status_changed
 
 from .conftest import add_shipment, event, result, sandbox_account
 
+# The tests marked sqlite also run on SQLite (ingest has a PostgreSQL branch); the query count
+# is the PostgreSQL path's (SQLite writes row by row).
+
 T0 = dt.datetime(2025, 6, 2, 8, 0, tzinfo=dt.UTC)
 
 
@@ -38,6 +41,7 @@ def setup(merchant_a):
     return account, service
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_an_event_fetched_three_times_is_stored_once(setup):
     account, service = setup
@@ -51,6 +55,7 @@ def test_an_event_fetched_three_times_is_stored_once(setup):
     assert shipment.status == "in_transit" and shipment.handed_over_at == hours(1)
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_a_late_older_scan_does_not_move_the_parcel_backwards(setup):
     account, service = setup
@@ -71,6 +76,7 @@ def test_a_late_older_scan_does_not_move_the_parcel_backwards(setup):
     assert shipment.status_changed_at == hours(6)
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_an_exception_then_repacked_parcel_is_back_in_transit_by_the_couriers_timestamps(setup):
     account, service = setup
@@ -105,9 +111,11 @@ def test_queries_per_batch_do_not_grow_with_the_batch(setup):
         return len(queries)
 
     run(1)  # the first batch of a merchant also builds its ETA table (cached after)
-    assert run(2) == run(20) <= 12
+    # 10 for the shipments, 4 for their orders (lock, status, history, messages already sent)
+    assert run(2) == run(20) <= 14
 
 
+@pytest.mark.sqlite
 def test_adaptive_intervals_follow_the_parcel():
     rng = random.Random(1)
     now = T0
@@ -128,6 +136,7 @@ def test_adaptive_intervals_follow_the_parcel():
     assert pushed.at - now >= dt.timedelta(hours=10)
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_a_silent_parcel_becomes_stuck_and_joins_the_exceptions_queue(setup, merchant_a):
     from fulfillment.tracking.selectors import exception_count, shipment_exceptions
@@ -143,6 +152,7 @@ def test_a_silent_parcel_becomes_stuck_and_joins_the_exceptions_queue(setup, mer
     assert exception_count(merchant_a.merchant) >= 1
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_poll_is_retried_soon_with_backoff(setup):
     account, service = setup
@@ -157,6 +167,7 @@ def test_a_failed_poll_is_retried_soon_with_backoff(setup):
     assert now < shipment.next_poll_at <= now + dt.timedelta(minutes=7)
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_each_notification_is_sent_once_with_the_branded_email(setup, merchant_a, settings):
     settings.NEARBOX_SMS_BACKEND = "fulfillment.tracking.sms.LocmemSmsBackend"
@@ -197,6 +208,7 @@ def test_each_notification_is_sent_once_with_the_branded_email(setup, merchant_a
     assert report.transitions == []  # the second identical batch changed nothing
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_pickup_notification_carries_the_code_from_the_lockers_hook(setup, merchant_a):
     from fulfillment.tracking import hooks
@@ -216,6 +228,7 @@ def test_pickup_notification_carries_the_code_from_the_lockers_hook(setup, merch
     assert "482913" in mail.outbox[-1].body
 
 
+@pytest.mark.sqlite
 def test_the_eta_window_is_the_narrowest_band_holding_the_coverage():
     band = narrowest_band([float(v) for v in [1, 2, 3, 4, 5, 6, 7, 8, 9, 100]], 0.8)
     assert (band.low_s, band.high_s, band.samples) == (1, 8, 10)
@@ -235,6 +248,7 @@ def test_the_eta_window_is_the_narrowest_band_holding_the_coverage():
     assert unknown is not None and unknown.end - unknown.start <= dt.timedelta(seconds=10)
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_the_courier_estimate_wins_and_history_fills_in_when_it_gives_none(setup):
     account, service = setup
