@@ -39,7 +39,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import ARTIFACTS, ROOT
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
 DEMO_EMAIL, DEMO_PASSWORD = "demo@nearbox.example", "nearbox-demo"
 STARTUP_TIMEOUT_S = 900  # migrate and seed on a busy shared machine; it usually takes 1-3 min
