@@ -6,6 +6,8 @@ the dates printed on labels and packing slips."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -13,6 +15,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from fulfillment.couriers import TrackingEvent, TrackingStatus
 from fulfillment.models import Notification
@@ -138,3 +141,14 @@ def test_the_shop_counter_and_the_pickup_code_mail_use_the_places_zone(
     PickupParcel.objects.filter(order=order).update(collect_by=ETA_UNTIL)
     page = Client().get(url).content.decode()
     assert "Jan 15, 16:00 CST" in page and "22:00" not in page
+
+
+def test_the_pick_list_pdf_names_the_merchants_zone_with_its_print_time(chicago, client_a):
+    order = make_order(chicago, reference="TZ-PICK-1")
+    point = order.allocations.get().point
+
+    pdf = client_a.get(f"/app/orders/today/{point.pk}/pick-list.pdf")
+
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert re.search(r"printed \w{3} \d+, \d{4} \d\d:\d\d C[SD]T", text), text[:300]
+    assert "UTC" not in text
