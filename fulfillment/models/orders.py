@@ -22,6 +22,7 @@ class Order(MerchantOwned):
         PICKED = "picked", "Picked"
         PACKED = "packed", "Packed"
         HANDED_OVER = "handed_over", "Handed over"
+        AT_PICKUP = "at_pickup", "Ready for pickup"
         DELIVERED = "delivered", "Delivered"
         CANCELLED = "cancelled", "Cancelled"
         RETURNED = "returned", "Returned"

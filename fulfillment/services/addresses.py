@@ -295,7 +295,11 @@ def fix_address(
         raise TypeError(f"fix_address() got unexpected fields: {sorted(unknown)}")
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status in (Order.Status.HANDED_OVER, Order.Status.DELIVERED):
+        if order.status in (
+            Order.Status.HANDED_OVER,
+            Order.Status.AT_PICKUP,
+            Order.Status.DELIVERED,
+        ):
             raise ValidationError("The parcel has left: its address can no longer change.")
         current = {name: getattr(order, name) for name in ADDRESS_FIELDS}
         current.update({k: (v or "").strip() for k, v in fields.items()})

@@ -25,7 +25,9 @@ from django.utils.dateparse import parse_datetime
 
 from fulfillment.hooks import confirm_pickup_reservation
 from fulfillment.models import Allocation, Order, OrderEvent, OrderLine
+from fulfillment.services import order_status
 from fulfillment.services.addresses import resolve_destination
+from fulfillment.services.order_status import TransitionNotAllowed
 from fulfillment.services.routing import RoutingPlan, Unroutable, plan_route, reserve_route
 from merchant.limits import INT32_MAX, INT64_MAX, moment_problem, text_problem
 from merchant.models import DemandRecord, Merchant, Product, User
@@ -40,17 +42,8 @@ Status = Order.Status
 MAX_LINES = 200
 MAX_IDEMPOTENCY_KEY = 255
 
-# Allowed moves of `advance_order`; allocation happens at intake or through `reroute_order`.
-TRANSITIONS: dict[str, set[str]] = {
-    Status.RECEIVED: {Status.CANCELLED},
-    Status.ALLOCATED: {Status.PICKED, Status.CANCELLED},
-    Status.PICKED: {Status.PACKED, Status.CANCELLED},
-    Status.PACKED: {Status.HANDED_OVER, Status.CANCELLED},
-    Status.HANDED_OVER: {Status.DELIVERED, Status.RETURNED},
-    Status.DELIVERED: {Status.RETURNED},
-    Status.CANCELLED: set(),
-    Status.RETURNED: set(),
-}
+# Allowed moves of `advance_order`: the order state machine's staff moves.
+TRANSITIONS = order_status.STAFF_MOVES
 
 
 class IdempotencyConflict(Exception):
@@ -72,10 +65,6 @@ class DuplicateReference(Exception):
     def __init__(self, reference: str) -> None:
         self.reference = reference
         super().__init__(f"An order with reference “{reference}” already exists.")
-
-
-class TransitionNotAllowed(ValidationError):
-    pass
 
 
 def request_digest(data: Mapping[str, Any]) -> str:
@@ -519,51 +508,20 @@ def _prefetched(instance, name: str, objects: list) -> None:
 
 
 def advance_order(*, order: Order, to_status: str, user: User | None, note: str = "") -> Order:
-    """Move an order one allowed step; picking takes the reserved units off the shelf,
-    cancelling gives reserved units back (and puts picked ones back on the shelf)."""
+    """Move an order one allowed staff step (order_status.STAFF_MOVES); picking takes the
+    reserved units off the shelf, cancelling gives reserved units back (and puts picked ones
+    back on the shelf)."""
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if to_status not in TRANSITIONS.get(order.status, set()):
-            allowed = ", ".join(sorted(TRANSITIONS.get(order.status, ()))) or "none"
-            raise TransitionNotAllowed(
-                {
-                    "status": f"An order that is {order.get_status_display().lower()} cannot "
-                    f"become {to_status}; allowed: {allowed}."
-                },
-                code="transition_not_allowed",
+        order_status.check_staff_move(order, to_status)
+        if to_status == Status.CANCELLED:
+            allocations = list(
+                Allocation.objects.filter(order=order)
+                .exclude(state=Allocation.State.RELEASED)
+                .select_related("line__product", "point")
             )
-        allocations = list(
-            Allocation.objects.filter(order=order)
-            .exclude(state=Allocation.State.RELEASED)
-            .select_related("line__product", "point")
-        )
-        reference = f"order:{order.pk}"
-        if to_status == Status.PICKED:
-            for allocation in allocations:
-                stock.pick_stock(
-                    merchant=order.merchant,
-                    product=allocation.line.product,
-                    point=allocation.point,
-                    quantity=allocation.quantity,
-                    reference=reference,
-                    user=_by(user),
-                )
-            Allocation.objects.filter(pk__in=[a.pk for a in allocations]).update(
-                state=Allocation.State.PICKED
-            )
-        elif to_status == Status.CANCELLED:
             _give_back(order, allocations, user)
-        previous = order.status
-        order.status = to_status
-        order.save(update_fields=["status", "updated_at"])
-        OrderEvent.objects.create(
-            merchant_id=order.merchant_id,
-            order=order,
-            from_status=previous,
-            to_status=to_status,
-            by=_by(user),
-            note=(note or "")[:255],
-        )
+        order_status.move_by_staff(order, to_status, user=_by(user), note=note)
     return order
 
 

@@ -32,8 +32,9 @@ from fulfillment.couriers import (
 from fulfillment.models import CourierAccount, Order, Shipment, ShipmentEvent
 from fulfillment.selectors.couriers import rate_book, rate_input_for_order
 from fulfillment.services import couriers as courier_service
+from fulfillment.services import order_status
 from fulfillment.services.addresses import assert_can_ship
-from fulfillment.services.orders import TRANSITIONS, advance_order
+from fulfillment.services.order_status import OrderNotReadyToShip
 from fulfillment.services.rates import (
     LIVE_QUOTE_POLICY,
     RateResult,
@@ -64,6 +65,10 @@ DRIVER_ACTIONS = {
     "delivered": (TrackingStatus.DELIVERED, "Delivered"),
     "failed": (TrackingStatus.FAILED_ATTEMPT, "Delivery attempt failed"),
 }
+
+
+# Orders whose parcel the booking task must not book (see order_status.prepare_for_shipment).
+NOT_SHIPPABLE = (Order.Status.RECEIVED, Order.Status.ALLOCATED, Order.Status.CANCELLED)
 
 
 class ShipmentExists(Exception):
@@ -123,8 +128,9 @@ def request_shipment(
     """Create the shipment row with the chosen option and queue its booking at the courier."""
     assert_can_ship(order=order)
     if not order.can_ship:
-        raise ValidationError(
-            {"order_id": f"An order that is {order.get_status_display().lower()} cannot ship."}
+        raise OrderNotReadyToShip(
+            {"order_id": f"An order that is {order.get_status_display().lower()} cannot ship."},
+            code=OrderNotReadyToShip.code,
         )
     existing = Shipment.objects.filter(idempotency_key=idempotency_key(order)).first()
     if existing is not None:
@@ -143,6 +149,9 @@ def request_shipment(
 
     try:
         with transaction.atomic():
+            # The order is picked (or was allocated and is picked now) under its row lock,
+            # so no parcel is booked for an order that is not on its way out of the shelf.
+            order_status.prepare_for_shipment(order=order)
             shipment = Shipment.objects.create(
                 merchant=merchant,
                 order=order,
@@ -183,6 +192,9 @@ def book_shipment(*, shipment_id: int) -> Shipment:
         assert_can_ship(order=shipment.order)
     except Exception as exc:
         _fail(shipment, str(exc))
+        return shipment
+    if shipment.order.status in NOT_SHIPPABLE:  # cancelled (or never picked) meanwhile
+        _fail(shipment, f"The order is {shipment.order.get_status_display().lower()}: not booked.")
         return shipment
     account = shipment.account
     adapter = courier_service.adapter_for(account)
@@ -294,8 +306,11 @@ def record_event(
 ) -> bool:
     """Store a courier's event (polling or webhook): duplicates are ignored."""
     with transaction.atomic():
-        locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
-        return _store_event(locked, event, source=source)
+        locked = Shipment.objects.select_for_update().select_related("order").get(pk=shipment.pk)
+        stored = _store_event(locked, event, source=source)
+        if stored:
+            order_status.follow_shipments([locked])
+        return stored
 
 
 def _photo_proof(photo: UploadedFile) -> ContentFile:
@@ -389,7 +404,6 @@ def record_driver_status(
             proofs=proofs,
         )
         locked.refresh_from_db()
-        _follow_order(locked, status)
     return locked
 
 
@@ -397,14 +411,3 @@ def _store_proof(proof: ContentFile | UploadedFile) -> str:
     """Save a delivery proof where ShipmentEvent.proof keeps its files; returns its name."""
     field = ShipmentEvent._meta.get_field("proof")
     return field.storage.save(field.generate_filename(None, proof.name), proof)
-
-
-def _follow_order(shipment: Shipment, status: TrackingStatus) -> None:
-    """Move the order along when the parcel's news allows it (never against its flow)."""
-    target = {
-        TrackingStatus.IN_TRANSIT: Order.Status.HANDED_OVER,
-        TrackingStatus.DELIVERED: Order.Status.DELIVERED,
-    }.get(status)
-    order = shipment.order
-    if target and target in TRANSITIONS.get(order.status, set()):
-        advance_order(order=order, to_status=target, user=None, note=f"Courier: {status.value}")

@@ -8,8 +8,11 @@ of the change feed, a webhook) in a fixed number of queries whatever its size:
 2. insert every event once (bulk insert, ON CONFLICT DO NOTHING on (shipment, event_id));
 3. read back all events of those shipments and fold them into the status (status.py);
 4. update the shipments (status, timestamps, ETA, next poll) in one statement;
-5. create the notification rows the transitions call for (unique per shipment and kind) and
-   queue their sending after commit; send `shipment_status_changed` after commit.
+5. move each changed shipment's order on (services/order_status.py: forward only, the orders
+   locked in id order);
+6. create the notification rows the transitions call for (unique per shipment and kind, and
+   never one earlier than the order's state or a message already sent) and queue their
+   sending after commit; send `shipment_status_changed` after commit.
 
 Running it twice with the same results changes nothing the second time.
 """
@@ -37,6 +40,7 @@ from fulfillment.models import (
     Shipment,
     ShipmentEvent,
 )
+from fulfillment.services import order_status
 from fulfillment.tracking import eta as eta_model
 from fulfillment.tracking.intervals import next_poll, retry_at
 from fulfillment.tracking.queue import queue_options
@@ -242,6 +246,7 @@ def ingest_results(
         write_states(shipments)
         lap("write")
 
+        _follow_orders(shipments, report)  # timed with "notify": it decides what is sent
         report.notifications = _queue_notifications(account.merchant_id, shipments, report)
         transitions = list(report.transitions)
         transaction.on_commit(lambda: _announce(transitions))
@@ -329,6 +334,16 @@ def _set_eta(shipment, result: TrackingResult, table, origins, now: dt.datetime)
     shipment.eta_source, shipment.eta_confidence = EtaSource.HISTORY, window.confidence
 
 
+def _follow_orders(shipments: list[Shipment], report: IngestReport) -> None:
+    """Move the orders of the shipments whose status changed; the notification check below
+    reads the orders' states (locked until commit)."""
+    changed = {pk for pk, _, _ in report.transitions}
+    statuses = order_status.follow_shipments(s for s in shipments if s.pk in changed)
+    for shipment in shipments:
+        if shipment.order_id in statuses:
+            shipment.order.status = statuses[shipment.order_id]
+
+
 def _queue_notifications(merchant_id: int, shipments, report: IngestReport) -> list[int]:
     changed = {pk: (old, new) for pk, old, new in report.transitions}
     wanted = []
@@ -339,6 +354,13 @@ def _queue_notifications(merchant_id: int, shipments, report: IngestReport) -> l
         kind = notification_kind(TrackingStatus(old), TrackingStatus(new))
         if kind:
             wanted.append((shipment, kind))
+    if wanted:
+        sent = sent_kinds([s.pk for s, _ in wanted])
+        wanted = [
+            (s, kind)
+            for s, kind in wanted
+            if order_status.message_allowed(order=s.order, kind=kind, sent_kinds=sent[s.pk])
+        ]
     if not wanted:
         return []
     prefs = NotificationSettings.objects.filter(merchant_id=merchant_id).first()
@@ -366,6 +388,21 @@ def _queue_notifications(merchant_id: int, shipments, report: IngestReport) -> l
         options = queue_options()
         transaction.on_commit(lambda: send_tracking_notifications.apply_async((ids,), **options))
     return ids
+
+
+def sent_kinds(shipment_ids: list[int]) -> dict[int, set[str]]:
+    """The messages each shipment already has (queued or gone out), by shipment id."""
+    found: dict[int, set[str]] = defaultdict(set)
+    for shipment_id, kind in Notification.objects.filter(
+        shipment_id__in=shipment_ids,
+        state__in=[
+            Notification.State.PENDING,
+            Notification.State.SENDING,
+            Notification.State.SENT,
+        ],
+    ).values_list("shipment_id", "kind"):
+        found[shipment_id].add(kind)
+    return found
 
 
 def _announce(transitions: list[tuple[int, str, str]]) -> None:

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fulfillment.models import Notification, NotificationSettings, Shipment
+from fulfillment.services import order_status
 from fulfillment.tracking import hooks
 from fulfillment.tracking.sms import SmsMessage, get_sms_backend
 from merchant.models import Merchant
@@ -51,6 +52,7 @@ COPY = {
         "to a locker or pickup shop near you.",
     ),
 }
+OUTDATED = "Not sent: the parcel had already moved on (a later update reached the shopper)."
 PICKUP_CODE_PLACEHOLDER = "You will receive your pickup code in a separate message."
 
 
@@ -165,6 +167,7 @@ def _send_claimed(
     claimed: list[Notification], prefs_by_merchant: dict[int, NotificationSettings], mail
 ) -> list[Notification]:
     outcomes: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    already_sent = _sent_kinds([n.shipment_id for n in claimed])
     for notification in claimed:
         prefs = prefs_by_merchant.get(notification.merchant_id)
         if prefs is None:
@@ -172,6 +175,18 @@ def _send_claimed(
                 notification.merchant
             )
         channels: list[str] = []
+        # Checked again when sending: the parcel may have moved on since the row was queued
+        # (checked in at the locker, a later message sent), and news goes out in order only.
+        if not order_status.message_allowed(
+            order=notification.shipment.order,
+            kind=notification.kind,
+            sent_kinds=already_sent[notification.shipment_id],
+        ):
+            notification.state, notification.channels, notification.detail = (
+                Notification.State.SKIPPED, "", OUTDATED
+            )  # fmt: skip
+            outcomes[(notification.state, "", OUTDATED)].append(notification.pk)
+            continue
         try:
             _deliver(notification, prefs, mail, channels)
         except Exception as error:  # kept on the row for staff; never sent a second time
@@ -184,6 +199,8 @@ def _send_claimed(
             state, ",".join(channels), detail
         )  # fmt: skip
         outcomes[(state, notification.channels, detail)].append(notification.pk)
+        if state == Notification.State.SENT:
+            already_sent[notification.shipment_id].add(notification.kind)
     now = timezone.now()
     for (state, channels, detail), pks in outcomes.items():
         sent_at = None if state == Notification.State.FAILED else now
@@ -191,6 +208,15 @@ def _send_claimed(
             state=state, channels=channels, detail=detail, sent_at=sent_at
         )
     return claimed
+
+
+def _sent_kinds(shipment_ids: list[int]) -> dict[int, set[str]]:
+    found: dict[int, set[str]] = defaultdict(set)
+    for shipment_id, kind in Notification.objects.filter(
+        shipment_id__in=set(shipment_ids), state=Notification.State.SENT
+    ).values_list("shipment_id", "kind"):
+        found[shipment_id].add(kind)
+    return found
 
 
 def _deliver(

@@ -135,7 +135,8 @@ def _detail(request: HttpRequest, order_id: int, status: int = 200, **forms) -> 
         "can_cancel": Order.Status.CANCELLED in TRANSITIONS.get(order.status, ()),
         "can_reroute": order.status in (Order.Status.RECEIVED, Order.Status.ALLOCATED),
         "can_edit": order.status in editing.EDITABLE,
-        "can_fix": order.status not in (Order.Status.HANDED_OVER, Order.Status.DELIVERED),
+        "can_fix": order.status
+        not in (Order.Status.HANDED_OVER, Order.Status.AT_PICKUP, Order.Status.DELIVERED),
         "cancel_form": forms.get("cancel_form") or CancelForm(),
         "reroute_form": forms.get("reroute_form") or RerouteForm(merchant=merchant),
         "fix_form": forms.get("fix_form") or FixAddressForm(initial=fix_initial, prefix="fix"),

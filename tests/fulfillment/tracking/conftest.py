@@ -13,6 +13,7 @@ from django.utils import timezone
 from fulfillment.couriers import TrackingEvent, TrackingStatus, make_event_id
 from fulfillment.couriers.types import TrackingResult
 from fulfillment.models import CourierAccount, Shipment
+from fulfillment.services.orders import advance_order
 from tests.fulfillment.couriers.conftest import ADDRESS_FROM, ADDRESS_TO, SANDBOX_KEY
 from tests.fulfillment.factories import make_order
 from tests.fulfillment.test_couriers_factories import make_account, make_service
@@ -32,7 +33,9 @@ def sandbox_account(merchant, url: str = "http://127.0.0.1:9", *, rps: float = 5
 
 
 def add_shipment(account: CourierAccount, service, *, number: str = "", order=None, **fields):
-    order = order or make_order(account.merchant)
+    """A booked shipment; of a new order picked for it (booking needs a picked order)."""
+    if order is None:
+        order = advance_order(order=make_order(account.merchant), to_status="picked", user=None)
     values = dict(
         merchant=account.merchant, order=order, account=account, service=service,
         tracking_number=number or f"SBXT{next(_seq):07d}",
