@@ -29,6 +29,9 @@ COLLECT_VIOLATIONS = """
 """
 
 
+LINKS = "links => links.map(a => a.getAttribute('href').split('#')[0]).filter(Boolean)"
+
+
 def signed_in(page, live_server, user) -> None:
     client = Client()
     client.force_login(user)
@@ -112,8 +115,16 @@ def test_every_main_page_has_a_policy_and_runs_under_it_without_violations(live_
         reverse("orders_today"),
     }
     assert len(urls) >= 10
+    linked: set[str] = set()
     for url in sorted(urls):
         visit(page, base + url, problems)
+        linked |= set(page.eval_on_selector_all("main a[href^='/']", LINKS))
+    # One level further: every page those pages link to (HTML pages only, not downloads).
+    for url in sorted(linked - urls):
+        answer = page.request.get(base + url, max_redirects=0)
+        if answer.status == 200 and answer.headers["content-type"].startswith("text/html"):
+            visit(page, base + url, problems)
+    assert len(linked - urls) >= 20
     assert problems == {}
 
     # The maps drew (their scripts are static files now) and htmx still swaps fragments.
