@@ -284,3 +284,32 @@ def test_local_times_are_not_documented_as_rfc3339_times():
     assert json.loads(text)["components"]["schemas"]["ServiceOut"]["properties"]["pickup_cutoff"][
         "pattern"
     ]
+
+
+# --- a row stored before these checks never makes a page unreadable ----------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "stored", ["10000-01-01 00:00:00+00", "0001-01-01 00:00:00+00"], ids=["year-10000", "year-1"]
+)
+def test_orders_with_a_stored_time_no_zone_can_show_still_read(
+    merchant_a, api_client_a, client_a, stored
+):
+    from django.db import connection
+
+    from tests.fulfillment.factories import make_order
+
+    order = make_order(merchant_a.merchant)
+    with connection.cursor() as cursor:  # as an order stored before input was checked
+        cursor.execute(
+            "UPDATE fulfillment_order SET promised_from = %s::timestamptz WHERE id = %s",
+            [stored, order.pk],
+        )
+
+    assert api_client_a.get(f"{API}/orders").status_code == 200
+    detail = api_client_a.get(f"{API}/orders/{order.pk}")
+    assert detail.status_code == 200
+    assert detail.json()["promised_from"][:4] in {"1900", "9000"}
+    assert client_a.get("/app/orders/").status_code == 200
+    assert client_a.get(f"/app/orders/{order.pk}/").status_code == 200
