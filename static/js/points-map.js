@@ -73,11 +73,13 @@
         .bindPopup(popupContent(p))
         .addTo(map);
       if (plain) {
-        // No streets to go by: name each point on the map (a text node, never markup).
+        // No streets to go by: name each point (a text node, never markup); always when
+        // few, else on hover and focus, as many labels would hide each other.
         var name = document.createElement("span");
         name.textContent = p.name;
         marker.bindTooltip(name, {
-          permanent: true, direction: "right", offset: [10, 0], className: "map-label",
+          permanent: points.length <= 30, direction: "right", offset: [10, 0],
+          className: "map-label",
         });
       }
     });
