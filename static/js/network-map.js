@@ -13,6 +13,7 @@ document.addEventListener("DOMContentLoaded", function () {
     L.tileLayer(data.tiles.url, { attribution: data.tiles.attribution, maxZoom: 19 }).addTo(map);
   }
   var bounds = L.latLngBounds([]);
+  var few = data.lockers.length + data.shops.length <= 30;
   function add(list, colour, url) {
     list.forEach(function (p) {
       // Without tiles a white outline vanishes on the plain background: outline in dark.
@@ -30,11 +31,12 @@ document.addEventListener("DOMContentLoaded", function () {
       marker.bindPopup(link).addTo(map);
       bounds.extend([p.lat, p.lon]);
       if (!data.tiles.url) {
-        // No streets to go by: name each place on the map (a text node, never markup).
+        // No streets to go by: name each place (a text node, never markup); always when
+        // few, else on hover and focus, as hundreds of labels would hide each other.
         var label = document.createElement("span");
         label.textContent = p.name;
         marker.bindTooltip(label, {
-          permanent: true, direction: "right", offset: [8, 0], className: "map-label",
+          permanent: few, direction: "right", offset: [8, 0], className: "map-label",
         });
       }
     });

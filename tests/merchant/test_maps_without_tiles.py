@@ -79,3 +79,19 @@ def test_pickup_places_on_a_map_without_tiles_carry_their_names(
     expect(labels).to_have_count(2)
     expect(labels.filter(has_text="Loop lockers")).to_be_visible()
     expect(labels.filter(has_text="Corner shop")).to_be_visible()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_crowded_map_without_tiles_names_places_on_hover_not_all_at_once(
+    live_server, page, merchant_a, settings
+):
+    settings.NEARBOX_MAP_TILES_URL = ""
+    for n in range(31):
+        make_shop(merchant_a.merchant, at=(41.85 + n * 0.003, -87.65))
+    sign_in(page, live_server, merchant_a.owner)
+
+    page.goto(live_server.url + reverse("pickup_map"))
+    expect(page.get_by_role("note")).to_have_text(NOTICE)
+    expect(page.locator("#pickup-map .leaflet-control-scale")).to_be_visible()  # drawn
+    assert page.locator("#pickup-map .leaflet-tooltip.map-label").count() == 0
