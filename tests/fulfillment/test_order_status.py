@@ -1,7 +1,8 @@
 """The order state machine (fulfillment/services/order_status.py): booking needs a picked
 order, the parcel's news moves the order forward only, each move is in the order's history,
 shopper messages never go out for a state earlier than one already reached, and two pieces of
-news for one order at once both count (PostgreSQL, separate connections)."""
+news for one order at once both count (PostgreSQL, separate connections). The tests marked
+sqlite also run on SQLite: tracking ingest has a PostgreSQL branch."""
 
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ def ingest(account, shipment, *events) -> None:
 # --- booking ------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_shipping_an_allocated_order_picks_it_in_the_same_step(merchant_a):
     merchant = merchant_a.merchant
@@ -81,6 +83,7 @@ def test_shipping_an_allocated_order_picks_it_in_the_same_step(merchant_a):
     assert (step.from_status, step.note) == ("allocated", "Picked to ship")
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_a_cancelled_order_cannot_ship_and_nothing_is_written(merchant_a):
     merchant = merchant_a.merchant
@@ -94,6 +97,7 @@ def test_a_cancelled_order_cannot_ship_and_nothing_is_written(merchant_a):
     assert not Shipment.objects.filter(order=order).exists()
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_the_api_refuses_to_ship_a_cancelled_order_with_a_422_problem(merchant_a, api_client_a):
     make_service(make_account(merchant_a.merchant))
@@ -105,6 +109,7 @@ def test_the_api_refuses_to_ship_a_cancelled_order_with_a_422_problem(merchant_a
     assert answer.json()["field"] == "order_id"
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_the_booking_task_does_not_book_an_order_cancelled_after_it_was_queued(merchant_a):
     merchant = merchant_a.merchant
@@ -121,6 +126,7 @@ def test_the_booking_task_does_not_book_an_order_cancelled_after_it_was_queued(m
 # --- the parcel's news moves the order ------------------------------------------------------
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_in_transit_ships_the_order_and_delivered_delivers_it_with_its_history(merchant_a, courier):
     account, service = courier
@@ -144,6 +150,7 @@ def test_in_transit_ships_the_order_and_delivered_delivers_it_with_its_history(m
     assert last.by is None and n in last.note and "delivered" in last.note
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_a_parcel_returned_to_the_sender_makes_the_order_returned(merchant_a, courier):
     account, service = courier
@@ -155,6 +162,7 @@ def test_a_parcel_returned_to_the_sender_makes_the_order_returned(merchant_a, co
     assert history(order)[-1] == ("picked", "returned")  # both pieces of news in one batch
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_a_return_parcel_back_at_the_point_makes_the_order_returned_and_not_shipped(
     merchant_a, courier
@@ -174,6 +182,7 @@ def test_a_return_parcel_back_at_the_point_makes_the_order_returned_and_not_ship
     assert order.status == "returned"
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_a_pickup_orders_parcel_delivered_by_the_courier_waits_at_the_place(merchant_a, courier):
     account, service = courier
@@ -185,6 +194,7 @@ def test_a_pickup_orders_parcel_delivered_by_the_courier_waits_at_the_place(merc
     assert order.status == "at_pickup"  # only the locker's hand-over delivers it
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_news_of_an_allocated_orders_parcel_picks_it_before_shipping_it(merchant_a, courier):
     account, service = courier
@@ -198,6 +208,7 @@ def test_news_of_an_allocated_orders_parcel_picks_it_before_shipping_it(merchant
     assert (level.on_hand, level.reserved) == (0, 0)
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_late_and_out_of_order_news_never_moves_the_order_backwards(merchant_a, courier):
     account, service = courier
@@ -215,6 +226,7 @@ def test_late_and_out_of_order_news_never_moves_the_order_backwards(merchant_a, 
     assert OrderEvent.objects.filter(order=order, to_status="handed_over").count() == 0
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_news_of_a_cancelled_shipment_does_not_move_the_order(merchant_a, courier):
     account, service = courier
@@ -225,6 +237,7 @@ def test_news_of_a_cancelled_shipment_does_not_move_the_order(merchant_a, courie
     assert order.status == "picked"
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_staff_can_no_longer_mark_a_delivered_order_handed_over(merchant_a):
     order = picked(merchant_a.merchant)
@@ -236,6 +249,7 @@ def test_staff_can_no_longer_mark_a_delivered_order_handed_over(merchant_a):
 # --- shopper messages in order ----------------------------------------------------------------
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_no_on_its_way_message_once_the_parcel_is_ready_at_the_pickup_place(merchant_a, courier):
     account, service = courier
@@ -252,6 +266,7 @@ def test_no_on_its_way_message_once_the_parcel_is_ready_at_the_pickup_place(merc
     assert order.status == "at_pickup"
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_a_queued_on_its_way_message_is_not_sent_after_the_parcel_reached_the_locker(
     merchant_a, courier
@@ -270,6 +285,7 @@ def test_a_queued_on_its_way_message_is_not_sent_after_the_parcel_reached_the_lo
     assert mail.outbox == []
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_an_earlier_message_is_not_sent_after_a_later_one_went_out(merchant_a, courier):
     account, service = courier
@@ -289,6 +305,7 @@ def test_an_earlier_message_is_not_sent_after_a_later_one_went_out(merchant_a, c
     assert shipped.state == "skipped" and len(mail.outbox) == 1
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_messages_in_their_order_all_go_out_and_a_stale_one_does_not(merchant_a, courier):
     account, service = courier
