@@ -36,7 +36,7 @@ from tests.fulfillment.test_couriers_factories import make_shipment
 from tests.lockers.factories import make_bank, make_shop
 from tests.merchant.factories import make_point, make_product
 
-EXAMPLES_PER_OPERATION = 40
+EXAMPLES_PER_OPERATION = 30  # x 47 operations: about 1,400 requests, a few minutes
 MIN_REQUESTS = 1000
 CHECKS = [not_a_server_error, response_schema_conformance]
 settings_for_fuzzing = hypothesis_settings(
@@ -123,7 +123,7 @@ def exercise_operation(operation, ids: dict[str, list], headers: dict[str, str],
             run.failures.append(f"{operation.label} -> {refused}")
             return
         run.per_operation[operation.label] += 1
-        run.statuses[response.status_code // 100 * 100] += 1
+        run.statuses[f"{response.status_code // 100}xx"] += 1
         try:
             case.validate_response(response, checks=CHECKS, headers=headers)
         except Exception as failure:  # collected: one report for every operation
@@ -195,5 +195,6 @@ def test_generated_requests_to_every_operation_answer_below_500_and_as_documente
     assert not run.failures, "\n".join(run.failures[:40])
     assert run.requests >= MIN_REQUESTS
     assert set(run.per_operation) == {op.label for op in operations}
-    assert run.statuses[500] == 0
+    assert run.statuses["5xx"] == 0
+    assert run.statuses["2xx"] >= run.requests // 5  # the seeded rows are reached
     assert Order.objects.filter(merchant=merchant_a.merchant).count() >= len(ids["order_id"])
