@@ -26,6 +26,7 @@ from fulfillment.services.rates import (
     parcel_for_items,
 )
 from fulfillment.services.scorecard import on_time_records
+from fulfillment.tracking import hooks
 from merchant.models import Merchant, get_for_merchant_or_404
 
 
@@ -117,15 +118,30 @@ def rate_input_for_order(order: Order) -> RateInput:
         parcel=parcel_for_items(items),
         service_level=order.service_level,
         promised_until=order.promised_until,
-        recipient={
-            "name": order.shopper_name,
-            "street": order.line1,
-            "city": order.normalized_city or order.city or "-",
-            "postal_code": order.normalized_postal_code or order.postal_code,
-            "country": order.country,
-        },
+        recipient=courier_recipient(order),
         reference=order.reference or f"order-{order.pk}",
     )
+
+
+def courier_recipient(order: Order) -> dict[str, str]:
+    """Where the courier delivers: the shopper's address, or for a locker or shop order the
+    place's, care of the shopper (as the label's TO block says)."""
+    place = hooks.order_pickup_point(order) if order.pickup_location_ref else None
+    if place is not None:
+        return {
+            "name": order.shopper_name,
+            "street": ", ".join((f"c/o {place.name} ({place.kind})", *place.street_lines)),
+            "city": place.city or "-",
+            "postal_code": place.postal_code,
+            "country": place.country or order.country,
+        }
+    return {
+        "name": order.shopper_name,
+        "street": order.line1,
+        "city": order.normalized_city or order.city or "-",
+        "postal_code": order.normalized_postal_code or order.postal_code,
+        "country": order.country,
+    }
 
 
 def shipment_for_order(order: Order) -> Shipment | None:

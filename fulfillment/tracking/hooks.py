@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,11 @@ def label_qr(shipment: Any) -> LabelQr | None:
 
 def pickup_point(shipment: Any) -> PickupPoint | None:
     return _first(PICKUP_POINT_PROVIDERS, shipment)
+
+
+def order_pickup_point(order: Any) -> PickupPoint | None:
+    """The pickup point of an order before it has a shipment (providers read `.order` only)."""
+    return pickup_point(SimpleNamespace(order=order))
 
 
 def expiring_pickups(merchant: Any) -> list[ExpiringPickup]:

@@ -8,7 +8,9 @@ from django.core.exceptions import ValidationError
 
 from fulfillment.labels import render_labels_pdf, render_labels_zpl
 from fulfillment.labels.zpl import zpl_structure
+from fulfillment.selectors.couriers import rate_input_for_order
 from fulfillment.services.labels import label_data_for
+from tests.fulfillment.factories import make_order
 from tests.fulfillment.labels.samples import pdf_tool
 from tests.fulfillment.test_couriers_factories import make_shipment
 from tests.lockers.factories import make_bank, make_shop
@@ -66,3 +68,18 @@ def test_a_label_for_a_pickup_place_that_is_gone_is_refused_with_the_reason(merc
     shipment.order.pickup_location_ref = make_shop(merchant_b.merchant).pickup_ref
     with pytest.raises(ValidationError, match="not in your pickup network any more"):
         label_data_for(shipment)
+
+
+@pytest.mark.django_db
+def test_the_courier_is_asked_to_deliver_a_locker_order_to_the_locker(merchant_a):
+    merchant = merchant_a.merchant
+    bank = make_bank(merchant, name="Clark St lockers", address_line="233 S Clark St")
+    order = order_for(merchant, bank)
+
+    recipient = rate_input_for_order(order).recipient
+
+    assert recipient["name"] == order.shopper_name
+    assert recipient["street"] == "c/o Clark St lockers (parcel locker), 233 S Clark St"
+    assert (recipient["city"], recipient["postal_code"]) == ("Chicago", "60601")
+    home = make_order(merchant)
+    assert rate_input_for_order(home).recipient["street"] == home.line1
