@@ -62,6 +62,7 @@ class App:
     shop_url: str
     env: dict[str, str]
     mail_dir: Path
+    startup_s: float  # config.devrun's migrate, seed_demo and start, until its banner
 
 
 @dataclass
@@ -70,9 +71,11 @@ class Findings:
     console_errors: list[str] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
     visited: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # how long each part took (a record)
 
     def report(self) -> str:
-        lines = [f"{len(self.visited)} pages opened"]
+        timings = ", ".join(f"{name} {s:.0f} s" for name, s in self.seconds.items())
+        lines = [f"{len(self.visited)} pages opened", f"Timings: {timings}"]
         for title, items in (
             ("Responses >= 500", self.server_errors),
             ("Failed steps of the daily loop", self.failed_steps),
@@ -130,6 +133,7 @@ def default_setup(tmp_path_factory) -> Iterator[App]:
         stderr=subprocess.STDOUT,
         start_new_session=True,  # one process group: honcho and everything it started
     )
+    started = time.monotonic()
     try:
 
         def running() -> bool:
@@ -139,7 +143,8 @@ def default_setup(tmp_path_factory) -> Iterator[App]:
 
         wait_for(running, timeout=STARTUP_TIMEOUT_S, what="config.devrun's banner")
         url = f"http://127.0.0.1:{port}"
-        yield App(url, f"http://127.0.0.1:{shop_port}/", env, var_dir / "mail")
+        startup_s = time.monotonic() - started
+        yield App(url, f"http://127.0.0.1:{shop_port}/", env, var_dir / "mail", startup_s)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: honcho stops them all
@@ -288,11 +293,14 @@ def step(findings: Findings, name: str):
     """Run one step of the loop; a failure is recorded and the loop goes on where it can."""
 
     def run(fn: Callable[[], object]):
+        started = time.monotonic()
         try:
             return fn()
         except Exception as error:  # every failure is reported at the end
             findings.failed_steps.append(f"{name}: {type(error).__name__}: {error}"[:800])
             return None
+        finally:
+            findings.seconds[name] = time.monotonic() - started
 
     return run
 
@@ -458,6 +466,7 @@ def test_the_default_setup_runs_the_merchants_day_without_a_server_error(
     default_setup, chromium_browser
 ):
     app, findings = default_setup, Findings()
+    findings.seconds["startup"] = app.startup_s
     context = chromium_browser.new_context(viewport={"width": 1280, "height": 800})
     api_context = chromium_browser.new_context(
         extra_http_headers={"Authorization": f"Bearer {demo_secret_key(app)}"}
