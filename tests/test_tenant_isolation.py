@@ -12,10 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
-from fulfillment.models import CourierAccount, LabelBatch, Order, Shipment
+from fulfillment.models import CourierAccount, LabelBatch, Order, Shipment, ShipmentEvent
 from lockers.parcels import Parcel
 from lockers.services.reservations import reserve_compartment
 from merchant.models import (
@@ -34,6 +36,7 @@ from merchant.services.stock import receive_stock
 from merchant.services.transfers import create_transfer
 from tests.fulfillment.factories import make_order
 from tests.fulfillment.test_couriers_factories import TENANT_FACTORIES as COURIER_FACTORIES
+from tests.fulfillment.test_couriers_factories import make_shipment
 from tests.lockers.factories import make_bank, make_shop
 from tests.merchant.factories import make_point, make_product
 
@@ -47,6 +50,19 @@ def make_transfer(merchant: Merchant) -> Transfer:
     receive_stock(merchant=merchant, product=product, point=source, quantity=5)
     return create_transfer(
         merchant=merchant, from_point=source, to_point=destination, lines=[(product, 2)]
+    )
+
+
+def make_proof_event(merchant: Merchant) -> ShipmentEvent:
+    shipment = make_shipment(merchant)
+    return ShipmentEvent.objects.create(
+        merchant=merchant,
+        shipment=shipment,
+        event_id=f"proof-{shipment.pk}",
+        status="delivered",
+        occurred_at=timezone.now(),
+        source="driver",
+        proof=ContentFile(b"\x89PNG\r\n\x1a\n", name="door.png"),
     )
 
 
@@ -77,6 +93,7 @@ OBJECT_FACTORIES: dict[str, Callable[[NewMerchant], int]] = {
     "reservation_id": lambda new: (
         reserve_compartment(bank=make_bank(new.merchant), parcel=Parcel(500, 300, 200, 50)).pk
     ),
+    "event_id": lambda new: make_proof_event(new.merchant).pk,
     "batch_id": lambda new: (
         LabelBatch.objects.create(merchant=new.merchant, key="b", size="4x6", title="B's").pk
     ),
