@@ -8,11 +8,12 @@ import re
 import pytest
 
 from fulfillment.labels import render_labels_pdf, render_labels_zpl
-from fulfillment.labels.pdf import reference_fit
+from fulfillment.labels.pdf import _labels_document, reference_fit
 from fulfillment.labels.scan import decode_pdf
 from fulfillment.labels.zpl import zpl_structure
 
 from .samples import label, pdf_tool
+from .test_label_batch_speed import _pages_as_pixels
 
 PT_PER_MM = 72 / 25.4
 # labels.css: the bottom half is 62 mm high, 3 mm above the 6 in page's foot; the barcode slot
@@ -74,3 +75,13 @@ def test_a_long_reference_on_a_zpl_label_takes_two_small_lines_above_the_barcode
     ref_text = next(t for t in structure["text"] if "…" in t)
     assert len(ref_text.split("\n")) == 2
     assert ref_text.startswith(reference[:5]) and ref_text.endswith(reference[-3:])
+
+
+def test_a_shortened_reference_prints_the_same_with_or_without_the_caption_overlays():
+    labels = [label(f"NB40000000{n}R", reference=ref) for n, ref in enumerate(LONG_REFERENCES)]
+    labels.append(label("NB4000000009R", reference="#1043-LONG"))  # one line, a size smaller
+
+    drawn_over = _labels_document(labels, "4x6", overlays=True).write_pdf()
+    laid_out = _labels_document(labels, "4x6", overlays=False).write_pdf()
+
+    assert _pages_as_pixels(drawn_over) == _pages_as_pixels(laid_out)
