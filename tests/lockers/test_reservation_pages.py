@@ -119,6 +119,10 @@ def test_the_reservations_list_is_linked_from_the_pickup_network_and_has_empty_s
 ):
     network = client_a.get(reverse("pickup_network")).content.decode()
     assert reverse("pickup_reservations") in network
+    bank = make_bank(merchant_a.merchant)
+    detail = client_a.get(reverse("pickup_bank_detail", args=[bank.pk])).content.decode()
+    assert f"{reverse('pickup_reservations')}?bank={bank.pk}" in detail
+    bank.delete()
     empty = client_a.get(reverse("pickup_reservations")).content.decode()
     assert "No locker banks yet" in empty
     make_bank(merchant_a.merchant)
