@@ -198,3 +198,53 @@ def test_generated_requests_to_every_operation_answer_below_500_and_as_documente
     assert run.statuses["5xx"] == 0
     assert run.statuses["2xx"] >= run.requests // 5  # the seeded rows are reached
     assert Order.objects.filter(merchant=merchant_a.merchant).count() >= len(ids["order_id"])
+
+
+def test_the_checks_refuse_an_answer_outside_the_documented_schema():
+    """So that 0 failures above means something: a wrong type, and a time documented as RFC
+    3339 `format: time` (which demands an offset) but sent as 23:59:00, both fail."""
+    import json
+
+    import requests
+
+    from config.api import api
+
+    service = {
+        "id": 1,
+        "level": "next_day",
+        "code": "nd",
+        "name": "Next day",
+        "transit_hours": 24,
+        "pickup_cutoff": "23:59:00",
+        "is_active": True,
+    }
+    account = {"id": 1, "courier": "manual", "name": "Courier", "credentials_hint": "…1234",
+               "base_url": "", "is_active": True, "last_error": "", "last_error_at": None,
+               "services": [service], "areas": []}  # fmt: skip
+    request = requests.Request("GET", "http://localhost/api/v1/couriers").prepare()
+
+    def verdict(document: dict, body: object) -> bool:
+        operation = schemathesis.openapi.from_dict(document)["/api/v1/couriers"]["GET"]
+        answer = schemathesis.Response(
+            200,
+            {"content-type": ["application/json"]},
+            json.dumps(body).encode(),
+            request,
+            0.0,
+            True,
+        )
+        try:
+            operation.Case().validate_response(answer, checks=CHECKS)
+        except BaseException:  # schemathesis raises a FailureGroup
+            return False
+        return True
+
+    document = api.get_openapi_schema()
+    assert verdict(document, [account])
+    assert not verdict(document, [{**account, "id": "one"}])
+    lying = json.loads(json.dumps(document))
+    lying["components"]["schemas"]["ServiceOut"]["properties"]["pickup_cutoff"] = {
+        "type": "string",
+        "format": "time",
+    }
+    assert not verdict(lying, [account])
