@@ -16,6 +16,7 @@ from fulfillment.labels.scan import decode_pdf
 from fulfillment.models import Shipment
 from fulfillment.services.demo_labels import ensure_demo_labels
 from fulfillment.services.labels import label_data_for
+from fulfillment.services.orders import advance_order
 from fulfillment.services.returns import create_return_shipment
 from fulfillment.services.shipments import book_shipment
 from fulfillment.tracking.notifications import tracking_url
@@ -256,7 +257,8 @@ def test_the_couriers_own_label_is_stored_and_served_as_it_came(
         merchant, courier="sandbox", credentials="api_key=k", base_url=courier_with_labels
     )
     service = make_service(account, code="next-day")
-    order = make_order(merchant)
+    # booking needs a picked order
+    order = advance_order(order=make_order(merchant), to_status="picked", user=None)
     shipment = Shipment.objects.create(
         merchant=merchant, order=order, account=account, service=service,
         idempotency_key=f"test-courier-label-{order.pk}", price_minor=500, currency="USD",
