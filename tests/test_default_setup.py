@@ -34,6 +34,7 @@ from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
+import redis
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
@@ -154,6 +155,11 @@ def default_setup(tmp_path_factory) -> Iterator[App]:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         log.close()
+        # Beat may have queued a task after the worker stopped: leave no queue behind.
+        queue = env["CELERY_QUEUE"]
+        redis.Redis.from_url(env["REDIS_URL"]).delete(
+            queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
+        )
 
 
 def demo_secret_key(app: App) -> str:
