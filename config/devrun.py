@@ -72,6 +72,9 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("DEBUG", "1")
     env.setdefault("PYTHONUNBUFFERED", "1")
+    # The demo runs offline: the widget draws its map without tiles (and says so) instead of
+    # asking a tile server that cannot answer. Set it to a tile URL to have tiles.
+    env.setdefault("NEARBOX_WIDGET_TILE_URL", "")
     host, port = env.get("HOST", "127.0.0.1"), int(env.get("PORT", "8000"))
     var_dir = Path(env.get("NEARBOX_VAR_DIR", BASE_DIR / "var"))
     var_dir.mkdir(parents=True, exist_ok=True)

@@ -142,6 +142,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES",
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"  # the sign-in form's field (it holds the email)
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # its start-up banner printed in every process of `make run`
 AXES_LOCKOUT_CALLABLE = "merchant.views.auth.signin_locked_out"
 # The client IP is REMOTE_ADDR unless a trusted proxy count is set: otherwise anyone could
 # pick a new X-Forwarded-For per try and never be locked out.

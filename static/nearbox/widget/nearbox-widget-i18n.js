@@ -25,6 +25,7 @@
       openNow: "Open now",
       options: "Delivery options",
       map: "Map of the pickup points",
+      noTiles: "No map tiles: places drawn on a plain background",
       searching: "Searching…",
       results: { one: "{n} option found", other: "{n} options found" },
       none: "No delivery options found near {place}. Try another postcode.",
@@ -64,6 +65,7 @@
       openNow: "Otwarte teraz",
       options: "Opcje dostawy",
       map: "Mapa punktów odbioru",
+      noTiles: "Bez podkładu mapy: punkty na gładkim tle",
       searching: "Szukanie…",
       results: {
         one: "Znaleziono {n} opcję",
@@ -110,6 +112,7 @@
       openNow: "Abierto ahora",
       options: "Opciones de entrega",
       map: "Mapa de los puntos de recogida",
+      noTiles: "Sin teselas de mapa: puntos sobre un fondo liso",
       searching: "Buscando…",
       results: { one: "{n} opción encontrada", other: "{n} opciones encontradas" },
       none: "No hay opciones de entrega cerca de {place}. Prueba otro código postal.",

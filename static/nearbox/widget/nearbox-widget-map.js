@@ -23,6 +23,16 @@
       L.tileLayer(options.tileUrl, { attribution: options.tileAttribution, maxZoom: 19 }).addTo(
         map
       );
+    } else if (options.noTilesText) {
+      // Say why the map is blank (offline, or tiles switched off); the list has every place.
+      var note = L.control({ position: "bottomleft" });
+      note.onAdd = function () {
+        var text = document.createElement("div");
+        text.className = "nbx-map-note";
+        text.textContent = options.noTilesText;
+        return text;
+      };
+      note.addTo(map);
     }
     new ResizeObserver(function () {
       map.invalidateSize();

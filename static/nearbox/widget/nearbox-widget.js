@@ -588,6 +588,7 @@
         pickupMap = registry.PickupMap(L, mapBox, {
           tileUrl: config.tileUrl,
           tileAttribution: config.tileAttribution,
+          noTilesText: t("noTiles"),
           onChoose: choose,
         });
         mapBox.dataset.ready = "true";
