@@ -138,7 +138,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if latency:
             time.sleep(latency / 1000)
         if fault := faults.fires("timeout"):
+            # One fault a request: the client has given up by the time this one wakes, and
+            # must not take a fault meant for a later request (a later test's, under load).
             time.sleep(fault.sleep_s)
+            return ""
         if fault := faults.fires("http_429"):
             self._body()
             self._send(
