@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from fulfillment.couriers import TrackingStatus as S
 from fulfillment.tracking.ingest import ingest_results
@@ -38,13 +39,11 @@ def test_tracking_page_updates_live_on_a_phone_and_stops_polling_when_delivered(
 
         now = timezone.now()
         ingest_results(account=account, results={n: result(n, event(n, S.OUT_FOR_DELIVERY, now))})
-        page.wait_for_function(
-            "document.querySelector('#status-headline').innerText === 'Out for delivery'"
-        )
+        # expect(), not wait_for_function(): a string predicate is eval'd in the page,
+        # which the page's Content-Security-Policy refuses.
+        expect(page.locator("#status-headline")).to_have_text("Out for delivery", timeout=30_000)
         ingest_results(account=account, results={n: result(n, event(n, S.DELIVERED, now))})
-        page.wait_for_function(
-            "document.querySelector('#status-headline').innerText === 'Delivered'"
-        )
+        expect(page.locator("#status-headline")).to_have_text("Delivered", timeout=30_000)
         screenshot(page, "tracking-page-delivered-mobile")
         assert page.locator("#tracking-status").get_attribute("data-final") == "true"
         seen = len(polls)
