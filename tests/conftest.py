@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -132,6 +133,15 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Pop
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(autouse=True)
+def tracking_tasks_stay_off_the_session_worker(request, settings):
+    """Tests that drive tracking in-process (tracking, order status, pickup) queue its
+    follow-up tasks where no worker listens: the session's worker would otherwise run them
+    against rows the test is tearing down (and claim notifications the test sends itself)."""
+    if "celery_worker" not in request.fixturenames:
+        settings.NEARBOX_TRACKING_QUEUE = f"nearbox-test-unconsumed-{uuid.uuid4().hex}"
 
 
 def worker_name() -> str:

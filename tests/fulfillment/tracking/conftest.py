@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import uuid
 
 import httpx
-import pytest
 from django.utils import timezone
 
 from fulfillment.couriers import TrackingEvent, TrackingStatus, make_event_id
@@ -73,12 +71,3 @@ def event(number: str, status: TrackingStatus, at: dt.datetime, text: str = "") 
 
 def result(number: str, *events: TrackingEvent, estimate=None) -> TrackingResult:
     return TrackingResult.from_events(number, events, estimated_delivery=estimate)
-
-
-@pytest.fixture(autouse=True)
-def tracking_tasks_stay_off_the_session_worker(request, settings):
-    """Tests that drive tracking in-process queue their follow-up tasks where no worker
-    listens: the session's worker would otherwise run them against rows the test is tearing
-    down (and claim notifications the test sends itself)."""
-    if "celery_worker" not in request.fixturenames:
-        settings.NEARBOX_TRACKING_QUEUE = f"nearbox-test-unconsumed-{uuid.uuid4().hex}"
