@@ -206,18 +206,31 @@ def follow_parcel(*, order_id: int, to_status: str, note: str) -> Order:
     return order
 
 
-def message_allowed(*, order: Order, kind: str, sent_kinds: set[str] = frozenset()) -> bool:
-    """Whether a shopper message of `kind` may still go out for `order`: never for a state
-    earlier than the order's (no "on its way" once the parcel is ready at the locker) nor
-    after a later message already went out for the same parcel."""
+def message_allowed(
+    *,
+    order: Order,
+    kind: str,
+    sent_kinds: set[str] = frozenset(),
+    parcel_status: str | None = None,
+) -> bool:
+    """Whether a shopper message of `kind` about one parcel may still go out: never after a
+    later message went out for that parcel, nor once the parcel itself has moved past what the
+    message says (`parcel_status`: no "we missed you" once it is delivered), and for a pickup
+    order never for a state earlier than the order's (no "on its way" once the locker has the
+    parcel: the locker's news moves the order, not the parcel). A home order's parcels are
+    judged each on its own: one parcel of a split order delivered says nothing of the other."""
     stage = _MESSAGE_STAGE.get(kind)
     if stage is None:
         return True
-    target = order_target(order, stage)
     if order.status == Status.CANCELLED:
         return False
-    if target is not None and FLOW.get(order.status, 0) > FLOW[target]:
-        return False
+    target = order_target(order, stage)
+    if target is not None:
+        reached = [order.status] if is_pickup(order) else []
+        if parcel_status:
+            reached.append(order_target(order, S(parcel_status)) or "")
+        if any(FLOW.get(status, 0) > FLOW[target] for status in reached):
+            return False
     rank = MESSAGE_RANK.get(kind, 0)
     return all(MESSAGE_RANK.get(sent, 0) <= rank for sent in sent_kinds)
 

@@ -359,7 +359,9 @@ def _queue_notifications(merchant_id: int, shipments, report: IngestReport) -> l
         wanted = [
             (s, kind)
             for s, kind in wanted
-            if order_status.message_allowed(order=s.order, kind=kind, sent_kinds=sent[s.pk])
+            if order_status.message_allowed(
+                order=s.order, kind=kind, sent_kinds=sent[s.pk], parcel_status=s.status
+            )
         ]
     if not wanted:
         return []

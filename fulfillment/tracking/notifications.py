@@ -52,7 +52,7 @@ COPY = {
         "to a locker or pickup shop near you.",
     ),
 }
-OUTDATED = "Not sent: the parcel had already moved on (a later update reached the shopper)."
+OUTDATED = "Not sent: the parcel had already moved on (a later update is the one that counts)."
 PICKUP_CODE_PLACEHOLDER = "You will receive your pickup code in a separate message."
 
 
@@ -181,6 +181,7 @@ def _send_claimed(
             order=notification.shipment.order,
             kind=notification.kind,
             sent_kinds=already_sent[notification.shipment_id],
+            parcel_status=notification.shipment.status,
         ):
             notification.state, notification.channels, notification.detail = (
                 Notification.State.SKIPPED, "", OUTDATED

@@ -50,6 +50,15 @@ def picked(merchant) -> Order:
     return advance_order(order=order, to_status="picked", user=None)
 
 
+def picked_for_a_locker(merchant) -> Order:
+    order = picked(merchant)
+    Order.objects.filter(pk=order.pk).update(
+        delivery_kind=Order.DeliveryKind.LOCKER, pickup_location_ref="locker:1"
+    )
+    order.refresh_from_db()
+    return order
+
+
 @pytest.fixture
 def courier(merchant_a):
     return sandbox_account(merchant_a.merchant)
@@ -253,7 +262,7 @@ def test_staff_can_no_longer_mark_a_delivered_order_handed_over(merchant_a):
 @pytest.mark.django_db(transaction=True)
 def test_no_on_its_way_message_once_the_parcel_is_ready_at_the_pickup_place(merchant_a, courier):
     account, service = courier
-    order = picked(merchant_a.merchant)
+    order = picked_for_a_locker(merchant_a.merchant)
     # The locker checked the parcel in (and sent the shopper its code) before the courier's
     # "in transit" reached us.
     order_status.follow_parcel(order_id=order.pk, to_status="at_pickup", note="checked in")
@@ -272,7 +281,7 @@ def test_a_queued_on_its_way_message_is_not_sent_after_the_parcel_reached_the_lo
     merchant_a, courier
 ):
     account, service = courier
-    order = picked(merchant_a.merchant)
+    order = picked_for_a_locker(merchant_a.merchant)
     shipment = add_shipment(account, service, order=order)
     ingest(account, shipment, event(shipment.tracking_number, S.IN_TRANSIT, hours(1)))
     note = Notification.objects.get(shipment=shipment, kind="shipped")

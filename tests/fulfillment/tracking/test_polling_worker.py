@@ -17,7 +17,7 @@ from django.utils import timezone
 from fulfillment.couriers import get_adapter
 from fulfillment.couriers.http import CourierHttp
 from fulfillment.models import Notification, Shipment, ShipmentEvent
-from fulfillment.tracking.notifications import update_settings
+from fulfillment.tracking.notifications import OUTDATED, update_settings
 from fulfillment.tracking.polling import plan_polls
 from fulfillment.tracking.status import FINAL_STATUSES
 from tests.conftest import ARTIFACTS, wait_for
@@ -154,7 +154,10 @@ def test_with_30_percent_faults_and_a_worker_killed_mid_batch_the_truth_survives
             "".join(p.read_text() for p in mails.glob("*")) if mails.exists() else "",
         )
         assert sent_ids and max(Counter(sent_ids).values()) == 1
-        assert rows.exclude(state__in=["sent", "sending"]).count() == 0
+        # On the sandbox's fast clock many parcels are delivered before their "on its way"
+        # goes out: such a message is skipped as outdated, never sent late.
+        assert not rows.exclude(state__in=["sent", "sending", "skipped"]).exists()
+        assert set(rows.filter(state="skipped").values_list("detail", flat=True)) <= {OUTDATED}
         assert len(sent_ids) == rows.filter(state="sent").count()
         texts = [json.loads(line)["reference"] for line in (tmp_path / "sms.jsonl").open()]
         assert texts and max(Counter(texts).values()) == 1
