@@ -224,6 +224,10 @@ def message_allowed(
         return True
     if order.status == Status.CANCELLED:
         return False
+    if is_pickup(order) and stage in (S.DELIVERED, S.AVAILABLE_FOR_PICKUP):
+        # The place tells the shopper itself ("ready: your code", then "collected"); the
+        # courier's "delivered" only means the parcel reached the place.
+        return False
     target = order_target(order, stage)
     if target is not None:
         reached = [order.status] if is_pickup(order) else []

@@ -12,6 +12,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from fulfillment.models import Order
+from fulfillment.services import order_status
 from fulfillment.tracking import hooks
 from fulfillment.tracking.selectors import get_shipment_by_token, timeline
 
@@ -22,11 +24,19 @@ def _context(shipment) -> dict:
     merchant = shipment.merchant
     timezone.activate(zoneinfo.ZoneInfo(merchant.time_zone or "UTC"))
     point = hooks.pickup_point(shipment)
+    order = shipment.order
+    # A pickup order's parcel "delivered" by the courier is waiting at the place: the page
+    # says so, and keeps refreshing until the shopper has collected it.
+    waiting_at_pickup = order_status.is_pickup(order) and order.status == Order.Status.AT_PICKUP
+    collected = order_status.is_pickup(order) and order.status == Order.Status.DELIVERED
     return {
         "shipment": shipment,
         "merchant": merchant,
         "events": list(timeline(shipment)[:50]),
-        "final": shipment.tracking_status.is_terminal or shipment.cancelled_at is not None,
+        "waiting_at_pickup": waiting_at_pickup,
+        "collected": collected,
+        "final": not waiting_at_pickup
+        and (shipment.tracking_status.is_terminal or shipment.cancelled_at is not None),
         "pickup_point": point,
         "pickup_map": point is not None and point.latitude is not None,
         "refresh_seconds": settings.NEARBOX_TRACKING_REFRESH_SECONDS,

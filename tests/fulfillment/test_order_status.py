@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.core import mail
 from django.db import connection, connections
+from django.urls import reverse
 from django.utils import timezone
 
 from fulfillment.couriers import TrackingStatus as S
@@ -201,6 +202,29 @@ def test_a_pickup_orders_parcel_delivered_by_the_courier_waits_at_the_place(merc
     ingest(account, shipment, event(shipment.tracking_number, S.DELIVERED, hours(20)))
     order.refresh_from_db()
     assert order.status == "at_pickup"  # only the locker's hand-over delivers it
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db(transaction=True)
+def test_the_courier_delivering_to_a_locker_tells_the_shopper_ready_not_delivered(
+    merchant_a, courier, client
+):
+    account, service = courier
+    order = picked_for_a_locker(merchant_a.merchant)
+    shipment = add_shipment(account, service, order=order)
+    n = shipment.tracking_number
+    ingest(account, shipment, event(n, S.OUT_FOR_DELIVERY, hours(19)))
+    ingest(account, shipment, event(n, S.DELIVERED, hours(20)))
+
+    # the locker's own "ready: your code" mail tells the shopper; the courier's "delivered"
+    # would say the parcel is home while it waits in a compartment
+    assert not Notification.objects.filter(shipment=shipment, kind="delivered").exists()
+    shipment.refresh_from_db()
+    page = client.get(reverse("tracking_page", args=[shipment.public_token]))
+    assert page.status_code == 200
+    assert '<h1 id="status-headline">Ready for pickup</h1>' in page.content.decode()
+    status = client.get(reverse("tracking_status", args=[shipment.public_token]))
+    assert status.status_code == 200  # still polling (286 would stop it) until collected
 
 
 @pytest.mark.sqlite
