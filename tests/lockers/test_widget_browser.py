@@ -183,7 +183,7 @@ def test_shopper_holds_a_locker_by_keyboard_only_on_a_hostile_page(
         "nearbox_service_id": "",
         "nearbox_reservation_token": reservation.token,
     }
-    expect(root.get_by_text("a compartment is held for you until")).to_be_visible()
+    expect(root.get_by_text("a compartment is held for you for 15 min.")).to_be_visible()
 
     # Neither page styles the other: the shop's text keeps its look, and the options keep theirs.
     host_text = page.locator("#hostmark")

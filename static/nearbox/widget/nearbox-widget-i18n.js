@@ -43,7 +43,7 @@
       away: "{distance} away",
       compartment: "Compartment size {size}",
       holding: "Reserving a compartment at {name}…",
-      held: "{name}: a compartment is held for you until {time}.",
+      held: "{name}: a compartment is held for you for {minutes} min.",
       chosen: "Chosen: {name}",
       setupError: "The delivery widget is not set up: {detail}",
       noParcel: "give data-cart or data-weight-g on its script tag",
@@ -89,7 +89,7 @@
       away: "{distance} stąd",
       compartment: "Skrytka {size}",
       holding: "Rezerwowanie skrytki: {name}…",
-      held: "{name}: skrytka jest zarezerwowana do {time}.",
+      held: "{name}: skrytka jest zarezerwowana na {minutes} min.",
       chosen: "Wybrano: {name}",
       setupError: "Widżet dostawy nie jest skonfigurowany: {detail}",
       noParcel: "podaj data-cart lub data-weight-g w znaczniku script",
@@ -132,7 +132,7 @@
       away: "a {distance}",
       compartment: "Casillero {size}",
       holding: "Reservando un casillero en {name}…",
-      held: "{name}: casillero reservado hasta las {time}.",
+      held: "{name}: casillero reservado durante {minutes} min.",
       chosen: "Elegido: {name}",
       setupError: "El widget de entrega no está configurado: {detail}",
       noParcel: "indica data-cart o data-weight-g en su etiqueta script",
@@ -192,7 +192,6 @@
       month: "short",
       timeZone: "UTC",
     });
-    var clock = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" });
     var number = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
     return {
       price: function (price) {
@@ -222,10 +221,7 @@
         var format = sameDay && from.hasTime ? moment : day;
         if (from.date.getTime() === until.date.getTime()) return format.format(from.date);
         return format.formatRange(from.date, until.date);
-      },
-      clock: function (iso) {
-        return clock.format(new Date(iso));
-      },
+      }
     };
   }
 

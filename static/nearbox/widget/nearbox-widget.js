@@ -430,8 +430,12 @@
         service: option.kind === "home" ? option.id : "",
         token: reservation ? reservation.token : "",
       });
+      // Minutes, not a clock time: the shopper's zone may not be the place's.
+      function minutesLeft(iso) {
+        return Math.max(1, Math.round((new Date(iso) - Date.now()) / 60000));
+      }
       chosenLine.textContent = reservation
-        ? t("held", { name: option.name, time: fmt.clock(reservation.expires_at) })
+        ? t("held", { name: option.name, minutes: minutesLeft(reservation.expires_at) })
         : t("chosen", { name: option.name });
       render();
       host.dispatchEvent(
