@@ -16,7 +16,6 @@ from merchant.models import StockLevel
 from tests.fulfillment.factories import make_order, order_data, stock
 from tests.merchant.factories import make_point, make_product
 
-
 pytestmark = pytest.mark.sqlite  # Today's work had PostgreSQL-only SQL: a 500 on the default setup
 
 
