@@ -43,7 +43,8 @@ def choose_broker(env: dict[str, str]) -> str:
     if env.get("NEARBOX_EMBEDDED_BROKER") != "1" and local_redis_answers(*LOCAL_REDIS):
         env["REDIS_URL"] = "redis://127.0.0.1:6379/0"
         return "Redis at redis://127.0.0.1:6379/0 (a local Redis answered)"
-    return "embedded broker (SQLite file var/celery-broker.sqlite3; no Redis answered)"
+    var_dir = env.get("NEARBOX_VAR_DIR", "var")
+    return f"embedded broker (SQLite file {var_dir}/celery-broker.sqlite3; no Redis answered)"
 
 
 def manage(env: dict[str, str], *args: str) -> str:
@@ -78,6 +79,8 @@ def main() -> int:
     host, port = env.get("HOST", "127.0.0.1"), int(env.get("PORT", "8000"))
     var_dir = Path(env.get("NEARBOX_VAR_DIR", BASE_DIR / "var"))
     var_dir.mkdir(parents=True, exist_ok=True)
+    # Links in emails and SMS sent by the worker point at this instance, whatever its port.
+    env.setdefault("NEARBOX_BASE_URL", f"http://{host}:{port}")
     # merchant/services/demo.py reads the same SHOP_PORT: the demo key allows that origin.
     shop_port = env.setdefault("SHOP_PORT", "8766")
     sandbox_port = env.setdefault("SANDBOX_PORT", "8765")
