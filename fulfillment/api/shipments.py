@@ -15,8 +15,8 @@ from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from fulfillment.models import Shipment
-from fulfillment.selectors.couriers import get_shipment_for_merchant
 from fulfillment.services.labels import CannotPrint, label_for
+from fulfillment.tracking.selectors import get_shipment_for_merchant
 from merchant.api.fields import InputSchema, Page, QueryId
 
 router = Router(tags=["shipments"])

@@ -42,10 +42,6 @@ def get_area_for_merchant(merchant: Merchant, area_id: object) -> ServiceArea:
     return get_for_merchant_or_404(ServiceArea, merchant, area_id)
 
 
-def get_shipment_for_merchant(merchant: Merchant, shipment_id: object) -> Shipment:
-    return get_for_merchant_or_404(Shipment, merchant, shipment_id)
-
-
 def accounts_overview(merchant: Merchant) -> QuerySet[CourierAccount]:
     """Accounts with their services and areas (3 queries), for the couriers page."""
     return CourierAccount.objects.for_merchant(merchant).prefetch_related(

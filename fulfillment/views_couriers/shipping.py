@@ -10,14 +10,11 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from fulfillment.selectors.couriers import (
-    get_shipment_for_merchant,
-    shipment_events,
-    shipment_for_order,
-)
+from fulfillment.selectors.couriers import shipment_events, shipment_for_order
 from fulfillment.selectors.orders import get_order_for_merchant
 from fulfillment.services.addresses import AddressNeedsAttention
 from fulfillment.services.shipments import ShipmentExists, rates_for_order, request_shipment
+from fulfillment.tracking.selectors import get_shipment_for_merchant
 from merchant.decorators import merchant_required
 from merchant.money import money_in
 

@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
-from fulfillment.selectors.couriers import get_shipment_for_merchant
 from fulfillment.selectors.orders import get_order_for_merchant
 from fulfillment.services.labels import CannotPrint, label_for
 from fulfillment.services.packing_slips import packing_slip_for
@@ -22,6 +21,7 @@ from fulfillment.services.returns import (
     outbound_shipment,
     return_shipment,
 )
+from fulfillment.tracking.selectors import get_shipment_for_merchant
 from merchant.decorators import merchant_required
 
 
