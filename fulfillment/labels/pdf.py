@@ -245,20 +245,6 @@ def _labels_html(
     return html, [*top_pages, *field_pages], uses
 
 
-def labels_html(labels: Sequence[LabelData], size: str, overlays: bool | None = None) -> str:
-    """The labels' HTML: one page (or A4 sheet of four) each, with empty slots for the codes.
-
-    `overlays` (default: 3 labels or more): the document starts with
-    OVERLAY_PAGES pages of the captions every label prints at the same place, then a page for
-    each top and each of SHARED_FIELDS' values that MIN_SHARED labels share
-    (_overlays.html); laid out once, they are drawn onto every label page by stamp.py, and the
-    labels leave them out."""
-    _check_labels(labels, size)
-    if overlays is None:
-        overlays = _use_overlays(labels, size)
-    return _labels_html(labels, size, overlays)[0]
-
-
 def _labels_document(
     labels: Sequence[LabelData], size: str, css=None, font_config=None, overlays: bool | None = None
 ):

@@ -90,13 +90,6 @@ def work_counts(merchant: Merchant) -> list[PointWork]:
     return list(work.values())
 
 
-def point_work(merchant: Merchant, point: StoragePoint) -> PointWork:
-    for entry in work_counts(merchant):
-        if entry.point.pk == point.pk:
-            return entry
-    return PointWork(point)
-
-
 def pick_list(
     merchant: Merchant,
     point: StoragePoint,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import F, Q, QuerySet
@@ -91,15 +90,4 @@ def exception_count(merchant: Merchant) -> int:
         shipment_exceptions(merchant).count()
         + orders_with_address_problems(merchant).count()
         + len(hooks.expiring_pickups(merchant))
-    )
-
-
-def latest_change(merchant: Merchant) -> dt.datetime | None:
-    """When any shipment of the merchant last changed (the live list redraws after it)."""
-    return (
-        Shipment.objects.for_merchant(merchant)
-        .exclude(status_changed_at__isnull=True)
-        .order_by("-status_changed_at")
-        .values_list("status_changed_at", flat=True)
-        .first()
     )

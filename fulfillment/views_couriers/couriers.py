@@ -64,10 +64,6 @@ def courier_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _account_fields(form: AccountForm) -> dict:
-    return dict(form.cleaned_data)
-
-
 @merchant_required
 @require_http_methods(["GET", "POST"])
 def account_create(request: HttpRequest) -> HttpResponse:

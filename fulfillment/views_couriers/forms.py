@@ -169,10 +169,6 @@ class RuleForm(forms.Form):
         self.fields["preferred_account"].queryset = CourierAccount.objects.for_merchant(merchant)
 
 
-class ShipForm(forms.Form):
-    option_id = forms.CharField(max_length=40)
-
-
 class DriverStatusForm(forms.Form):
     shipment_id = forms.IntegerField()
     action = forms.ChoiceField(

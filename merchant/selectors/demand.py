@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections import defaultdict
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -130,28 +129,6 @@ def daily_orders(
         days=day_list,
         orders=np.array([by_day.get(d, (0, 0))[0] for d in day_list], dtype=float),
         units=np.array([by_day.get(d, (0, 0))[1] for d in day_list], dtype=float),
-    )
-
-
-def demand_by_area(
-    merchant: Merchant, *, days: int, by: str = "zip", today: dt.date | None = None
-) -> list[dict]:
-    """Orders and units per ZIP (``by="zip"``) or ZIP prefix (``by="prefix"``), busiest first."""
-    today = today or merchant_today(merchant)
-    rows = (
-        DemandRecord.objects.for_merchant(merchant)
-        .filter(ordered_on__gte=today - dt.timedelta(days=days), ordered_on__lt=today)
-        .values("postal_code")
-        .annotate(orders=Count("id"), units=Sum("units"))
-    )
-    totals: dict[str, dict] = defaultdict(lambda: {"orders": 0, "units": 0})
-    for row in rows:
-        key = area_of(row["postal_code"]) if by == "prefix" else row["postal_code"]
-        totals[key]["orders"] += row["orders"]
-        totals[key]["units"] += row["units"]
-    return sorted(
-        ({"area": key, **value} for key, value in totals.items()),
-        key=lambda r: (-r["orders"], r["area"]),
     )
 
 

@@ -61,11 +61,6 @@ def search_products(
     return products.order_by("sku")[:limit]
 
 
-def storage_point_of_merchant(merchant: Merchant, point_id: object) -> StoragePoint:
-    """A point by id for the inventory pages and API (404 for another merchant's)."""
-    return get_for_merchant_or_404(StoragePoint, merchant, point_id)
-
-
 def _is_low() -> Q:
     return Q(low_stock_threshold__gt=0, on_hand__lte=F("reserved") + F("low_stock_threshold"))
 

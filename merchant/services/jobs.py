@@ -60,10 +60,6 @@ def job_handler(kind: str, *, title: str) -> Callable:
     return register
 
 
-def registered_kinds() -> list[str]:
-    return sorted(_registry)
-
-
 class Progress:
     """What a handler reports through; each call is one UPDATE and renews the lease."""
 

@@ -26,7 +26,6 @@ from django.utils import timezone
 
 from merchant.models import (
     DemandRecord,
-    Job,
     Merchant,
     PlacementPlan,
     Product,
@@ -440,7 +439,3 @@ def fail_plan(plan_id: int, error: str) -> None:
     PlacementPlan.objects.filter(pk=plan_id, status=PlacementPlan.Status.PENDING).update(
         status=PlacementPlan.Status.FAILED, error=error
     )
-
-
-def plan_job_state(plan: PlacementPlan) -> str:
-    return plan.job.state if plan.job_id else Job.State.SUCCEEDED
