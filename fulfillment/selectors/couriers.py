@@ -149,10 +149,6 @@ def shipment_for_order(order: Order) -> Shipment | None:
     )
 
 
-def shipments_for_merchant(merchant: Merchant) -> QuerySet[Shipment]:
-    return Shipment.objects.for_merchant(merchant).select_related("account", "service", "order")
-
-
 def driver_parcels(account: CourierAccount, day: dt.date) -> list[Shipment]:
     """A manual courier's parcels for the day: every open one, and those delivered that day."""
     tz = zoneinfo.ZoneInfo(account.merchant.time_zone or "UTC")
