@@ -66,14 +66,6 @@ def poll_tracking_changes(account_id: int) -> int:
 
 
 @shared_task(acks_late=True, ignore_result=True)
-def send_tracking_notification(notification_id: int) -> bool:
-    """Send one shopper notification (claimed once: a redelivered task sends nothing)."""
-    from fulfillment.tracking.notifications import send_notification
-
-    return send_notification(notification_id=notification_id) is not None
-
-
-@shared_task(acks_late=True, ignore_result=True)
 def send_tracking_notifications(notification_ids: list[int]) -> int:
     """Send a batch of shopper notifications (each claimed once, see send_notifications)."""
     from fulfillment.tracking.notifications import send_notifications
