@@ -75,16 +75,21 @@ def send_tracking_notifications(notification_ids: list[int]) -> int:
 
 @shared_task(acks_late=True, ignore_result=True)
 def refresh_eta_tables() -> int:
-    """Beat, every few hours: rebuild each merchant's ETA table from its delivered parcels."""
+    """Beat, every few hours: fan out one refresh_eta_table task per merchant with deliveries
+    (a small task each, so no single task walks every merchant)."""
+    from fulfillment.tracking.eta import merchants_with_deliveries
+
+    merchant_ids = merchants_with_deliveries()
+    for merchant_id in merchant_ids:
+        refresh_eta_table.delay_on_commit(merchant_id)
+    return len(merchant_ids)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def refresh_eta_table(merchant_id: int) -> None:
+    """Rebuild one merchant's ETA table from its delivered parcels (a rerun rebuilds the same)."""
     from django.utils import timezone
 
-    from fulfillment.models import Shipment
     from fulfillment.tracking.eta import eta_table_for
 
-    now = timezone.now()
-    merchant_ids = set(
-        Shipment.objects.filter(status="delivered").values_list("merchant_id", flat=True)
-    )
-    for merchant_id in merchant_ids:
-        eta_table_for(merchant_id, now=now, rebuild=True)
-    return len(merchant_ids)
+    eta_table_for(merchant_id, now=timezone.now(), rebuild=True)

@@ -194,6 +194,14 @@ def history_samples(merchant_id: int, *, now: dt.datetime) -> list[Sample]:
     return samples
 
 
+def merchants_with_deliveries() -> list[int]:
+    """Ids of the merchants with a delivered shipment: those that have an ETA table to build."""
+    from fulfillment.models import Shipment
+
+    delivered = Shipment.objects.filter(status="delivered").order_by()
+    return sorted(set(delivered.values_list("merchant_id", flat=True)))
+
+
 def _cache_key(merchant_id: int) -> str:
     return f"nearbox:eta-table:{merchant_id}"
 
