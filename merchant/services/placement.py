@@ -367,6 +367,19 @@ def stock_targets(
     ]
 
 
+def discard_plan(*, plan: PlacementPlan) -> PlacementPlan:
+    """Discard a plan that is ready to review (or failed); one conditional UPDATE, so a plan
+    accepted meanwhile is never discarded."""
+    discardable = [PlacementPlan.Status.READY, PlacementPlan.Status.FAILED]
+    updated = PlacementPlan.objects.filter(pk=plan.pk, status__in=discardable).update(
+        status=PlacementPlan.Status.DISCARDED
+    )
+    if not updated:
+        raise ValidationError("Only a plan ready to review can be discarded.", code="state")
+    plan.status = PlacementPlan.Status.DISCARDED
+    return plan
+
+
 def accept_plan(*, plan: PlacementPlan, user: User | None = None) -> list[Transfer]:
     """Open the plan's candidate points and create the transfers that carry the plan out."""
     with transaction.atomic():

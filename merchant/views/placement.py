@@ -81,13 +81,12 @@ def plan_accept(request: HttpRequest, plan_id: int) -> HttpResponse:
 @require_POST
 def plan_discard(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_plan_for_merchant(request.merchant, plan_id)
-    updated = PlacementPlan.objects.filter(
-        pk=plan.pk, status__in=[PlacementPlan.Status.READY, PlacementPlan.Status.FAILED]
-    ).update(status=PlacementPlan.Status.DISCARDED)
-    if updated:
-        messages.success(request, "Plan discarded.")
+    try:
+        placement.discard_plan(plan=plan)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
     else:
-        messages.error(request, "Only a plan ready to review can be discarded.")
+        messages.success(request, "Plan discarded.")
     return redirect("placement")
 
 
