@@ -29,6 +29,7 @@ class Capabilities:
     has_webhooks: bool = False
     has_change_feed: bool = False
     can_quote: bool = False
+    live_quotes: bool = False  # quote() asks the courier's API: rates_for_order prices by it
     can_create_shipment: bool = False
     can_cancel: bool = False
 
@@ -102,6 +103,11 @@ def adapter_class(code: str) -> type[CourierAdapter]:
     except KeyError:
         raise ValueError(f"unknown courier adapter {code!r}; known: {sorted(ADAPTERS)}") from None
     return getattr(importlib.import_module(module_name), class_name)
+
+
+def live_quote_couriers() -> list[str]:
+    """Codes of the couriers whose adapters give live quotes (capabilities.live_quotes)."""
+    return [code for code in ADAPTERS if adapter_class(code).capabilities.live_quotes]
 
 
 def get_adapter(

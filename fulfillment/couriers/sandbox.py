@@ -76,6 +76,7 @@ class SandboxAdapter(DhlAdapter):
         has_webhooks=True,
         has_change_feed=True,
         can_quote=True,
+        live_quotes=True,
         can_create_shipment=True,
         can_cancel=True,
     )

@@ -29,6 +29,7 @@ from fulfillment.couriers import (
     TrackingStatus,
     make_event_id,
 )
+from fulfillment.couriers.base import live_quote_couriers
 from fulfillment.models import CourierAccount, Order, Shipment, ShipmentEvent
 from fulfillment.selectors.couriers import rate_book, rate_input_for_order
 from fulfillment.services import couriers as courier_service
@@ -92,7 +93,7 @@ def rates_for_order(
         accounts = {
             a.pk: a
             for a in CourierAccount.objects.for_merchant(merchant).filter(
-                is_active=True, courier__in=["sandbox"]
+                is_active=True, courier__in=live_quote_couriers()
             )
         }
         options = with_live_quotes(
