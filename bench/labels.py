@@ -8,7 +8,7 @@ Polish/Turkish; sent from 3 storage points by 4 courier services on one date, as
 is; with --all-distinct each label has its own sender, date and parcel count) as ONE PDF with
 the same function the app uses (render_labels_pdf: chunks on one process per core, merged),
 then in the same run the first `serial-count` of them in this process only (workers=1) and the
-first `naive-count` the naive way (render_labels_pdf_naive: one WeasyPrint document per label,
+first `naive-count` the naive way (naive_labels.py: one WeasyPrint document per label,
 merged); every rate is per label. Then ZPL for the same labels (best of 3), and a scan check: a
 random sample of pages of the batch PDF rasterised at 203 dpi and decoded with zbarimg; a label
 counts as decoded when its Code128 gives its tracking number and its QR its payload. Memory:
@@ -225,7 +225,8 @@ def main(argv: list[str] | None = None) -> dict:
     )
     args = parser.parse_args(argv)
     setup_django()
-    from fulfillment.labels import render_labels_pdf, render_labels_pdf_naive, render_labels_zpl
+    from bench.naive_labels import render_labels_pdf_naive
+    from fulfillment.labels import render_labels_pdf, render_labels_zpl
     from fulfillment.labels.parallel import worker_count
     from fulfillment.labels.scan import decode_pdf
 
