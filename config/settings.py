@@ -13,6 +13,8 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
+from config.beat import beat_schedule
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("NEARBOX_VAR_DIR", BASE_DIR / "var"))
 
@@ -263,13 +265,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 BEAT_HEARTBEAT_SECONDS = int(os.environ.get("BEAT_HEARTBEAT_SECONDS", "30"))
-CELERY_BEAT_SCHEDULE = {
-    "beat-heartbeat": {
-        "task": "merchant.tasks.record_beat_tick",
-        "schedule": timedelta(seconds=BEAT_HEARTBEAT_SECONDS),
-        "options": {"expires": BEAT_HEARTBEAT_SECONDS},
-    },
-}
+# Every periodic task, for every app, in one place (config/beat.py).
+CELERY_BEAT_SCHEDULE = beat_schedule(heartbeat_seconds=BEAT_HEARTBEAT_SECONDS)
 # Extra task modules to import in the worker (the tests add their own jobs this way).
 CELERY_IMPORTS = env_list("CELERY_EXTRA_IMPORTS")
 
@@ -321,41 +318,8 @@ NEARBOX_PICKUP_SPEED_KMH = float(os.environ.get("NEARBOX_PICKUP_SPEED_KMH", "30"
 # Requests per publishable key per window on the public checkout API.
 NEARBOX_PUBLIC_RATE_LIMIT = int(os.environ.get("NEARBOX_PUBLIC_RATE_LIMIT", "1200"))
 NEARBOX_PUBLIC_RATE_WINDOW = int(os.environ.get("NEARBOX_PUBLIC_RATE_WINDOW", "60"))
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "lockers-expire-holds": {
-            "task": "lockers.tasks.expire_compartment_holds",
-            "schedule": timedelta(seconds=60),
-            "options": {"expires": 60},
-        },
-        "lockers-expire-uncollected": {
-            "task": "lockers.tasks.expire_uncollected_parcels",
-            "schedule": timedelta(minutes=15),
-            "options": {"expires": 900},
-        },
-        "lockers-remind-uncollected": {
-            "task": "lockers.tasks.remind_uncollected_parcels",
-            "schedule": timedelta(minutes=15),
-            "options": {"expires": 900},
-        },
-    }
-)
 
 # --- Tracking (fulfillment/tracking/) -----------------------------------------------------------
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "tracking-plan-polls": {
-            "task": "fulfillment.tasks.plan_tracking_polls",
-            "schedule": timedelta(seconds=60),
-            "options": {"expires": 60},
-        },
-        "tracking-refresh-eta": {
-            "task": "fulfillment.tasks.refresh_eta_tables",
-            "schedule": timedelta(hours=6),
-            "options": {"expires": 3600},
-        },
-    }
-)
 # Shopper text messages: an import path (fulfillment/tracking/sms.py has console, file, locmem).
 NEARBOX_SMS_BACKEND = os.environ.get(
     "NEARBOX_SMS_BACKEND", "fulfillment.tracking.sms.ConsoleSmsBackend"

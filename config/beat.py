@@ -1,0 +1,46 @@
+"""Beat's schedule, all of it in one place: every periodic task, by its registered name.
+
+settings.py builds CELERY_BEAT_SCHEDULE from this; tests/test_beat_schedule.py checks that each
+name is a task the worker knows. `expires` drops a run that waited past its next one.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+
+def beat_schedule(*, heartbeat_seconds: int) -> dict[str, dict]:
+    """The periodic tasks: the beat heartbeat (merchant), the pickup network's expiries and
+    reminders (lockers), the tracking polls and ETA tables (fulfillment)."""
+    return {
+        "beat-heartbeat": {
+            "task": "merchant.tasks.record_beat_tick",
+            "schedule": timedelta(seconds=heartbeat_seconds),
+            "options": {"expires": heartbeat_seconds},
+        },
+        "lockers-expire-holds": {
+            "task": "lockers.tasks.expire_compartment_holds",
+            "schedule": timedelta(seconds=60),
+            "options": {"expires": 60},
+        },
+        "lockers-expire-uncollected": {
+            "task": "lockers.tasks.expire_uncollected_parcels",
+            "schedule": timedelta(minutes=15),
+            "options": {"expires": 900},
+        },
+        "lockers-remind-uncollected": {
+            "task": "lockers.tasks.remind_uncollected_parcels",
+            "schedule": timedelta(minutes=15),
+            "options": {"expires": 900},
+        },
+        "tracking-plan-polls": {
+            "task": "fulfillment.tasks.plan_tracking_polls",
+            "schedule": timedelta(seconds=60),
+            "options": {"expires": 60},
+        },
+        "tracking-refresh-eta": {
+            "task": "fulfillment.tasks.refresh_eta_tables",
+            "schedule": timedelta(hours=6),
+            "options": {"expires": 3600},
+        },
+    }
