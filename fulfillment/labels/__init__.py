@@ -17,7 +17,6 @@ from .pdf import (
     LABEL_SIZES,
     SLIP_SIZES,
     render_labels_pdf,
-    render_labels_pdf_naive,
     render_packing_slips_pdf,
 )
 from .zpl import render_labels_zpl, zpl_structure
@@ -32,7 +31,6 @@ __all__ = [
     "PackingSlipLine",
     "point_code",
     "render_labels_pdf",
-    "render_labels_pdf_naive",
     "render_labels_zpl",
     "render_packing_slips_pdf",
     "sort_code",

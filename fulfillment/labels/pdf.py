@@ -6,8 +6,7 @@ the HTML: the template leaves fixed slots and stamp.py writes the bars into the 
 as PDF vectors. What many labels of a document print alike at the same place (the captions,
 a shared top, a shared date...) is laid out once on an overlay page and drawn onto each label
 page the same way. Large batches are split into chunks rendered on every core (parallel.py).
-`render_labels_pdf_naive` (one document per label, merged with WeasyPrint's own
-Document.copy) is kept for the benchmark only.
+The naive way (one document per label), the benchmark's baseline, is in bench/naive_labels.py.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from .data import LabelAddress, LabelData, LabelError, PackingSlipData
 from .fit import bold_em_width, display_width, shorten_middle, size_step
 from .runtime import fewer_collections, on_roomy_stack
 from .stamp import stamp_codes
-from .weasy import STYLESHEET, render_html, render_label_html
+from .weasy import render_html, render_label_html
 
 LabelSize = Literal["4x6", "a6", "a4"]
 SlipSize = Literal["4x6", "a4"]
@@ -295,23 +294,6 @@ def render_labels_pdf(
     if count <= 1:
         return render_labels_pdf_serial(labels, size)
     return render_parallel(labels, size, count)
-
-
-def render_labels_pdf_naive(labels: Sequence[LabelData], size: LabelSize = "4x6") -> bytes:
-    """The slow way, for the benchmark: per label its own HTML, stylesheet parse and font
-    configuration, each rendered to a document; the pages are merged at the end."""
-    from weasyprint import CSS
-    from weasyprint.text.fonts import FontConfiguration
-
-    if not labels:
-        raise LabelError("labels", "nothing to print: the selection has no labels")
-    documents = []
-    for label in labels:
-        font_config = FontConfiguration()
-        css = CSS(filename=str(STYLESHEET), font_config=font_config)
-        documents.append(_labels_document([label], size, css, font_config))
-    pages = [page for document in documents for page in document.pages]
-    return documents[0].copy(pages).write_pdf()
 
 
 def render_packing_slips_pdf(slips: Sequence[PackingSlipData], size: SlipSize = "a4") -> bytes:
