@@ -34,8 +34,8 @@ from merchant.models import Job, Merchant, Product, StockLevel, StoragePoint, Us
 from merchant.services.geocoding import GeocoderUnavailable
 
 # The reader of the inventory import decodes, checks the header and yields rows with their
-# line numbers; orders share its limits (5 MB, 50,000 rows) and error reporting.
-from merchant.services.inventory_csv import MAX_BYTES, SHOWN_ERRORS, RowError, read_csv_rows
+# line numbers; orders share its limits (5 MB, 50,000 rows) and its plan's error reporting.
+from merchant.services.inventory_csv import MAX_BYTES, CsvImportPlan, RowError, read_csv_rows
 from merchant.services.products import NUMBER_MAX
 
 REQUIRED = ["reference", "shopper_name", "postal_code", "sku", "quantity"]
@@ -101,28 +101,17 @@ class PlannedOrder:
 
 
 @dataclass
-class OrderImportPlan:
+class OrderImportPlan(CsvImportPlan):
     filename: str
     orders: list[PlannedOrder] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    error_count: int = 0
     row_count: int = 0
     units: int = 0
     warnings: list[RowError] = field(default_factory=list)  # address problems to be flagged
     warning_count: int = 0
 
     @property
-    def ok(self) -> bool:
-        return not self.error_count
-
-    @property
     def in_background(self) -> bool:
         return self.row_count > BACKGROUND_ABOVE
-
-    def add_error(self, line: int | None, column: str, message: str) -> None:
-        self.error_count += 1
-        if len(self.errors) < SHOWN_ERRORS:
-            self.errors.append(RowError(line, column, message))
 
     def add_warning(self, line: int, column: str, message: str) -> None:
         self.warning_count += 1

@@ -55,20 +55,32 @@ class RowError:
     message: str
 
 
-@dataclass
-class ImportPlan:
-    kind: str
-    filename: str
-    rows: list[dict] = field(default_factory=list)
+@dataclass(kw_only=True)
+class CsvImportPlan:
+    """What every CSV import preview shows (inventory here, orders in
+    fulfillment/services/order_csv.py): the first SHOWN_ERRORS errors, how many in all."""
+
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
-    to_create: int = 0
-    to_update: int = 0
-    unchanged: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.error_count
+
+    def add_error(self, line: int | None, column: str, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < SHOWN_ERRORS:
+            self.errors.append(RowError(line, column, message))
+
+
+@dataclass
+class ImportPlan(CsvImportPlan):
+    kind: str
+    filename: str
+    rows: list[dict] = field(default_factory=list)
+    to_create: int = 0
+    to_update: int = 0
+    unchanged: int = 0
 
     @property
     def row_count(self) -> int:
@@ -77,11 +89,6 @@ class ImportPlan:
     @property
     def in_background(self) -> bool:
         return self.row_count > BACKGROUND_ABOVE
-
-    def add_error(self, line: int | None, column: str, message: str) -> None:
-        self.error_count += 1
-        if len(self.errors) < SHOWN_ERRORS:
-            self.errors.append(RowError(line, column, message))
 
 
 @dataclass(frozen=True)
@@ -152,7 +159,7 @@ def _number_error(text: str, minimum: int) -> str:
     return f"expected a whole number of at least {minimum}, found “{shown}”"
 
 
-def read_csv_rows(plan: ImportPlan, data: bytes, required: list[str], optional: list[str]):
+def read_csv_rows(plan: CsvImportPlan, data: bytes, required: list[str], optional: list[str]):
     """Decode, check the header and yield (line, {column: text}) for each non-blank row."""
     if len(data) > MAX_BYTES:
         plan.add_error(
