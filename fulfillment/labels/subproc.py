@@ -36,7 +36,9 @@ class ChildFailed(RuntimeError):
 def _start_child(size: str) -> tuple[subprocess.Popen, object]:
     from django.conf import settings
 
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE}
+    # SETTINGS_MODULE is None while settings are overridden (tests); the environment has it.
+    module = settings.SETTINGS_MODULE or os.environ["DJANGO_SETTINGS_MODULE"]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": module}
     # Not a pipe: a chatty child could fill it and stall. Closed by render_chunks.
     stderr = tempfile.TemporaryFile()  # noqa: SIM115
     child = subprocess.Popen(
