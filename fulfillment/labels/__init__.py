@@ -13,10 +13,10 @@ from .data import (
     point_code,
     sort_code,
 )
+from .dispatch import render_labels_pdf
 from .pdf import (
     LABEL_SIZES,
     SLIP_SIZES,
-    render_labels_pdf,
     render_packing_slips_pdf,
 )
 from .zpl import render_labels_zpl, zpl_structure

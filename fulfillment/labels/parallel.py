@@ -14,7 +14,6 @@ bounded whatever the batch.
 from __future__ import annotations
 
 import gc
-import io
 import logging
 import math
 import multiprocessing
@@ -24,6 +23,9 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from .data import LabelData
+from .merge import join_pages, read_pages
+from .pdf import LABELS_PER_PAGE, measure_shared_tops, render_labels_pdf_serial
+from .weasy import weasy
 
 log = logging.getLogger(__name__)
 
@@ -72,41 +74,12 @@ def chunk_bounds(count: int, workers: int, per_page: int) -> list[tuple[int, int
 
 
 def _render_chunk(labels: Sequence[LabelData], size: str) -> bytes:
-    from .pdf import render_labels_pdf_serial
-
     return render_labels_pdf_serial(labels, size)
-
-
-def _read_pages(pdf: bytes) -> list:
-    from pypdf import PdfReader
-
-    return list(PdfReader(io.BytesIO(pdf)).pages)
-
-
-def _join_pages(chunks: Sequence[list], title: str) -> bytes:
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    for pages in chunks:
-        for page in pages:
-            writer.add_page(page)  # 3x cheaper than writer.append, which also merges outlines
-    writer.add_metadata({"/Title": title, "/Producer": "Nearbox labels (WeasyPrint, pypdf)"})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def merge_pdfs(pdfs: Sequence[bytes], title: str) -> bytes:
-    """The pages of `pdfs`, in order, as one PDF."""
-    return _join_pages([_read_pages(pdf) for pdf in pdfs], title)
 
 
 def render_parallel(labels: Sequence[LabelData], size: str, workers: int) -> bytes:
     """One PDF of all labels, chunks rendered by this and `workers - 1` forked processes. Falls
     back to this process alone where it cannot fork (a daemonic process, a spawn-only platform)."""
-    from .pdf import LABELS_PER_PAGE, measure_shared_tops, render_labels_pdf_serial
-    from .weasy import weasy
-
     weasy()  # parse the stylesheet and load fonts once, before the fork, for every worker
     measure_shared_tops(labels, size)  # and the label tops the chunks draw from overlays
     bounds = chunk_bounds(len(labels), workers, LABELS_PER_PAGE[size])
@@ -160,16 +133,16 @@ def render_parallel(labels: Sequence[LabelData], size: str, workers: int) -> byt
                 unclaimed[1] -= 1
                 i = unclaimed[1]
             start, end = bounds[i]
-            pages[i] = _read_pages(render_labels_pdf_serial(labels[start:end], size))
+            pages[i] = read_pages(render_labels_pdf_serial(labels[start:end], size))
             while read in futures and futures[read].done():
-                pages[read] = _read_pages(futures[read].result())  # a worker's error is raised
+                pages[read] = read_pages(futures[read].result())  # a worker's error is raised
                 read += 1
         for i in range(read, len(bounds)):
             if pages[i] is None:
-                pages[i] = _read_pages(futures[i].result())
+                pages[i] = read_pages(futures[i].result())
     finally:
         with lock:
             unclaimed[1] = unclaimed[0]  # no more offers (after an error)
         pool.shutdown(cancel_futures=True)
     title = "Return labels" if all(label.is_return for label in labels) else "Shipping labels"
-    return _join_pages(pages, title)
+    return join_pages(pages, title)

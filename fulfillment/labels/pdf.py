@@ -5,7 +5,8 @@ rendered with a stylesheet parsed once per process and one FontConfiguration. Co
 the HTML: the template leaves fixed slots and stamp.py writes the bars into the laid-out pages
 as PDF vectors. What many labels of a document print alike at the same place (the captions,
 a shared top, a shared date...) is laid out once on an overlay page and drawn onto each label
-page the same way. Large batches are split into chunks rendered on every core (parallel.py).
+page the same way. Large batches are split into chunks rendered on every core (parallel.py,
+chosen by dispatch.py).
 The naive way (one document per label), the benchmark's baseline, is in bench/naive_labels.py.
 """
 
@@ -278,22 +279,6 @@ def render_labels_pdf_serial(labels: Sequence[LabelData], size: LabelSize = "4x6
     """All labels in one PDF, in this process."""
     _check_labels(labels, size)
     return on_roomy_stack(_render_serial, labels, size)
-
-
-def render_labels_pdf(
-    labels: Sequence[LabelData], size: LabelSize = "4x6", *, workers: int | None = None
-) -> bytes:
-    """All labels in one PDF: a page per label (4x6, a6) or A4 sheets of four with cut marks.
-
-    `workers`: processes to render chunks in; None picks one per core for batches big enough
-    to pay for starting them (see parallel.py), 1 renders here."""
-    from .parallel import render_parallel, worker_count
-
-    _check_labels(labels, size)
-    count = worker_count(len(labels), workers)
-    if count <= 1:
-        return render_labels_pdf_serial(labels, size)
-    return render_parallel(labels, size, count)
 
 
 def render_packing_slips_pdf(slips: Sequence[PackingSlipData], size: SlipSize = "a4") -> bytes:

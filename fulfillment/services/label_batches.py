@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import zoneinfo
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from fulfillment.labels import LABEL_SIZES, render_labels_zpl
+from fulfillment.labels.merge import join_pages, read_pages
 from fulfillment.labels.parallel import worker_count
 from fulfillment.labels.subproc import render_chunks
 from fulfillment.models import Allocation, LabelBatch, OrderLine, Shipment
@@ -152,8 +152,6 @@ def build_label_batch(*, batch_id: int, progress: Progress) -> LabelBatch:
     ZPL file. Runs any number of times; once the files are stored it only reports them.
     Chunks are shared between this process and child processes, one per extra core (the
     Celery worker is daemonic and may not fork multiprocessing workers; see subproc.py)."""
-    from pypdf import PdfReader, PdfWriter
-
     batch = LabelBatch.objects.get(pk=batch_id)
     if batch.is_ready:
         return batch
@@ -175,25 +173,23 @@ def build_label_batch(*, batch_id: int, progress: Progress) -> LabelBatch:
         labels = [label_data_for(shipments[pk]) for pk in ids]
     except ValidationError as exc:
         raise JobFailed(" ".join(exc.messages)) from exc
-    writer = PdfWriter()
+    pages: list[list] = []
     chunks = [labels[start : start + CHUNK] for start in range(0, len(labels), CHUNK)]
     done = 0
     for chunk, pdf in zip(
         chunks, render_chunks(chunks, batch.size, worker_count(len(labels), None)), strict=True
     ):
-        for page in PdfReader(io.BytesIO(pdf)).pages:
-            writer.add_page(page)  # 3x cheaper than writer.append, which also merges outlines
+        pages.append(read_pages(pdf))
         done += len(chunk)
         progress.advance(len(chunk), f"Rendered {done} of {len(labels)} labels")
-    merged = io.BytesIO()
-    writer.write(merged)
+    merged = join_pages(pages)
     zpl = render_labels_zpl(labels).encode("ascii")
     with transaction.atomic():
         locked = LabelBatch.objects.select_for_update().get(pk=batch.pk)
         if locked.is_ready:  # a duplicate run stored its files first: keep those
             return locked
         stem = f"labels-{locked.merchant_id}-{locked.key[:16]}"
-        locked.pdf.save(f"{stem}-{locked.size}.pdf", ContentFile(merged.getvalue()), save=False)
+        locked.pdf.save(f"{stem}-{locked.size}.pdf", ContentFile(merged), save=False)
         locked.zpl.save(f"{stem}.zpl", ContentFile(zpl), save=False)
         locked.finished_at = timezone.now()
         locked.save(update_fields=["pdf", "zpl", "finished_at"])

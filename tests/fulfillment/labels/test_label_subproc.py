@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from fulfillment.labels import pdf, subproc
-from fulfillment.labels.parallel import merge_pdfs
+from fulfillment.labels.merge import merge_pdfs
 from fulfillment.labels.scan import decode_pdf
 from fulfillment.labels.subproc import ChildFailed, render_chunks
 
