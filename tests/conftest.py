@@ -172,15 +172,22 @@ def worker_idle_before_teardown(request):
         time.sleep(0.2)
 
 
-def wait_for(condition: Callable[[], object], *, timeout: float = 30, every: float = 0.2):
-    """Poll until `condition()` is truthy and return its value (tests of background work)."""
+def wait_for(
+    condition: Callable[[], object],
+    *,
+    timeout: float = 30,
+    every: float = 0.2,
+    what: str = "condition",
+):
+    """Poll until `condition()` is truthy and return its value (tests of background work):
+    an event waited for, not a fixed sleep."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(every)
-    raise AssertionError(f"condition not met within {timeout} s")
+    raise AssertionError(f"{what}: not within {timeout:g} s")
 
 
 # --- Headless Chromium (Debian's package) through Playwright --------------------------------

@@ -38,7 +38,7 @@ import redis
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from tests.conftest import ARTIFACTS, ROOT
+from tests.conftest import ARTIFACTS, ROOT, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
@@ -85,17 +85,6 @@ class Findings:
             lines.append(f"{title} ({len(items)}):")
             lines += [f"  {item}" for item in dict.fromkeys(items)]
         return "\n".join(lines)
-
-
-def wait_for(condition: Callable[[], object], *, timeout: float, every: float = 1.0, what: str):
-    """Poll until `condition()` is truthy (an event, not a fixed sleep); return its value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"{what}: not within {timeout:g} s")
 
 
 @pytest.fixture(scope="module")
