@@ -3,8 +3,6 @@ good, rows of one reference make one order, big files import through an idempote
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from fulfillment.models import Order, OrderLine
@@ -182,31 +180,27 @@ def test_confirming_the_same_upload_twice_makes_the_orders_once(client_a, mercha
 
 
 @pytest.mark.django_db
-def test_ten_thousand_rows_import_through_the_job_once(merchant, shop):
-    # 2,500 orders of 4 lines each.
+def test_a_file_above_the_job_threshold_imports_through_the_job_once(merchant, shop):
+    # 300 orders of 4 lines: above BACKGROUND_ABOVE rows, so a job writes them. (10,000 rows took
+    # two minutes of the suite: how fast a big file imports is a benchmark's question.)
     skus = ["MUG", "TEA", "JAM", "CUP"]
-    rows = [row(f"BIG-{n // 4}", skus[n % 4], 1) for n in range(10_000)]
-    started = time.perf_counter()
+    rows = [row(f"BIG-{n // 4}", skus[n % 4], 1) for n in range(1_200)]
     import_id, plan = preview(merchant, csv_bytes(rows))
-    print(f"\n10,000-row order preview: {time.perf_counter() - started:.1f} s")
-    assert plan.ok and plan.in_background and len(plan.orders) == 2500
+    assert plan.ok and plan.in_background and len(plan.orders) == 300
     confirmed = order_csv.confirm_order_import(merchant=merchant, import_id=import_id)
     job = confirmed.job
     assert job is not None and not Order.objects.exists()
 
-    started = time.perf_counter()
     job = run_job(job.pk)
-    seconds = time.perf_counter() - started
-    print(f"\n10,000-row order import (2,500 orders): {seconds:.1f} s")
     assert job.state == Job.State.SUCCEEDED, job.error
-    assert job.result["applied"] and job.done == job.total == 10_000
-    assert Order.objects.count() == 2500 and OrderLine.objects.count() == 10_000
+    assert job.result["applied"] and job.done == job.total == 1_200
+    assert Order.objects.count() == 300 and OrderLine.objects.count() == 1_200
 
     # A retried job (say the worker died after the commit) writes nothing twice.
     Job.objects.filter(pk=job.pk).update(state=Job.State.QUEUED)
     again = run_job(job.pk)
     assert again.state == Job.State.SUCCEEDED
-    assert Order.objects.count() == 2500
+    assert Order.objects.count() == 300
 
 
 @pytest.mark.django_db
