@@ -114,17 +114,19 @@ def follow_parcel_at_place(sender, *, instance: PickupParcel, created: bool, **k
     the check-in's or hand-over's transaction): checked in -> ready for pickup, handed to the
     shopper -> delivered. The state machine moves it forward only."""
     update_fields = kw.get("update_fields")
-    place = instance.bank or instance.shop
-    where = place.name if place is not None else "the pickup point"
     if created and instance.status == PickupParcel.Status.READY:
-        target, note = Order.Status.AT_PICKUP, f"Checked in at {where}: ready for pickup"
+        target, note = Order.Status.AT_PICKUP, "Checked in at {}: ready for pickup"
     elif instance.status == PickupParcel.Status.COLLECTED and (
         update_fields is None or "status" in update_fields
     ):
-        target, note = Order.Status.DELIVERED, f"Collected by the shopper at {where}"
+        target, note = Order.Status.DELIVERED, "Collected by the shopper at {}"
     else:
-        return
-    order_status.follow_parcel(order_id=instance.order_id, to_status=target, note=note)
+        return  # every other save (reminders, expiry bookkeeping) loads nothing
+    place = instance.bank or instance.shop
+    where = place.name if place is not None else "the pickup point"
+    order_status.follow_parcel(
+        order_id=instance.order_id, to_status=target, note=note.format(where)
+    )
 
 
 def register() -> None:
