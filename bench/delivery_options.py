@@ -53,8 +53,8 @@ NAIVE = contextvars.ContextVar("naive", default=False)
 
 def _naive_nearest(model_fields, kind: str):
     def nearest(merchant_id: int, lat: float, lon: float, *, k: int, max_m: float, **_):
-        from lockers import spatial
         from lockers.models import LockerBank, PickupShop
+        from lockers.selectors import spatial
 
         model, extra = (
             (LockerBank, "is_24_7") if kind == "lockers" else (PickupShop, "holding_capacity")
@@ -254,7 +254,7 @@ def load_network(
 def add_shipping(merchant) -> None:
     """A warehouse in the middle of the country and two courier services that reach every
     ZIP, so that each answer also prices home delivery from the rate cards."""
-    from fulfillment.services.couriers import create_account, create_area, create_service
+    from fulfillment.couriers.services.accounts import create_account, create_area, create_service
     from merchant.models import StoragePoint
 
     StoragePoint.objects.create(

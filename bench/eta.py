@@ -2,7 +2,7 @@
 
 python -m bench.eta [--parcels 4000] [--train 0.7] [--seed 1]
 
-Simulates parcels with the sandbox's own timeline generator (sandbox_timeline.plan_journey),
+Simulates parcels with the sandbox's own timeline generator (devtools.courier_sandbox.timeline),
 booked at random times over eight weeks with a random service, origin point and distance.
 At every event of a parcel we predict the delivery window from its current (folded) status,
 as fulfillment/tracking/eta.py does live. Trained on the first parcels booked, tested on the
@@ -23,9 +23,9 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from fulfillment.couriers.dhl import map_status
-from fulfillment.couriers.sandbox_timeline import Shares, delivery_estimate, plan_journey
-from fulfillment.couriers.types import TrackingStatus
+from devtools.courier_sandbox.timeline import Shares, delivery_estimate, plan_journey
+from fulfillment.couriers.adapters.dhl import map_status
+from fulfillment.couriers.adapters.types import TrackingStatus
 from fulfillment.tracking.eta import DEFAULT_COVERAGE, EtaTable, Sample, conditions
 
 RESULTS = Path(__file__).resolve().parent / "results" / "eta.json"

@@ -4,7 +4,7 @@ python -m bench.label_batch [--labels 1000] [--single 40] [--scan 30] [--keep-db
 
 Creates a throwaway database (`nearbox_bench_label_batch` on the server of DATABASE_URL),
 inserts one merchant's booked shipments, then measures, in the same run:
-- the batch job's work (fulfillment/services/label_batches.build_label_batch): load the
+- the batch job's work (fulfillment/labels/services/batches.build_label_batch): load the
   shipments, render 4x6 labels in chunks of 100 shared with a child process per extra core,
   merge with pypdf, write the ZPL file, store;
 - one label at a time the way the shipment page or the API asks for it (label_for: load, render
@@ -40,9 +40,9 @@ STREETS = ["N Clark St", "W Division St", "N Milwaukee Ave", "S Halsted St", "W 
 def populate(count: int):
     from django.utils import timezone
 
-    from fulfillment.couriers.manual import new_tracking_number
+    from fulfillment.couriers.adapters.manual import new_tracking_number
+    from fulfillment.couriers.services.accounts import create_account, create_service
     from fulfillment.models import Allocation, Order, OrderLine, Shipment
-    from fulfillment.services.couriers import create_account, create_service
     from merchant.models import Product, StoragePoint
     from merchant.services.merchants import create_merchant
 
@@ -146,11 +146,11 @@ def _cpu_seconds() -> float:
 
 
 def run(labels: int, single: int, scan: int) -> dict:
-    from fulfillment.labels.parallel import worker_count
-    from fulfillment.labels.scan import decode_pdf
+    from fulfillment.labels.render.parallel import worker_count
+    from fulfillment.labels.render.scan import decode_pdf
+    from fulfillment.labels.services.batches import CHUNK, batch_key, build_label_batch
+    from fulfillment.labels.services.labels import label_for
     from fulfillment.models import LabelBatch, Shipment
-    from fulfillment.services.label_batches import CHUNK, batch_key, build_label_batch
-    from fulfillment.services.labels import label_for
     from merchant.models import Job
     from merchant.services.jobs import Progress
 

@@ -115,7 +115,7 @@ def setup_django() -> None:
 
 
 def make_labels(count: int, seed: int) -> list:
-    from fulfillment.labels import LabelAddress, LabelData, point_code, sort_code
+    from fulfillment.labels.render import LabelAddress, LabelData, point_code, sort_code
 
     rng = random.Random(seed)
     points = [
@@ -226,9 +226,9 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     setup_django()
     from bench.naive_labels import render_labels_pdf_naive
-    from fulfillment.labels import render_labels_pdf, render_labels_zpl
-    from fulfillment.labels.parallel import worker_count
-    from fulfillment.labels.scan import decode_pdf
+    from fulfillment.labels.render import render_labels_pdf, render_labels_zpl
+    from fulfillment.labels.render.parallel import worker_count
+    from fulfillment.labels.render.scan import decode_pdf
 
     labels = make_labels(args.count, args.seed)
     if args.all_distinct:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fulfillment.labels.data import LabelData, LabelError
-from fulfillment.labels.pdf import LabelSize, _labels_document
-from fulfillment.labels.weasy import STYLESHEET
+from fulfillment.labels.render.data import LabelData, LabelError
+from fulfillment.labels.render.pdf import LabelSize, _labels_document
+from fulfillment.labels.render.weasy import STYLESHEET
 
 
 def render_labels_pdf_naive(labels: Sequence[LabelData], size: LabelSize = "4x6") -> bytes:

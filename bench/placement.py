@@ -51,10 +51,10 @@ def main() -> None:
         setup_django(workdir)
         import zipcodes
 
+        from demo.seeders.history import generate_demo_history
+        from demo.seeders.merchant import DEMO_PRODUCTS
         from merchant.models import PlacementPlan, StoragePoint
         from merchant.services import jobs, placement
-        from merchant.services.demo import DEMO_PRODUCTS
-        from merchant.services.demo_history import generate_demo_history
         from merchant.services.merchants import create_merchant
         from merchant.services.products import create_product
 

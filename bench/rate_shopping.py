@@ -49,8 +49,8 @@ def ring(lat: float, lon: float, km: float, vertices: int = 256) -> dict:
 def make_shop():
     import zipcodes
 
-    from fulfillment.services.couriers import create_account, create_area, create_service
-    from fulfillment.services.orders import create_order
+    from fulfillment.couriers.services.accounts import create_account, create_area, create_service
+    from fulfillment.orders.services.orders import create_order
     from merchant.models import Product, StoragePoint
     from merchant.services.merchants import create_merchant
     from merchant.services.stock import receive_stock
@@ -109,14 +109,14 @@ def naive_shop(merchant, order, now):
     from shapely import Point
     from shapely.geometry import shape
 
-    from fulfillment.models import CourierAccount, CourierService, ServiceArea
-    from fulfillment.selectors.couriers import rate_input_for_order
-    from fulfillment.services.rates import (
+    from fulfillment.couriers.selectors import rate_input_for_order
+    from fulfillment.couriers.services.rates import (
         ServiceEntry,
         build_options,
         choose,
         haversine_m,
     )
+    from fulfillment.models import CourierAccount, CourierService, ServiceArea
 
     inp = rate_input_for_order(order)
     entries = []
@@ -134,7 +134,7 @@ def naive_shop(merchant, order, now):
                 )
                 covered |= metres <= area.radius_km * 1000
         entries.append(ServiceEntry.from_models(account, service, (_Always(covered),)))
-    from fulfillment.services.rates import RateBook
+    from fulfillment.couriers.services.rates import RateBook
 
     book = RateBook(merchant.pk, merchant.time_zone, merchant.currency, tuple(entries))
     options = build_options(book, inp, now)
@@ -178,8 +178,8 @@ def main() -> int:
         setup_django(bench_url)
         from django.utils import timezone
 
-        from fulfillment.selectors.couriers import rate_book, rate_input_for_order
-        from fulfillment.services.rates import shop
+        from fulfillment.couriers.selectors import rate_book, rate_input_for_order
+        from fulfillment.couriers.services.rates import shop
 
         merchant, order = make_shop()
         now = timezone.now().replace(hour=14, minute=0)

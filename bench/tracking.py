@@ -159,7 +159,7 @@ def make_database() -> None:
 def start_sandbox() -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "fulfillment.couriers.sandbox", "--port", str(port),
+        [sys.executable, "-m", "devtools.courier_sandbox", "--port", str(port),
          "--api-key", SANDBOX_KEY, "--speed", "200000", "--seed", "7"],
         cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, **ENV},
         start_new_session=True,
@@ -256,10 +256,10 @@ def main(argv: list[str] | None = None) -> dict:
     from django.utils import timezone
 
     from config.celery import app
-    from fulfillment.couriers import get_adapter
-    from fulfillment.couriers.http import CourierHttp
+    from fulfillment.couriers.adapters import get_adapter
+    from fulfillment.couriers.adapters.http import CourierHttp
+    from fulfillment.couriers.services.accounts import create_account, create_service
     from fulfillment.models import Notification, Order, Shipment, ShipmentEvent
-    from fulfillment.services.couriers import create_account, create_service
     from fulfillment.tracking.polling import plan_polls, poll_batch
     from fulfillment.tracking.status import DONE_POLLING, FINAL_STATUSES
     from merchant.services.merchants import create_merchant

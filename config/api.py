@@ -12,10 +12,10 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from config.api_docs import VendoredSwagger
-from fulfillment.api import couriers as fulfillment_couriers
-from fulfillment.api import orders as fulfillment_orders
-from fulfillment.api import shipments as fulfillment_shipments
-from fulfillment.api import tracking as fulfillment_tracking
+from fulfillment.couriers import api as fulfillment_couriers
+from fulfillment.orders import api as fulfillment_orders
+from fulfillment.shipments import api as fulfillment_shipments
+from fulfillment.tracking import api as fulfillment_tracking
 from lockers.api import checkout as lockers_checkout
 from lockers.api import network as lockers_network
 from merchant.api import SecretKeyAuth, demand, inventory, placement, points

@@ -3,9 +3,21 @@
 import os
 
 from celery import Celery
+from celery.signals import task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("nearbox")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect(weak=False)
+def _drop_unusable_connections(task=None, **_: object) -> None:
+    """With CELERY_DB_REUSE_MAX a worker keeps its connection between tasks: drop it first
+    when it broke or outlived CONN_MAX_AGE, as Django does at the start of each request.
+    Not for eager tasks (they run inside the caller's transaction)."""
+    if task is not None and not getattr(task.request, "is_eager", False):
+        from django.db import close_old_connections
+
+        close_old_connections()

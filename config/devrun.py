@@ -7,7 +7,7 @@ needs no server at all.
 Ports and places come from the environment, so a second copy (the end-to-end test in
 tests/test_default_setup.py) runs beside the first: PORT (8000), SANDBOX_PORT (8765),
 SHOP_PORT (8766), SANDBOX_SPEED (60 simulated seconds per second), SANDBOX_OPTIONS (more
-options of `python -m fulfillment.couriers.sandbox`), NEARBOX_VAR_DIR (var/).
+options of `python -m devtools.courier_sandbox`), NEARBOX_VAR_DIR (var/).
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def main() -> int:
     var_dir.mkdir(parents=True, exist_ok=True)
     # Links in emails and SMS sent by the worker point at this instance, whatever its port.
     env.setdefault("NEARBOX_BASE_URL", f"http://{host}:{port}")
-    # merchant/services/demo.py reads the same SHOP_PORT: the demo key allows that origin.
+    # demo/seeders/merchant.py reads the same SHOP_PORT: the demo key allows that origin.
     shop_port = env.setdefault("SHOP_PORT", "8766")
     sandbox_port = env.setdefault("SANDBOX_PORT", "8765")
     # The courier sandbox quotes in EUR, as a real courier may: the demo converts its quotes at a
@@ -122,7 +122,7 @@ def main() -> int:
     manager.add_process("beat", f"{celery} beat -l info", env=env)
     manager.add_process(
         "sandbox",
-        f"{PYTHON} -m fulfillment.couriers.sandbox --host 127.0.0.1 --port {sandbox_port} "
+        f"{PYTHON} -m devtools.courier_sandbox --host 127.0.0.1 --port {sandbox_port} "
         f"--speed {env.get('SANDBOX_SPEED', '60')} --state-file {var_dir / 'courier-sandbox.json'} "
         f"{env.get('SANDBOX_OPTIONS', '')}",
         env=env,
@@ -130,7 +130,7 @@ def main() -> int:
     # Another origin than the dashboard, allowed by the demo publishable key.
     manager.add_process(
         "shop",
-        f"{PYTHON} -m lockers.demo_shop --port {shop_port} --nearbox-url http://{host}:{port} "
+        f"{PYTHON} -m devtools.demo_shop --port {shop_port} --nearbox-url http://{host}:{port} "
         f"--key {demo['publishable_key']}",
         # The secret key creates the demo shop's orders (POST /api/v1/orders); not in `ps`.
         env={**env, "NEARBOX_DEMO_SECRET_KEY": demo["secret_api_key"]},

@@ -254,7 +254,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Celery's Django fixup closes the database connection after every task unless this is set:
 # a new PostgreSQL connection per task cost more than a tracking batch's own queries. Workers
-# still drop broken or CONN_MAX_AGE-old connections before each task (fulfillment/tasks.py).
+# still drop broken or CONN_MAX_AGE-old connections before each task (config/celery.py).
 CELERY_DB_REUSE_MAX = int(os.environ.get("CELERY_DB_REUSE_MAX", "1000"))
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "nearbox")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

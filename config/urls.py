@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config.api import api
-from fulfillment.urls_couriers import driver_patterns
-from fulfillment.urls_tracking import public_patterns, webhook_patterns
+from fulfillment.couriers.urls import driver_patterns
+from fulfillment.tracking.urls import public_patterns, webhook_patterns
 from merchant.views import auth, brand, dashboard, favicon, health
 
 urlpatterns = [
@@ -24,16 +24,17 @@ urlpatterns = [
         name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("app/orders/", include("fulfillment.urls")),
-    path("app/couriers/", include("fulfillment.urls_couriers")),
+    path("app/orders/", include("fulfillment.orders.urls")),
+    path("app/couriers/", include("fulfillment.couriers.urls")),
+    path("app/couriers/", include("fulfillment.shipments.urls")),
     path("driver/", include(driver_patterns)),
     path("app/pickup/", include("lockers.urls")),
-    path("app/shipments/", include("fulfillment.urls_tracking")),
-    path("app/labels/", include("fulfillment.urls_labels")),
+    path("app/shipments/", include("fulfillment.tracking.urls")),
+    path("app/labels/", include("fulfillment.labels.urls")),
     path("t/", include(public_patterns)),
     path("webhooks/couriers/", include(webhook_patterns)),
-    path("pickup/", include("lockers.urls_public")),
-    path("shopify/", include("lockers.urls_shopify")),
+    path("pickup/", include("lockers.urls.public")),
+    path("shopify/", include("lockers.urls.shopify")),
     path("app/", include("merchant.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -6,12 +6,11 @@ class FulfillmentConfig(AppConfig):
     verbose_name = "Orders, couriers, shipments and labels"
 
     def ready(self) -> None:
-        from fulfillment.today_cards import work_cards
+        # Job handlers of this app register themselves on import.
+        from fulfillment import jobs  # noqa: F401
+        from fulfillment.orders.cards import work_cards
         from fulfillment.tracking.cards import exceptions_card
         from merchant.dashboard_cards import register
-
-        # Job handlers of this app register themselves on import.
-        from . import jobs  # noqa: F401
 
         # Today's work and the open-exceptions count on the Today page (merchant cannot
         # import fulfillment).

@@ -2,7 +2,8 @@
 
 from django.urls import reverse
 
-from fulfillment.services import label_batches, order_csv
+from fulfillment.labels.services import batches as label_batches
+from fulfillment.orders.services import csv_import as order_csv
 from merchant.models import Job
 from merchant.services.geocoding import GeocoderUnavailable
 from merchant.services.import_jobs import run_csv_import

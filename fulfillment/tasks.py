@@ -1,95 +1,22 @@
-"""Celery tasks of fulfillment: thin, take ids, call a service, retry transient failures."""
+"""Celery's autodiscovery imports `<app>.tasks`: this module loads each domain's tasks
+(fulfillment/<domain>/tasks.py) so the worker registers them. Task code lives with its domain."""
 
-from __future__ import annotations
-
-from celery import shared_task
-from celery.signals import task_prerun
-from django.db import close_old_connections
-
-from fulfillment.couriers import CourierUnavailable
-
-
-@task_prerun.connect(weak=False)
-def _drop_unusable_connections(task=None, **_: object) -> None:
-    """With CELERY_DB_REUSE_MAX a worker keeps its connection between tasks: drop it first
-    when it broke or outlived CONN_MAX_AGE, as Django does at the start of each request.
-    Not for eager tasks (they run inside the caller's transaction)."""
-    if task is not None and not getattr(task.request, "is_eager", False):
-        close_old_connections()
-
-
-@shared_task(
-    acks_late=True,
-    autoretry_for=(CourierUnavailable,),
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=8,
+from fulfillment.shipments.tasks import book_shipment_task
+from fulfillment.tracking.tasks import (
+    plan_tracking_polls,
+    poll_tracking_batch,
+    poll_tracking_changes,
+    refresh_eta_table,
+    refresh_eta_tables,
+    send_tracking_notifications,
 )
-def book_shipment_task(shipment_id: int) -> str:
-    """Book a shipment with its courier; a retry (or a duplicate delivery) books nothing twice."""
-    from fulfillment.services.shipments import book_shipment
 
-    return book_shipment(shipment_id=shipment_id).tracking_number
-
-
-# --- tracking (fulfillment/tracking/) --------------------------------------------------------
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def plan_tracking_polls(lease_s: float | None = None) -> int:
-    """Beat, every minute: claim due shipments and fan out batches per courier account."""
-    import datetime as dt
-
-    from fulfillment.tracking.polling import plan_polls
-
-    lease = dt.timedelta(seconds=lease_s) if lease_s else None
-    return plan_polls(lease=lease).claimed
-
-
-@shared_task(acks_late=True, ignore_result=True, max_retries=0)
-def poll_tracking_batch(account_id: int, shipment_ids: list[int]) -> int:
-    """One courier request's worth of tracking numbers. Failed numbers are re-planned with
-    backoff by the shipment's next_poll_at (not by retrying this task), so a batch never
-    hammers a courier that is down."""
-    from fulfillment.tracking.polling import poll_batch
-
-    return poll_batch(account_id=account_id, shipment_ids=shipment_ids).shipments
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def poll_tracking_changes(account_id: int) -> int:
-    """Read an account's change feed from its stored cursor."""
-    from fulfillment.tracking.polling import poll_changes
-
-    return poll_changes(account_id=account_id)
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def send_tracking_notifications(notification_ids: list[int]) -> int:
-    """Send a batch of shopper notifications (each claimed once, see send_notifications)."""
-    from fulfillment.tracking.notifications import send_notifications
-
-    return len(send_notifications(notification_ids=notification_ids))
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def refresh_eta_tables() -> int:
-    """Beat, every few hours: fan out one refresh_eta_table task per merchant with deliveries
-    (a small task each, so no single task walks every merchant)."""
-    from fulfillment.tracking.eta import merchants_with_deliveries
-
-    merchant_ids = merchants_with_deliveries()
-    for merchant_id in merchant_ids:
-        refresh_eta_table.delay_on_commit(merchant_id)
-    return len(merchant_ids)
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def refresh_eta_table(merchant_id: int) -> None:
-    """Rebuild one merchant's ETA table from its delivered parcels (a rerun rebuilds the same)."""
-    from django.utils import timezone
-
-    from fulfillment.tracking.eta import eta_table_for
-
-    eta_table_for(merchant_id, now=timezone.now(), rebuild=True)
+__all__ = [
+    "book_shipment_task",
+    "plan_tracking_polls",
+    "poll_tracking_batch",
+    "poll_tracking_changes",
+    "refresh_eta_table",
+    "refresh_eta_tables",
+    "send_tracking_notifications",
+]

@@ -7,7 +7,8 @@ class LockersConfig(AppConfig):
 
     def ready(self) -> None:
         from fulfillment import hooks as order_hooks
-        from lockers import checkout_cache, notifications, signals, tracking_hooks
+        from lockers import notifications, signals, tracking_hooks
+        from lockers.selectors import checkout_cache
         from lockers.services.reservations import confirm_reservation
 
         # Rate books and shipping points are cached per process until couriers or points change.

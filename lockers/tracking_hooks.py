@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fulfillment.models import Order
-from fulfillment.services import order_status
+from fulfillment.orders.services import status as order_status
 from fulfillment.tracking.hooks import ExpiringPickup, LabelQr, PickupPoint
 from lockers.models import LockerBank, PickupParcel, PickupShop
 from lockers.services.pickup import check_in_code

@@ -7,7 +7,7 @@ class MerchantConfig(AppConfig):
 
     def ready(self) -> None:
         # Job handlers of this app register themselves on import.
-        from . import jobs  # noqa: F401
-        from .timestamps import connect as read_timestamps_robustly
+        from merchant import jobs  # noqa: F401
+        from merchant.timestamps import connect as read_timestamps_robustly
 
         read_timestamps_robustly()

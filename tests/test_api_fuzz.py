@@ -59,7 +59,7 @@ class Run:
 
 def seed(new) -> dict[str, list]:
     """Realistic data, so generated requests with real ids reach the services."""
-    from fulfillment.services.orders import create_order
+    from fulfillment.orders.services.orders import create_order
 
     merchant = new.merchant
     points = [make_point(merchant, postal_code=zip_) for zip_ in ("60601", "60614", "60622")]

@@ -14,7 +14,7 @@ from django.core.wsgi import get_wsgi_application
 from django.test import Client
 
 from config.api import api
-from fulfillment.couriers.webhooks import signed_headers
+from fulfillment.couriers.adapters.webhooks import signed_headers
 from fulfillment.models import Order, WebhookReceipt
 from merchant.models import Product, StockMovement, StoragePoint
 from tests.fulfillment.factories import order_data, stock
@@ -171,7 +171,7 @@ def test_a_promise_no_time_zone_can_show_is_refused_and_not_stored(api_client_a,
 def test_the_order_service_refuses_such_a_promise_from_any_entry_point(merchant_a, shop):
     from django.core.exceptions import ValidationError
 
-    from fulfillment.services.orders import create_order
+    from fulfillment.orders.services.orders import create_order
 
     data = order_data(("MUG-1", 1), promised_from="9999-12-31T23:00:00-12:00")
     with pytest.raises(ValidationError) as refused:

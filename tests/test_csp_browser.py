@@ -9,10 +9,10 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from fulfillment.services.couriers import driver_token
+from demo.seeders.merchant import seed_demo
+from fulfillment.couriers.services.accounts import driver_token
 from lockers.services.network import staff_link_token
 from merchant.models import PlacementPlan, StoragePoint
-from merchant.services.demo import seed_demo
 from tests.fulfillment.test_couriers_factories import make_account, make_shipment
 from tests.lockers.factories import make_bank, make_shop
 

@@ -153,7 +153,7 @@ def default_setup(tmp_path_factory) -> Iterator[App]:
 
 def demo_secret_key(app: App) -> str:
     done = subprocess.run(
-        [sys.executable, "manage.py", "seed_demo_merchant", "--json"],
+        [sys.executable, "manage.py", "seed_demo", "--only", "merchant", "--json"],
         cwd=ROOT,
         env=app.env,
         capture_output=True,

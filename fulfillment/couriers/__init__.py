@@ -1,26 +1,7 @@
-"""Courier integrations: one adapter per courier behind one interface (CONVENTIONS.md §8).
+"""Couriers: a merchant's courier accounts, services, rate cards and areas, rate shopping, the
+scorecard and the manual courier's driver page.
 
-    from fulfillment.couriers import get_adapter, CourierHttp
-    http = CourierHttp.for_account(str(account.pk), requests_per_second=5)
-    adapter = get_adapter("dhl", credentials={"api_key": ...}, http=http)
-    results = adapter.track(["00340434292135100124"])
-
-Modules: types.py (normalised statuses, events, results, requests), errors.py, base.py (the
-interface and registry), http.py + ratelimit.py (the shared HTTP layer), one module per
-courier, and the courier sandbox (sandbox_*.py, run with `python -m fulfillment.couriers.sandbox`).
-This package imports nothing from Django models: it is safe in any process.
+adapters/ is the one door to a courier's API (no models, safe in any process); services/
+(accounts, rates, scorecard), selectors.py, views/, forms.py, api.py, urls.py (mounted at
+app/couriers/; the driver page at driver/).
 """
-
-from fulfillment.couriers.base import Capabilities, CourierAdapter, get_adapter
-from fulfillment.couriers.http import CourierHttp, RetryPolicy
-from fulfillment.couriers.types import *  # noqa: F403
-from fulfillment.couriers.types import __all__ as _types_all
-
-__all__ = [
-    *_types_all,
-    "Capabilities",
-    "CourierAdapter",
-    "CourierHttp",
-    "RetryPolicy",
-    "get_adapter",
-]

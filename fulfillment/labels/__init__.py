@@ -1,38 +1,6 @@
-"""Shipping labels (PDF and ZPL), packing slips and return labels.
+"""Labels: shipping labels (PDF and ZPL), packing slips, return labels and batch printing.
 
-Renderers take plain frozen dataclasses (data.py), so any source (a Shipment, the demo data,
-the benchmark) prints through the same functions with a small adapter.
+render/ turns plain dataclasses into PDF/ZPL (no models, runs in a child process); services/
+(labels: a shipment's label; batches; packing_slips) feed it from the database; views/ and
+urls.py (mounted at app/labels/).
 """
-
-from .data import (
-    LabelAddress,
-    LabelData,
-    LabelError,
-    PackingSlipData,
-    PackingSlipLine,
-    point_code,
-    sort_code,
-)
-from .dispatch import render_labels_pdf
-from .pdf import (
-    LABEL_SIZES,
-    SLIP_SIZES,
-    render_packing_slips_pdf,
-)
-from .zpl import render_labels_zpl, zpl_structure
-
-__all__ = [
-    "LABEL_SIZES",
-    "SLIP_SIZES",
-    "LabelAddress",
-    "LabelData",
-    "LabelError",
-    "PackingSlipData",
-    "PackingSlipLine",
-    "point_code",
-    "render_labels_pdf",
-    "render_labels_zpl",
-    "render_packing_slips_pdf",
-    "sort_code",
-    "zpl_structure",
-]

@@ -1,7 +1,12 @@
-from .couriers import CourierAccount, CourierService, ServiceArea, ShippingSettings
-from .labels import LabelBatch
-from .orders import Allocation, Order, OrderEvent, OrderLine
-from .shipments import Shipment, ShipmentEvent
+from fulfillment.models.couriers import (
+    CourierAccount,
+    CourierService,
+    ServiceArea,
+    ShippingSettings,
+)
+from fulfillment.models.labels import LabelBatch
+from fulfillment.models.orders import Allocation, Order, OrderEvent, OrderLine
+from fulfillment.models.shipments import Shipment, ShipmentEvent
 
 __all__ = [
     "Allocation",
@@ -16,7 +21,7 @@ __all__ = [
     "ShipmentEvent",
     "ShippingSettings",
 ]
-from .tracking import (
+from fulfillment.models.tracking import (
     EtaSource,
     Notification,
     NotificationSettings,

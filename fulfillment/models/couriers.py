@@ -1,7 +1,7 @@
 """Courier accounts of a merchant, their services (with the rate card), service areas, and the
-merchant's rule for choosing among the options (rate shopping: fulfillment/services/rates.py).
+merchant's rule for choosing among the options (rate shopping: couriers/services/rates.py).
 
-Credentials are stored Fernet-encrypted (services/couriers.py); pages only ever see a hint.
+Credentials are stored Fernet-encrypted (couriers/services/accounts.py); pages only ever see a hint.
 Money is in integer minor units of the account's currency; weights in grams; sizes in mm.
 """
 
@@ -11,9 +11,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from fulfillment.models.tokens import new_public_token
 from merchant.models import MerchantOwned
-
-from .tokens import new_public_token
 
 
 class CourierAccount(MerchantOwned):

@@ -6,10 +6,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from fulfillment.couriers.types import TrackingStatus
+from fulfillment.couriers.adapters.types import TrackingStatus
+from fulfillment.models.tokens import new_public_token
 from merchant.models import MerchantOwned
-
-from .tokens import new_public_token
 
 STATUS_CHOICES = [(s.value, s.value.replace("_", " ").capitalize()) for s in TrackingStatus]
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from fulfillment.models.couriers import CourierAccount
+from fulfillment.models.shipments import EtaSource, Shipment  # noqa: F401  (re-exported for tracking code)
+from fulfillment.models.tokens import new_public_token  # noqa: F401
 from merchant.models import MerchantOwned
-
-from .couriers import CourierAccount
-from .shipments import EtaSource, Shipment  # noqa: F401  (re-exported for tracking code)
-from .tokens import new_public_token  # noqa: F401
 
 
 class Notification(MerchantOwned):

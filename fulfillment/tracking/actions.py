@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from fulfillment.couriers.errors import CourierError, CourierNotSupported
+from fulfillment.couriers.adapters.errors import CourierError, CourierNotSupported
+from fulfillment.couriers.services import accounts as courier_service
 from fulfillment.models import Shipment
-from fulfillment.services import couriers as courier_service
 from fulfillment.tracking.status import FINAL_STATUSES
 
 
@@ -76,7 +76,7 @@ def reship(*, shipment: Shipment) -> Shipment:
     The original is cancelled if it is still moving. Its own idempotency key (original key +
     "-reship-N") makes the courier booking safe to retry.
     """
-    from fulfillment.tasks import book_shipment_task
+    from fulfillment.shipments.tasks import book_shipment_task
 
     if shipment.status == "delivered":
         raise ValidationError({"action": "This parcel was delivered; nothing to reship."})

@@ -8,7 +8,7 @@ of the change feed, a webhook) in a fixed number of queries whatever its size:
 2. insert every event once (bulk insert, ON CONFLICT DO NOTHING on (shipment, event_id));
 3. read back all events of those shipments and fold them into the status (status.py);
 4. update the shipments (status, timestamps, ETA, next poll) in one statement;
-5. move each changed shipment's order on (services/order_status.py: forward only, the orders
+5. move each changed shipment's order on (orders/services/status.py: forward only, the orders
    locked in id order);
 6. create the notification rows the transitions call for (unique per shipment and kind, and
    never one earlier than the order's state or a message already sent) and queue their
@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.utils import timezone
 
-from fulfillment.couriers.errors import CourierError, TrackingNotFound
-from fulfillment.couriers.types import TrackingEvent, TrackingResult, TrackingStatus
+from fulfillment.couriers.adapters.errors import CourierError, TrackingNotFound
+from fulfillment.couriers.adapters.types import TrackingEvent, TrackingResult, TrackingStatus
 from fulfillment.models import (
     CourierAccount,
     EtaSource,
@@ -40,7 +40,7 @@ from fulfillment.models import (
     Shipment,
     ShipmentEvent,
 )
-from fulfillment.services import order_status
+from fulfillment.orders.services import status as order_status
 from fulfillment.tracking import eta as eta_model
 from fulfillment.tracking.intervals import next_poll, retry_at
 from fulfillment.tracking.queue import queue_options
@@ -383,7 +383,7 @@ def _queue_notifications(merchant_id: int, shipments, report: IngestReport) -> l
         ).values_list("pk", flat=True)
     )
     if ids:
-        from fulfillment.tasks import send_tracking_notifications
+        from fulfillment.tracking.tasks import send_tracking_notifications
 
         # One task for the batch's messages: a task per message cost a broker round trip
         # each, a quarter of a batch's time.

@@ -14,7 +14,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-from fulfillment.couriers.types import TrackingStatus
+from fulfillment.couriers.adapters.types import TrackingStatus
 
 S = TrackingStatus
 MINUTE = dt.timedelta(minutes=1)

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fulfillment.models import Notification, NotificationSettings, Shipment
-from fulfillment.services import order_status
+from fulfillment.orders.services import status as order_status
 from fulfillment.tracking import hooks
 from fulfillment.tracking.sms import SmsMessage, get_sms_backend
 from merchant.models import Merchant

@@ -23,8 +23,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from fulfillment.couriers.base import CourierAdapter, adapter_class
-from fulfillment.couriers.errors import CourierError
+from fulfillment.couriers.adapters.base import CourierAdapter, adapter_class
+from fulfillment.couriers.adapters.errors import CourierError
+from fulfillment.couriers.services import accounts as courier_service
 from fulfillment.models import (
     CourierAccount,
     Notification,
@@ -32,7 +33,6 @@ from fulfillment.models import (
     Shipment,
     ShipmentEvent,
 )
-from fulfillment.services import couriers as courier_service
 from fulfillment.tracking.ingest import IngestReport, ingest_results, results_from_events
 from fulfillment.tracking.intervals import LEASE
 from fulfillment.tracking.queue import queue_options
@@ -70,7 +70,7 @@ def plan_polls(
 ) -> PlanReport:
     """Claim the shipments due at `now` and queue their batches (and the feeds) after commit;
     queue again notifications whose sending task was lost (see requeue_notifications)."""
-    from fulfillment.tasks import poll_tracking_changes
+    from fulfillment.tracking.tasks import poll_tracking_changes
 
     now = now or timezone.now()
     lease = lease or dt.timedelta(
@@ -119,7 +119,7 @@ def _claim_chunk(
 ) -> list[tuple[int, int]]:
     """Claim up to `size` due shipments (rows locked with SKIP LOCKED, next poll pushed a lease
     ahead) and queue their batches once the claim is committed."""
-    from fulfillment.tasks import poll_tracking_batch
+    from fulfillment.tracking.tasks import poll_tracking_batch
 
     with transaction.atomic():
         due = list(
@@ -160,7 +160,7 @@ def requeue_notifications(*, older_than: dt.datetime) -> int:
     """Notifications still pending well after their row was made: the worker that was to queue
     their task died between commit and enqueue. Sending claims the row, so a second task for
     the same row sends nothing."""
-    from fulfillment.tasks import send_tracking_notifications
+    from fulfillment.tracking.tasks import send_tracking_notifications
 
     with transaction.atomic():
         ids = list(

@@ -8,7 +8,7 @@ from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from fulfillment.models import Order, Shipment, ShipmentEvent
-from fulfillment.selectors.orders import orders_with_address_problems
+from fulfillment.orders.selectors.orders import orders_with_address_problems
 from fulfillment.tracking import hooks
 from fulfillment.tracking.status import PROBLEM_STATUSES
 from merchant.models import Merchant

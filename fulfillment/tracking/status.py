@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from fulfillment.couriers.types import TrackingStatus
+from fulfillment.couriers.adapters.types import TrackingStatus
 
 S = TrackingStatus
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from fulfillment.couriers.errors import CourierError, WebhookRejected
-from fulfillment.couriers.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from fulfillment.couriers.adapters.errors import CourierError, WebhookRejected
+from fulfillment.couriers.adapters.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from fulfillment.couriers.services import accounts as courier_service
 from fulfillment.models import CourierAccount, PollCursor, ShipmentEvent, WebhookReceipt
-from fulfillment.services import couriers as courier_service
 from fulfillment.tracking.ingest import ingest_results, results_from_events
 
 MAX_BODY_BYTES = 1024 * 1024

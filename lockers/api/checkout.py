@@ -10,14 +10,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.decorators import decorate_view
 
+from lockers.api.publishable import PublishableKey, preflight, problem, publishable_endpoint
 from lockers.models import Reservation
 from lockers.parcels import Parcel, parcel_from_cart, parcel_from_dims, parse_cart
 from lockers.selectors.network import get_bank_for_merchant
 from lockers.services import options, reservations
 from merchant.api.fields import Count, Id, InputSchema, Problem, Text
 from merchant.limits import INT32_MAX
-
-from .publishable import PublishableKey, preflight, problem, publishable_endpoint
 
 router = Router(tags=["checkout (publishable key)"])
 AUTH = PublishableKey()

@@ -1,5 +1,5 @@
-from .network import Compartment, LockerBank, PickupShop
-from .reservations import ACTIVE_STATUSES, PickupParcel, Reservation
+from lockers.models.network import Compartment, LockerBank, PickupShop
+from lockers.models.reservations import ACTIVE_STATUSES, PickupParcel, Reservation
 
 __all__ = [
     "ACTIVE_STATUSES",

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F
 
 from lockers.models import Compartment, LockerBank, PickupShop
-from lockers.spatial import bump_network_version
+from lockers.selectors.spatial import bump_network_version
 from merchant.models import Merchant
 
 # Inner dimensions (mm, length × width × height) of the usual S/M/L compartment sizes.

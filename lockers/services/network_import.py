@@ -23,12 +23,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from lockers.models import LockerBank, PickupShop
-from lockers.spatial import bump_network_version
+from lockers.selectors.spatial import bump_network_version
+from lockers.services.network import add_compartments
 from merchant.models import Merchant
 from merchant.services.geocoding import GeocodingError, geocode
 from merchant.services.points import opening_hours_problems
-
-from .network import add_compartments
 
 REQUIRED = ["kind", "ref", "name", "address_line", "city", "postal_code"]
 OPTIONAL = [

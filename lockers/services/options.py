@@ -2,7 +2,7 @@
 a free compartment that fits, the nearest pickup shops with room, each with an honest
 "ready by" time from the storage point that would ship.
 
-Nearest places come from the per-merchant KD-tree (lockers/spatial.py); compartments and
+Nearest places come from the per-merchant KD-tree (lockers/selectors/spatial.py); compartments and
 shop loads are checked in one query each for the few nearest candidates.
 """
 
@@ -18,12 +18,12 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from fulfillment.couriers import Parcel as CourierParcel
-from fulfillment.services.rates import Origin, RateBook, RateInput, build_options
-from fulfillment.services.routing import same_day_refusal
-from lockers import checkout_cache, spatial
+from fulfillment.couriers.adapters import Parcel as CourierParcel
+from fulfillment.couriers.services.rates import Origin, RateBook, RateInput, build_options
+from fulfillment.orders.services.routing import same_day_refusal
 from lockers.models import Compartment, PickupParcel
 from lockers.parcels import RANK_SIZE, Parcel
+from lockers.selectors import checkout_cache, spatial
 from merchant.hours import is_open, next_open, periods_on
 from merchant.models import Merchant, StockLevel, StoragePoint
 from merchant.rawsql import placeholders
@@ -313,7 +313,7 @@ def delivery_options(
     versions: tuple[str, str] | None = None,
 ) -> dict:
     """The answer of the checkout API. `versions`: the merchant's (network, checkout) cache
-    versions when the caller has read them already (lockers/checkout_cache.py)."""
+    versions when the caller has read them already (lockers/selectors/checkout_cache.py)."""
     tz = zoneinfo.ZoneInfo(merchant.time_zone)
     now_local = (now or timezone.now()).astimezone(tz)
     here = (destination.latitude, destination.longitude)

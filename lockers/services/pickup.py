@@ -24,9 +24,12 @@ from fulfillment.models import Order, Shipment
 from lockers import ratelimit
 from lockers.models import Compartment, LockerBank, PickupParcel, PickupShop, Reservation
 from lockers.parcels import Parcel
+from lockers.services.reservations import (
+    NoCompartmentFree,
+    release_reservation,
+    reserve_compartment,
+)
 from lockers.signals import parcel_return_requested, pickup_code_issued
-
-from .reservations import NoCompartmentFree, release_reservation, reserve_compartment
 
 QR_PREFIX = "NBX1"
 # The QR printed on a pickup order's shipping label: the place it goes to and its tracking

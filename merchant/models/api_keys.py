@@ -6,7 +6,7 @@ enough); the full key is shown once, when it is issued.
 
 from django.db import models
 
-from .scoping import MerchantOwned
+from merchant.models.scoping import MerchantOwned
 
 
 class ApiKey(MerchantOwned):

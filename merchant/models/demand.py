@@ -6,7 +6,7 @@ can import past order history from their shop platform so that advice starts on 
 
 from django.db import models
 
-from .scoping import MerchantOwned
+from merchant.models.scoping import MerchantOwned
 
 
 class DemandRecord(MerchantOwned):

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from .scoping import MerchantOwned
+from merchant.models.scoping import MerchantOwned
 
 
 class Job(MerchantOwned):

@@ -1,7 +1,7 @@
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from .scoping import MerchantOwned
+from merchant.models.scoping import MerchantOwned
 
 
 class Product(MerchantOwned):

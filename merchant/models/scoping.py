@@ -14,7 +14,7 @@ from django.db import models
 from django.http import Http404
 
 if TYPE_CHECKING:
-    from .tenants import Merchant
+    from merchant.models.tenants import Merchant
 
 M = TypeVar("M", bound="MerchantOwned")
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from .scoping import MerchantOwned
+from merchant.models.scoping import MerchantOwned
 
 
 class StockLevel(MerchantOwned):

@@ -26,9 +26,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from merchant.models import Job, Merchant, Product, StockLevel, StoragePoint, User
-
-from . import stock
-from .products import NAME_MAX, NUMBER_FIELDS, NUMBER_MAX, SKU_MAX
+from merchant.services import stock
+from merchant.services.products import NAME_MAX, NUMBER_FIELDS, NUMBER_MAX, SKU_MAX
 
 PRODUCTS, STOCK = "products", "stock"
 KINDS = {PRODUCTS: "Products", STOCK: "Stock counts"}
@@ -58,7 +57,7 @@ class RowError:
 @dataclass(kw_only=True)
 class CsvImportPlan:
     """What every CSV import preview shows (inventory here, orders in
-    fulfillment/services/order_csv.py): the first SHOWN_ERRORS errors, how many in all."""
+    fulfillment/orders/services/csv_import.py): the first SHOWN_ERRORS errors, how many in all."""
 
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
@@ -468,7 +467,9 @@ class Confirmed:
 
 def confirm_import(*, merchant: Merchant, import_id: str, user: User | None = None) -> Confirmed:
     """Import now, or as a background job when the file is large."""
-    from . import jobs  # jobs stands beside this module; imported late to keep start-up light
+    from merchant.services import (
+        jobs,  # jobs stands beside this module; imported late to keep start-up light
+    )
 
     plan = preview_import(merchant=merchant, import_id=import_id)
     if plan.ok and plan.in_background:

@@ -17,8 +17,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.text import slugify
 
 from merchant.models import ApiKey, Membership, Merchant, User
-
-from .api_keys import IssuedKey, issue_api_key
+from merchant.services.api_keys import IssuedKey, issue_api_key
 
 
 class EmailAlreadyRegistered(ValidationError):

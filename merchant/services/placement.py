@@ -36,9 +36,8 @@ from merchant.models import (
 )
 from merchant.placement.pmedian import InfeasiblePlacement, solve_capacitated, solve_pmedian
 from merchant.selectors.demand import forecast_total
-
-from . import jobs, transfers
-from .geocoding import distance_m
+from merchant.services import jobs, transfers
+from merchant.services.geocoding import distance_m
 
 # Until courier rate cards exist, the last mile is estimated with a typical local rate.
 DEFAULT_BASE_CENTS = 400

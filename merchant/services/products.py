@@ -9,8 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from merchant.models import Merchant, Product, StockLevel, StoragePoint
-
-from . import stock
+from merchant.services import stock
 
 # field -> (label used in errors, smallest allowed value)
 NUMBER_FIELDS: dict[str, tuple[str, int]] = {

@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from merchant.models import Merchant, PlacementPlan, Product, StoragePoint, Transfer, TransferLine
 from merchant.models import User as UserModel
-
-from . import stock
+from merchant.services import stock
 
 
 def create_transfer(

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from merchant.forms import SignupForm
+from merchant.forms.accounts import SignupForm
 from merchant.services.merchants import create_merchant
 from merchant.services.throttle import within_limit
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from merchant.decorators import merchant_required
 from merchant.form_errors import add_service_errors
-from merchant.forms_inventory import (
+from merchant.forms.inventory import (
     AdjustStockForm,
     ImportConfirmForm,
     ImportUploadForm,
@@ -91,8 +91,8 @@ def ledger(request: HttpRequest) -> HttpResponse:
 @merchant_required
 @require_GET
 def product_options(request: HttpRequest) -> HttpResponse:
-    """Datalist options for a product box (merchant.forms.ProductField). htmx sends the box's
-    value under the box's own name (`lines-0-product` in a formset), so take the one value."""
+    """Datalist options for a product box (merchant.forms.products.ProductField). htmx sends the
+    box's value under the box's own name (`lines-0-product` in a formset), so take the one value."""
     term = request.GET.get("q") or next(iter(request.GET.values()), "")
     return render(
         request,

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from merchant.decorators import merchant_required
 from merchant.form_errors import add_service_errors
-from merchant.forms_placement import PlanRequestForm
+from merchant.forms.placement import PlanRequestForm
 from merchant.models import PlacementPlan
 from merchant.selectors.placement import get_plan_for_merchant
 from merchant.services import placement

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from merchant.decorators import merchant_required
 from merchant.form_errors import add_service_errors
-from merchant.forms_points import DeactivateForm, StoragePointForm
+from merchant.forms.points import DeactivateForm, StoragePointForm
 from merchant.models import StoragePoint
 from merchant.money import format_money
 from merchant.selectors.points import (

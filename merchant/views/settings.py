@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from merchant.decorators import merchant_required, owner_required
-from merchant.forms import AddMemberForm, ApiKeyForm, MemberRoleForm, MerchantSettingsForm
+from merchant.forms.accounts import AddMemberForm, ApiKeyForm, MemberRoleForm, MerchantSettingsForm
 from merchant.models import ApiKey, Membership
 from merchant.selectors.tenants import get_api_key_for_merchant, get_membership_for_merchant
 from merchant.services import api_keys, merchants

@@ -6,7 +6,7 @@ import itertools
 from typing import Any
 
 from fulfillment.models import Order
-from fulfillment.services.orders import create_order
+from fulfillment.orders.services.orders import create_order
 from merchant.models import Merchant, Product, StoragePoint
 from merchant.services.stock import receive_stock
 from tests.merchant.factories import make_point, make_product

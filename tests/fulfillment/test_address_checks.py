@@ -6,14 +6,14 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from fulfillment.models import Order
-from fulfillment.services.addresses import (
+from fulfillment.orders.services.addresses import (
     AddressNeedsAttention,
     assert_can_ship,
     fix_address,
     is_po_box,
     override_address,
 )
-from fulfillment.services.orders import create_order
+from fulfillment.orders.services.orders import create_order
 from tests.fulfillment.factories import order_data, stock
 from tests.merchant.factories import make_point, make_product
 

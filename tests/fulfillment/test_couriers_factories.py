@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from fulfillment.couriers.services.accounts import create_account, create_area, create_service
 from fulfillment.models import CourierAccount, CourierService, Order, ServiceArea, Shipment
-from fulfillment.services.couriers import create_account, create_area, create_service
 from merchant.models import Merchant
 from tests.fulfillment.factories import make_order
 

@@ -8,13 +8,13 @@ import logging
 import pytest
 from django.core.exceptions import ValidationError
 
-from fulfillment.models import CourierAccount, CourierService, ServiceArea
-from fulfillment.services.couriers import (
+from fulfillment.couriers.services.accounts import (
     create_area,
     credentials_for,
     record_account_error,
     update_service,
 )
+from fulfillment.models import CourierAccount, CourierService, ServiceArea
 from tests.fulfillment.test_couriers_factories import make_account, make_service
 
 SECRET = "sk_live_9f8e7d6c5b4a3210"
@@ -132,7 +132,7 @@ def test_the_couriers_page_has_an_empty_state_and_lists_services(merchant_a, cli
 
 
 def test_the_demo_couriers_are_seeded_once(merchant_a):
-    from fulfillment.services.couriers import ensure_demo_couriers
+    from demo.seeders.couriers import ensure_demo_couriers
 
     for _ in range(2):
         ensure_demo_couriers(merchant=merchant_a.merchant, sandbox_url="http://127.0.0.1:8765")

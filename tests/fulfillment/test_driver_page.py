@@ -10,8 +10,8 @@ from django.core import signing
 from django.test import Client
 from PIL import Image
 
+from fulfillment.couriers.services.accounts import DRIVER_SALT, driver_token
 from fulfillment.models import Shipment, ShipmentEvent
-from fulfillment.services.couriers import DRIVER_SALT, driver_token
 from tests.conftest import screenshot
 from tests.fulfillment.test_couriers_factories import make_shipment
 

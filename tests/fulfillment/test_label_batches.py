@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from fulfillment.labels import zpl_structure
-from fulfillment.labels.scan import decode_pdf
+from fulfillment.labels.render import zpl_structure
+from fulfillment.labels.render.scan import decode_pdf
+from fulfillment.labels.services import batches as label_batches
+from fulfillment.labels.services.batches import BatchFilter, build_label_batch, start_label_batch
 from fulfillment.models import LabelBatch
-from fulfillment.services import label_batches
-from fulfillment.services.label_batches import BatchFilter, build_label_batch, start_label_batch
 from merchant.models import Job
 from merchant.services.jobs import Progress
 from merchant.tasks import run_job_task

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from fulfillment.labels.scan import decode_pdf
+from fulfillment.labels.render.scan import decode_pdf
 from fulfillment.models import Shipment
 from tests.conftest import screenshot
 from tests.fulfillment.test_couriers_factories import make_shipment

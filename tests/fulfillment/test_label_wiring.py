@@ -11,14 +11,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from fulfillment.labels import zpl_structure
-from fulfillment.labels.scan import decode_pdf
+from demo.seeders.labels import ensure_demo_labels
+from fulfillment.labels.render import zpl_structure
+from fulfillment.labels.render.scan import decode_pdf
+from fulfillment.labels.services.labels import label_data_for
 from fulfillment.models import Shipment
-from fulfillment.services.demo_labels import ensure_demo_labels
-from fulfillment.services.labels import label_data_for
-from fulfillment.services.orders import advance_order
-from fulfillment.services.returns import create_return_shipment
-from fulfillment.services.shipments import book_shipment
+from fulfillment.orders.services.orders import advance_order
+from fulfillment.shipments.services.booking import book_shipment
+from fulfillment.shipments.services.returns import create_return_shipment
 from fulfillment.tracking.notifications import tracking_url
 from tests.fulfillment.factories import make_order
 from tests.fulfillment.test_couriers_factories import make_account, make_service, make_shipment
@@ -350,8 +350,8 @@ def test_shipment_page_without_tracking_number_says_why_there_is_no_label(mercha
 
 @pytest.mark.django_db
 def test_demo_shipments_get_labels_once(merchant_a):
-    from fulfillment.services.couriers import DEMO_LOCAL
-    from fulfillment.services.orders import advance_order
+    from demo.seeders.couriers import DEMO_LOCAL
+    from fulfillment.orders.services.orders import advance_order
 
     merchant = merchant_a.merchant
     make_service(make_account(merchant, name=DEMO_LOCAL))

@@ -7,9 +7,9 @@ import dataclasses
 
 import pytest
 
-from fulfillment.couriers.base import adapter_class, live_quote_couriers
-from fulfillment.services import couriers as courier_service
-from fulfillment.services.shipments import rates_for_order
+from fulfillment.couriers.adapters.base import adapter_class, live_quote_couriers
+from fulfillment.couriers.services import accounts as courier_service
+from fulfillment.shipments.services.booking import rates_for_order
 from tests.fulfillment.factories import make_order
 from tests.fulfillment.test_couriers_factories import make_account, make_service
 

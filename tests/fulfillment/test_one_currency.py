@@ -8,12 +8,12 @@ import datetime as dt
 import pytest
 from django.template import Context, Template
 
-from fulfillment.couriers import DeliveryWindow, Quote
+from fulfillment.couriers.adapters import DeliveryWindow, Quote
+from fulfillment.couriers.selectors import rate_book, rate_input_for_order
+from fulfillment.couriers.services.rates import build_options, with_live_quotes
+from fulfillment.couriers.services.scorecard import scorecard
 from fulfillment.models import Shipment
-from fulfillment.selectors.couriers import rate_book, rate_input_for_order
-from fulfillment.services.rates import build_options, with_live_quotes
-from fulfillment.services.scorecard import scorecard
-from fulfillment.services.shipments import request_shipment
+from fulfillment.shipments.services.booking import request_shipment
 from lockers.parcels import Parcel
 from lockers.services.options import Destination, home_options
 from merchant.models import StoragePoint

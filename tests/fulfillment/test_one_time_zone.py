@@ -17,11 +17,11 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from fulfillment.couriers import TrackingEvent, TrackingStatus
+from fulfillment.couriers.adapters import TrackingEvent, TrackingStatus
+from fulfillment.labels.services.labels import label_data_for
+from fulfillment.labels.services.packing_slips import packing_slip_data
 from fulfillment.models import Notification
-from fulfillment.services.labels import label_data_for
-from fulfillment.services.packing_slips import packing_slip_data
-from fulfillment.services.shipments import record_event
+from fulfillment.shipments.services.booking import record_event
 from fulfillment.tracking.notifications import send_notification
 from lockers.models import PickupParcel
 from lockers.notifications import send_expiry_reminder

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from fulfillment.models import Order, OrderLine
-from fulfillment.services import order_csv
+from fulfillment.orders.services import csv_import as order_csv
 from merchant.models import Job
 from merchant.services.jobs import run_job
 from tests.fulfillment.factories import stock
@@ -209,7 +209,7 @@ def test_a_job_whose_file_went_bad_fails_with_the_line_and_writes_nothing(mercha
     import_id, _ = preview(merchant, csv_bytes(rows))
     job = order_csv.confirm_order_import(merchant=merchant, import_id=import_id).job
     # Another order takes the reference of the 501st row before the job runs.
-    from fulfillment.services.orders import create_order
+    from fulfillment.orders.services.orders import create_order
     from tests.fulfillment.factories import order_data
 
     create_order(merchant=merchant, data=order_data(("MUG", 1), reference="J-500"))

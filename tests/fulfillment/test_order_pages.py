@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from fulfillment.models import Allocation, Order, OrderLine
-from fulfillment.services.orders import create_order
+from fulfillment.orders.services.orders import create_order
 from merchant.models import StockLevel
 from tests.fulfillment.factories import make_order, order_data, stock
 from tests.merchant.factories import make_point, make_product
@@ -382,7 +382,7 @@ def test_list_and_detail_stay_within_twenty_queries_with_many_orders(
 def test_pages_in_the_back_half_read_from_the_end_and_show_the_same_orders(
     client_a, merchant, shop, monkeypatch
 ):
-    from fulfillment.views import orders as views
+    from fulfillment.orders.views import orders as views
 
     monkeypatch.setattr(views, "PER_PAGE", 2)
     made = [new_order(merchant, ("MUG", 1), reference=f"P-{n}") for n in range(7)]

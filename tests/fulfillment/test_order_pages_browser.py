@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from fulfillment.models import Order
-from fulfillment.services.orders import advance_order, create_order
+from fulfillment.orders.services.orders import advance_order, create_order
 from tests.conftest import PASSWORD, screenshot
 from tests.fulfillment.factories import order_data, stock
 from tests.fulfillment.test_order_csv import HEADER, row

@@ -10,8 +10,8 @@ import pytest
 from django.db import connection, connections
 
 from fulfillment.models import Allocation, Order
-from fulfillment.services.orders import advance_order, create_order, reroute_order
-from fulfillment.services.routing import Unroutable, same_day_refusal
+from fulfillment.orders.services.orders import advance_order, create_order, reroute_order
+from fulfillment.orders.services.routing import Unroutable, same_day_refusal
 from merchant.models import StockLevel
 from merchant.services.stock import ledger_mismatches
 from tests.fulfillment.factories import order_data, stock
@@ -311,7 +311,7 @@ def test_picking_takes_stock_off_the_shelf_and_cancelling_puts_it_back(merchant,
 @pytest.mark.sqlite
 @pytest.mark.django_db
 def test_only_allowed_status_transitions_happen(merchant, mug):
-    from fulfillment.services.orders import TransitionNotAllowed
+    from fulfillment.orders.services.orders import TransitionNotAllowed
 
     point = make_point(merchant, postal_code="60614")
     stock(merchant, point, mug, 5)

@@ -1,4 +1,4 @@
-"""The order state machine (fulfillment/services/order_status.py): booking needs a picked
+"""The order state machine (fulfillment/orders/services/status.py): booking needs a picked
 order, the parcel's news moves the order forward only, each move is in the order's history,
 shopper messages never go out for a state earlier than one already reached, and two pieces of
 news for one order at once both count (PostgreSQL, separate connections). The tests marked
@@ -17,12 +17,12 @@ from django.db import connection, connections
 from django.urls import reverse
 from django.utils import timezone
 
-from fulfillment.couriers import TrackingStatus as S
+from fulfillment.couriers.adapters import TrackingStatus as S
 from fulfillment.models import Allocation, Notification, Order, OrderEvent, Shipment
-from fulfillment.services import order_status
-from fulfillment.services.order_status import OrderNotReadyToShip
-from fulfillment.services.orders import advance_order, cancel_order
-from fulfillment.services.shipments import book_shipment, request_shipment
+from fulfillment.orders.services import status as order_status
+from fulfillment.orders.services.orders import advance_order, cancel_order
+from fulfillment.orders.services.status import OrderNotReadyToShip
+from fulfillment.shipments.services.booking import book_shipment, request_shipment
 from fulfillment.tracking.ingest import ingest_results
 from fulfillment.tracking.notifications import send_notification
 from merchant.models import StockLevel

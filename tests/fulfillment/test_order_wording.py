@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.messages import get_messages
 
-from fulfillment.services.addresses import AddressNeedsAttention
-from fulfillment.services.orders import create_order
+from fulfillment.orders.services.addresses import AddressNeedsAttention
+from fulfillment.orders.services.orders import create_order
 from tests.fulfillment.factories import order_data, stock
 from tests.merchant.factories import make_point, make_product
 

@@ -8,10 +8,10 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 
-from fulfillment.couriers import Parcel
-from fulfillment.selectors.couriers import rate_book, rate_input_for_order
-from fulfillment.services.couriers import create_area, set_rule
-from fulfillment.services.rates import (
+from fulfillment.couriers.adapters import Parcel
+from fulfillment.couriers.selectors import rate_book, rate_input_for_order
+from fulfillment.couriers.services.accounts import create_area, set_rule
+from fulfillment.couriers.services.rates import (
     RateBook,
     RateInput,
     ServiceEntry,
@@ -19,7 +19,7 @@ from fulfillment.services.rates import (
     price_minor,
     shop,
 )
-from fulfillment.services.shipments import rates_for_order
+from fulfillment.shipments.services.booking import rates_for_order
 from tests.fulfillment.factories import make_order
 from tests.fulfillment.test_couriers_factories import make_account, make_service
 
@@ -98,7 +98,7 @@ def test_best_on_time_rule_uses_the_record_and_falls_back_without_one():
         origin=None, latitude=None, longitude=None, zip_code="60614", parcel=SMALL,
         service_level="next_day",
     )  # fmt: skip
-    from fulfillment.services.rates import Origin, area_matcher
+    from fulfillment.couriers.services.rates import Origin, area_matcher
 
     zone = type("A", (), {"pk": -1, "kind": "zip", "zip_codes": ["60614"], "updated_at": 1})()
     areas = (area_matcher(zone),)

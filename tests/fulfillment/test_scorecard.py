@@ -7,12 +7,12 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from fulfillment.couriers import TrackingEvent, TrackingStatus
-from fulfillment.selectors.couriers import rate_book, rate_input_for_order
-from fulfillment.services.couriers import set_rule
-from fulfillment.services.rates import shop
-from fulfillment.services.scorecard import scorecard
-from fulfillment.services.shipments import record_event
+from fulfillment.couriers.adapters import TrackingEvent, TrackingStatus
+from fulfillment.couriers.selectors import rate_book, rate_input_for_order
+from fulfillment.couriers.services.accounts import set_rule
+from fulfillment.couriers.services.rates import shop
+from fulfillment.couriers.services.scorecard import scorecard
+from fulfillment.shipments.services.booking import record_event
 from tests.fulfillment.factories import make_order
 from tests.fulfillment.test_couriers_factories import make_account, make_service
 

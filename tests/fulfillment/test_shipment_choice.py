@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from fulfillment.models import Shipment
-from fulfillment.services.shipments import rates_for_order, request_shipment
+from fulfillment.shipments.services.booking import rates_for_order, request_shipment
 from tests.fulfillment.factories import make_order
 from tests.fulfillment.test_couriers_factories import make_account, make_service
 

@@ -9,14 +9,14 @@ import httpx
 import pytest
 
 from config.celery import app
-from fulfillment.couriers import get_adapter
-from fulfillment.couriers.http import CourierHttp
+from fulfillment.couriers.adapters import get_adapter
+from fulfillment.couriers.adapters.http import CourierHttp
+from fulfillment.couriers.selectors import rate_input_for_order
+from fulfillment.couriers.services.rates import quote_request
 from fulfillment.models import CourierAccount, Shipment, ShipmentEvent
-from fulfillment.selectors.couriers import rate_input_for_order
-from fulfillment.services.addresses import AddressNeedsAttention
-from fulfillment.services.rates import quote_request
-from fulfillment.services.shipments import rates_for_order, request_shipment
-from fulfillment.tasks import book_shipment_task
+from fulfillment.orders.services.addresses import AddressNeedsAttention
+from fulfillment.shipments.services.booking import rates_for_order, request_shipment
+from fulfillment.shipments.tasks import book_shipment_task
 from tests.conftest import wait_for, worker_name
 from tests.fulfillment.couriers.conftest import SANDBOX_KEY, start_sandbox
 from tests.fulfillment.factories import make_order
@@ -65,7 +65,7 @@ def test_the_task_books_once_even_when_an_earlier_attempt_reached_the_courier(
 
     # An earlier run of the task reached the courier and died before saving its answer:
     # the courier already holds a shipment under the order's idempotency key.
-    from fulfillment.services.shipments import idempotency_key
+    from fulfillment.shipments.services.booking import idempotency_key
 
     with CourierHttp(account_id="test-direct") as http:
         adapter = get_adapter(

@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 
 from fulfillment.models import Order
-from fulfillment.selectors.today import pick_list, work_counts
-from fulfillment.services.orders import advance_order, create_order
+from fulfillment.orders.selectors.today import pick_list, work_counts
+from fulfillment.orders.services.orders import advance_order, create_order
 from merchant.models import StockLevel
 from tests.fulfillment.factories import make_order, order_data, stock
 from tests.merchant.factories import make_point, make_product
@@ -81,7 +81,7 @@ def test_pick_list_caps_products_and_orders_in_sql_but_keeps_the_totals(merchant
 
 @pytest.mark.django_db
 def test_page_pick_list_names_orders_from_the_oldest_open_orders_only(merchant, shop, monkeypatch):
-    from fulfillment.selectors import today
+    from fulfillment.orders.selectors import today
 
     monkeypatch.setattr(today, "ORDERS_SCANNED", 1)
     new_order(merchant, ("MUG", 1), reference="OLD")
@@ -93,7 +93,7 @@ def test_page_pick_list_names_orders_from_the_oldest_open_orders_only(merchant, 
 
 @pytest.mark.django_db
 def test_todays_work_caps_its_lists_and_links_to_the_rest(client_a, merchant, shop, monkeypatch):
-    from fulfillment.selectors import today
+    from fulfillment.orders.selectors import today
 
     monkeypatch.setattr(today, "SHOWN", 1)
     monkeypatch.setattr(today, "PRODUCTS_SHOWN", 1)

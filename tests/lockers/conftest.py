@@ -9,7 +9,7 @@ def fresh_counters():
     client = redis.Redis.from_url(settings.REDIS_URL)
     for key in client.scan_iter("*lockers:*"):
         client.delete(key)
-    from lockers import spatial
+    from lockers.selectors import spatial
 
     spatial._local.clear()
     yield

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from lockers.demo_shop import Placed, checkout_page
+from demo.seeders import merchant as demo
+from devtools.demo_shop import Placed, checkout_page
 from merchant.models import ApiKey
-from merchant.services import demo
 from merchant.services.api_keys import digest_key
 
 

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from devtools.demo_shop import make_server
 from fulfillment.models import Order
-from lockers.demo_shop import make_server
 from lockers.models import Reservation
 from lockers.parcels import Parcel
 from lockers.services.reservations import reserve_compartment

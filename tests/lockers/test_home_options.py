@@ -9,9 +9,9 @@ import zoneinfo
 import pytest
 from django.test import Client
 
-from fulfillment.services.couriers import update_service
-from lockers import checkout_cache
+from fulfillment.couriers.services.accounts import update_service
 from lockers.parcels import Parcel
+from lockers.selectors import checkout_cache
 from lockers.services import options
 from tests.fulfillment.test_couriers_factories import make_account, make_service
 from tests.merchant.factories import make_point

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from fulfillment.services.labels import label_data_for, tracking_url
+from fulfillment.labels.services.labels import label_data_for, tracking_url
 from lockers.models import PickupParcel
 from lockers.services import pickup
 from lockers.services.network import staff_link_token

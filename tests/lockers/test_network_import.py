@@ -138,10 +138,10 @@ def test_seed_demo_pickup_fills_chicago_once(make_merchant):
 
     new = make_merchant("Windy City Goods")
     Merchant.objects.filter(pk=new.merchant.pk).update(slug="windy-city-goods")
-    call_command("seed_demo_pickup")
+    call_command("seed_demo", "--only", "pickup")
     banks = LockerBank.objects.filter(merchant=new.merchant).count()
     assert banks >= 200
     assert PickupShop.objects.filter(merchant=new.merchant).count() >= 80
     assert Compartment.objects.filter(merchant=new.merchant).count() == banks * 24
-    call_command("seed_demo_pickup")
+    call_command("seed_demo", "--only", "pickup")
     assert LockerBank.objects.filter(merchant=new.merchant).count() == banks

@@ -83,8 +83,8 @@ def test_another_merchants_parcels_do_not_fill_a_shop(merchant_a, merchant_b):
 
 @pytest.mark.django_db
 def test_the_index_rows_are_the_orms_rows_with_hours_decoded(merchant_a):
-    from lockers import spatial
     from lockers.models import LockerBank, PickupShop
+    from lockers.selectors import spatial
 
     merchant = merchant_a.merchant
     hours = {"mon": [["09:00", "18:00"]], "sat": [["10:00", "14:00"]]}

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from fulfillment.labels import render_labels_pdf, render_labels_zpl
-from fulfillment.labels.zpl import zpl_structure
-from fulfillment.selectors.couriers import rate_input_for_order
-from fulfillment.services.labels import label_data_for
+from fulfillment.couriers.selectors import rate_input_for_order
+from fulfillment.labels.render import render_labels_pdf, render_labels_zpl
+from fulfillment.labels.render.zpl import zpl_structure
+from fulfillment.labels.services.labels import label_data_for
 from tests.fulfillment.factories import make_order
 from tests.fulfillment.labels.samples import pdf_tool
 from tests.fulfillment.test_couriers_factories import make_shipment

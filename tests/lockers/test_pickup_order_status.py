@@ -1,5 +1,5 @@
 """A pickup order follows its parcel at the locker or counter (lockers/tracking_hooks.py ->
-fulfillment/services/order_status.py): checked in -> ready for pickup, handed to the shopper ->
+fulfillment/orders/services/status.py): checked in -> ready for pickup, handed to the shopper ->
 delivered; and the courier's late "in transit" then sends the shopper no "on its way"."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from fulfillment.couriers import TrackingStatus as S
+from fulfillment.couriers.adapters import TrackingStatus as S
 from fulfillment.models import Notification, Order, OrderEvent
 from fulfillment.tracking.ingest import ingest_results
 from lockers.services import pickup

@@ -13,8 +13,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from demo.seeders.merchant import DemoSummary
 from merchant.models import Merchant
-from merchant.services.demo import DemoSummary
 from merchant.services.shopify import rotate_shopify_token
 from tests.fulfillment.test_couriers_factories import make_account, make_service
 from tests.lockers.factories import LINCOLN_PARK, LOOP, make_bank, make_shop

@@ -15,8 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import expect
 
+from devtools.demo_shop import make_server
 from fulfillment.models import Order
-from lockers.demo_shop import make_server
 from lockers.models import Compartment, Reservation
 from merchant.models import ApiKey, StoragePoint
 from merchant.services.stock import receive_stock

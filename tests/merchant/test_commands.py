@@ -1,4 +1,5 @@
-"""`createmerchant` and `seed_demo_merchant` print one JSON object whose keys and login work."""
+"""`createmerchant` and `seed_demo --only merchant` print one JSON object whose keys and login
+work."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+from demo.seeders.merchant import DEMO_SLUG
 from merchant.models import ApiKey, Membership, Merchant, User
-from merchant.services.demo import DEMO_SLUG
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +75,7 @@ def test_createmerchant_with_an_email_already_registered_fails_and_creates_nothi
 
 
 def test_seed_demo_prints_json_with_login_and_keys():
-    summary = json.loads(run("seed_demo_merchant", "--json"))
+    summary = json.loads(run("seed_demo", "--only", "merchant", "--json"))
 
     assert {
         "merchant_id",
@@ -90,8 +91,8 @@ def test_seed_demo_prints_json_with_login_and_keys():
 
 
 def test_seed_demo_twice_leaves_one_merchant_one_owner_two_keys_and_prints_the_same_keys():
-    first = json.loads(run("seed_demo_merchant", "--json"))
-    second = json.loads(run("seed_demo_merchant", "--json"))
+    first = json.loads(run("seed_demo", "--only", "merchant", "--json"))
+    second = json.loads(run("seed_demo", "--only", "merchant", "--json"))
 
     assert second == first
     assert Merchant.objects.filter(slug=DEMO_SLUG).count() == 1
@@ -106,7 +107,7 @@ def test_seed_demo_twice_leaves_one_merchant_one_owner_two_keys_and_prints_the_s
 
 
 def test_seed_demo_login_works_in_the_dashboard():
-    summary = json.loads(run("seed_demo_merchant", "--json"))
+    summary = json.loads(run("seed_demo", "--only", "merchant", "--json"))
     client = Client()
 
     login = client.post(
@@ -120,7 +121,7 @@ def test_seed_demo_login_works_in_the_dashboard():
 
 
 def test_seed_demo_without_json_prints_the_login():
-    output = run("seed_demo_merchant")
+    output = run("seed_demo", "--only", "merchant")
 
     assert "demo@nearbox.example" in output
     assert "nearbox-demo" in output

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fulfillment.models import Order
-from fulfillment.services import order_csv
+from fulfillment.orders.services import csv_import as order_csv
 from merchant.models import Product, StockLevel
 from merchant.services import inventory_csv
 from tests.fulfillment.factories import stock

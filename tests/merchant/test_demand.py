@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from demo.seeders.history import generate_demo_history
 from merchant.demand.simulate import SPIKE_DAYS_AGO, chicago_areas
 from merchant.models import DemandRecord
 from merchant.selectors.demand import demand_overview
@@ -20,7 +21,6 @@ from merchant.services.demand import (
     import_demand_history,
     record_demand,
 )
-from merchant.services.demo_history import generate_demo_history
 from merchant.services.stock import receive_stock
 from tests.merchant.factories import make_point, make_product
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from merchant.services.demo_history import generate_demo_history
+from demo.seeders.history import generate_demo_history
 from tests.conftest import PASSWORD, screenshot
 from tests.merchant.factories import make_point, make_product
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
-from fulfillment.services.rates import Origin, pickup_at
-from fulfillment.services.routing import same_day_refusal
+from fulfillment.couriers.services.rates import Origin, pickup_at
+from fulfillment.orders.services.routing import same_day_refusal
 from merchant.hours import END_OF_DAY, closing_time, format_time, is_open, next_open, periods_on
 from merchant.models import StoragePoint
 from tests.fulfillment.test_rates_shopping import entry

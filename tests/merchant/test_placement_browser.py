@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from demo.seeders.merchant import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 from merchant.models import PlacementPlan, StoragePoint, Transfer
-from merchant.services.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 from tests.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]

@@ -1,51 +1,102 @@
 """`manage.py seed_demo`: the whole demo in one command (what `make run` loads on every start).
 
 The merchant (storage points, products, stock, a year of demand), its couriers, the pickup
-network, today's orders and the labels of the shipped ones. Each step is idempotent, so a second
-run changes nothing; each is also its own command (`seed_demo_merchant`, `seed_demo_couriers`,
-`seed_demo_pickup`, `seed_demo_orders`, `seed_demo_labels`) for loading one part.
+network, today's orders and the labels of the shipped ones. Each part is idempotent, so a second
+run changes nothing; `--only PART` (repeatable) loads some parts, in dependency order.
 """
 
 from __future__ import annotations
 
 import json
-from io import StringIO
+import os
 
-from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-# In dependency order: every later step needs the merchant.
-STEPS = (
-    "seed_demo_merchant",
-    "seed_demo_couriers",
-    "seed_demo_pickup",
-    "seed_demo_orders",
-    "seed_demo_labels",  # shipments with labels for the shipped demo orders
-)
+from demo.seeders.merchant import DEMO_SLUG
+from merchant.models import Merchant
+
+# In dependency order: every later part needs the merchant.
+PARTS = ("merchant", "couriers", "pickup", "orders", "labels")
 
 
 class Command(BaseCommand):
-    help = "Load the whole demo: merchant, couriers, pickup network, orders, labels (idempotent)."
+    help = "Load the demo: merchant, couriers, pickup network, orders, labels (idempotent)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--json", action="store_true", help="Print only the merchant's login and keys."
         )
+        parser.add_argument(
+            "--only",
+            action="append",
+            choices=PARTS,
+            help="Load only this part (repeatable); the merchant must exist for the others.",
+        )
+        port = os.environ.get("SANDBOX_PORT", "8765")
+        parser.add_argument(
+            "--sandbox-url",
+            default=f"http://127.0.0.1:{port}",
+            help="Where the demo's sandbox courier answers.",
+        )
 
     def handle(self, *args, **options) -> None:
+        parts = [part for part in PARTS if part in (options["only"] or PARTS)]
         summary: dict = {}
-        for step in STEPS:
-            out = StringIO()
-            if step == "seed_demo_merchant":
-                call_command(step, "--json", stdout=out)
-                summary = json.loads(out.getvalue().strip().splitlines()[-1])
+        for part in parts:
+            line = getattr(self, f"_seed_{part}")(options)
+            if part == "merchant":
+                summary = line
                 line = f"Demo merchant {summary['name']} ready."
-            else:
-                call_command(step, stdout=out)
-                line = out.getvalue().strip()
             if not options["json"]:
                 self.stdout.write(line)
         if options["json"]:
             self.stdout.write(json.dumps(summary))
-        else:
+        elif summary:
             self.stdout.write(f"Sign in as {summary['email']} / {summary['password']}")
+
+    @staticmethod
+    def _merchant() -> Merchant:
+        merchant = Merchant.objects.filter(slug=DEMO_SLUG).first()
+        if merchant is None:
+            raise CommandError(f"No demo merchant {DEMO_SLUG!r}: run `manage.py seed_demo` first.")
+        return merchant
+
+    def _seed_merchant(self, options: dict) -> dict:
+        from demo.seeders.merchant import seed_demo
+
+        return seed_demo().as_dict()
+
+    def _seed_couriers(self, options: dict) -> str:
+        from demo.seeders.couriers import ensure_demo_couriers
+
+        accounts = ensure_demo_couriers(
+            merchant=self._merchant(), sandbox_url=options["sandbox_url"]
+        )
+        return f"Demo couriers ready: {', '.join(a.name for a in accounts)}"
+
+    def _seed_pickup(self, options: dict) -> str:
+        from demo.seeders.pickup import seed_pickup_network
+
+        merchant = self._merchant()
+        made = seed_pickup_network(merchant=merchant)
+        return (
+            f"{made['lockers']} locker banks ({made['compartments']} compartments) and "
+            f"{made['shops']} pickup shops added to {merchant.name}."
+        )
+
+    def _seed_orders(self, options: dict) -> str:
+        from demo.seeders.orders import seed_demo_orders
+
+        try:
+            return seed_demo_orders(merchant=self._merchant())
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _seed_labels(self, options: dict) -> str:
+        from demo.seeders.labels import ensure_demo_labels
+
+        result = ensure_demo_labels(merchant=self._merchant())
+        return (
+            f"Demo labels: {result.shipments_made} shipments made, {result.labels_made} labels "
+            f"stored, {result.skipped} could not be printed."
+        )

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fulfillment.couriers.http import CourierHttp, RetryPolicy
+from fulfillment.couriers.adapters.http import CourierHttp, RetryPolicy
 
 REPO = Path(__file__).resolve().parents[3]
 PAYLOADS = (REPO / ".." / "shared" / "data" / "courier_payloads").resolve()
@@ -81,9 +81,9 @@ class SandboxProcess:
 
 
 def start_sandbox(*args: str) -> SandboxProcess:
-    """`python -m fulfillment.couriers.sandbox` on a free port (it prints where it listens)."""
+    """`python -m devtools.courier_sandbox` on a free port (it prints where it listens)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "fulfillment.couriers.sandbox", "--port", "0",
+        [sys.executable, "-m", "devtools.courier_sandbox", "--port", "0",
          "--api-key", SANDBOX_KEY, *args],
         cwd=REPO,
         stdout=subprocess.PIPE,

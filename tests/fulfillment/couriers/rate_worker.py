@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 import time
 
-from fulfillment.couriers.http import CourierHttp, RetryPolicy
-from fulfillment.couriers.ratelimit import RedisRateLimiter
+from fulfillment.couriers.adapters.http import CourierHttp, RetryPolicy
+from fulfillment.couriers.adapters.ratelimit import RedisRateLimiter
 
 
 class CountingLimiter(RedisRateLimiter):

@@ -2,11 +2,14 @@ from datetime import UTC, datetime
 
 import httpx
 
-from fulfillment.couriers import get_adapter
-from fulfillment.couriers.errors import CourierRejected, MalformedResponse, TrackingNotFound
-from fulfillment.couriers.types import TrackingStatus
-
-from .conftest import payload_bytes, replay_http
+from fulfillment.couriers.adapters import get_adapter
+from fulfillment.couriers.adapters.errors import (
+    CourierRejected,
+    MalformedResponse,
+    TrackingNotFound,
+)
+from fulfillment.couriers.adapters.types import TrackingStatus
+from tests.fulfillment.couriers.conftest import payload_bytes, replay_http
 
 API_KEY = "dhl-secret-0e5b7a"
 SAMPLE = {r"/track/shipments$": (200, payload_bytes("dhl_universal_tracking_response.json"))}

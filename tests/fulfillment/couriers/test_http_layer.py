@@ -8,16 +8,15 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from fulfillment.couriers import get_adapter
-from fulfillment.couriers.errors import (
+from fulfillment.couriers.adapters import get_adapter
+from fulfillment.couriers.adapters.errors import (
     CourierRejected,
     CourierUnavailable,
     MalformedResponse,
 )
-from fulfillment.couriers.http import CourierHttp, RetryPolicy, parse_retry_after
-from fulfillment.couriers.types import Parcel, ShipmentRequest, TrackingStatus
-
-from .conftest import ADDRESS_FROM, ADDRESS_TO, FAST_RETRIES, SANDBOX_KEY
+from fulfillment.couriers.adapters.http import CourierHttp, RetryPolicy, parse_retry_after
+from fulfillment.couriers.adapters.types import Parcel, ShipmentRequest, TrackingStatus
+from tests.fulfillment.couriers.conftest import ADDRESS_FROM, ADDRESS_TO, FAST_RETRIES, SANDBOX_KEY
 
 REQUEST = ShipmentRequest(
     sender=ADDRESS_FROM,

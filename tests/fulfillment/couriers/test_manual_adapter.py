@@ -2,11 +2,10 @@ import re
 
 import pytest
 
-from fulfillment.couriers import get_adapter
-from fulfillment.couriers.errors import CourierNotSupported
-from fulfillment.couriers.types import Parcel, Quote, ShipmentRequest
-
-from .conftest import ADDRESS_FROM, ADDRESS_TO
+from fulfillment.couriers.adapters import get_adapter
+from fulfillment.couriers.adapters.errors import CourierNotSupported
+from fulfillment.couriers.adapters.types import Parcel, Quote, ShipmentRequest
+from tests.fulfillment.couriers.conftest import ADDRESS_FROM, ADDRESS_TO
 
 REQUEST = ShipmentRequest(
     sender=ADDRESS_FROM,

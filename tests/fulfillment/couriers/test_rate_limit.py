@@ -7,10 +7,9 @@ import pytest
 import redis
 from django.conf import settings
 
-from fulfillment.couriers.errors import RateLimited
-from fulfillment.couriers.ratelimit import RedisRateLimiter
-
-from .conftest import REPO, SANDBOX_KEY
+from fulfillment.couriers.adapters.errors import RateLimited
+from fulfillment.couriers.adapters.ratelimit import RedisRateLimiter
+from tests.fulfillment.couriers.conftest import REPO, SANDBOX_KEY
 
 
 def test_two_worker_processes_share_one_accounts_budget(fresh_sandbox):

@@ -2,11 +2,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
 
-from fulfillment.couriers import get_adapter
-from fulfillment.couriers.errors import CourierRejected
-from fulfillment.couriers.types import TrackingStatus
-
-from .conftest import payload_bytes, replay_http
+from fulfillment.couriers.adapters import get_adapter
+from fulfillment.couriers.adapters.errors import CourierRejected
+from fulfillment.couriers.adapters.types import TrackingStatus
+from tests.fulfillment.couriers.conftest import payload_bytes, replay_http
 
 NUMBER = "090367574000000FE1E1B"
 

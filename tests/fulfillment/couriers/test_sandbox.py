@@ -8,13 +8,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from fulfillment.couriers import get_adapter
-from fulfillment.couriers.dhl import map_status
-from fulfillment.couriers.errors import CourierRejected, TrackingNotFound, WebhookRejected
-from fulfillment.couriers.sandbox_timeline import Shares, plan_journey
-from fulfillment.couriers.types import Parcel, ShipmentRequest, TrackingStatus
-
-from .conftest import ADDRESS_FROM, ADDRESS_TO, SANDBOX_KEY, start_sandbox
+from devtools.courier_sandbox.timeline import Shares, plan_journey
+from fulfillment.couriers.adapters import get_adapter
+from fulfillment.couriers.adapters.dhl import map_status
+from fulfillment.couriers.adapters.errors import CourierRejected, TrackingNotFound, WebhookRejected
+from fulfillment.couriers.adapters.types import Parcel, ShipmentRequest, TrackingStatus
+from tests.fulfillment.couriers.conftest import ADDRESS_FROM, ADDRESS_TO, SANDBOX_KEY, start_sandbox
 
 S = TrackingStatus
 

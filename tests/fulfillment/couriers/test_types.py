@@ -2,7 +2,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from fulfillment.couriers.types import TrackingEvent, TrackingResult, TrackingStatus, make_event_id
+from fulfillment.couriers.adapters.types import (
+    TrackingEvent,
+    TrackingResult,
+    TrackingStatus,
+    make_event_id,
+)
 
 S = TrackingStatus
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)

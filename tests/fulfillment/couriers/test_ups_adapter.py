@@ -3,11 +3,10 @@ from datetime import UTC, datetime
 
 import httpx
 
-from fulfillment.couriers import get_adapter
-from fulfillment.couriers.errors import CourierRejected, TrackingNotFound
-from fulfillment.couriers.types import TrackingStatus
-
-from .conftest import payload_bytes, replay_http
+from fulfillment.couriers.adapters import get_adapter
+from fulfillment.couriers.adapters.errors import CourierRejected, TrackingNotFound
+from fulfillment.couriers.adapters.types import TrackingStatus
+from tests.fulfillment.couriers.conftest import payload_bytes, replay_http
 
 CLIENT_SECRET = "ups-client-secret-91ab"
 TOKEN = b'{"access_token": "ups-token-5c2d8e", "expires_in": "14399", "token_type": "Bearer"}'

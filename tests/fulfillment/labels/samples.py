@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from fulfillment.labels import LabelAddress, LabelData, PackingSlipData, PackingSlipLine
+from fulfillment.labels.render import LabelAddress, LabelData, PackingSlipData, PackingSlipLine
 
 WHEN = dt.datetime(2025, 6, 2, 9, 30, tzinfo=dt.UTC)
 WAREHOUSE = LabelAddress(

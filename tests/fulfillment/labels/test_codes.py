@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from fulfillment.labels import point_code
-from fulfillment.labels.codes import DOT_MM, code128_modules, code128_svg, qr_svg
+from fulfillment.labels.render import point_code
+from fulfillment.labels.render.codes import DOT_MM, code128_modules, code128_svg, qr_svg
 
 
 def test_code128_modules_are_whole_printer_dots_with_ten_module_quiet_zones():

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from fulfillment.labels import render_labels_pdf
-from fulfillment.labels.parallel import MAX_CHUNK, chunk_bounds, worker_count
-from fulfillment.labels.pdf import _labels_document, shared_tops
-from fulfillment.labels.scan import decode_pdf
-
-from .samples import address, label, page_info, pdf_tool, squeeze
+from fulfillment.labels.render import render_labels_pdf
+from fulfillment.labels.render.parallel import MAX_CHUNK, chunk_bounds, worker_count
+from fulfillment.labels.render.pdf import _labels_document, shared_tops
+from fulfillment.labels.render.scan import decode_pdf
+from tests.fulfillment.labels.samples import address, label, page_info, pdf_tool, squeeze
 
 FOUR_BY_SIX = "288 x 432"
 A4 = "595.276 x 841.89"
@@ -38,7 +37,7 @@ def test_labels_rendered_in_two_processes_come_back_in_order_and_scan():
 
 def test_many_chunks_shared_from_both_ends_come_back_in_order(monkeypatch):
     # Small chunks: the worker takes them from the front, this process from the back.
-    monkeypatch.setattr("fulfillment.labels.parallel.MAX_CHUNK", 3)
+    monkeypatch.setattr("fulfillment.labels.render.parallel.MAX_CHUNK", 3)
     labels = [label(f"NB79000000{n:02d}W") for n in range(20)]
 
     pdf = render_labels_pdf(labels, "4x6", workers=2)
@@ -113,7 +112,7 @@ def _render_in_daemon(queue) -> None:
     warnings = []
     handler = logging.Handler()
     handler.emit = lambda record: warnings.append(record.getMessage())
-    logging.getLogger("fulfillment.labels.parallel").addHandler(handler)
+    logging.getLogger("fulfillment.labels.render.parallel").addHandler(handler)
     try:
         queue.put((page_info(render_labels_pdf(labels, "4x6", workers=2)), warnings))
     except Exception as error:  # reported to the test, which fails on it

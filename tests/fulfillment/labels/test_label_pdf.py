@@ -3,10 +3,9 @@ has a font."""
 
 import pytest
 
-from fulfillment.labels import LabelError, render_labels_pdf, sort_code
-from fulfillment.labels.scan import decode_pdf
-
-from .samples import address, label, page_info, pdf_tool, squeeze
+from fulfillment.labels.render import LabelError, render_labels_pdf, sort_code
+from fulfillment.labels.render.scan import decode_pdf
+from tests.fulfillment.labels.samples import address, label, page_info, pdf_tool, squeeze
 
 FOUR_BY_SIX = "288 x 432"  # points
 A6 = "297.638 x 419.528"

@@ -7,13 +7,12 @@ import re
 
 import pytest
 
-from fulfillment.labels import render_labels_pdf, render_labels_zpl
-from fulfillment.labels.pdf import _labels_document, reference_fit
-from fulfillment.labels.scan import decode_pdf
-from fulfillment.labels.zpl import zpl_structure
-
-from .samples import label, pdf_tool
-from .test_label_batch_speed import _pages_as_pixels
+from fulfillment.labels.render import render_labels_pdf, render_labels_zpl
+from fulfillment.labels.render.pdf import _labels_document, reference_fit
+from fulfillment.labels.render.scan import decode_pdf
+from fulfillment.labels.render.zpl import zpl_structure
+from tests.fulfillment.labels.samples import label, pdf_tool
+from tests.fulfillment.labels.test_label_batch_speed import _pages_as_pixels
 
 PT_PER_MM = 72 / 25.4
 # labels.css: the bottom half is 62 mm high, 3 mm above the 6 in page's foot; the barcode slot

@@ -6,12 +6,11 @@ import threading
 
 import pytest
 
-from fulfillment.labels import pdf, subproc
-from fulfillment.labels.merge import merge_pdfs
-from fulfillment.labels.scan import decode_pdf
-from fulfillment.labels.subproc import ChildFailed, render_chunks
-
-from .samples import label
+from fulfillment.labels.render import pdf, subproc
+from fulfillment.labels.render.merge import merge_pdfs
+from fulfillment.labels.render.scan import decode_pdf
+from fulfillment.labels.render.subproc import ChildFailed, render_chunks
+from tests.fulfillment.labels.samples import label
 
 
 def _codes(pdf: bytes) -> list[str]:
@@ -78,7 +77,7 @@ def test_a_daemonic_process_renders_with_a_child_process():
 def test_collections_are_rarer_while_rendering_and_restored_after():
     import gc
 
-    from fulfillment.labels.runtime import fewer_collections
+    from fulfillment.labels.render.runtime import fewer_collections
 
     before = gc.get_threshold()
     with fewer_collections():

@@ -2,9 +2,8 @@
 
 import pytest
 
-from fulfillment.labels import LabelError, render_labels_zpl, zpl_structure
-
-from .samples import address, label
+from fulfillment.labels.render import LabelError, render_labels_zpl, zpl_structure
+from tests.fulfillment.labels.samples import address, label
 
 
 def test_zpl_has_one_format_per_label_with_code128_and_qr_of_each():

@@ -2,9 +2,8 @@
 
 import pytest
 
-from fulfillment.labels import LabelError, PackingSlipLine, render_packing_slips_pdf
-
-from .samples import page_info, pdf_tool, slip
+from fulfillment.labels.render import LabelError, PackingSlipLine, render_packing_slips_pdf
+from tests.fulfillment.labels.samples import page_info, pdf_tool, slip
 
 
 @pytest.mark.parametrize("size", ["a4", "4x6"])

@@ -6,7 +6,7 @@ import string
 import segno
 from segno import encoder
 
-from fulfillment.labels import qrmask
+from fulfillment.labels.render import qrmask
 
 
 def _make(data: str, best_mask) -> segno.QRCode:
@@ -36,7 +36,7 @@ def test_same_mask_and_matrix_as_segno_for_many_inputs():
 
 
 def test_installed_for_label_codes():
-    from fulfillment.labels.codes import qr_marks
+    from fulfillment.labels.render.codes import qr_marks
 
     assert encoder.find_and_apply_best_mask is qrmask.best_mask
     data = "https://nearbox.example/t/NBX0000012345"

@@ -8,10 +8,10 @@ import itertools
 import httpx
 from django.utils import timezone
 
-from fulfillment.couriers import TrackingEvent, TrackingStatus, make_event_id
-from fulfillment.couriers.types import TrackingResult
+from fulfillment.couriers.adapters import TrackingEvent, TrackingStatus, make_event_id
+from fulfillment.couriers.adapters.types import TrackingResult
 from fulfillment.models import CourierAccount, Shipment
-from fulfillment.services.orders import advance_order
+from fulfillment.orders.services.orders import advance_order
 from tests.fulfillment.couriers.conftest import ADDRESS_FROM, ADDRESS_TO, SANDBOX_KEY
 from tests.fulfillment.factories import make_order
 from tests.fulfillment.test_couriers_factories import make_account, make_service

@@ -10,8 +10,7 @@ import pytest
 
 from fulfillment.tracking.polling import poll_batch
 from tests.fulfillment.couriers.conftest import start_sandbox
-
-from .conftest import add_shipment, book_at_sandbox, sandbox_account
+from tests.fulfillment.tracking.conftest import add_shipment, book_at_sandbox, sandbox_account
 
 STORING = ("lock", "insert", "read", "fold", "write", "notify", "commit")
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from PIL import Image
 
 from fulfillment.models import Notification, ShipmentEvent
-from fulfillment.services.shipments import FAILED_REASONS, record_driver_status
+from fulfillment.shipments.services.booking import FAILED_REASONS, record_driver_status
 from fulfillment.tracking.selectors import shipment_exceptions
 from tests.fulfillment.test_couriers_factories import make_shipment
 

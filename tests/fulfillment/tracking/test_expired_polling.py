@@ -8,10 +8,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from fulfillment.couriers import TrackingStatus as S
+from fulfillment.couriers.adapters import TrackingStatus as S
 from fulfillment.tracking.ingest import ingest_results
-
-from .conftest import add_shipment, event, result, sandbox_account
+from tests.fulfillment.tracking.conftest import add_shipment, event, result, sandbox_account
 
 
 @pytest.mark.django_db

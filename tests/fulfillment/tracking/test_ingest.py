@@ -13,17 +13,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from fulfillment.couriers import TrackingStatus as S
-from fulfillment.couriers.errors import CourierUnavailable
-from fulfillment.couriers.types import DeliveryWindow
+from fulfillment.couriers.adapters import TrackingStatus as S
+from fulfillment.couriers.adapters.errors import CourierUnavailable
+from fulfillment.couriers.adapters.types import DeliveryWindow
 from fulfillment.models import Notification, Shipment, ShipmentEvent
 from fulfillment.tracking import intervals
 from fulfillment.tracking.eta import EtaTable, Sample, narrowest_band
 from fulfillment.tracking.ingest import ingest_results
 from fulfillment.tracking.notifications import send_notification, update_settings
 from fulfillment.tracking.signals import shipment_status_changed
-
-from .conftest import add_shipment, event, result, sandbox_account
+from tests.fulfillment.tracking.conftest import add_shipment, event, result, sandbox_account
 
 # The tests marked sqlite also run on SQLite (ingest has a PostgreSQL branch); the query count
 # is the PostgreSQL path's (SQLite writes row by row).

@@ -9,11 +9,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from fulfillment.couriers import TrackingStatus as S
+from fulfillment.couriers.adapters import TrackingStatus as S
 from fulfillment.models import NotificationSettings, Shipment
 from fulfillment.tracking.ingest import ingest_results
-
-from .conftest import add_shipment, event, result, sandbox_account
+from tests.fulfillment.tracking.conftest import add_shipment, event, result, sandbox_account
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from collections import Counter
 import pytest
 from django.utils import timezone
 
-from fulfillment.couriers import get_adapter
-from fulfillment.couriers.http import CourierHttp
+from fulfillment.couriers.adapters import get_adapter
+from fulfillment.couriers.adapters.http import CourierHttp
 from fulfillment.models import Notification, Shipment, ShipmentEvent
 from fulfillment.tracking.notifications import OUTDATED, update_settings
 from fulfillment.tracking.polling import plan_polls
@@ -23,9 +23,8 @@ from fulfillment.tracking.status import FINAL_STATUSES
 from tests.conftest import ARTIFACTS, wait_for
 from tests.fulfillment.couriers.conftest import SANDBOX_KEY, start_sandbox
 from tests.fulfillment.factories import make_order
-
-from .conftest import add_shipment, book_at_sandbox, sandbox_account
-from .worker_process import kill_worker, start_worker, stop_worker
+from tests.fulfillment.tracking.conftest import add_shipment, book_at_sandbox, sandbox_account
+from tests.fulfillment.tracking.worker_process import kill_worker, start_worker, stop_worker
 
 THIRTY_PERCENT_FAULTS = {
     "http_5xx": {"rate": 0.10, "status": 503},

@@ -9,11 +9,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from fulfillment.couriers import TrackingStatus as S
+from fulfillment.couriers.adapters import TrackingStatus as S
 from fulfillment.tracking.ingest import ingest_results
 from tests.conftest import screenshot
-
-from .conftest import add_shipment, event, result, sandbox_account
+from tests.fulfillment.tracking.conftest import add_shipment, event, result, sandbox_account
 
 
 @pytest.mark.browser

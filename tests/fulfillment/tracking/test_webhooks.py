@@ -9,10 +9,9 @@ import time
 import pytest
 from django.test import Client
 
-from fulfillment.couriers.webhooks import signed_headers
+from fulfillment.couriers.adapters.webhooks import signed_headers
 from fulfillment.models import ShipmentEvent, WebhookReceipt
-
-from .conftest import WEBHOOK_SECRET, add_shipment, sandbox_account
+from tests.fulfillment.tracking.conftest import WEBHOOK_SECRET, add_shipment, sandbox_account
 
 
 def body_for(number: str) -> bytes:

@@ -1,0 +1,122 @@
+"""The one interface every courier adapter implements, and the registry that builds them."""
+
+from __future__ import annotations
+
+import abc
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from fulfillment.couriers.adapters.errors import CourierNotSupported
+from fulfillment.couriers.adapters.types import (
+    ChangeBatch,
+    CreatedShipment,
+    Quote,
+    ShipmentRequest,
+    TrackingEvent,
+    TrackingResult,
+)
+
+if TYPE_CHECKING:
+    from fulfillment.couriers.adapters.http import CourierHttp
+    from fulfillment.couriers.adapters.types import CourierError
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    track_batch_size: int  # tracking numbers per request; 0 = do not poll this courier
+    has_webhooks: bool = False
+    has_change_feed: bool = False
+    can_quote: bool = False
+    live_quotes: bool = False  # quote() asks the courier's API: rates_for_order prices by it
+    can_create_shipment: bool = False
+    can_cancel: bool = False
+
+
+class CourierAdapter(abc.ABC):
+    """One courier. Methods raise CourierError subclasses only (see errors.py)."""
+
+    code: str = ""
+    name: str = ""
+    capabilities: Capabilities = Capabilities(track_batch_size=0)
+    default_base_url: str = ""
+
+    def __init__(
+        self,
+        *,
+        credentials: Mapping[str, str],
+        base_url: str | None = None,
+        http: CourierHttp | None = None,
+    ) -> None:
+        self.credentials = dict(credentials)
+        self.base_url = (base_url or self.default_base_url).rstrip("/")
+        self._http = http
+
+    @property
+    def http(self) -> CourierHttp:
+        if self._http is None:
+            raise ValueError(f"the {self.code} adapter needs a CourierHttp (http=...)")
+        return self._http
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every credential value, so that the HTTP layer can redact them from logs and errors."""
+        return tuple(v for v in self.credentials.values() if v)
+
+    def quote(self, request: ShipmentRequest) -> list[Quote]:
+        raise CourierNotSupported(f"{self.name} gives no quotes here", courier=self.code)
+
+    def create_shipment(self, request: ShipmentRequest) -> CreatedShipment:
+        raise CourierNotSupported(f"{self.name} cannot create shipments here", courier=self.code)
+
+    @abc.abstractmethod
+    def track(self, tracking_numbers: list[str]) -> dict[str, TrackingResult | CourierError]:
+        """One entry per requested number: its result, or the error for it.
+
+        Never raises a CourierError: a failed request (courier down, garbage) is the error of
+        every number in that request, so one bad batch never hides the others.
+        """
+
+    def cancel(self, tracking_number: str) -> None:
+        raise CourierNotSupported(f"{self.name} cannot cancel shipments here", courier=self.code)
+
+    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[TrackingEvent]:
+        raise CourierNotSupported(f"{self.name} sends no webhooks here", courier=self.code)
+
+    def fetch_changes(self, cursor: str | None) -> ChangeBatch:
+        raise CourierNotSupported(f"{self.name} has no change feed", courier=self.code)
+
+
+ADAPTERS: dict[str, str] = {
+    "dhl": "fulfillment.couriers.adapters.dhl:DhlAdapter",
+    "ups": "fulfillment.couriers.adapters.ups:UpsAdapter",
+    "royalmail": "fulfillment.couriers.adapters.royalmail:RoyalMailAdapter",
+    "sandbox": "fulfillment.couriers.adapters.sandbox:SandboxAdapter",
+    "manual": "fulfillment.couriers.adapters.manual:ManualAdapter",
+}
+
+
+def adapter_class(code: str) -> type[CourierAdapter]:
+    try:
+        module_name, class_name = ADAPTERS[code].split(":")
+    except KeyError:
+        raise ValueError(f"unknown courier adapter {code!r}; known: {sorted(ADAPTERS)}") from None
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def live_quote_couriers() -> list[str]:
+    """Codes of the couriers whose adapters give live quotes (capabilities.live_quotes)."""
+    return [code for code in ADAPTERS if adapter_class(code).capabilities.live_quotes]
+
+
+def get_adapter(
+    code: str,
+    *,
+    credentials: Mapping[str, str],
+    base_url: str | None = None,
+    http: CourierHttp | None = None,
+    **options: object,
+) -> CourierAdapter:
+    """The adapter for `code`; options go to that adapter (e.g. manual's quote_source)."""
+    return adapter_class(code)(credentials=credentials, base_url=base_url, http=http, **options)

@@ -1,0 +1,62 @@
+"""Small helpers the courier parsers share: timestamps, keyword tables, locations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from fulfillment.couriers.adapters.errors import MalformedResponse
+from fulfillment.couriers.adapters.types import TrackingStatus
+
+
+def parse_timestamp(value: Any, *, courier: str, field: str) -> datetime:
+    """ISO 8601 → aware UTC datetime. A courier timestamp without offset is taken as UTC."""
+    if not isinstance(value, str) or not value:
+        raise MalformedResponse(f"{courier}: {field} is missing or not a text", courier=courier)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise MalformedResponse(
+            f"{courier}: {field} {value!r} is not an ISO 8601 timestamp", courier=courier
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def optional_timestamp(value: Any) -> datetime | None:
+    """Like parse_timestamp for optional fields (estimates): None when absent or unreadable."""
+    try:
+        return parse_timestamp(value, courier="", field="")
+    except MalformedResponse:
+        return None
+
+
+def status_by_keyword(
+    text: str, table: Sequence[tuple[str, TrackingStatus]], default: TrackingStatus
+) -> TrackingStatus:
+    """First status whose keyword occurs in the courier's text (case-insensitive)."""
+    lowered = text.lower()
+    for keyword, status in table:
+        if keyword in lowered:
+            return status
+    return default
+
+
+def join_text(parts: Iterable[Any], separator: str = ", ") -> str:
+    return separator.join(str(p).strip() for p in parts if p not in (None, "") and str(p).strip())
+
+
+def as_mapping(value: Any, *, courier: str, field: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise MalformedResponse(f"{courier}: {field} is not an object", courier=courier)
+    return value
+
+
+def as_list(value: Any, *, courier: str, field: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise MalformedResponse(f"{courier}: {field} is not a list", courier=courier)
+    return value

@@ -1,0 +1,65 @@
+"""The shopper's tracking page at /t/<token>/: no login, an unguessable token, the merchant's
+branding; the status part refreshes through htmx and the server ends the polling with 286
+once the parcel reached a final state."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from fulfillment.models import Order
+from fulfillment.orders.services import status as order_status
+from fulfillment.tracking import hooks
+from fulfillment.tracking.selectors import get_shipment_by_token, timeline
+
+STOP_POLLING = 286  # htmx: swap this answer, then stop polling
+
+
+def _context(shipment) -> dict:
+    merchant = shipment.merchant
+    timezone.activate(zoneinfo.ZoneInfo(merchant.time_zone or "UTC"))
+    point = hooks.pickup_point(shipment)
+    order = shipment.order
+    # A pickup order's parcel "delivered" by the courier is waiting at the place: the page
+    # says so, and keeps refreshing until the shopper has collected it.
+    waiting_at_pickup = order_status.is_pickup(order) and order.status == Order.Status.AT_PICKUP
+    collected = order_status.is_pickup(order) and order.status == Order.Status.DELIVERED
+    return {
+        "shipment": shipment,
+        "merchant": merchant,
+        "events": list(timeline(shipment)[:50]),
+        "waiting_at_pickup": waiting_at_pickup,
+        "collected": collected,
+        "final": not waiting_at_pickup
+        and (shipment.tracking_status.is_terminal or shipment.cancelled_at is not None),
+        "pickup_point": point,
+        "pickup_map": point is not None and point.latitude is not None,
+        "refresh_seconds": settings.NEARBOX_TRACKING_REFRESH_SECONDS,
+        "map_tiles_url": settings.NEARBOX_MAP_TILES_URL,
+        "map_tiles_attribution": settings.NEARBOX_MAP_TILES_ATTRIBUTION,
+    }
+
+
+@require_GET
+def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
+    shipment = get_shipment_by_token(token)
+    response = render(request, "fulfillment/tracking/public.html", _context(shipment))
+    response["Referrer-Policy"] = "no-referrer"  # the token is the key: never leak it
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_GET
+def tracking_status(request: HttpRequest, token: str) -> HttpResponse:
+    shipment = get_shipment_by_token(token)
+    context = _context(shipment)
+    status = STOP_POLLING if context["final"] else 200
+    response = render(request, "fulfillment/tracking/_public_status.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
