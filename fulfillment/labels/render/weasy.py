@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 
 from django.conf import settings
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates/fulfillment/labels"
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates/fulfillment/labels"
 STYLESHEET = TEMPLATES / "labels.css"
 LABEL_UA_STYLESHEET = TEMPLATES / "labels-ua.css"
 
