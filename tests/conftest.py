@@ -10,7 +10,6 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 import redis
@@ -18,14 +17,18 @@ from django.conf import settings
 from django.test import Client
 
 from merchant.services.merchants import NewMerchant, create_merchant
+from tests.support.couriers import fresh_sandbox, sandbox, sandbox_http  # noqa: F401 (fixtures)
+from tests.support.helpers import (
+    ARTIFACTS,
+    PASSWORD,
+    ROOT,
+    signed_in_client,
+    worker_name,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # around it are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture
@@ -52,12 +55,6 @@ def merchant_a(make_merchant) -> NewMerchant:
 @pytest.fixture
 def merchant_b(make_merchant) -> NewMerchant:
     return make_merchant("Shop B")
-
-
-def signed_in_client(new: NewMerchant) -> Client:
-    client = Client()
-    client.force_login(new.owner)
-    return client
 
 
 @pytest.fixture
@@ -144,10 +141,6 @@ def tracking_tasks_stay_off_the_session_worker(request, settings):
         settings.NEARBOX_TRACKING_QUEUE = f"nearbox-test-unconsumed-{uuid.uuid4().hex}"
 
 
-def worker_name() -> str:
-    return f"nearbox-test-{os.getpid()}@{os.uname().nodename}"
-
-
 @pytest.fixture(autouse=True)
 def worker_idle_before_teardown(request):
     """A test that used the worker ends only when the worker has finished that test's tasks,
@@ -170,24 +163,6 @@ def worker_idle_before_teardown(request):
         if not busy and not waiting:
             return
         time.sleep(0.2)
-
-
-def wait_for(
-    condition: Callable[[], object],
-    *,
-    timeout: float = 30,
-    every: float = 0.2,
-    what: str = "condition",
-):
-    """Poll until `condition()` is truthy and return its value (tests of background work):
-    an event waited for, not a fixed sleep."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"{what}: not within {timeout:g} s")
 
 
 # --- Headless Chromium (Debian's package) through Playwright --------------------------------
@@ -225,10 +200,3 @@ def page(chromium_browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
-
-
-def screenshot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path

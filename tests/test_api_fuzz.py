@@ -31,10 +31,10 @@ from fulfillment.models import Order
 from lockers.parcels import parcel_from_dims
 from lockers.services import reservations
 from merchant.services.transfers import create_transfer
-from tests.fulfillment.factories import order_data, stock
-from tests.fulfillment.test_couriers_factories import make_shipment
-from tests.lockers.factories import make_bank, make_shop
-from tests.merchant.factories import make_point, make_product
+from tests.factories.couriers import make_shipment
+from tests.factories.lockers import make_bank, make_shop
+from tests.factories.merchant import make_point, make_product
+from tests.factories.orders import order_data, stock
 
 EXAMPLES_PER_OPERATION = 30  # x 47 operations: about 1,400 requests, a few minutes
 MIN_REQUESTS = 1000

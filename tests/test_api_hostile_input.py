@@ -17,10 +17,10 @@ from config.api import api
 from fulfillment.couriers.adapters.webhooks import signed_headers
 from fulfillment.models import Order, WebhookReceipt
 from merchant.models import Product, StockMovement, StoragePoint
-from tests.fulfillment.factories import order_data, stock
-from tests.fulfillment.test_couriers_factories import make_shipment
-from tests.fulfillment.tracking.conftest import WEBHOOK_SECRET, sandbox_account
-from tests.merchant.factories import make_point, make_product
+from tests.factories.couriers import make_shipment
+from tests.factories.merchant import make_point, make_product
+from tests.factories.orders import order_data, stock
+from tests.support.tracking import WEBHOOK_SECRET, sandbox_account
 
 API = "/api/v1"
 BIG64 = 2**63
@@ -298,7 +298,7 @@ def test_orders_with_a_stored_time_no_zone_can_show_still_read(
 ):
     from django.db import connection
 
-    from tests.fulfillment.factories import make_order
+    from tests.factories.orders import make_order
 
     order = make_order(merchant_a.merchant)
     with connection.cursor() as cursor:  # as an order stored before input was checked

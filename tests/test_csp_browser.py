@@ -13,8 +13,8 @@ from demo.seeders.merchant import seed_demo
 from fulfillment.couriers.services.accounts import driver_token
 from lockers.services.network import staff_link_token
 from merchant.models import PlacementPlan, StoragePoint
-from tests.fulfillment.test_couriers_factories import make_account, make_shipment
-from tests.lockers.factories import make_bank, make_shop
+from tests.factories.couriers import make_account, make_shipment
+from tests.factories.lockers import make_bank, make_shop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -38,7 +38,7 @@ import redis
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from tests.conftest import ARTIFACTS, ROOT, wait_for
+from tests.support.helpers import ARTIFACTS, ROOT, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 

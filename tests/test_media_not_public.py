@@ -15,8 +15,8 @@ from django.utils import timezone
 from PIL import Image
 
 from fulfillment.models import ShipmentEvent
-from tests.conftest import signed_in_client
-from tests.fulfillment.test_couriers_factories import make_shipment
+from tests.factories.couriers import make_shipment
+from tests.support.helpers import signed_in_client
 
 pytestmark = pytest.mark.django_db
 

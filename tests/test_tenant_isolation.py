@@ -34,11 +34,11 @@ from merchant.models import (
 from merchant.services.merchants import NewMerchant
 from merchant.services.stock import receive_stock
 from merchant.services.transfers import create_transfer
-from tests.fulfillment.factories import make_order
-from tests.fulfillment.test_couriers_factories import TENANT_FACTORIES as COURIER_FACTORIES
-from tests.fulfillment.test_couriers_factories import make_shipment
-from tests.lockers.factories import make_bank, make_shop
-from tests.merchant.factories import make_point, make_product
+from tests.factories.couriers import TENANT_FACTORIES as COURIER_FACTORIES
+from tests.factories.couriers import make_shipment
+from tests.factories.lockers import make_bank, make_shop
+from tests.factories.merchant import make_point, make_product
+from tests.factories.orders import make_order
 
 
 def make_transfer(merchant: Merchant) -> Transfer:

@@ -18,8 +18,8 @@ from lockers.parcels import Parcel
 from lockers.services.options import Destination, home_options
 from merchant.models import StoragePoint
 from merchant.money import convert, format_money
-from tests.fulfillment.factories import make_order
-from tests.fulfillment.test_couriers_factories import make_account, make_service, make_shipment
+from tests.factories.couriers import make_account, make_service, make_shipment
+from tests.factories.orders import make_order
 
 pytestmark = pytest.mark.django_db
 

@@ -26,9 +26,9 @@ from fulfillment.tracking.notifications import send_notification
 from lockers.models import PickupParcel
 from lockers.notifications import send_expiry_reminder
 from lockers.services.network import staff_link_token
-from tests.fulfillment.factories import make_order
-from tests.fulfillment.test_couriers_factories import make_shipment
-from tests.lockers.factories import make_shop
+from tests.factories.couriers import make_shipment
+from tests.factories.lockers import make_shop
+from tests.factories.orders import make_order
 
 pytestmark = pytest.mark.django_db
 

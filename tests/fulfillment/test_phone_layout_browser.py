@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from fulfillment.models import ShipmentEvent
-from tests.fulfillment.test_couriers_factories import make_shipment
+from tests.factories.couriers import make_shipment
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

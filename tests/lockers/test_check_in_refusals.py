@@ -12,10 +12,9 @@ from django.urls import reverse
 
 from lockers.models import Compartment, PickupParcel, Reservation
 from lockers.services.network import staff_link_token
-from tests.fulfillment.factories import make_order
-from tests.fulfillment.test_couriers_factories import make_shipment
-from tests.lockers.factories import make_bank, make_shop
-from tests.lockers.test_pickup import order_for
+from tests.factories.couriers import make_shipment
+from tests.factories.lockers import make_bank, make_shop, order_for
+from tests.factories.orders import make_order
 
 
 def receive(place, number: str, *, kind: str):

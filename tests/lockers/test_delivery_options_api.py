@@ -6,8 +6,8 @@ import pytest
 from django.test import Client, override_settings
 
 from lockers.models import Compartment
-from tests.lockers.factories import LINCOLN_PARK, LOOP, make_bank, make_shop
-from tests.merchant.factories import make_point, make_product
+from tests.factories.lockers import LINCOLN_PARK, LOOP, make_bank, make_shop
+from tests.factories.merchant import make_point, make_product
 
 pytestmark = pytest.mark.sqlite  # hand-written SQL or a vendor branch: runs on SQLite too
 

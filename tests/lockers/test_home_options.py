@@ -13,8 +13,8 @@ from fulfillment.couriers.services.accounts import update_service
 from lockers.parcels import Parcel
 from lockers.selectors import checkout_cache
 from lockers.services import options
-from tests.fulfillment.test_couriers_factories import make_account, make_service
-from tests.merchant.factories import make_point
+from tests.factories.couriers import make_account, make_service
+from tests.factories.merchant import make_point
 
 pytestmark = pytest.mark.sqlite  # hand-written SQL or a vendor branch: runs on SQLite too
 
@@ -131,7 +131,7 @@ def test_another_process_sees_the_change_through_the_shared_version(merchant_a, 
 @pytest.mark.django_db
 def test_the_answer_matches_the_documented_schema(merchant_a, couriers):
     from lockers.api.checkout import OptionsOut
-    from tests.lockers.factories import make_bank, make_shop
+    from tests.factories.lockers import make_bank, make_shop
 
     make_bank(merchant_a.merchant)
     make_shop(merchant_a.merchant)

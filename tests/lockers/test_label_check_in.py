@@ -13,9 +13,8 @@ from fulfillment.labels.services.labels import label_data_for, tracking_url
 from lockers.models import PickupParcel
 from lockers.services import pickup
 from lockers.services.network import staff_link_token
-from tests.fulfillment.test_couriers_factories import make_shipment
-from tests.lockers.factories import make_bank, make_shop
-from tests.lockers.test_pickup import order_for
+from tests.factories.couriers import make_shipment
+from tests.factories.lockers import make_bank, make_shop, order_for
 
 
 @pytest.mark.django_db

@@ -13,8 +13,8 @@ from django.utils import timezone
 from lockers.models import Compartment, PickupParcel
 from lockers.parcels import Parcel
 from lockers.services import options
-from tests.fulfillment.factories import make_order
-from tests.lockers.factories import LOOP, make_bank, make_shop
+from tests.factories.lockers import LOOP, make_bank, make_shop
+from tests.factories.orders import make_order
 
 pytestmark = pytest.mark.sqlite  # hand-written SQL or a vendor branch: runs on SQLite too
 

@@ -18,18 +18,9 @@ from lockers.services.network import rotate_staff_link, staff_link_token
 from lockers.services.reservations import confirm_reservation, reserve_compartment
 from lockers.signals import parcel_return_requested
 from lockers.tasks import expire_uncollected_parcels, remind_uncollected_parcels
-from tests.fulfillment.factories import make_order
-from tests.lockers.factories import make_bank, make_shop
+from tests.factories.lockers import make_bank, make_shop, order_for
 
 SMALL = Parcel(weight_g=500, length_mm=300, width_mm=200, height_mm=50)
-
-
-def order_for(merchant, place):
-    order = make_order(merchant, reference=f"REF-{place.pk}-{timezone.now().timestamp()}")
-    order.pickup_location_ref = place.pickup_ref
-    order.delivery_kind = "locker" if place.pickup_ref.startswith("locker") else "pickup_shop"
-    order.save(update_fields=["pickup_location_ref", "delivery_kind"])
-    return order
 
 
 @pytest.mark.django_db

@@ -10,11 +10,10 @@ from fulfillment.couriers.selectors import rate_input_for_order
 from fulfillment.labels.render import render_labels_pdf, render_labels_zpl
 from fulfillment.labels.render.zpl import zpl_structure
 from fulfillment.labels.services.labels import label_data_for
-from tests.fulfillment.factories import make_order
-from tests.fulfillment.labels.samples import pdf_tool
-from tests.fulfillment.test_couriers_factories import make_shipment
-from tests.lockers.factories import make_bank, make_shop
-from tests.lockers.test_pickup import order_for
+from tests.factories.couriers import make_shipment
+from tests.factories.lockers import make_bank, make_shop, order_for
+from tests.factories.orders import make_order
+from tests.fulfillment.labels.render.samples import pdf_tool
 
 
 @pytest.mark.django_db

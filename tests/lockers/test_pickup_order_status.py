@@ -12,9 +12,8 @@ from fulfillment.couriers.adapters import TrackingStatus as S
 from fulfillment.models import Notification, Order, OrderEvent
 from fulfillment.tracking.ingest import ingest_results
 from lockers.services import pickup
-from tests.fulfillment.tracking.conftest import add_shipment, event, result, sandbox_account
-from tests.lockers.factories import make_bank, make_shop
-from tests.lockers.test_pickup import order_for
+from tests.factories.lockers import make_bank, make_shop, order_for
+from tests.support.tracking import add_shipment, event, result, sandbox_account
 
 
 def steps(order: Order) -> list[tuple[str, str]]:

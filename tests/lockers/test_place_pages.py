@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.lockers.factories import make_bank, make_shop
+from tests.factories.lockers import make_bank, make_shop
 
 pytestmark = pytest.mark.django_db
 

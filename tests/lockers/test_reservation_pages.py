@@ -11,9 +11,8 @@ from lockers.models import Reservation
 from lockers.parcels import Parcel
 from lockers.services import pickup
 from lockers.services.reservations import confirm_reservation, reserve_compartment
-from tests.fulfillment.factories import make_order
-from tests.lockers.factories import make_bank, make_shop
-from tests.lockers.test_pickup import order_for
+from tests.factories.lockers import make_bank, make_shop, order_for
+from tests.factories.orders import make_order
 
 SMALL = Parcel(weight_g=500, length_mm=300, width_mm=200, height_mm=50)
 

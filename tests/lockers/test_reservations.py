@@ -20,9 +20,9 @@ from lockers.services.reservations import (
     reserve_compartment,
 )
 from lockers.tasks import expire_compartment_holds
-from tests.conftest import wait_for
-from tests.fulfillment.factories import make_order
-from tests.lockers.factories import make_bank
+from tests.factories.lockers import make_bank
+from tests.factories.orders import make_order
+from tests.support.helpers import wait_for
 
 ORIGIN = "http://localhost:8000"
 SMALL = Parcel(weight_g=500, length_mm=300, width_mm=200, height_mm=50)

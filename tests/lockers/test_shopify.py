@@ -16,11 +16,11 @@ from django.test import Client
 from demo.seeders.merchant import DemoSummary
 from merchant.models import Merchant
 from merchant.services.shopify import rotate_shopify_token
-from tests.fulfillment.test_couriers_factories import make_account, make_service
-from tests.lockers.factories import LINCOLN_PARK, LOOP, make_bank, make_shop
-from tests.merchant.factories import make_point
+from tests.factories.couriers import make_account, make_service
+from tests.factories.lockers import LINCOLN_PARK, LOOP, make_bank, make_shop
+from tests.factories.merchant import make_point
 
-SAMPLES = Path("/work/shared/data/shopify")
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "shopify"
 SAMPLE = json.loads((SAMPLES / "carrier_service_rate_request.json").read_text())
 SHOPIFY_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}$")
 

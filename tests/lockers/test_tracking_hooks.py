@@ -11,8 +11,7 @@ from django.utils import timezone
 from fulfillment.tracking import hooks
 from fulfillment.tracking.selectors import exceptions_queue
 from lockers.services import pickup
-from tests.lockers.factories import make_bank, make_shop
-from tests.lockers.test_pickup import order_for
+from tests.factories.lockers import make_bank, make_shop, order_for
 
 
 class _Shipment:

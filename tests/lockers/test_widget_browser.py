@@ -20,10 +20,10 @@ from fulfillment.models import Order
 from lockers.models import Compartment, Reservation
 from merchant.models import ApiKey, StoragePoint
 from merchant.services.stock import receive_stock
-from tests.conftest import screenshot, wait_for
-from tests.fulfillment.test_couriers_factories import make_account, make_service
-from tests.lockers.factories import LINCOLN_PARK, LOOP, make_bank, make_shop
-from tests.merchant.factories import make_point, make_product
+from tests.factories.couriers import make_account, make_service
+from tests.factories.lockers import LINCOLN_PARK, LOOP, make_bank, make_shop
+from tests.factories.merchant import make_point, make_product
+from tests.support.helpers import screenshot, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -18,8 +18,8 @@ from fulfillment.models import Order
 from fulfillment.orders.services import csv_import as order_csv
 from merchant.models import Product, StockLevel
 from merchant.services import inventory_csv
-from tests.fulfillment.factories import stock
-from tests.merchant.factories import make_point, make_product
+from tests.factories.merchant import make_point, make_product
+from tests.factories.orders import stock
 
 pytestmark = pytest.mark.django_db
 

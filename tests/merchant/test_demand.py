@@ -22,7 +22,7 @@ from merchant.services.demand import (
     record_demand,
 )
 from merchant.services.stock import receive_stock
-from tests.merchant.factories import make_point, make_product
+from tests.factories.merchant import make_point, make_product
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from demo.seeders.history import generate_demo_history
-from tests.conftest import PASSWORD, screenshot
-from tests.merchant.factories import make_point, make_product
+from tests.factories.merchant import make_point, make_product
+from tests.support.helpers import PASSWORD, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

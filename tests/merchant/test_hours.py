@@ -11,7 +11,7 @@ from fulfillment.couriers.services.rates import Origin, pickup_at
 from fulfillment.orders.services.routing import same_day_refusal
 from merchant.hours import END_OF_DAY, closing_time, format_time, is_open, next_open, periods_on
 from merchant.models import StoragePoint
-from tests.fulfillment.test_rates_shopping import entry
+from tests.fulfillment.couriers.test_rates_shopping import entry
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 MONDAY = dt.date(2025, 6, 2)

@@ -4,7 +4,7 @@ import pytest
 
 from merchant.models import Product, StockLevel, Transfer
 from merchant.services import stock
-from tests.merchant.factories import make_point, make_product
+from tests.factories.merchant import make_point, make_product
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from merchant.models import Product
-from tests.conftest import PASSWORD, screenshot
+from tests.support.helpers import PASSWORD, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

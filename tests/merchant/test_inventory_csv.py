@@ -10,7 +10,7 @@ from django.urls import reverse
 from merchant.models import Job, Product, StockLevel, StockMovement
 from merchant.services import inventory_csv, jobs, stock
 from merchant.services.stock import ledger_mismatches
-from tests.merchant.factories import make_point, make_product
+from tests.factories.merchant import make_point, make_product
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]  # vendor branch: SQLite too
 

@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from merchant.models import Job, Product
-from tests.conftest import signed_in_client, wait_for
+from tests.support.helpers import signed_in_client, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

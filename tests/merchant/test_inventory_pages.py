@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from merchant.services import products, stock
-from tests.merchant.factories import make_point, make_product
+from tests.factories.merchant import make_point, make_product
 
 pytestmark = pytest.mark.django_db
 

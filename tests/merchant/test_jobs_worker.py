@@ -13,7 +13,7 @@ from django.utils import timezone
 from merchant.models import Job
 from merchant.services import jobs
 from merchant.tasks import run_job_task
-from tests.conftest import ARTIFACTS, signed_in_client, wait_for
+from tests.support.helpers import ARTIFACTS, signed_in_client, wait_for
 from tests.support.jobs import runs_key
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

@@ -10,7 +10,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from merchant.models import PlacementPlan
-from tests.merchant.factories import make_point
+from tests.factories.merchant import make_point
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from tests.lockers.factories import make_bank, make_shop
-from tests.merchant.factories import make_point
+from tests.factories.lockers import make_bank, make_shop
+from tests.factories.merchant import make_point
 
 NOTICE = "No map tiles configured: points are drawn on a plain background."
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from merchant.models import DemandRecord, PlacementPlan, StockLevel, StoragePoint, Transfer
 from merchant.services import jobs, placement, stock
-from tests.merchant.factories import CHICAGO, make_point, make_product
+from tests.factories.merchant import CHICAGO, make_point, make_product
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from demo.seeders.merchant import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 from merchant.models import PlacementPlan, StoragePoint, Transfer
-from tests.conftest import screenshot
+from tests.support.helpers import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -15,9 +15,7 @@ from merchant.placement.pmedian import (
     solve_pmedian,
 )
 
-ORLIB = Path("/work/shared/data/pmed_orlib")
-if not ORLIB.exists():  # a checkout with shared/ beside it (CI)
-    ORLIB = Path(__file__).resolve().parents[3] / "shared" / "data" / "pmed_orlib"
+ORLIB = Path(__file__).resolve().parents[1] / "fixtures" / "pmed_orlib"  # pmed1 and the optima
 
 
 def _points(n: int, seed: int) -> np.ndarray:
@@ -78,7 +76,6 @@ def test_weighted_brute_force_p3() -> None:
     assert solution.objective == pytest.approx(_brute_force(distance, 3, weights))
 
 
-@pytest.mark.skipif(not (ORLIB / "pmed1.txt").exists(), reason="OR-Library data not present")
 def test_pmed1_reaches_known_optimum() -> None:
     distance, p = load_orlib_pmedian(ORLIB / "pmed1.txt")
     assert distance.shape == (100, 100) and p == 5

@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 
 from merchant.models import DemandRecord, StoragePoint
 from merchant.services.geocoding import distance_m
-from tests.conftest import PASSWORD, screenshot
-from tests.merchant.factories import CHICAGO, make_point
+from tests.factories.merchant import CHICAGO, make_point
+from tests.support.helpers import PASSWORD, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from merchant.models import DemandRecord, StoragePoint
 from merchant.services.geocoding import distance_m
 from merchant.services.stock import receive_stock
-from tests.merchant.factories import CHICAGO, make_point, make_product
+from tests.factories.merchant import CHICAGO, make_point, make_product
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from merchant.models import StoragePoint
 from merchant.services.points import create_point, update_point
-from tests.merchant.factories import make_point
+from tests.factories.merchant import make_point
 from tests.merchant.test_points_pages import form_data
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ from merchant.services.points import (
 )
 from merchant.services.stock import receive_stock
 from merchant.services.transfers import create_transfer
-from tests.merchant.factories import CHICAGO, make_point, make_product
+from tests.factories.merchant import CHICAGO, make_point, make_product
 
 pytestmark = pytest.mark.django_db
 

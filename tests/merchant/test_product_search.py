@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from merchant.models import Product
-from tests.merchant.factories import make_product
+from tests.factories.merchant import make_product
 
 pytestmark = pytest.mark.django_db
 

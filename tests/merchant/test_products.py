@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from merchant.models import Product, StockLevel, StockMovement
 from merchant.services import products, stock
-from tests.merchant.factories import make_point, make_product
+from tests.factories.merchant import make_point, make_product
 
 pytestmark = pytest.mark.django_db
 

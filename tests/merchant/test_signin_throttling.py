@@ -11,7 +11,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.test import Client
 
-from tests.conftest import PASSWORD
+from tests.support.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from merchant.models import StockLevel, StockMovement
 from merchant.services import stock
-from tests.merchant.factories import make_point, make_product
+from tests.factories.merchant import make_point, make_product
 
 pytestmark = pytest.mark.sqlite  # hand-written SQL or a vendor branch: runs on SQLite too
 

@@ -8,7 +8,7 @@ from django.db import connection, connections
 
 from merchant.models import StockLevel, StockMovement
 from merchant.services import stock
-from tests.merchant.factories import make_point, make_product
+from tests.factories.merchant import make_point, make_product
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 from merchant.models import StockLevel, Transfer
 from merchant.services import stock, transfers
 from merchant.services.stock import ledger_mismatches
-from tests.merchant.factories import make_point, make_product
+from tests.factories.merchant import make_point, make_product
 
 pytestmark = pytest.mark.django_db
 

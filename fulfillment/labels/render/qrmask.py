@@ -6,7 +6,8 @@ module by module in Python, about 1.4 ms of a label's CPU. Here the 8 masked mat
 numpy array and every penalty is computed over all of them at once; only the few N3 matches
 go through Python, to keep segno's exact scan order. `install()` replaces segno's
 `find_and_apply_best_mask` for full-size QR codes (Micro QR and a given mask go to segno's
-own); tests/fulfillment/labels/test_qrmask.py checks the choice matches segno's on many inputs.
+own); tests/fulfillment/labels/render/test_qrmask.py checks the choice matches segno's on many
+inputs.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from fulfillment.tracking.polling import poll_batch
-from tests.fulfillment.couriers.conftest import start_sandbox
-from tests.fulfillment.tracking.conftest import add_shipment, book_at_sandbox, sandbox_account
+from tests.support.couriers import start_sandbox
+from tests.support.tracking import add_shipment, book_at_sandbox, sandbox_account
 
 STORING = ("lock", "insert", "read", "fold", "write", "notify", "commit")
 

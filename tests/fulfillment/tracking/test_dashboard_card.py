@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from fulfillment.tracking.selectors import exception_count
 from merchant.dashboard_cards import DASHBOARD_COUNTS, Card, cards_for
-from tests.fulfillment.test_couriers_factories import make_shipment
+from tests.factories.couriers import make_shipment
 
 
 def shown_count(html: str) -> int:

@@ -14,7 +14,7 @@ from PIL import Image
 from fulfillment.models import Notification, ShipmentEvent
 from fulfillment.shipments.services.booking import FAILED_REASONS, record_driver_status
 from fulfillment.tracking.selectors import shipment_exceptions
-from tests.fulfillment.test_couriers_factories import make_shipment
+from tests.factories.couriers import make_shipment
 
 
 def photo() -> SimpleUploadedFile:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from fulfillment import tasks
 from fulfillment.tracking.eta import _cache_key
-from tests.fulfillment.test_couriers_factories import make_shipment
+from tests.factories.couriers import make_shipment
 
 pytestmark = pytest.mark.django_db
 

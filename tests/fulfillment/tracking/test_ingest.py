@@ -22,7 +22,7 @@ from fulfillment.tracking.eta import EtaTable, Sample, narrowest_band
 from fulfillment.tracking.ingest import ingest_results
 from fulfillment.tracking.notifications import send_notification, update_settings
 from fulfillment.tracking.signals import shipment_status_changed
-from tests.fulfillment.tracking.conftest import add_shipment, event, result, sandbox_account
+from tests.support.tracking import add_shipment, event, result, sandbox_account
 
 # The tests marked sqlite also run on SQLite (ingest has a PostgreSQL branch); the query count
 # is the PostgreSQL path's (SQLite writes row by row).

@@ -12,7 +12,7 @@ from django.utils import timezone
 from fulfillment.couriers.adapters import TrackingStatus as S
 from fulfillment.models import NotificationSettings, Shipment
 from fulfillment.tracking.ingest import ingest_results
-from tests.fulfillment.tracking.conftest import add_shipment, event, result, sandbox_account
+from tests.support.tracking import add_shipment, event, result, sandbox_account
 
 
 @pytest.fixture

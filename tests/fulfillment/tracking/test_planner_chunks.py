@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from fulfillment.models import Shipment
 from fulfillment.tracking import polling
-from tests.fulfillment.tracking.conftest import add_shipment, sandbox_account
+from tests.support.tracking import add_shipment, sandbox_account
 
 
 @pytest.mark.django_db

@@ -20,11 +20,11 @@ from fulfillment.models import Notification, Shipment, ShipmentEvent
 from fulfillment.tracking.notifications import OUTDATED, update_settings
 from fulfillment.tracking.polling import plan_polls
 from fulfillment.tracking.status import FINAL_STATUSES
-from tests.conftest import ARTIFACTS, wait_for
-from tests.fulfillment.couriers.conftest import SANDBOX_KEY, start_sandbox
-from tests.fulfillment.factories import make_order
-from tests.fulfillment.tracking.conftest import add_shipment, book_at_sandbox, sandbox_account
+from tests.factories.orders import make_order
 from tests.fulfillment.tracking.worker_process import kill_worker, start_worker, stop_worker
+from tests.support.couriers import SANDBOX_KEY, start_sandbox
+from tests.support.helpers import ARTIFACTS, wait_for
+from tests.support.tracking import add_shipment, book_at_sandbox, sandbox_account
 
 THIRTY_PERCENT_FAULTS = {
     "http_5xx": {"rate": 0.10, "status": 503},

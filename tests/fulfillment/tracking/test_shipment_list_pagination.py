@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from fulfillment.tracking.views import shipments as shipment_views
-from tests.fulfillment.tracking.conftest import add_shipment, sandbox_account
+from tests.support.tracking import add_shipment, sandbox_account
 
 
 def page_links(body: str) -> dict[str, dict[str, list[str]]]:

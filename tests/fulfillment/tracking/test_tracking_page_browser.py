@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 
 from fulfillment.couriers.adapters import TrackingStatus as S
 from fulfillment.tracking.ingest import ingest_results
-from tests.conftest import screenshot
-from tests.fulfillment.tracking.conftest import add_shipment, event, result, sandbox_account
+from tests.support.helpers import screenshot
+from tests.support.tracking import add_shipment, event, result, sandbox_account
 
 
 @pytest.mark.browser

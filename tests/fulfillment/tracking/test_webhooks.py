@@ -11,7 +11,7 @@ from django.test import Client
 
 from fulfillment.couriers.adapters.webhooks import signed_headers
 from fulfillment.models import ShipmentEvent, WebhookReceipt
-from tests.fulfillment.tracking.conftest import WEBHOOK_SECRET, add_shipment, sandbox_account
+from tests.support.tracking import WEBHOOK_SECRET, add_shipment, sandbox_account
 
 
 def body_for(number: str) -> bytes:
