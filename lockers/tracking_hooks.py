@@ -17,22 +17,11 @@ from fulfillment.orders.services import status as order_status
 from fulfillment.tracking.hooks import ExpiringPickup, LabelQr, PickupPoint
 from lockers.models import LockerBank, PickupParcel, PickupShop
 from lockers.services.pickup import check_in_code
+from merchant.hours import week_text
 from merchant.models import Merchant
 
 # A parcel within this long of its collection deadline shows in the exceptions queue.
 EXPIRING_WITHIN = dt.timedelta(hours=48)
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def _hours_text(hours: dict, always: bool) -> str:
-    if always:
-        return "Open 24/7"
-    parts = []
-    for day in DAY_NAMES:
-        periods = hours.get(day) or []
-        if periods:
-            parts.append(f"{day.title()} " + ", ".join(f"{a}–{b}" for a, b in periods))
-    return "; ".join(parts)
 
 
 def location_for_ref(merchant_id: int, ref: str) -> LockerBank | PickupShop | None:
@@ -59,7 +48,7 @@ def pickup_point(shipment: Any) -> PickupPoint | None:
         address=place.address,
         latitude=place.latitude,
         longitude=place.longitude,
-        opening_hours=_hours_text(place.opening_hours or {}, always),
+        opening_hours=week_text(place.opening_hours, always=always),
         street_lines=(place.address_line,) if place.address_line else (),
         city=place.city,
         postal_code=place.postal_code,

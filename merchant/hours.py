@@ -82,3 +82,38 @@ def next_open(hours: dict | None, always: bool, at: dt.datetime) -> dt.datetime:
             if at < end:
                 return max(at, start)
     return at
+
+
+DAY_NAMES = dict(
+    zip(
+        WEEKDAYS,
+        ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+        strict=True,
+    )
+)
+
+
+def _periods_text(periods: list) -> str:
+    return ", ".join(f"{start}–{end}" for start, end in periods)
+
+
+def week_rows(hours: dict | None, *, always: bool = False) -> list[tuple[str, str]]:
+    """The week as (day, hours) rows for a page, read as `periods_on` reads them: a day left
+    out of set hours is closed; no hours at all means no restriction ("Not set")."""
+    if always:
+        return [("Every day", "Open 24/7")]
+    if not hours:
+        return [("Hours", "Not set")]
+    return [
+        (name, _periods_text(hours.get(day) or []) or "Closed") for day, name in DAY_NAMES.items()
+    ]
+
+
+def week_text(hours: dict | None, *, always: bool = False) -> str:
+    """The week on one line for a message or a label ("Mon 09:00–18:00; Tue …"): open days
+    only; "" when no hours are set."""
+    if always:
+        return "Open 24/7"
+    return "; ".join(
+        f"{day.title()} {_periods_text(hours[day])}" for day in WEEKDAYS if (hours or {}).get(day)
+    )

@@ -16,7 +16,7 @@ from lockers.selectors import network as selectors
 from lockers.services import network as service
 from lockers.services.network_import import ImportFailed, import_network
 from merchant.decorators import merchant_required
-from merchant.services.points import DAY_NAMES
+from merchant.hours import week_rows
 
 NAV = "pickup-network"
 PAGE_SIZE = 25
@@ -87,18 +87,6 @@ def network_import(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _hours(place) -> list[tuple[str, str]]:
-    if getattr(place, "is_24_7", False):
-        return [("Every day", "Open 24/7")]
-    hours = place.opening_hours or {}
-    if not hours:
-        return [("Hours", "Not set")]
-    return [
-        (name, ", ".join(f"{a}–{b}" for a, b in hours[day]) if hours.get(day) else "Closed")
-        for day, name in DAY_NAMES.items()
-    ]
-
-
 def _staff_link(request: HttpRequest, place, name: str) -> str:
     return request.build_absolute_uri(reverse(name, args=[service.staff_link_token(place)]))
 
@@ -118,7 +106,7 @@ def bank_detail(request: HttpRequest, bank_id: int) -> HttpResponse:
             "summary": selectors.compartment_summary(bank),
             "page_obj": compartments,
             "parcels": selectors.parcels_waiting(bank)[:50],
-            "hours": _hours(bank),
+            "hours": week_rows(bank.opening_hours, always=bank.is_24_7),
             "terminal_link": _staff_link(request, bank, "pickup_terminal"),
             "nav_active": NAV,
         },
@@ -137,7 +125,7 @@ def shop_detail(request: HttpRequest, shop_id: int) -> HttpResponse:
             "shop": shop,
             "parcels": parcels[:50],
             "waiting": parcels.count(),
-            "hours": _hours(shop),
+            "hours": week_rows(shop.opening_hours, always=getattr(shop, "is_24_7", False)),
             "counter_link": _staff_link(request, shop, "pickup_counter"),
             "nav_active": NAV,
         },

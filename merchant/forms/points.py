@@ -8,9 +8,10 @@ from typing import Any
 
 from django import forms
 
+from merchant.hours import DAY_NAMES
 from merchant.models import StoragePoint
 from merchant.models.points import WEEKDAYS
-from merchant.services.points import DAY_NAMES, opening_hours_problems
+from merchant.services.points import opening_hours_problems
 
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 MONEY_MAX = Decimal("21474836.47")  # the int4 ceiling, in cents

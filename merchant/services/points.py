@@ -16,6 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from merchant.hours import DAY_NAMES
 from merchant.models import Merchant, StockLevel, StockMovement, StoragePoint, Transfer
 from merchant.models.points import WEEKDAYS
 from merchant.services.geocoding import (
@@ -26,13 +27,6 @@ from merchant.services.geocoding import (
 )
 from merchant.services.postal_areas import us_postal_area_mismatches
 
-DAY_NAMES = dict(
-    zip(
-        WEEKDAYS,
-        ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-        strict=True,
-    )
-)
 # field -> (label used in errors, max length); required ones must not be blank.
 TEXT_FIELDS: dict[str, tuple[str, int]] = {
     "name": ("a name", 120),

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from merchant.decorators import merchant_required
 from merchant.form_errors import add_service_errors
 from merchant.forms.points import DeactivateForm, StoragePointForm
+from merchant.hours import week_rows
 from merchant.models import StoragePoint
 from merchant.money import format_money
 from merchant.selectors.points import (
@@ -110,7 +111,7 @@ def point_detail(request: HttpRequest, point_id: int) -> HttpResponse:
             "stock": stock_at_point(point),
             "monthly_cost": format_money(point.monthly_cost, currency),
             "cost_per_order": format_money(point.cost_per_order, currency),
-            "hours": _hours_rows(point),
+            "hours": week_rows(point.opening_hours),
             "deactivate_form": DeactivateForm(),
             "nav_active": NAV,
         },
@@ -165,16 +166,3 @@ def _report_saved(request: HttpRequest, point: StoragePoint, verb: str) -> None:
             f"Storage point “{point.name}” {verb}, but as inactive: {point.inactive_reason} "
             "Correct the address to put it on the map and in use.",
         )
-
-
-def _hours_rows(point: StoragePoint) -> list[tuple[str, str]]:
-    hours = point.opening_hours or {}
-    rows = []
-    for day, name in service.DAY_NAMES.items():
-        if day not in hours:
-            rows.append((name, "Not set"))
-        elif not hours[day]:
-            rows.append((name, "Closed"))
-        else:
-            rows.append((name, ", ".join(f"{a}–{b}" for a, b in hours[day])))
-    return rows

@@ -64,3 +64,25 @@ def test_rate_shopping_picks_up_today_from_a_point_open_until_midnight():
     pickup, why = pickup_at(service, origin, at(MONDAY, 18))
     assert why == ""
     assert pickup == at(MONDAY, 21)
+
+
+def test_pages_and_messages_show_the_week_as_the_reader_reads_it():
+    from merchant.hours import week_rows, week_text
+
+    hours = {"mon": [["09:00", "18:00"]], "sat": [["20:00", "24:00"]], "sun": []}
+    rows = dict(week_rows(hours))
+    # A day left out of set hours is closed for routing, so the page says so (not "Not set").
+    assert rows == {
+        "Monday": "09:00–18:00",
+        "Tuesday": "Closed",
+        "Wednesday": "Closed",
+        "Thursday": "Closed",
+        "Friday": "Closed",
+        "Saturday": "20:00–24:00",
+        "Sunday": "Closed",
+    }
+    assert week_rows({}) == [("Hours", "Not set")]
+    assert week_rows(hours, always=True) == [("Every day", "Open 24/7")]
+    assert week_text(hours) == "Mon 09:00–18:00; Sat 20:00–24:00"
+    assert week_text(None) == ""
+    assert week_text(hours, always=True) == "Open 24/7"
