@@ -82,6 +82,7 @@ def insert_many(*groups: Sequence[Model]) -> None:
         return
     if any(type(o) is not type(group[0]) for group in groups for o in group):
         raise TypeError("insert_many takes instances of one model per group")
+    # PostgreSQL: every group in one round trip (order intake writes several models an order).
     if connection.vendor != "postgresql":
         for group in groups:
             type(group[0]).objects.bulk_create(group)

@@ -33,6 +33,7 @@ def _clamped_loader(base: type) -> type:
 
 
 def read_timestamps_robustly(sender, connection, **kwargs) -> None:
+    # A psycopg loader, no SQL: only PostgreSQL stores times that Python cannot hold.
     if connection.vendor != "postgresql":
         return
     adapters = connection.connection.adapters

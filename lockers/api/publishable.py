@@ -94,6 +94,7 @@ def publishable_endpoint(run: Callable[..., HttpResponse]) -> Callable[..., Http
 
 def _origin_has_a_key(origin: str) -> bool:
     keys = ApiKey.objects.filter(kind=ApiKey.Kind.PUBLISHABLE, revoked_at__isnull=True)
+    # PostgreSQL asks jsonb containment in one query; SQLite has no JSON `contains` lookup.
     if connection.vendor == "postgresql":
         return keys.filter(allowed_origins__contains=[origin]).exists()
     return any(origin in k for k in keys.values_list("allowed_origins", flat=True))

@@ -19,7 +19,7 @@ def record_heartbeat(name: str) -> None:
 def check_database() -> dict[str, Any]:
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+            cursor.execute("SELECT 1")  # no ORM path: only asks whether the database answers
         return {"ok": True}
     except Exception as exc:
         return {"ok": False, "error": str(exc)[:200]}

@@ -491,6 +491,7 @@ class SideProgress:
 
     def __init__(self, job: Job, total: int) -> None:
         self.job_id, self.total, self.done = job.pk, total, 0
+        # A second connection commits each UPDATE at once (SQLite allows only one writer).
         self.conn = (
             connections.create_connection("default") if connection.vendor == "postgresql" else None
         )

@@ -288,6 +288,7 @@ def reserve_many(
         _check_owner(merchant, change.product, change.point)
     if not changes:
         return []
+    # PostgreSQL: RESERVE_SQL, lock + check + update + ledger in one round trip for every order.
     reserve = _reserve_many_postgresql if connection.vendor == "postgresql" else _reserve_many
     if connection.in_atomic_block:
         return reserve(merchant, changes, reference, user)
