@@ -23,8 +23,9 @@ def _clamped_loader(base: type) -> type:
         def load(self, data) -> dt.datetime:
             try:
                 value = super().load(data)
-            except DataError:  # beyond Python's years 1-9999
-                return EARLIEST if b"BC" in bytes(data) else LATEST
+            except DataError:  # beyond Python's years 1-9999, or ±infinity
+                raw = bytes(data)
+                return EARLIEST if b"BC" in raw or raw.startswith(b"-") else LATEST
             if value.tzinfo is None:
                 return value
             return min(max(value, EARLIEST), LATEST)

@@ -326,9 +326,6 @@ def test_timestamps_loader_reads_out_of_range_times_as_the_bounds(make_merchant)
 
 
 @on_postgresql
-@pytest.mark.xfail(
-    strict=True, reason="found here: -infinity reads as LATEST (no 'BC' in it), not EARLIEST"
-)
 @pytest.mark.django_db
 def test_timestamps_loader_reads_minus_infinity_as_the_earliest_bound():
     with connection.cursor() as cursor:
@@ -481,11 +478,6 @@ def test_ingest_insert_events_postgresql_equals_bulk_create(make_merchant):
 
 
 @on_postgresql
-@pytest.mark.xfail(
-    strict=True,
-    reason="found here: bulk_create's auto_now_add stamps created_at with its own now, "
-    "not the batch's `now` that the PostgreSQL statement stores",
-)
 @pytest.mark.django_db
 def test_ingest_insert_events_both_paths_store_the_batch_now_as_created_at(make_merchant):
     shipments = _shipments(merchants(make_merchant, 1), 1)

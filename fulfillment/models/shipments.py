@@ -155,7 +155,8 @@ class ShipmentEvent(MerchantOwned):
     reason_code = models.CharField(max_length=64, blank=True)
     proof = models.FileField(upload_to="proofs/%Y/%m/", null=True, blank=True)
     source = models.CharField(max_length=8, choices=Source.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # A default, not auto_now_add: ingest stores the batch's own `now` on both database paths.
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["shipment_id", "occurred_at", "pk"]
