@@ -38,7 +38,7 @@ format: install
 # The whole suite on PostgreSQL, then the tests of code with a vendor branch or hand-written
 # SQL again on SQLite, the database `make run` uses.
 test: install services lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --durations=15 $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -m sqlite -p no:cacheprovider --ds=tests.settings_sqlite $(PYTEST_ARGS)
 
 # Each benchmark prints its figures and writes bench/results/<name>.json.
