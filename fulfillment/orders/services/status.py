@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fulfillment.couriers.adapters.types import TrackingStatus
-from fulfillment.models import Allocation, Order, OrderEvent
+from fulfillment.models import Allocation, Order, OrderEvent, Shipment
 from merchant.models import User
 from merchant.services import stock
 
@@ -245,6 +245,7 @@ def follow_shipments(shipments: Iterable) -> dict[int, str]:
     in id order, each moves forward only, and each move is one OrderEvent. A cancelled
     shipment speaks for its order no more (a reship does). Returns the statuses of the orders
     looked at, as they now are (locked until the caller's transaction ends)."""
+    shipments = list(shipments)
     wanted: dict[int, tuple[str, str]] = {}
     for shipment in shipments:
         if shipment.cancelled_at is not None:
@@ -260,6 +261,7 @@ def follow_shipments(shipments: Iterable) -> dict[int, str]:
             wanted[shipment.order_id] = (target, note)
     if not wanted:
         return {}
+    _wait_for_every_parcel(wanted, batch=shipments)
     orders = list(Order.objects.select_for_update().filter(pk__in=wanted).order_by("pk"))
     now = timezone.now()
     events: list[OrderEvent] = []
@@ -289,3 +291,34 @@ def follow_shipments(shipments: Iterable) -> dict[int, str]:
         Order.objects.filter(pk__in=ids).update(status=target, updated_at=now)
     OrderEvent.objects.bulk_create(events)
     return {order.pk: order.status for order in orders}
+
+
+# The parcel's news that would end the order's journey: with several parcels, the last says so.
+_JOURNEY_ENDS = {Status.DELIVERED, Status.AT_PICKUP}
+
+
+def _wait_for_every_parcel(wanted: dict[int, tuple[str, str]], *, batch: list) -> None:
+    """A split order (several outbound parcels) is delivered, or at the pickup place, with its
+    last parcel: until then the first one's news only ships it (handed over). One query for
+    the whole batch; the batch's own shipments count with the status they have now."""
+    ending = [order_id for order_id, (target, _) in wanted.items() if target in _JOURNEY_ENDS]
+    if not ending:
+        return
+    current = {s.pk: s.status for s in batch}
+    parcels: dict[int, list[str]] = defaultdict(list)
+    rows = Shipment.objects.filter(
+        order_id__in=ending, is_return=False, cancelled_at__isnull=True
+    ).values_list("pk", "order_id", "status", "order__delivery_kind", "order__status")
+    for pk, order_id, status, delivery_kind, order_state in rows:
+        order = Order(pk=order_id, delivery_kind=delivery_kind, status=order_state)
+        reached = order_target(order, TrackingStatus(current.get(pk, status)))
+        parcels[order_id].append(reached or "")
+    for order_id in ending:
+        target, note = wanted[order_id]
+        behind = sum(FLOW.get(reached, 0) < FLOW[target] for reached in parcels[order_id])
+        if behind:
+            total = len(parcels[order_id])
+            wanted[order_id] = (
+                Status.HANDED_OVER,
+                f"{note} ({total - behind} of {total} parcels; the order follows the last)",
+            )

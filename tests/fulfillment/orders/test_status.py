@@ -162,6 +162,48 @@ def test_in_transit_ships_the_order_and_delivered_delivers_it_with_its_history(m
 
 @pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
+def test_a_split_order_is_delivered_with_its_last_parcel_not_its_first(merchant_a, courier):
+    account, service = courier
+    order = picked(merchant_a.merchant)
+    first = add_shipment(account, service, order=order)
+    second = add_shipment(account, service, order=order)
+    gone = add_shipment(account, service, order=order, cancelled_at=timezone.now())
+    a, b = first.tracking_number, second.tracking_number
+
+    ingest(account, first, event(a, S.IN_TRANSIT, hours(1)), event(a, S.DELIVERED, hours(5)))
+    ingest(account, second, event(b, S.IN_TRANSIT, hours(2)))
+    order.refresh_from_db()
+    assert order.status == "handed_over"  # one parcel of two is still on its way
+    assert "1 of 2 parcels" in OrderEvent.objects.filter(order=order).latest("pk").note
+
+    ingest(account, second, event(b, S.DELIVERED, hours(9)))  # the cancelled one does not count
+    order.refresh_from_db()
+    assert order.status == "delivered"
+    assert history(order)[-2:] == [("picked", "handed_over"), ("handed_over", "delivered")]
+    assert gone.tracking_number not in OrderEvent.objects.filter(order=order).latest("pk").note
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db(transaction=True)
+def test_both_parcels_of_a_split_order_delivered_in_one_batch_deliver_it(merchant_a, courier):
+    account, service = courier
+    order = picked(merchant_a.merchant)
+    first = add_shipment(account, service, order=order)
+    second = add_shipment(account, service, order=order)
+    a, b = first.tracking_number, second.tracking_number
+    ingest_results(
+        account=account,
+        results={
+            a: result(a, event(a, S.DELIVERED, hours(5))),
+            b: result(b, event(b, S.DELIVERED, hours(6))),
+        },
+    )
+    order.refresh_from_db()
+    assert order.status == "delivered"
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db(transaction=True)
 def test_a_parcel_returned_to_the_sender_makes_the_order_returned(merchant_a, courier):
     account, service = courier
     shipment = add_shipment(account, service, order=picked(merchant_a.merchant))
