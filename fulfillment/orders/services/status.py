@@ -305,13 +305,13 @@ def _wait_for_every_parcel(wanted: dict[int, tuple[str, str]], *, batch: list) -
     if not ending:
         return
     current = {s.pk: s.status for s in batch}
+    orders = {s.order_id: s.order for s in batch}
     parcels: dict[int, list[str]] = defaultdict(list)
     rows = Shipment.objects.filter(
         order_id__in=ending, is_return=False, cancelled_at__isnull=True
-    ).values_list("pk", "order_id", "status", "order__delivery_kind", "order__status")
-    for pk, order_id, status, delivery_kind, order_state in rows:
-        order = Order(pk=order_id, delivery_kind=delivery_kind, status=order_state)
-        reached = order_target(order, TrackingStatus(current.get(pk, status)))
+    ).values_list("pk", "order_id", "status")
+    for pk, order_id, status in rows:
+        reached = order_target(orders[order_id], TrackingStatus(current.get(pk, status)))
         parcels[order_id].append(reached or "")
     for order_id in ending:
         target, note = wanted[order_id]
