@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -15,8 +14,7 @@ from lockers.models import Reservation
 from lockers.parcels import Parcel, parcel_from_cart, parcel_from_dims, parse_cart
 from lockers.selectors.network import get_bank_for_merchant
 from lockers.services import options, reservations
-from merchant.api.fields import Count, Id, InputSchema, Problem, Text
-from merchant.limits import INT32_MAX
+from merchant.api.fields import Count, Id, InputSchema, Problem, QueryCount, Text
 
 router = Router(tags=["checkout (publishable key)"])
 AUTH = PublishableKey()
@@ -28,10 +26,10 @@ class OptionsQuery(InputSchema):
     address: str = Field("", max_length=300)
     lat: float | None = None
     lon: float | None = None
-    weight_g: Annotated[int, Field(ge=0, le=INT32_MAX)] | None = None
-    length_mm: Annotated[int, Field(ge=0, le=INT32_MAX)] | None = None
-    width_mm: Annotated[int, Field(ge=0, le=INT32_MAX)] | None = None
-    height_mm: Annotated[int, Field(ge=0, le=INT32_MAX)] | None = None
+    weight_g: QueryCount | None = None
+    length_mm: QueryCount | None = None
+    width_mm: QueryCount | None = None
+    height_mm: QueryCount | None = None
     cart: str = Field("", max_length=4000, description="SKU:quantity lines, comma-separated.")
     limit: int = Field(5, ge=1, le=20, description="Lockers and shops to list, each.")
 

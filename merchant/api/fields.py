@@ -5,7 +5,8 @@ field (never a 500 from the database) and the OpenAPI document says the true ran
   datetimes beyond what every time zone can show, non-finite numbers and 64-bit overflow in
   any field, nested values included (merchant/limits.py says why each).
 - `Int32`, `Count`, `Money`, `Id`: strict whole numbers in a column's range (`true` is not 1).
-- `QueryId`: an id in a path or query string (text there, so not strict).
+- `QueryId`, `QueryCount`: an id, a count or size in a path or query string (text there, so not
+  strict).
 - `Text`: a plain query or path string, checked like the fields of `InputSchema`.
 - `LocalTime`: a wall-clock time "HH:MM[:SS]" (OpenAPI's `format: time` demands an offset).
 - `Problem`: the documented shape of an error answer.
@@ -34,6 +35,7 @@ Count = Annotated[int, Strict(), Field(ge=0, le=INT32_MAX)]
 Money = Annotated[int, Strict(), Field(ge=0, le=INT64_MAX)]
 Id = Annotated[int, Strict(), Field(ge=1, le=INT64_MAX)]
 QueryId = Annotated[int, Field(ge=1, le=INT64_MAX)]
+QueryCount = Annotated[int, Field(ge=0, le=INT32_MAX)]
 LocalTime = Annotated[
     dt.time,
     WithJsonSchema(
