@@ -47,7 +47,8 @@ def test_a_staged_import_file_is_not_served_even_with_debug_on(
     staged = Path(settings.MEDIA_ROOT) / "imports" / str(merchant_a.merchant.pk) / "stock.csv"
     staged.parent.mkdir(parents=True, exist_ok=True)
     staged.write_text("sku,quantity\nSECRET-SKU,5\n")
-    url = f"/{settings.MEDIA_URL}imports/{merchant_a.merchant.pk}/stock.csv"
+    url = f"{settings.MEDIA_URL}imports/{merchant_a.merchant.pk}/stock.csv"
+    assert url == f"/media/imports/{merchant_a.merchant.pk}/stock.csv"  # a path, not a host
     for client in (Client(), client_a):  # not to strangers, and not as a folder to its owner
         response = client.get(url)
         assert response.status_code == 404
