@@ -6,7 +6,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from merchant.models import (
@@ -52,13 +63,16 @@ def search_products(
     merchant: Merchant, term: str, *, active_only: bool = False, limit: int = 20
 ) -> QuerySet[Product]:
     """Products whose SKU or name contains `term`, SKUs that start with it first."""
-    term = term.strip()[:64]
+    # A NUL byte cannot be in a stored SKU or name, and PostgreSQL refuses it in a parameter.
+    term = term.replace("\x00", "").strip()[:64]
     products = Product.objects.for_merchant(merchant)
     if active_only:
         products = products.filter(is_active=True)
-    if term:
-        products = products.filter(Q(sku__icontains=term) | Q(name__icontains=term))
-    return products.order_by("sku")[:limit]
+    if not term:
+        return products.order_by("sku")[:limit]
+    products = products.filter(Q(sku__icontains=term) | Q(name__icontains=term))
+    sku_first = Case(When(sku__istartswith=term, then=Value(0)), default=Value(1))
+    return products.order_by(sku_first, "sku")[:limit]
 
 
 def _is_low() -> Q:

@@ -81,3 +81,28 @@ def test_an_unknown_sku_in_a_transfer_line_is_a_field_error(client_a, merchant_a
 
     assert response.status_code in (200, 422)
     assert "No product has the SKU" in response.content.decode()
+
+
+@pytest.mark.sqlite
+def test_a_nul_byte_in_the_product_box_is_ignored_not_a_server_error(client_a, merchant_a):
+    make_product(merchant_a.merchant, sku="MUG-BLUE", name="Blue mug")
+
+    response = client_a.get(reverse("product_options"), {"q": "MUG\x00"})
+
+    assert response.status_code == 200
+    assert '<option value="MUG-BLUE">' in response.content.decode()
+
+
+@pytest.mark.sqlite
+def test_the_product_box_suggests_skus_that_start_with_the_term_first(client_a, merchant_a):
+    make_product(merchant_a.merchant, sku="A-TEA", name="Tea in a mug")
+    make_product(merchant_a.merchant, sku="B-MUG", name="Small mug")
+    make_product(merchant_a.merchant, sku="MUG-RED", name="Red")
+    make_product(merchant_a.merchant, sku="mug-blue", name="Blue")
+
+    html = client_a.get(reverse("product_options"), {"q": "Mug"}).content.decode()
+
+    positions = [html.index(f'<option value="{sku}">') for sku in ("MUG-RED", "mug-blue")]
+    others = [html.index(f'<option value="{sku}">') for sku in ("A-TEA", "B-MUG")]
+    assert max(positions) < min(others)
+    assert others == sorted(others)
