@@ -1,8 +1,12 @@
-"""The locker bank and pickup shop pages: every link on them can be followed."""
+"""The locker bank and pickup shop pages: every link on them can be followed, and no empty state
+borrows an action_url from the page around it."""
 
 import re
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 
@@ -44,3 +48,31 @@ def test_the_place_actions_form_still_posts_to_the_place_action(merchant_a, clie
     assert response.status_code == 302
     bank.refresh_from_db()
     assert bank.is_active is False
+
+
+EMPTY_STATE_INCLUDE = re.compile(r'\{%\s*include\s+"_empty_state\.html".*?%\}', re.S)
+
+
+@pytest.mark.parametrize(
+    ("template", "context"),
+    [
+        ("lockers/_parcels.html", {"parcels": [], "empty_text": "Nothing yet."}),
+        ("lockers/_network_table.html", {"page_obj": None, "filtered": True}),
+        ("lockers/_reservation_table.html", {"page_obj": None, "has_banks": True}),
+    ],
+)
+def test_an_empty_state_shows_no_action_the_surrounding_page_defines(template, context) -> None:
+    html = render_to_string(template, {**context, "action_url": "/post-only/"})
+    assert "empty-state" in html
+    assert "/post-only/" not in html and "Get started" not in html
+
+
+def test_every_empty_state_include_takes_only_what_it_is_given() -> None:
+    root = Path(settings.BASE_DIR) / "templates"
+    leaky = [
+        f"{path.relative_to(root)}: {tag}"
+        for path in root.rglob("*.html")
+        for tag in EMPTY_STATE_INCLUDE.findall(path.read_text())
+        if not tag.rstrip("%}").rstrip().endswith(" only")
+    ]
+    assert leaky == []
