@@ -125,7 +125,7 @@ def shop_detail(request: HttpRequest, shop_id: int) -> HttpResponse:
             "shop": shop,
             "parcels": parcels[:50],
             "waiting": parcels.count(),
-            "hours": week_rows(shop.opening_hours, always=getattr(shop, "is_24_7", False)),
+            "hours": week_rows(shop.opening_hours),
             "counter_link": _staff_link(request, shop, "pickup_counter"),
             "nav_active": NAV,
         },
