@@ -60,4 +60,4 @@ class ReservationFilterForm(forms.Form):
         self.fields["bank"].choices = [("", "All locker banks"), *banks]
 
     def clean_q(self) -> str:
-        return " ".join(self.cleaned_data["q"].replace("\x00", "").split())
+        return " ".join(self.cleaned_data["q"].split())

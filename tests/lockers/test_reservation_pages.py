@@ -126,3 +126,18 @@ def test_the_reservations_list_is_linked_from_the_pickup_network_and_has_empty_s
     assert "No locker banks yet" in empty
     make_bank(merchant_a.merchant)
     assert "No reservations yet" in client_a.get(reverse("pickup_reservations")).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_nul_byte_in_the_reservation_search_is_a_form_error_and_the_list_stays_whole(
+    merchant_a, client_a
+):
+    bank = make_bank(merchant_a.merchant)
+    held = reserve_compartment(bank=bank, parcel=SMALL)
+
+    response = client_a.get(reverse("pickup_reservations"), {"q": "A-1\x00"})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Null characters are not allowed." in page
+    assert held.compartment.label in page
