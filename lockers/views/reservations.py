@@ -10,10 +10,8 @@ from django.views.decorators.http import require_GET
 from lockers.forms import ReservationFilterForm
 from lockers.models import LockerBank
 from lockers.selectors.reservations import reservations_for_merchant
+from lockers.views.network import NAV, PAGE_SIZE
 from merchant.decorators import merchant_required
-
-NAV = "pickup-network"
-PAGE_SIZE = 25
 
 
 @merchant_required
@@ -36,7 +34,7 @@ def reservation_list(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form if form.is_bound else ReservationFilterForm(banks=banks),
         "page_obj": page,
-        "filtered": any(filters.values()) if filters else form.is_bound,
+        "filtered": any(filters.values()),
         "has_banks": bool(banks),
         "nav_active": NAV,
     }
