@@ -101,7 +101,10 @@ class OrderNotReadyToShip(ValidationError):
 
 
 def is_pickup(order: Order) -> bool:
-    return order.delivery_kind in (Order.DeliveryKind.LOCKER, Order.DeliveryKind.PICKUP_SHOP)
+    """A pickup order is one with a pickup place: its label, courier booking and the place's
+    check-in all go by `pickup_location_ref`, whatever `delivery_kind` says (intake accepts
+    kind "home" with a ref)."""
+    return bool(order.pickup_location_ref)
 
 
 def order_target(order: Order, status: TrackingStatus, *, is_return: bool = False) -> str | None:

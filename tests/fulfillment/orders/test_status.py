@@ -248,6 +248,22 @@ def test_a_pickup_orders_parcel_delivered_by_the_courier_waits_at_the_place(merc
 
 @pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
+def test_an_order_with_a_pickup_place_but_kind_home_waits_at_the_place_when_delivered(
+    merchant_a, courier
+):
+    # Intake accepts kind "home" with a pickup place; its label and booking go to the place,
+    # so the courier's "delivered" means the parcel is at the place, not with the shopper.
+    account, service = courier
+    order = picked(merchant_a.merchant)
+    Order.objects.filter(pk=order.pk).update(delivery_kind="home", pickup_location_ref="locker:1")
+    shipment = add_shipment(account, service, order=order)
+    ingest(account, shipment, event(shipment.tracking_number, S.DELIVERED, hours(20)))
+    order.refresh_from_db()
+    assert order.status == "at_pickup"
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db(transaction=True)
 def test_the_courier_delivering_to_a_locker_tells_the_shopper_ready_not_delivered(
     merchant_a, courier, client
 ):
