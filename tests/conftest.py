@@ -132,13 +132,27 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Pop
         log.close()
 
 
+@pytest.fixture(scope="session")
+def broker_redis() -> redis.Redis | None:
+    """The broker's Redis, or None when the broker is not Redis."""
+    url = settings.CELERY_BROKER_URL
+    return redis.Redis.from_url(url) if url.startswith(("redis://", "rediss://")) else None
+
+
 @pytest.fixture(autouse=True)
-def tracking_tasks_stay_off_the_session_worker(request, settings):
+def tracking_tasks_stay_off_the_session_worker(request, settings, broker_redis) -> Iterator[None]:
     """Tests that drive tracking in-process (tracking, order status, pickup) queue its
     follow-up tasks where no worker listens: the session's worker would otherwise run them
-    against rows the test is tearing down (and claim notifications the test sends itself)."""
-    if "celery_worker" not in request.fixturenames:
-        settings.NEARBOX_TRACKING_QUEUE = f"nearbox-test-unconsumed-{uuid.uuid4().hex}"
+    against rows the test is tearing down (and claim notifications the test sends itself).
+    The queue is the test's own: deleted afterwards with the binding tables kombu keeps for it."""
+    if "celery_worker" in request.fixturenames:
+        yield
+        return
+    queue = f"nearbox-test-unconsumed-{uuid.uuid4().hex}"
+    settings.NEARBOX_TRACKING_QUEUE = queue
+    yield
+    if broker_redis is not None:
+        broker_redis.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import uuid
 
 import pytest
 from django.core import mail
@@ -170,9 +169,6 @@ def test_a_failed_poll_is_retried_soon_with_backoff(setup):
 @pytest.mark.django_db(transaction=True)
 def test_each_notification_is_sent_once_with_the_branded_email(setup, merchant_a, settings):
     settings.NEARBOX_SMS_BACKEND = "fulfillment.tracking.sms.LocmemSmsBackend"
-    # This test sends in-process: keep the queued send tasks away from a worker the session
-    # may have started (it would claim the rows first).
-    settings.NEARBOX_TRACKING_QUEUE = f"nearbox-test-unconsumed-{uuid.uuid4().hex}"
     from fulfillment.tracking import sms
 
     sms.outbox.clear()
