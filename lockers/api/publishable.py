@@ -15,8 +15,8 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja.security import APIKeyHeader
 
-from lockers import ratelimit
 from lockers.selectors import checkout_cache
+from merchant import ratelimit
 from merchant.models import ApiKey
 from merchant.services.api_keys import authenticate_key, normalize_origin, origin_is_allowed
 

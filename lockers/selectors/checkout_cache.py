@@ -22,8 +22,8 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from fulfillment.couriers.services.rates import RateBook
-from lockers.ratelimit import redis_client
 from merchant.models import Merchant, StoragePoint
+from merchant.ratelimit import redis_client
 
 MAX_AGE_SECONDS = 300
 VERSION_SECONDS = 60 * 60 * 24 * 30

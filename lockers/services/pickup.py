@@ -21,7 +21,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from fulfillment.models import Order, Shipment
-from lockers import ratelimit
 from lockers.models import Compartment, LockerBank, PickupParcel, PickupShop, Reservation
 from lockers.parcels import Parcel
 from lockers.services.reservations import (
@@ -30,6 +29,7 @@ from lockers.services.reservations import (
     reserve_compartment,
 )
 from lockers.signals import parcel_return_requested, pickup_code_issued
+from merchant import ratelimit
 
 QR_PREFIX = "NBX1"
 # The QR printed on a pickup order's shipping label: the place it goes to and its tracking

@@ -15,8 +15,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from lockers import ratelimit
 from lockers.services import shopify
+from merchant import ratelimit
 
 logger = logging.getLogger(__name__)
 

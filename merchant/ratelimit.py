@@ -1,5 +1,6 @@
-"""Fixed-window counters in the shared cache (Redis in production), for per-key API limits
-and wrong pickup codes. Every web process sees the same counts."""
+"""Fixed-window counters in the shared cache (Redis in production, a file cache on `make run`),
+for per-key API limits, wrong pickup codes and password-reset mails. Every web process sees the
+same counts."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ class Window:
 def _key(scope: str, window_seconds: int) -> tuple[str, int]:
     now = time.time()
     start = int(now // window_seconds) * window_seconds
+    # The key kept its prefix from when this module lived in lockers: windows running at a
+    # deploy keep counting, and the lockers tests' cache clean-up (`*lockers:*`) still finds it.
     return f"lockers:rl:{scope}:{start}", max(1, int(start + window_seconds - now + 0.999))
 
 
