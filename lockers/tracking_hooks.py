@@ -1,19 +1,16 @@
 """What lockers tells tracking (fulfillment/tracking/hooks.py) without tracking importing it:
 where a pickup order's parcel waits, which parcels are about to expire uncollected, the
-check-in code a pickup order's label carries as its QR, and (to the order state machine) that
-a parcel was checked in or collected."""
+check-in code a pickup order's label carries as its QR. (The order follows its parcel at the
+place through lockers/services/pickup.py, which calls the order state machine itself.)"""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from django.db.models.signals import post_save
 from django.urls import reverse
 from django.utils import timezone
 
-from fulfillment.models import Order
-from fulfillment.orders.services import status as order_status
 from fulfillment.tracking.hooks import ExpiringPickup, LabelQr, PickupPoint
 from lockers.models import LockerBank, PickupParcel, PickupShop
 from lockers.services.pickup import check_in_code
@@ -98,32 +95,8 @@ def expiring_pickups(merchant: Merchant) -> list[ExpiringPickup]:
     return found
 
 
-def follow_parcel_at_place(sender, *, instance: PickupParcel, created: bool, **kw) -> None:
-    """The order follows its parcel at the locker or counter (post_save of PickupParcel, in
-    the check-in's or hand-over's transaction): checked in -> ready for pickup, handed to the
-    shopper -> delivered. The state machine moves it forward only."""
-    update_fields = kw.get("update_fields")
-    if created and instance.status == PickupParcel.Status.READY:
-        target, note = Order.Status.AT_PICKUP, "Checked in at {}: ready for pickup"
-    elif instance.status == PickupParcel.Status.COLLECTED and (
-        update_fields is None or "status" in update_fields
-    ):
-        target, note = Order.Status.DELIVERED, "Collected by the shopper at {}"
-    else:
-        return  # every other save (reminders, expiry bookkeeping) loads nothing
-    place = instance.bank or instance.shop
-    where = place.name if place is not None else "the pickup point"
-    order_status.follow_parcel(
-        order_id=instance.order_id, to_status=target, note=note.format(where)
-    )
-
-
 def register() -> None:
     from fulfillment.tracking import hooks
-
-    post_save.connect(
-        follow_parcel_at_place, sender=PickupParcel, dispatch_uid="lockers.follow_parcel"
-    )
 
     for hook_list, provider in (
         (hooks.PICKUP_POINT_PROVIDERS, pickup_point),

@@ -1,5 +1,6 @@
 """Parcels at lockers and pickup shops: arrival (which issues the pickup code), hand-over
-against the code, and expiry of parcels nobody collected.
+against the code, and expiry of parcels nobody collected. Arrival and hand-over move the order
+on (ready for pickup, delivered) in their own transactions.
 
 The 6-digit PIN is stored only as an HMAC keyed with SECRET_KEY and the parcel's random token,
 so a copy of the database does not give the codes away; guessing is limited by a per-place
@@ -21,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from fulfillment.models import Order, Shipment
+from fulfillment.orders.services import status as order_status
 from lockers.models import Compartment, LockerBank, PickupParcel, PickupShop, Reservation
 from lockers.parcels import Parcel
 from lockers.services.reservations import (
@@ -227,6 +229,12 @@ def record_arrival(*, place: Place, tracking_number: str) -> Arrival:
             collect_by=now + timedelta(days=settings.NEARBOX_PICKUP_DAYS),
             **fields,
         )
+        # The order follows its parcel (forward only): checked in -> ready for pickup.
+        order_status.follow_parcel(
+            order_id=order.pk,
+            to_status=Order.Status.AT_PICKUP,
+            note=f"Checked in at {place.name}: ready for pickup",
+        )
         qr_payload = f"{QR_PREFIX}:{token}:{pin}"
         transaction.on_commit(
             lambda: pickup_code_issued.send(
@@ -273,6 +281,12 @@ def hand_over(*, place: Place, code: str) -> PickupParcel:
         parcel.collected_at = now
         parcel.save(update_fields=["status", "collected_at"])
         _free_compartment(parcel)
+        # The order follows its parcel (forward only): handed to the shopper -> delivered.
+        order_status.follow_parcel(
+            order_id=parcel.order_id,
+            to_status=Order.Status.DELIVERED,
+            note=f"Collected by the shopper at {place.name}",
+        )
     return parcel
 
 
