@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 from django.conf import settings
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client
 
 from merchant.services.merchants import NewMerchant, create_merchant
@@ -65,6 +67,17 @@ def client_a(merchant_a) -> Client:
 @pytest.fixture
 def api_client_a(merchant_a) -> Client:
     return Client(headers={"Authorization": f"Bearer {merchant_a.secret_key.raw}"})
+
+
+@pytest.fixture
+def keep_connection() -> Iterator[None]:
+    """Like Django's test client: a request made through the WSGI app itself keeps the test's
+    database connection (and so its transaction) instead of closing it when it finishes."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 # --- A real Celery worker process consuming the test Redis ---------------------------------

@@ -18,9 +18,7 @@ from wsgiref.headers import Headers
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -148,17 +146,6 @@ def runserver_strict(app):
         return app(environ, checked_start_response)
 
     return strict
-
-
-@pytest.fixture
-def keep_connection():
-    """Like Django's test client: a request keeps the test's database connection (and so its
-    transaction) instead of closing it when it finishes."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
 
 
 def _order_of_operations(operation) -> tuple[int, str]:

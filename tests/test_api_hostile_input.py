@@ -238,11 +238,11 @@ def wsgi_get(path: str, query: str, headers: dict[str, str]) -> tuple[str, dict[
     return answer["status"], answer["headers"]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("size", "fmt"), [("4x6", "pdf"), ("a6", "pdf"), ("a4", "pdf"), ("4x6", "zpl")]
 )
-def test_a_label_download_passes_runservers_header_checks(merchant_a, size, fmt):
+def test_a_label_download_passes_runservers_header_checks(merchant_a, keep_connection, size, fmt):
     shipment = make_shipment(merchant_a.merchant)
     status, headers = wsgi_get(
         f"{API}/shipments/{shipment.pk}/label",
