@@ -170,11 +170,15 @@ def test_the_shipment_page_shows_an_old_euro_price_in_dollars_with_its_rate(
     assert "<dd>not shown: amount in EUR, no rate to USD configured" in page
 
 
-def test_the_money_filter_and_the_code_format_alike_and_round_half_even():
+def test_the_money_filter_and_the_code_format_alike_and_round_half_even(settings):
     rendered = Template('{% load nearbox %}{{ v|money:"GBP" }}').render(Context({"v": -123456}))
     assert rendered == format_money(-123456, "GBP") == "-£1,234.56"
     assert format_money(None, "USD") == "—"
     assert convert(1, from_currency="EUR", to_currency="EUR").minor == 1
+
+    settings.NEARBOX_FX_RATES = EUR_USD  # 1.25: 2 and 6 euro cents land on 2.5 and 7.5 cents
+    assert convert(2, from_currency="EUR", to_currency="USD").minor == 2  # half-up would say 3
+    assert convert(6, from_currency="EUR", to_currency="USD").minor == 8  # half-down would say 7
 
 
 def test_the_inverse_pair_is_implied_and_named(settings):
