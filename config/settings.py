@@ -215,8 +215,12 @@ if env_bool("USE_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 
-
+# Map tiles for Leaflet maps, e.g. "https://tile.openstreetmap.org/{z}/{x}/{y}.png" (respect the
+# provider's usage policy). Empty: maps draw points and heat layers on a plain background.
 NEARBOX_MAP_TILES_URL = os.environ.get("NEARBOX_MAP_TILES_URL", "")
+NEARBOX_MAP_TILES_ATTRIBUTION = os.environ.get(
+    "NEARBOX_MAP_TILES_ATTRIBUTION", "© OpenStreetMap contributors"
+)
 
 
 def _tile_origin(url: str) -> str:
@@ -299,13 +303,6 @@ LOGGING = {
 
 # Absolute address of the dashboard, for links in emails sent outside a request.
 NEARBOX_BASE_URL = os.environ.get("NEARBOX_BASE_URL", "http://localhost:8000").rstrip("/")
-
-# Map tiles for Leaflet maps, e.g. "https://tile.openstreetmap.org/{z}/{x}/{y}.png" (respect the
-# provider's usage policy). Empty: maps draw points and heat layers on a plain background.
-NEARBOX_MAP_TILES_URL = os.environ.get("NEARBOX_MAP_TILES_URL", "")
-NEARBOX_MAP_TILES_ATTRIBUTION = os.environ.get(
-    "NEARBOX_MAP_TILES_ATTRIBUTION", "© OpenStreetMap contributors"
-)
 
 # --- Pickup network (lockers/) ------------------------------------------------------------------
 NEARBOX_HOLD_MINUTES = int(os.environ.get("NEARBOX_HOLD_MINUTES", "15"))
