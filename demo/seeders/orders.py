@@ -4,14 +4,12 @@ address problems. Idempotent: does nothing if today's demo orders exist."""
 from __future__ import annotations
 
 import random
-import zoneinfo
-
-from django.utils import timezone
 
 from fulfillment.models import Order
 from fulfillment.orders.services.orders import advance_order, cancel_order, create_order
 from fulfillment.orders.services.routing import Unroutable
 from merchant.models import Merchant, Product
+from merchant.selectors.demand import merchant_today
 
 ZIPS = [
     "60601", "60602", "60605", "60607", "60608", "60610", "60611", "60612", "60613", "60614",
@@ -41,7 +39,7 @@ PATH = {
 
 def seed_demo_orders(*, merchant: Merchant) -> str:
     """Today's ~40 demo orders (idempotent); returns one line saying what it did."""
-    today = timezone.localdate(timezone.now(), zoneinfo.ZoneInfo(merchant.time_zone))
+    today = merchant_today(merchant)
     prefix = f"DEMO-{today:%Y%m%d}-"
     if Order.objects.for_merchant(merchant).filter(reference__startswith=prefix).exists():
         return "Today's demo orders exist already."

@@ -10,7 +10,6 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.core.exceptions import ValidationError
@@ -26,6 +25,7 @@ from merchant.demand.forecast import (
 )
 from merchant.models import DemandRecord, Merchant, StockLevel, StoragePoint
 from merchant.services.geocoding import distance_m
+from merchant.zones import zone_of
 
 HISTORY_DAYS = 365
 SHARE_DAYS = 56
@@ -68,7 +68,7 @@ class AreaOutlook:
 
 
 def merchant_today(merchant: Merchant) -> dt.date:
-    return timezone.localdate(timezone=ZoneInfo(merchant.time_zone))
+    return timezone.localdate(timezone=zone_of(merchant))
 
 
 def area_of(postal_code: str) -> str:

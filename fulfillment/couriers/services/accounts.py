@@ -30,6 +30,7 @@ from fulfillment.couriers.adapters import CourierAdapter, CourierHttp, RetryPoli
 from fulfillment.couriers.adapters.redaction import Redactor
 from fulfillment.models import CourierAccount, CourierService, ServiceArea, ShippingSettings
 from merchant.models import Merchant
+from merchant.zones import zone_of
 
 logger = logging.getLogger(__name__)
 
@@ -439,7 +440,7 @@ def driver_token(*, account: CourierAccount, day: dt.date | None = None) -> str:
     """A signed, expiring token for the driver of a manual account, for one local day."""
     if account.courier != CourierAccount.Courier.MANUAL:
         raise ValidationError("Only a local courier without an API has a driver link.")
-    day = day or timezone.localdate(timezone=_tz(account.merchant))
+    day = day or timezone.localdate(timezone=zone_of(account.merchant))
     return signing.dumps({"a": account.pk, "d": day.isoformat()}, salt=DRIVER_SALT, compress=True)
 
 
@@ -454,9 +455,3 @@ def account_for_driver_token(token: str) -> tuple[CourierAccount, dt.date] | Non
     except (signing.BadSignature, KeyError, TypeError, ValueError, CourierAccount.DoesNotExist):
         return None
     return account, day
-
-
-def _tz(merchant: Merchant):
-    import zoneinfo
-
-    return zoneinfo.ZoneInfo(merchant.time_zone or "UTC")
