@@ -5,7 +5,6 @@ navigation reaches, on the map pages, the public pages and the sign-in pages."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
@@ -15,6 +14,7 @@ from lockers.services.network import staff_link_token
 from merchant.models import PlacementPlan, StoragePoint
 from tests.factories.couriers import make_account, make_shipment
 from tests.factories.lockers import make_bank, make_shop
+from tests.support.helpers import sign_in_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,13 +30,6 @@ COLLECT_VIOLATIONS = """
 
 
 LINKS = "links => links.map(a => a.getAttribute('href').split('#')[0]).filter(Boolean)"
-
-
-def signed_in(page, live_server, user) -> None:
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies["sessionid"].value
-    page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
 
 
 def visit(page, url: str, problems: dict[str, list[str]]) -> None:
@@ -96,7 +89,7 @@ def test_every_main_page_has_a_policy_and_runs_under_it_without_violations(live_
     ]:
         visit(page, base + url, problems)
 
-    signed_in(page, live_server, owner)
+    sign_in_browser(page, live_server, owner)
     page.goto(base + reverse("dashboard"))
     header = page.request.get(base + reverse("dashboard")).headers["content-security-policy"]
     assert "default-src 'self'" in header and "script-src 'self'" in header

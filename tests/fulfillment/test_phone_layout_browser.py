@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from fulfillment.models import ShipmentEvent
 from tests.factories.couriers import make_shipment
+from tests.support.helpers import sign_in_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,13 +34,6 @@ def phone(chromium_browser):
     context.close()
 
 
-def sign_in(page, live_server, user) -> None:
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies["sessionid"].value
-    page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
-
-
 def scroll_width(page) -> int:
     return page.evaluate("document.scrollingElement.scrollWidth")
 
@@ -62,7 +55,7 @@ def test_the_shipment_and_order_pages_fit_a_390_px_phone(live_server, phone, mer
         event_id="evt-phone-1",
         source="webhook",
     )
-    sign_in(phone, live_server, merchant_a.owner)
+    sign_in_browser(phone, live_server, merchant_a.owner)
     for url in (
         reverse("shipment_detail", args=[shipment.pk]),
         reverse("order_detail", kwargs={"order_id": shipment.order_id}),

@@ -6,23 +6,15 @@ used to run its script on the merchant's own dashboard (stored DOM XSS)."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
 from merchant.models import PlacementPlan
 from tests.factories.merchant import make_point
+from tests.support.helpers import sign_in_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PAYLOAD = '"><img src=x onerror="window.__xss=1;alert(1)">'
-
-
-def sign_in(page, live_server, user) -> None:
-    """A session made by the test client, handed to Chromium as its cookie."""
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies["sessionid"].value
-    page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
 
 
 def test_a_point_named_like_markup_shows_as_text_in_the_placement_map_tooltip(
@@ -60,7 +52,7 @@ def test_a_point_named_like_markup_shows_as_text_in_the_placement_map_tooltip(
     )
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    sign_in(page, live_server, merchant_a.owner)
+    sign_in_browser(page, live_server, merchant_a.owner)
     page.goto(f"{live_server.url}/app/placement/{plan.pk}/")
 
     markers = page.locator("#placement-map path.leaflet-interactive")

@@ -4,21 +4,14 @@ marker on the plain background; with tiles configured the notice goes."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from tests.factories.lockers import make_bank, make_shop
 from tests.factories.merchant import make_point
+from tests.support.helpers import sign_in_browser
 
 NOTICE = "No map tiles configured: points are drawn on a plain background."
-
-
-def sign_in(page, live_server, user) -> None:
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies["sessionid"].value
-    page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
 
 
 @pytest.mark.django_db
@@ -47,7 +40,7 @@ def test_points_on_a_map_without_tiles_carry_their_names_as_text(
     settings.NEARBOX_MAP_TILES_URL = ""
     make_point(merchant_a.merchant, name="Loop <b>room</b>", postal_code="60601")
     make_point(merchant_a.merchant, name="Lincoln Park", postal_code="60614")
-    sign_in(page, live_server, merchant_a.owner)
+    sign_in_browser(page, live_server, merchant_a.owner)
 
     page.goto(live_server.url + reverse("points_map"))
     expect(page.get_by_role("note")).to_have_text(NOTICE)
@@ -71,7 +64,7 @@ def test_pickup_places_on_a_map_without_tiles_carry_their_names(
     settings.NEARBOX_MAP_TILES_URL = ""
     make_bank(merchant_a.merchant, name="Loop lockers")
     make_shop(merchant_a.merchant, name="Corner shop", at=(41.9229, -87.6483))
-    sign_in(page, live_server, merchant_a.owner)
+    sign_in_browser(page, live_server, merchant_a.owner)
 
     page.goto(live_server.url + reverse("pickup_map"))
     expect(page.get_by_role("note")).to_have_text(NOTICE)
@@ -89,7 +82,7 @@ def test_a_crowded_map_without_tiles_names_places_on_hover_not_all_at_once(
     settings.NEARBOX_MAP_TILES_URL = ""
     for n in range(31):
         make_shop(merchant_a.merchant, at=(41.85 + n * 0.003, -87.65))
-    sign_in(page, live_server, merchant_a.owner)
+    sign_in_browser(page, live_server, merchant_a.owner)
 
     page.goto(live_server.url + reverse("pickup_map"))
     expect(page.get_by_role("note")).to_have_text(NOTICE)

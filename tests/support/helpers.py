@@ -1,5 +1,6 @@
 """Helpers the tests import (the fixtures are in tests/conftest.py): the shared password, a
-signed-in client, the test worker's name, waiting for background work, browser screenshots."""
+signed-in client (and browser), the test worker's name, waiting for background work, browser
+screenshots."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from django.conf import settings
 from django.test import Client
 
 from merchant.services.merchants import NewMerchant
@@ -21,6 +23,16 @@ def signed_in_client(new: NewMerchant) -> Client:
     client = Client()
     client.force_login(new.owner)
     return client
+
+
+def sign_in_browser(page, live_server, user) -> None:
+    """Sign `user` in to Chromium: a session made by the test client, handed to the page's
+    browser context as its cookie for the live server."""
+    client = Client()
+    client.force_login(user)
+    name = settings.SESSION_COOKIE_NAME
+    cookie = {"name": name, "value": client.cookies[name].value, "url": live_server.url}
+    page.context.add_cookies([cookie])
 
 
 def worker_name() -> str:
