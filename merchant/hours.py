@@ -38,7 +38,12 @@ def format_time(value: dt.time) -> str:
 
 def periods_on(hours: dict | None, day: dt.date) -> list[Period] | None:
     """The day's open periods, sorted; None when the hours do not mention the day."""
-    periods = (hours or {}).get(WEEKDAYS[day.weekday()])
+    return _periods_of(hours, WEEKDAYS[day.weekday()])
+
+
+def _periods_of(hours: dict | None, weekday: str) -> list[Period] | None:
+    """The readable, sorted periods stored for `weekday` ("mon"…); None when it is left out."""
+    periods = (hours or {}).get(weekday)
     if periods is None:
         return None
     parsed = []
@@ -93,8 +98,10 @@ DAY_NAMES = dict(
 )
 
 
-def _periods_text(periods: list) -> str:
-    return ", ".join(f"{start}–{end}" for start, end in periods)
+def _periods_text(hours: dict | None, weekday: str) -> str:
+    """The day's readable periods as "09:00–12:00, 13:00–18:00"; "" when there are none."""
+    periods = _periods_of(hours, weekday) or []
+    return ", ".join(f"{format_time(opens)}–{format_time(closes)}" for opens, closes in periods)
 
 
 def week_rows(hours: dict | None, *, always: bool = False) -> list[tuple[str, str]]:
@@ -104,9 +111,7 @@ def week_rows(hours: dict | None, *, always: bool = False) -> list[tuple[str, st
         return [("Every day", "Open 24/7")]
     if not hours:
         return [("Hours", "Not set")]
-    return [
-        (name, _periods_text(hours.get(day) or []) or "Closed") for day, name in DAY_NAMES.items()
-    ]
+    return [(name, _periods_text(hours, day) or "Closed") for day, name in DAY_NAMES.items()]
 
 
 def week_text(hours: dict | None, *, always: bool = False) -> str:
@@ -114,6 +119,5 @@ def week_text(hours: dict | None, *, always: bool = False) -> str:
     only; "" when no hours are set."""
     if always:
         return "Open 24/7"
-    return "; ".join(
-        f"{day.title()} {_periods_text(hours[day])}" for day in WEEKDAYS if (hours or {}).get(day)
-    )
+    days = ((day, _periods_text(hours, day)) for day in WEEKDAYS)
+    return "; ".join(f"{day.title()} {text}" for day, text in days if text)

@@ -86,3 +86,18 @@ def test_pages_and_messages_show_the_week_as_the_reader_reads_it():
     assert week_text(hours) == "Mon 09:00–18:00; Sat 20:00–24:00"
     assert week_text(None) == ""
     assert week_text(hours, always=True) == "Open 24/7"
+
+
+def test_pages_and_messages_skip_unreadable_periods_as_the_reader_does():
+    from merchant.hours import week_rows, week_text
+
+    hours = {
+        "mon": "09:00-18:00",
+        "tue": [["09:00", "12:00", "extra"], ["13:00", "17:00"]],
+        "wed": [["14:00", "18:00"], ["09:00", "12:00"]],
+    }
+    rows = dict(week_rows(hours))
+    assert rows["Monday"] == "Closed"
+    assert rows["Tuesday"] == "13:00–17:00"
+    assert rows["Wednesday"] == "09:00–12:00, 14:00–18:00"
+    assert week_text(hours) == "Tue 13:00–17:00; Wed 09:00–12:00, 14:00–18:00"
