@@ -11,7 +11,7 @@ from fulfillment.couriers.services.rates import Origin, pickup_at
 from fulfillment.orders.services.routing import same_day_refusal
 from merchant.hours import END_OF_DAY, closing_time, format_time, is_open, next_open, periods_on
 from merchant.models import StoragePoint
-from tests.fulfillment.couriers.test_rates_shopping import entry
+from tests.support.rates import service_entry
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 MONDAY = dt.date(2025, 6, 2)
@@ -60,7 +60,7 @@ def test_routing_lets_a_point_open_until_midnight_ship_same_day_in_the_evening()
 
 def test_rate_shopping_picks_up_today_from_a_point_open_until_midnight():
     origin = Origin(1, "Night hub", 41.88, -87.63, None, LATE, {})
-    service = entry(level="next_day", pickup_cutoff=dt.time(21))
+    service = service_entry(level="next_day", pickup_cutoff=dt.time(21))
     pickup, why = pickup_at(service, origin, at(MONDAY, 18))
     assert why == ""
     assert pickup == at(MONDAY, 21)
