@@ -50,9 +50,3 @@ def cards_for(merchant: Any) -> list[Card]:
         elif found:
             cards.extend(found)
     return cards
-
-
-def has_work(cards: list[Card]) -> bool:
-    """Whether any work card counts something (the page then links to the work, not says
-    that there is none)."""
-    return any(card.work and card.count for card in cards)

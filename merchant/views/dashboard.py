@@ -2,7 +2,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from merchant.dashboard_cards import cards_for, has_work
+from merchant.dashboard_cards import cards_for
 from merchant.decorators import merchant_required
 from merchant.models import Job
 
@@ -30,6 +30,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         return render(request, "merchant/_dashboard_cards.html", cards)
     recent_jobs = Job.objects.for_merchant(request.merchant)[:5]
+    work_cards = [card for card in cards["cards"] if card.work]
     return render(
         request,
         "merchant/dashboard.html",
@@ -37,8 +38,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "nav_active": "today",
             "recent_jobs": recent_jobs,
             "api_docs_url": reverse("api-v1:openapi-view"),
-            "has_work": has_work(cards["cards"]),
-            "work_cards": [card for card in cards["cards"] if card.work],
+            # Link to the work while any work card counts something, else say there is none.
+            "has_work": any(card.count for card in work_cards),
+            "work_cards": work_cards,
             **cards,
         },
     )
