@@ -8,11 +8,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.urls import reverse
 from django.utils import timezone
 
 from fulfillment.tracking.hooks import ExpiringPickup, LabelQr, PickupPoint
-from lockers.models import LockerBank, PickupParcel, PickupShop
+from lockers.models import PickupParcel
+from lockers.selectors.network import location_for_ref
+from lockers.selectors.reservations import place_kind_and_url
 from lockers.services.pickup import check_in_code
 from merchant.hours import week_text
 from merchant.models import Merchant
@@ -21,19 +22,8 @@ from merchant.models import Merchant
 EXPIRING_WITHIN = dt.timedelta(hours=48)
 
 
-def location_for_ref(merchant_id: int, ref: str) -> LockerBank | PickupShop | None:
-    """The locker bank or shop an order's `pickup_location_ref` ("locker:12", "shop:3") names."""
-    kind, _, pk = (ref or "").partition(":")
-    if not pk.isdigit():
-        return None
-    model = {"locker": LockerBank, "shop": PickupShop}.get(kind)
-    if model is None:
-        return None
-    return model.objects.filter(merchant_id=merchant_id, pk=int(pk)).first()
-
-
-def pickup_point(shipment: Any) -> PickupPoint | None:
-    order = getattr(shipment, "order", None)
+def pickup_point(order: Any) -> PickupPoint | None:
+    """Where a pickup order's parcel goes and waits: its locker bank or shop."""
     if order is None or not order.pickup_location_ref:
         return None
     place = location_for_ref(order.merchant_id, order.pickup_location_ref)
@@ -51,7 +41,7 @@ def pickup_point(shipment: Any) -> PickupPoint | None:
         postal_code=place.postal_code,
         state=place.state,
         country=place.country,
-        kind="parcel locker" if isinstance(place, LockerBank) else "pickup shop",
+        kind=place_kind_and_url(place)[0],
     )
 
 
@@ -80,10 +70,7 @@ def expiring_pickups(merchant: Merchant) -> list[ExpiringPickup]:
     found = []
     for parcel in parcels:
         place = parcel.bank or parcel.shop
-        if parcel.bank_id:
-            url = reverse("pickup_bank_detail", args=[parcel.bank_id])
-        else:
-            url = reverse("pickup_shop_detail", args=[parcel.shop_id])
+        _, url = place_kind_and_url(place)
         found.append(
             ExpiringPickup(
                 shipment_id=None,

@@ -26,6 +26,7 @@ from fulfillment.models import (
     Shipment,
     ShipmentEvent,
 )
+from fulfillment.orders.services.addresses import pickup_address
 from fulfillment.tracking import hooks
 from merchant.models import Merchant, get_for_merchant_or_404
 
@@ -121,16 +122,20 @@ def rate_input_for_order(order: Order) -> RateInput:
 
 def courier_recipient(order: Order) -> dict[str, str]:
     """Where the courier delivers: the shopper's address, or for a locker or shop order the
-    place's, care of the shopper (as the label's TO block says)."""
+    place's, care of the shopper (the same address the label's TO block prints)."""
     place = hooks.order_pickup_point(order) if order.pickup_location_ref else None
     if place is not None:
+        to = pickup_address(order, place)
         return {
-            "name": order.shopper_name,
-            "street": ", ".join((f"c/o {place.name} ({place.kind})", *place.street_lines)),
-            "city": place.city or "-",
-            "postal_code": place.postal_code,
-            "country": place.country or order.country,
+            "name": to.name,
+            "street": ", ".join(to.lines),
+            "city": to.city or "-",
+            "postal_code": to.postal_code,
+            "country": to.country,
         }
+    # A home order, or a pickup place no longer in the merchant's network: rate shopping falls
+    # back to the shopper's address rather than failing (the label refuses to print for a
+    # vanished place: labels.recipient_address says so and names the field).
     return {
         "name": order.shopper_name,
         "street": order.line1,

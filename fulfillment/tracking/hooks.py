@@ -2,7 +2,8 @@
 
 Each is a list of callables the other app appends to in its AppConfig.ready():
 - PICKUP_CODE_PROVIDERS: f(shipment) -> str | None, the code the shopper collects with;
-- PICKUP_POINT_PROVIDERS: f(shipment) -> PickupPoint | None, where the parcel waits;
+- PICKUP_POINT_PROVIDERS: f(order) -> PickupPoint | None, where a pickup order's parcel waits
+  (asked for an order: a label, a courier booking and a tracking page all need it);
 - EXPIRING_PICKUP_PROVIDERS: f(merchant) -> list[ExpiringPickup], pickups about to expire;
 - LABEL_QR_PROVIDERS: f(shipment) -> LabelQr | None, what a shipping label's QR says instead
   of the tracking link (a pickup order's check-in code).
@@ -14,7 +15,6 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -76,13 +76,14 @@ def label_qr(shipment: Any) -> LabelQr | None:
     return _first(LABEL_QR_PROVIDERS, shipment)
 
 
-def pickup_point(shipment: Any) -> PickupPoint | None:
-    return _first(PICKUP_POINT_PROVIDERS, shipment)
-
-
 def order_pickup_point(order: Any) -> PickupPoint | None:
-    """The pickup point of an order before it has a shipment (providers read `.order` only)."""
-    return pickup_point(SimpleNamespace(order=order))
+    """Where a pickup order's parcel goes and waits (None for a home order)."""
+    return _first(PICKUP_POINT_PROVIDERS, order)
+
+
+def pickup_point(shipment: Any) -> PickupPoint | None:
+    """The pickup point of the shipment's order."""
+    return order_pickup_point(shipment.order)
 
 
 def expiring_pickups(merchant: Any) -> list[ExpiringPickup]:

@@ -25,6 +25,18 @@ def get_reservation_for_merchant(merchant: Merchant, reservation_id: object) -> 
     return get_for_merchant_or_404(Reservation, merchant, reservation_id)
 
 
+def location_for_ref(merchant_id: int, ref: str) -> LockerBank | PickupShop | None:
+    """The locker bank or shop an order's `pickup_location_ref` ("locker:12", "shop:3") names,
+    of that merchant only."""
+    kind, _, pk = (ref or "").partition(":")
+    if not pk.isdigit():
+        return None
+    model = {"locker": LockerBank, "shop": PickupShop}.get(kind)
+    if model is None:
+        return None
+    return model.objects.filter(merchant_id=merchant_id, pk=int(pk)).first()
+
+
 def banks_for_merchant(merchant: Merchant, *, active: bool | None = None) -> QuerySet:
     banks = (
         LockerBank.objects.for_merchant(merchant)

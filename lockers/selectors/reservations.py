@@ -6,8 +6,8 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from fulfillment.hooks import PickupPlace
-from lockers.models import LockerBank, PickupParcel, Reservation
-from lockers.tracking_hooks import location_for_ref
+from lockers.models import LockerBank, PickupParcel, PickupShop, Reservation
+from lockers.selectors.network import location_for_ref
 from merchant.models import Merchant
 
 
@@ -30,6 +30,13 @@ def reservations_for_merchant(
     return found.order_by("-created_at", "-pk")
 
 
+def place_kind_and_url(place: LockerBank | PickupShop) -> tuple[str, str]:
+    """What a pickup place is ("parcel locker" or "pickup shop") and its dashboard page."""
+    if isinstance(place, LockerBank):
+        return "parcel locker", reverse("pickup_bank_detail", args=[place.pk])
+    return "pickup shop", reverse("pickup_shop_detail", args=[place.pk])
+
+
 def order_pickup_place(order) -> PickupPlace | None:
     """The locker or shop a pickup order goes to (of the order's own merchant), with the
     compartment held or used for it and the state of its hold and parcel."""
@@ -48,14 +55,14 @@ def order_pickup_place(order) -> PickupPlace | None:
         .order_by("-pk")
         .first()
     )
-    is_bank = isinstance(place, LockerBank)
+    kind, url = place_kind_and_url(place)
     compartment = (parcel and parcel.compartment) or (reservation and reservation.compartment)
     held = reservation is not None and reservation.status == Reservation.Status.HELD
     return PickupPlace(
-        kind="Parcel locker" if is_bank else "Pickup shop",
+        kind=kind.capitalize(),
         name=place.name,
         address=place.address,
-        url=reverse("pickup_bank_detail" if is_bank else "pickup_shop_detail", args=[place.pk]),
+        url=url,
         compartment=(
             f"{compartment.label} ({compartment.get_size_display().lower()})" if compartment else ""
         ),

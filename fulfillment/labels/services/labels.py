@@ -29,6 +29,7 @@ from fulfillment.labels.render import (
 )
 from fulfillment.models import Allocation, Order, Shipment
 from fulfillment.models.shipments import LabelSource
+from fulfillment.orders.services.addresses import order_address, pickup_address
 from fulfillment.tracking import hooks
 from fulfillment.tracking.notifications import tracking_url
 from merchant.models import Merchant, StoragePoint
@@ -94,33 +95,6 @@ def point_address(merchant: Merchant, point: StoragePoint) -> LabelAddress:
         postal_code=point.postal_code,
         country=point.country,
         state=point.state,
-    )
-
-
-def order_address(order: Order) -> LabelAddress:
-    return LabelAddress(
-        name=order.shopper_name,
-        lines=tuple(line for line in (order.line1, order.line2) if line),
-        city=order.normalized_city or order.city,
-        postal_code=order.normalized_postal_code or order.postal_code,
-        country=order.country,
-        state=order.normalized_state or order.state,
-        phone=order.shopper_phone,
-    )
-
-
-def pickup_address(order: Order, place: hooks.PickupPoint) -> LabelAddress:
-    """A locker or shop order's TO block: the shopper's name "care of" the pickup place, at the
-    place's address. The courier delivers to the place; its staff or terminal reads the name."""
-    care_of = f"c/o {place.name} ({place.kind})" if place.kind else f"c/o {place.name}"
-    return LabelAddress(
-        name=order.shopper_name,
-        lines=(care_of, *place.street_lines),
-        city=place.city,
-        postal_code=place.postal_code,
-        country=place.country or order.country,
-        state=place.state,
-        phone=order.shopper_phone,
     )
 
 

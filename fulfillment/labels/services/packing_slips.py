@@ -13,13 +13,9 @@ from fulfillment.labels.render import (
     PackingSlipLine,
     render_packing_slips_pdf,
 )
-from fulfillment.labels.services.labels import (
-    LabelFile,
-    order_address,
-    point_address,
-    sending_point,
-)
+from fulfillment.labels.services.labels import LabelFile, point_address, sending_point
 from fulfillment.models import Order
+from fulfillment.orders.services.addresses import order_address
 from fulfillment.shipments.services.returns import outbound_shipment
 from merchant.zones import local_time, merchant_zone
 

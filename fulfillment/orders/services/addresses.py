@@ -16,7 +16,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from fulfillment.labels.render import LabelAddress
 from fulfillment.models import Order, OrderEvent
+from fulfillment.tracking.hooks import PickupPoint
 from merchant.models import User
 from merchant.services.geocoding import (
     OFFLINE,
@@ -259,6 +261,35 @@ def _deliverability_problems(
             )
         )
     return found
+
+
+def order_address(order: Order) -> LabelAddress:
+    """The shopper's own address, as a label, a packing slip or a return's sender prints it."""
+    return LabelAddress(
+        name=order.shopper_name,
+        lines=tuple(line for line in (order.line1, order.line2) if line),
+        city=order.normalized_city or order.city,
+        postal_code=order.normalized_postal_code or order.postal_code,
+        country=order.country,
+        state=order.normalized_state or order.state,
+        phone=order.shopper_phone,
+    )
+
+
+def pickup_address(order: Order, place: PickupPoint) -> LabelAddress:
+    """A locker or shop order's destination: the shopper's name "care of" the pickup place, at
+    the place's address (the label's TO block and the courier's recipient). The courier
+    delivers to the place; its staff or terminal reads the name."""
+    care_of = f"c/o {place.name} ({place.kind})" if place.kind else f"c/o {place.name}"
+    return LabelAddress(
+        name=order.shopper_name,
+        lines=(care_of, *place.street_lines),
+        city=place.city,
+        postal_code=place.postal_code,
+        country=place.country or order.country,
+        state=place.state,
+        phone=order.shopper_phone,
+    )
 
 
 def assert_can_ship(*, order: Order) -> None:

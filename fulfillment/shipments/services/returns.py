@@ -22,9 +22,10 @@ from fulfillment.couriers.adapters import (
 from fulfillment.couriers.adapters.manual import new_tracking_number
 from fulfillment.couriers.services import accounts as courier_service
 from fulfillment.couriers.services.rates import parcel_for_items
-from fulfillment.labels.services.labels import order_address, sending_point
+from fulfillment.labels.services.labels import sending_point
 from fulfillment.models import Order, Shipment, ShipmentEvent
 from fulfillment.models.shipments import LabelSource
+from fulfillment.orders.services.addresses import order_address
 from fulfillment.shipments.services.booking import idempotency_key, record_event
 from merchant.models import Merchant
 
