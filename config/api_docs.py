@@ -10,7 +10,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from ninja import NinjaAPI
-from ninja.openapi.docs import Swagger, _csrf_needed
+from ninja.constants import NOT_SET
+from ninja.openapi.docs import Swagger
 
 
 class VendoredSwagger(Swagger):
@@ -26,6 +27,15 @@ class VendoredSwagger(Swagger):
             "swagger_settings": settings_json,
             "openapi_url": openapi_url,
             "api": api,
-            "add_csrf": _csrf_needed(api),
+            "add_csrf": csrf_needed(api),
         }
         return render(request, "api/swagger.html", context)
+
+
+def csrf_needed(api: NinjaAPI) -> bool:
+    """Whether one of the API's auth handlers asks for a CSRF token (cookie auth), so the page
+    must send one. The check ninja's own Swagger page makes, kept here because ninja's is
+    private and an upgrade could rename it and break /api/v1/docs at import."""
+    if not api.auth or api.auth is NOT_SET:
+        return False
+    return any(getattr(handler, "csrf", False) for handler in api.auth)
