@@ -3,14 +3,12 @@
 The widget runs on the shop's own site, so a locker named like an HTML tag that ran there
 would be script on the shop's checkout (stored DOM XSS through Leaflet's string tooltips)."""
 
-# ruff: noqa: F811  (the widget page fixtures are imported, then named as arguments)
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
 from lockers.models import LockerBank, PickupShop
-from tests.lockers.test_widget_browser import network, shop_pages, widget  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,7 +32,7 @@ def test_a_locker_and_a_shop_named_like_markup_show_as_text_on_the_shops_checkou
             key=network["key"],
         )
     )
-    root = widget(page)
+    root = page.locator("#nearbox")  # the widget (locators pierce its open shadow root)
     root.get_by_label("Postcode").fill("60601")
     expect(root.get_by_role("status")).to_have_text("3 options found")
     listbox = root.get_by_role("listbox", name="Delivery options")

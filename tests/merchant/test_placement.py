@@ -1,68 +1,20 @@
 """Placement advisor: plans from order history, their effect, and accepting them."""
 
-from datetime import timedelta
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from merchant.models import DemandRecord, PlacementPlan, StockLevel, StoragePoint, Transfer
+from merchant.models import PlacementPlan, StockLevel, StoragePoint, Transfer
 from merchant.services import jobs, placement, stock
-from tests.factories.merchant import CHICAGO, make_point, make_product
+from tests.factories.merchant import make_point, make_product
+from tests.support.helpers import add_demand
 
 pytestmark = pytest.mark.django_db
-
-
-def add_demand(merchant, product, postal_code: str, units: int, days_ago: int = 3) -> None:
-    lat, lon = CHICAGO[postal_code]
-    DemandRecord.objects.create(
-        merchant=merchant,
-        product=product,
-        postal_code=postal_code,
-        latitude=lat,
-        longitude=lon,
-        units=units,
-        ordered_on=timezone.localdate() - timedelta(days=days_ago),
-    )
 
 
 def computed(plan: PlacementPlan) -> PlacementPlan:
     jobs.run_job(plan.job_id)  # what the Celery task runs
     plan.refresh_from_db()
     return plan
-
-
-@pytest.fixture
-def shop(merchant_a):
-    """Demand in the north (60614, 60647) and a little downtown (60601); a warehouse downtown
-    in use and two candidates, one in the north."""
-    m = merchant_a.merchant
-    product = make_product(m, sku="MUG")
-    downtown = make_point(
-        m, name="Downtown", postal_code="60601", capacity_units=500, monthly_cost=100_000
-    )
-    north = make_point(
-        m,
-        name="North",
-        postal_code="60614",
-        role="candidate",
-        capacity_units=500,
-        monthly_cost=20_000,
-    )
-    south = make_point(
-        m,
-        name="South",
-        postal_code="60616",
-        role="candidate",
-        capacity_units=500,
-        monthly_cost=20_000,
-    )
-    stock.receive_stock(merchant=m, product=product, point=downtown, quantity=100)
-    for _ in range(5):
-        add_demand(m, product, "60614", 10)
-        add_demand(m, product, "60647", 8)
-    add_demand(m, product, "60601", 2)
-    return m, product, downtown, north, south
 
 
 def test_a_one_point_plan_picks_the_point_nearest_the_demand(shop):

@@ -7,11 +7,10 @@ import pytest
 from merchant.models import Job
 from merchant.placement import pmedian
 from merchant.services import jobs, placement
-from tests.merchant.test_placement import shop  # noqa: F401 (the fixture)
 
 
 @pytest.mark.django_db
-def test_a_plan_job_records_progress_between_the_start_and_the_end(shop, monkeypatch):  # noqa: F811
+def test_a_plan_job_records_progress_between_the_start_and_the_end(shop, monkeypatch):
     merchant = shop[0]
     recorded: list[tuple[int, str]] = []
     write = jobs.Progress._write

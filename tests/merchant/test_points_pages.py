@@ -13,37 +13,13 @@ from merchant.models import DemandRecord, StoragePoint
 from merchant.services.geocoding import distance_m
 from merchant.services.stock import receive_stock
 from tests.factories.merchant import CHICAGO, make_point, make_product
+from tests.support.helpers import point_form_data
 
 pytestmark = pytest.mark.django_db
 
-WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-
-def form_data(**overrides) -> dict:
-    data = {
-        "name": "Lincoln Park back room",
-        "kind": "back_room",
-        "role": "in_use",
-        "address_line": "2430 N Cannon Dr",
-        "city": "Chicago",
-        "state": "",
-        "postal_code": "60614",
-        "country": "US",
-        "capacity_units": "800",
-        "capacity_m3": "12.5",
-        "monthly_cost": "1250.50",
-        "cost_per_order": "1.75",
-        "same_day_cutoff": "14:00",
-    }
-    for day in WEEKDAYS[:5]:
-        data[f"hours_{day}_open"], data[f"hours_{day}_close"] = "09:00", "18:00"
-    data["hours_sat_closed"] = data["hours_sun_closed"] = "on"
-    data.update(overrides)
-    return data
-
 
 def test_creating_a_point_through_the_form_geocodes_it_and_lists_it(client_a, merchant_a):
-    response = client_a.post(reverse("point_create"), form_data())
+    response = client_a.post(reverse("point_create"), point_form_data())
     point = StoragePoint.objects.for_merchant(merchant_a.merchant).get()
     assert response.status_code == 302
     assert response["Location"] == reverse("point_detail", args=[point.pk])
@@ -60,7 +36,7 @@ def test_creating_a_point_through_the_form_geocodes_it_and_lists_it(client_a, me
 
 
 def test_the_form_shows_a_day_named_error_and_saves_nothing(client_a, merchant_a):
-    data = form_data(hours_wed_open="18:00", hours_wed_close="09:00")
+    data = point_form_data(hours_wed_open="18:00", hours_wed_close="09:00")
     response = client_a.post(reverse("point_create"), data)
     assert response.status_code == 200
     assert "Wednesday: opening time 18:00 must be before closing time 09:00" in (
@@ -70,7 +46,7 @@ def test_the_form_shows_a_day_named_error_and_saves_nothing(client_a, merchant_a
 
 
 def test_a_day_without_times_or_closed_tick_is_an_error(client_a):
-    data = form_data(hours_thu_open="", hours_thu_close="")
+    data = point_form_data(hours_thu_open="", hours_thu_close="")
     response = client_a.post(reverse("point_create"), data)
     assert "Thursday: enter the opening and closing times, or tick Closed" in (
         response.content.decode()
@@ -78,14 +54,16 @@ def test_a_day_without_times_or_closed_tick_is_an_error(client_a):
 
 
 def test_a_malformed_zip_is_a_form_error_on_the_postal_code(client_a, merchant_a):
-    response = client_a.post(reverse("point_create"), form_data(postal_code="6061"))
+    response = client_a.post(reverse("point_create"), point_form_data(postal_code="6061"))
     assert response.status_code == 200
     assert response.context["form"].errors["postal_code"]
     assert not StoragePoint.objects.for_merchant(merchant_a.merchant).exists()
 
 
 def test_an_unknown_zip_saves_the_point_inactive_and_the_list_says_why(client_a, merchant_a):
-    response = client_a.post(reverse("point_create"), form_data(postal_code="99999"), follow=True)
+    response = client_a.post(
+        reverse("point_create"), point_form_data(postal_code="99999"), follow=True
+    )
     assert "but as inactive" in response.content.decode()
     listing = client_a.get(reverse("points")).content.decode()
     assert "Inactive" in listing and "99999" in listing
@@ -93,19 +71,19 @@ def test_an_unknown_zip_saves_the_point_inactive_and_the_list_says_why(client_a,
 
 def test_a_duplicate_name_is_a_form_error(client_a, merchant_a):
     make_point(merchant_a.merchant, name="Lincoln Park back room")
-    response = client_a.post(reverse("point_create"), form_data())
+    response = client_a.post(reverse("point_create"), point_form_data())
     assert "already have a storage point named" in response.context["form"].errors["name"][0]
 
 
 def test_editing_keeps_the_hours_and_money_in_the_form(client_a, merchant_a):
-    client_a.post(reverse("point_create"), form_data())
+    client_a.post(reverse("point_create"), point_form_data())
     point = StoragePoint.objects.for_merchant(merchant_a.merchant).get()
     page = client_a.get(reverse("point_edit", args=[point.pk])).content.decode()
     assert 'value="1250.50"' in page
     assert 'name="hours_mon_open" value="09:00"' in page
 
     response = client_a.post(
-        reverse("point_edit", args=[point.pk]), form_data(name="Renamed", monthly_cost="99")
+        reverse("point_edit", args=[point.pk]), point_form_data(name="Renamed", monthly_cost="99")
     )
     assert response.status_code == 302
     point.refresh_from_db()

@@ -9,7 +9,7 @@ from django.urls import reverse
 from merchant.models import StoragePoint
 from merchant.services.points import create_point, update_point
 from tests.factories.merchant import make_point
-from tests.merchant.test_points_pages import form_data
+from tests.support.helpers import point_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ BODY = {
 
 
 def test_the_form_refuses_a_zip_of_another_city_with_an_error_on_the_city(client_a, merchant_a):
-    response = client_a.post(reverse("point_create"), form_data(postal_code="10001"))
+    response = client_a.post(reverse("point_create"), point_form_data(postal_code="10001"))
     assert response.status_code == 200
     assert response.context["form"].errors["city"] == [
         "ZIP code 10001 is in New York, not Chicago."
@@ -33,7 +33,7 @@ def test_the_form_refuses_a_zip_of_another_city_with_an_error_on_the_city(client
 
 
 def test_the_form_refuses_a_zip_of_another_state(client_a, merchant_a):
-    response = client_a.post(reverse("point_create"), form_data(state="NY"))
+    response = client_a.post(reverse("point_create"), point_form_data(state="NY"))
     assert response.context["form"].errors["state"] == ["ZIP code 60614 is in IL, not NY."]
     assert not StoragePoint.objects.for_merchant(merchant_a.merchant).exists()
 
@@ -42,7 +42,7 @@ def test_editing_a_point_to_a_zip_of_another_city_is_refused_and_changes_nothing
     client_a, merchant_a
 ):
     point = make_point(merchant_a.merchant, postal_code="60614")
-    data = form_data(name=point.name, postal_code="10001")
+    data = point_form_data(name=point.name, postal_code="10001")
     response = client_a.post(reverse("point_edit", args=[point.pk]), data)
     assert response.context["form"].errors["city"]
     point.refresh_from_db()

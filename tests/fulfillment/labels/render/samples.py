@@ -76,3 +76,12 @@ def page_info(pdf: bytes) -> tuple[int, str]:
 def squeeze(text: str) -> str:
     """Text without any whitespace: wrapping may break a line anywhere, never drop a letter."""
     return re.sub(r"\s+", "", text)
+
+
+def pages_as_pixels(pdf: bytes) -> list[bytes]:
+    """Each page of `pdf` as a 203 dpi greyscale bitmap (pdftoppm), to compare prints."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "doc.pdf"
+        path.write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-r", "203", "-gray", str(path), f"{tmp}/p"], check=True)
+        return [page.read_bytes() for page in sorted(Path(tmp).glob("p-*.pgm"))]

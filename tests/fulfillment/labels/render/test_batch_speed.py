@@ -6,9 +6,6 @@ import logging
 import multiprocessing
 import re
 import resource
-import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +13,14 @@ from fulfillment.labels.render import render_labels_pdf
 from fulfillment.labels.render.parallel import MAX_CHUNK, chunk_bounds, worker_count
 from fulfillment.labels.render.pdf import _labels_document, shared_tops
 from fulfillment.labels.render.scan import decode_pdf
-from tests.fulfillment.labels.render.samples import address, label, page_info, pdf_tool, squeeze
+from tests.fulfillment.labels.render.samples import (
+    address,
+    label,
+    page_info,
+    pages_as_pixels,
+    pdf_tool,
+    squeeze,
+)
 
 FOUR_BY_SIX = "288 x 432"
 A4 = "595.276 x 841.89"
@@ -146,14 +150,6 @@ def test_rendering_a_chunk_does_not_keep_mapping_fresh_stack_memory():
     assert faults < 30 * 50
 
 
-def _pages_as_pixels(pdf: bytes) -> list[bytes]:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "doc.pdf"
-        path.write_bytes(pdf)
-        subprocess.run(["pdftoppm", "-r", "203", "-gray", str(path), f"{tmp}/p"], check=True)
-        return [page.read_bytes() for page in sorted(Path(tmp).glob("p-*.pgm"))]
-
-
 @pytest.mark.parametrize("size", ["4x6", "a6", "a4"])  # a4: 7 labels, 2 sheets, 1 cell empty
 def test_captions_and_shared_tops_drawn_from_overlay_pages_print_exactly_as_inside_labels(size):
     original = label("NB7700000001Y")
@@ -179,7 +175,7 @@ def test_captions_and_shared_tops_drawn_from_overlay_pages_print_exactly_as_insi
     drawn_over = _labels_document(labels, size, overlays=True).write_pdf()
     laid_out = _labels_document(labels, size, overlays=False).write_pdf()
 
-    assert _pages_as_pixels(drawn_over) == _pages_as_pixels(laid_out)
+    assert pages_as_pixels(drawn_over) == pages_as_pixels(laid_out)
     if size == "a4":  # four labels a sheet: count the captions over the whole document
         text = squeeze(pdf_tool("pdftotext", drawn_over))
         for caption in ("SORTCODE", "WEIGHT", "DATE", "PARCEL", "FROM"):

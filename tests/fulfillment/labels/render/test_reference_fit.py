@@ -11,8 +11,7 @@ from fulfillment.labels.render import render_labels_pdf, render_labels_zpl
 from fulfillment.labels.render.pdf import _labels_document, reference_fit
 from fulfillment.labels.render.scan import decode_pdf
 from fulfillment.labels.render.zpl import zpl_structure
-from tests.fulfillment.labels.render.samples import label, pdf_tool
-from tests.fulfillment.labels.render.test_batch_speed import _pages_as_pixels
+from tests.fulfillment.labels.render.samples import label, pages_as_pixels, pdf_tool
 
 PT_PER_MM = 72 / 25.4
 # labels.css: the bottom half is 62 mm high, 3 mm above the 6 in page's foot; the barcode slot
@@ -83,4 +82,4 @@ def test_a_shortened_reference_prints_the_same_with_or_without_the_caption_overl
     drawn_over = _labels_document(labels, "4x6", overlays=True).write_pdf()
     laid_out = _labels_document(labels, "4x6", overlays=False).write_pdf()
 
-    assert _pages_as_pixels(drawn_over) == _pages_as_pixels(laid_out)
+    assert pages_as_pixels(drawn_over) == pages_as_pixels(laid_out)
