@@ -9,6 +9,9 @@
  *   request while the tab is hidden (htmx's `[filter]` syntax needs eval, which the
  *   Content-Security-Policy forbids).
  *
+ * - `window.nearbox.nameOnPlainMap(marker, name, permanent, offsetX)`: for the dashboard maps
+ *   (network-map.js, points-map.js, loaded after this file) drawn without tiles.
+ *
  * The CSRF token for htmx requests needs no code: base.html puts it in `hx-headers`.
  */
 (function () {
@@ -93,6 +96,18 @@
       }
     });
   }
+
+  // A map without tiles has no streets to go by: name the marker with a text label (a text
+  // node, never markup); always (`permanent`) when the map has few, else on hover and focus,
+  // as hundreds of labels would hide each other.
+  function nameOnPlainMap(marker, name, permanent, offsetX) {
+    var label = document.createElement("span");
+    label.textContent = name;
+    marker.bindTooltip(label, {
+      permanent: permanent, direction: "right", offset: [offsetX, 0], className: "map-label",
+    });
+  }
+  window.nearbox = { nameOnPlainMap: nameOnPlainMap };
 
   function init() {
     addCopyButtons(document);

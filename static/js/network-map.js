@@ -30,15 +30,7 @@ document.addEventListener("DOMContentLoaded", function () {
       link.textContent = p.name;
       marker.bindPopup(link).addTo(map);
       bounds.extend([p.lat, p.lon]);
-      if (!data.tiles.url) {
-        // No streets to go by: name each place (a text node, never markup); always when
-        // few, else on hover and focus, as hundreds of labels would hide each other.
-        var label = document.createElement("span");
-        label.textContent = p.name;
-        marker.bindTooltip(label, {
-          permanent: few, direction: "right", offset: [8, 0], className: "map-label",
-        });
-      }
+      if (!data.tiles.url) window.nearbox.nameOnPlainMap(marker, p.name, few, 8);
     });
   }
   add(data.lockers, "#1d4ed8", data.urls.locker);

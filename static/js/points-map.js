@@ -72,16 +72,7 @@
       var marker = L.marker([p.lat, p.lon], { icon: icon, title: label, alt: label, keyboard: true })
         .bindPopup(popupContent(p))
         .addTo(map);
-      if (plain) {
-        // No streets to go by: name each point (a text node, never markup); always when
-        // few, else on hover and focus, as many labels would hide each other.
-        var name = document.createElement("span");
-        name.textContent = p.name;
-        marker.bindTooltip(name, {
-          permanent: points.length <= 30, direction: "right", offset: [10, 0],
-          className: "map-label",
-        });
-      }
+      if (plain) window.nearbox.nameOnPlainMap(marker, p.name, points.length <= 30, 10);
     });
     container.setAttribute("data-ready", "true");
   }
