@@ -41,18 +41,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         parts = [part for part in PARTS if part in (options["only"] or PARTS)]
-        summary: dict = {}
+        self.summary: dict = {}  # the merchant's login and keys, once its part ran
         for part in parts:
             line = getattr(self, f"_seed_{part}")(options)
-            if part == "merchant":
-                summary = line
-                line = f"Demo merchant {summary['name']} ready."
             if not options["json"]:
                 self.stdout.write(line)
         if options["json"]:
-            self.stdout.write(json.dumps(summary))
-        elif summary:
-            self.stdout.write(f"Sign in as {summary['email']} / {summary['password']}")
+            self.stdout.write(json.dumps(self.summary))
+        elif self.summary:
+            self.stdout.write(f"Sign in as {self.summary['email']} / {self.summary['password']}")
 
     @staticmethod
     def _merchant() -> Merchant:
@@ -61,10 +58,11 @@ class Command(BaseCommand):
             raise CommandError(f"No demo merchant {DEMO_SLUG!r}: run `manage.py seed_demo` first.")
         return merchant
 
-    def _seed_merchant(self, options: dict) -> dict:
+    def _seed_merchant(self, options: dict) -> str:
         from demo.seeders.merchant import seed_demo
 
-        return seed_demo().as_dict()
+        self.summary = seed_demo().as_dict()
+        return f"Demo merchant {self.summary['name']} ready."
 
     def _seed_couriers(self, options: dict) -> str:
         from demo.seeders.couriers import ensure_demo_couriers
