@@ -43,6 +43,7 @@ from fulfillment.models import (
 from fulfillment.orders.services import status as order_status
 from fulfillment.tracking import eta as eta_model
 from fulfillment.tracking.intervals import next_poll, retry_at
+from fulfillment.tracking.notifications import QUEUED_OR_SENT, sent_kinds
 from fulfillment.tracking.queue import queue_options
 from fulfillment.tracking.signals import shipment_status_changed
 from fulfillment.tracking.status import StoredEvent, fold, notification_kind
@@ -355,7 +356,7 @@ def _queue_notifications(merchant_id: int, shipments, report: IngestReport) -> l
         if kind:
             wanted.append((shipment, kind))
     if wanted:
-        sent = sent_kinds([s.pk for s, _ in wanted])
+        sent = sent_kinds([s.pk for s, _ in wanted], states=QUEUED_OR_SENT)
         wanted = [
             (s, kind)
             for s, kind in wanted
@@ -390,21 +391,6 @@ def _queue_notifications(merchant_id: int, shipments, report: IngestReport) -> l
         options = queue_options()
         transaction.on_commit(lambda: send_tracking_notifications.apply_async((ids,), **options))
     return ids
-
-
-def sent_kinds(shipment_ids: list[int]) -> dict[int, set[str]]:
-    """The messages each shipment already has (queued or gone out), by shipment id."""
-    found: dict[int, set[str]] = defaultdict(set)
-    for shipment_id, kind in Notification.objects.filter(
-        shipment_id__in=shipment_ids,
-        state__in=[
-            Notification.State.PENDING,
-            Notification.State.SENDING,
-            Notification.State.SENT,
-        ],
-    ).values_list("shipment_id", "kind"):
-        found[shipment_id].add(kind)
-    return found
 
 
 def _announce(transitions: list[tuple[int, str, str]]) -> None:

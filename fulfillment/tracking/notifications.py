@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -167,7 +168,7 @@ def _send_claimed(
     claimed: list[Notification], prefs_by_merchant: dict[int, NotificationSettings], mail
 ) -> list[Notification]:
     outcomes: dict[tuple[str, str, str], list[int]] = defaultdict(list)
-    already_sent = _sent_kinds([n.shipment_id for n in claimed])
+    already_sent = sent_kinds([n.shipment_id for n in claimed], states=[Notification.State.SENT])
     for notification in claimed:
         prefs = prefs_by_merchant.get(notification.merchant_id)
         if prefs is None:
@@ -211,10 +212,20 @@ def _send_claimed(
     return claimed
 
 
-def _sent_kinds(shipment_ids: list[int]) -> dict[int, set[str]]:
+# A message counts as given once it is queued, being sent or gone out (tracking ingest does
+# not queue it twice); sending itself only trusts the ones that went out.
+QUEUED_OR_SENT = (
+    Notification.State.PENDING,
+    Notification.State.SENDING,
+    Notification.State.SENT,
+)
+
+
+def sent_kinds(shipment_ids: list[int], *, states: Iterable[str]) -> dict[int, set[str]]:
+    """The message kinds each shipment has in one of `states`, by shipment id (one query)."""
     found: dict[int, set[str]] = defaultdict(set)
     for shipment_id, kind in Notification.objects.filter(
-        shipment_id__in=set(shipment_ids), state=Notification.State.SENT
+        shipment_id__in=set(shipment_ids), state__in=list(states)
     ).values_list("shipment_id", "kind"):
         found[shipment_id].add(kind)
     return found
