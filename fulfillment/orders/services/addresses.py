@@ -314,6 +314,10 @@ def override_address(*, order: Order, user: User | None, note: str) -> Order:
 
 
 ADDRESS_FIELDS = ("line1", "line2", "city", "state", "postal_code", "country", "shopper_phone")
+# Once the parcel has left, its address can no longer be fixed (the order page hides the form).
+ADDRESS_LOCKED = frozenset(
+    {Order.Status.HANDED_OVER, Order.Status.AT_PICKUP, Order.Status.DELIVERED}
+)
 
 
 def fix_address(
@@ -326,11 +330,7 @@ def fix_address(
         raise TypeError(f"fix_address() got unexpected fields: {sorted(unknown)}")
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status in (
-            Order.Status.HANDED_OVER,
-            Order.Status.AT_PICKUP,
-            Order.Status.DELIVERED,
-        ):
+        if order.status in ADDRESS_LOCKED:
             raise ValidationError("The parcel has left: its address can no longer change.")
         current = {name: getattr(order, name) for name in ADDRESS_FIELDS}
         current.update({k: (v or "").strip() for k, v in fields.items()})

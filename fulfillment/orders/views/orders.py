@@ -27,7 +27,12 @@ from fulfillment.orders.forms import (
 from fulfillment.orders.selectors.orders import get_order_for_merchant, order_detail
 from fulfillment.orders.selectors.search import exceptions, search_orders
 from fulfillment.orders.services import editing
-from fulfillment.orders.services.addresses import ADDRESS_FIELDS, fix_address, override_address
+from fulfillment.orders.services.addresses import (
+    ADDRESS_FIELDS,
+    ADDRESS_LOCKED,
+    fix_address,
+    override_address,
+)
 from fulfillment.orders.services.orders import (
     TRANSITIONS,
     DuplicateReference,
@@ -135,8 +140,7 @@ def _detail(request: HttpRequest, order_id: int, status: int = 200, **forms) -> 
         "can_cancel": Order.Status.CANCELLED in TRANSITIONS.get(order.status, ()),
         "can_reroute": order.status in (Order.Status.RECEIVED, Order.Status.ALLOCATED),
         "can_edit": order.status in editing.EDITABLE,
-        "can_fix": order.status
-        not in (Order.Status.HANDED_OVER, Order.Status.AT_PICKUP, Order.Status.DELIVERED),
+        "can_fix": order.status not in ADDRESS_LOCKED,
         "cancel_form": forms.get("cancel_form") or CancelForm(),
         "reroute_form": forms.get("reroute_form") or RerouteForm(merchant=merchant),
         "fix_form": forms.get("fix_form") or FixAddressForm(initial=fix_initial, prefix="fix"),
