@@ -5,6 +5,10 @@ on PostgreSQL, so raw SQL that only PostgreSQL speaks would otherwise pass every
 from __future__ import annotations
 
 import json
+import subprocess
+from dataclasses import dataclass
+
+import pytest
 
 from tests.test_deploy_check import production_env, run_manage
 
@@ -12,8 +16,9 @@ OPTIONS = """
 import json
 from lockers.parcels import Parcel
 from lockers.services import options
+from demo.seeders.merchant import DEMO_SLUG
 from merchant.models import Merchant
-merchant = Merchant.objects.get(pk={merchant_id})
+merchant = Merchant.objects.get(slug=DEMO_SLUG)
 answer = options.delivery_options(
     merchant=merchant,
     destination=options.resolve_destination(postal_code="60614"),
@@ -23,14 +28,25 @@ print(json.dumps(answer))
 """
 
 
-def test_the_demo_answers_delivery_options_on_sqlite(tmp_path):
-    env = production_env(tmp_path, DEBUG="1")
-    assert run_manage(env, "migrate", "-v0").returncode == 0
-    demo = run_manage(env, "seed_demo", "--json")  # the whole demo, in one command
-    assert demo.returncode == 0, demo.stderr
-    merchant_id = json.loads(demo.stdout.strip().splitlines()[-1])["merchant_id"]
+@dataclass
+class Demo:
+    env: dict[str, str]
+    first_run: subprocess.CompletedProcess
 
-    shell = run_manage(env, "shell", "-c", OPTIONS.format(merchant_id=merchant_id))
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Demo:
+    """One SQLite database, migrated and loaded by one `seed_demo` (the whole demo, in one
+    command), for the tests of this module: each migrate + seed takes about 12 s."""
+    env = production_env(tmp_path_factory.mktemp("embedded"), DEBUG="1")
+    assert run_manage(env, "migrate", "-v0").returncode == 0
+    return Demo(env, run_manage(env, "seed_demo"))
+
+
+def test_the_demo_answers_delivery_options_on_sqlite(demo):
+    assert demo.first_run.returncode == 0, demo.first_run.stderr
+
+    shell = run_manage(demo.env, "shell", "-c", OPTIONS)
 
     assert shell.returncode == 0, shell.stderr
     answer = json.loads(shell.stdout.strip().splitlines()[-1])
@@ -48,11 +64,8 @@ print(json.dumps({m._meta.label: m.objects.count() for m in apps.get_models()}))
 """
 
 
-def test_one_seed_demo_loads_the_whole_demo_and_a_second_run_changes_nothing(tmp_path):
-    env = production_env(tmp_path, DEBUG="1")
-    assert run_manage(env, "migrate", "-v0").returncode == 0
-
-    first = run_manage(env, "seed_demo")
+def test_one_seed_demo_loads_the_whole_demo_and_a_second_run_changes_nothing(demo):
+    env, first = demo.env, demo.first_run
     assert first.returncode == 0, first.stderr
     after_first = json.loads(run_manage(env, "shell", "-c", COUNTS).stdout.strip().splitlines()[-1])
     second = run_manage(env, "seed_demo")
