@@ -27,6 +27,10 @@ class Order(MerchantOwned):
         CANCELLED = "cancelled", "Cancelled"
         RETURNED = "returned", "Returned"
 
+    # A live order, still to ship: its stock is held and a label may be booked and printed
+    # (can_ship, the state machine's moves from the warehouse, Today's work).
+    SHIPPABLE_STATUSES = frozenset({Status.ALLOCATED, Status.PICKED, Status.PACKED})
+
     class AddressStatus(models.TextChoices):
         OK = "ok", "OK"
         PROBLEM = "problem", "Problem"
@@ -152,11 +156,10 @@ class Order(MerchantOwned):
     @property
     def can_ship(self) -> bool:
         """A label may be printed: no open address problem, and the order is still live."""
-        return self.address_status != self.AddressStatus.PROBLEM and self.status in {
-            self.Status.ALLOCATED,
-            self.Status.PICKED,
-            self.Status.PACKED,
-        }
+        return (
+            self.address_status != self.AddressStatus.PROBLEM
+            and self.status in self.SHIPPABLE_STATUSES
+        )
 
 
 class OrderLine(MerchantOwned):

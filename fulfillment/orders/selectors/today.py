@@ -14,7 +14,7 @@ from fulfillment.models import Allocation, Order, OrderLine
 from merchant.models import Merchant, Product, StoragePoint
 
 Status = Order.Status
-LIVE = [Status.ALLOCATED, Status.PICKED, Status.PACKED]
+LIVE = Order.SHIPPABLE_STATUSES
 SHOWN = 100  # orders of each list on the page; the counts are always complete
 PRODUCTS_SHOWN = 100  # products of the pick list on the page (the PDF lists all)
 ORDERS_PER_PRODUCT = 8  # order references beside each product on the page

@@ -53,7 +53,7 @@ STAFF_MOVES: dict[str, set[str]] = {
 # Moves the parcel's news makes (tracking events, a pickup point's check-in and hand-over):
 # from any of these states to the key. An allocated order is picked first (its stock leaves
 # the shelf) when a parcel of it turns up: it cannot travel without having been picked.
-_SHIPPABLE = {Status.ALLOCATED, Status.PICKED, Status.PACKED}
+_SHIPPABLE = set(Order.SHIPPABLE_STATUSES)
 SHIPMENT_MOVES: dict[str, set[str]] = {
     Status.HANDED_OVER: _SHIPPABLE,
     Status.AT_PICKUP: _SHIPPABLE | {Status.HANDED_OVER},

@@ -69,6 +69,9 @@ DRIVER_ACTIONS = {
 
 
 # Orders whose parcel the booking task must not book (see order_status.prepare_for_shipment).
+# Not the complement of Order.SHIPPABLE_STATUSES: by the time the task runs the order was
+# picked (allocated means it never was), and an order already on its way (handed over, at its
+# pickup place) still books a reship's parcel (tracking/actions.py); only these three refuse.
 NOT_SHIPPABLE = (Order.Status.RECEIVED, Order.Status.ALLOCATED, Order.Status.CANCELLED)
 
 
