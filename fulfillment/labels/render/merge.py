@@ -28,8 +28,3 @@ def join_pages(chunks: Sequence[list], title: str | None = None) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
-
-
-def merge_pdfs(pdfs: Sequence[bytes], title: str | None = None) -> bytes:
-    """The pages of `pdfs`, in order, as one PDF."""
-    return join_pages([read_pages(pdf) for pdf in pdfs], title)

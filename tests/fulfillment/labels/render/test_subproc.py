@@ -7,10 +7,15 @@ import threading
 import pytest
 
 from fulfillment.labels.render import pdf, subproc
-from fulfillment.labels.render.merge import merge_pdfs
+from fulfillment.labels.render.merge import join_pages, read_pages
 from fulfillment.labels.render.scan import decode_pdf
 from fulfillment.labels.render.subproc import ChildFailed, render_chunks
 from tests.fulfillment.labels.render.samples import label
+
+
+def merge_pdfs(pdfs: list[bytes], title: str) -> bytes:
+    """The chunks' PDFs as one, the way a batch joins them."""
+    return join_pages([read_pages(pdf) for pdf in pdfs], title)
 
 
 def _codes(pdf: bytes) -> list[str]:
