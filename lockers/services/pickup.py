@@ -346,7 +346,7 @@ def send_collection_reminders(*, now=None) -> int:
                 pk=parcel_id, reminder_sent_at__isnull=True
             ).update(reminder_sent_at=now)
             if claimed:
-                parcel = PickupParcel.objects.select_related("order", "bank", "shop").get(
+                parcel = PickupParcel.objects.select_related("order__merchant", "bank", "shop").get(
                     pk=parcel_id
                 )
                 transaction.on_commit(lambda p=parcel: send_expiry_reminder(p))
