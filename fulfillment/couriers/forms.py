@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django import forms
 
+from fulfillment.couriers.adapters.base import courier_choices
 from fulfillment.models import CourierAccount, CourierService, ServiceArea, ShippingSettings
 from fulfillment.shipments.services.booking import FAILED_REASONS
 
 
 class AccountForm(forms.Form):
-    courier = forms.ChoiceField(choices=CourierAccount.Courier.choices)
+    courier = forms.ChoiceField(choices=courier_choices)
     name = forms.CharField(max_length=120)
     credentials = forms.CharField(
         required=False,

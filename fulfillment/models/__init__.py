@@ -22,6 +22,7 @@ __all__ = [
     "ShippingSettings",
 ]
 from fulfillment.models.tracking import (
+    CourierPosition,
     EtaSource,
     Notification,
     NotificationSettings,
@@ -29,4 +30,11 @@ from fulfillment.models.tracking import (
     WebhookReceipt,
 )
 
-__all__ += ["EtaSource", "Notification", "NotificationSettings", "PollCursor", "WebhookReceipt"]
+__all__ += [
+    "CourierPosition",
+    "EtaSource",
+    "Notification",
+    "NotificationSettings",
+    "PollCursor",
+    "WebhookReceipt",
+]

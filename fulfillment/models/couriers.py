@@ -11,11 +11,14 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from fulfillment.couriers.adapters.base import courier_choices
 from fulfillment.models.tokens import new_public_token
 from merchant.models import MerchantOwned
 
 
 class CourierAccount(MerchantOwned):
+    # The built-in codes, for code that names one. The field accepts every registered adapter
+    # (couriers/adapters/base.py: built-in, on-demand and each installed karrio carrier).
     class Courier(models.TextChoices):
         SANDBOX = "sandbox", "Sandbox courier"
         DHL = "dhl", "DHL"
@@ -23,7 +26,7 @@ class CourierAccount(MerchantOwned):
         ROYALMAIL = "royalmail", "Royal Mail"
         MANUAL = "manual", "Local courier (no API)"
 
-    courier = models.CharField(max_length=12, choices=Courier.choices)
+    courier = models.CharField(max_length=40, choices=courier_choices)
     name = models.CharField(max_length=120)
     credentials_encrypted = models.TextField(blank=True, help_text="Fernet token of a JSON map.")
     credentials_hint = models.CharField(max_length=200, blank=True)

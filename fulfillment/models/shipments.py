@@ -65,9 +65,14 @@ class Shipment(MerchantOwned):
     handed_over_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    # The courier's own id for this booking where it is not the tracking number (an on-demand
+    # courier's job id, used to cancel it and to match its webhooks).
+    courier_reference = models.CharField(max_length=100, blank=True)
     # Tracking (fulfillment/tracking): the shopper's link, polling schedule, state, ETA.
     public_token = models.CharField(max_length=64, unique=True, default=new_public_token)
     next_poll_at = models.DateTimeField(null=True, blank=True)
+    # The courier pushes this parcel's events until then (UPS Track Alert): not polled meanwhile.
+    push_subscribed_until = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_event_at = models.DateTimeField(null=True, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)

@@ -26,6 +26,7 @@ class Notification(MerchantOwned):
         AVAILABLE_FOR_PICKUP = "available_for_pickup", "Ready for pickup"
         DELIVERED = "delivered", "Delivered"
         FAILED_ATTEMPT = "failed_attempt", "Delivery attempt failed"
+        NEARBY = "nearby", "Courier nearby"
 
     class State(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"
@@ -66,6 +67,7 @@ class NotificationSettings(MerchantOwned):
     available_for_pickup = models.BooleanField("Ready for pickup, with the code", default=True)
     delivered = models.BooleanField("Delivered", default=True)
     failed_attempt = models.BooleanField("Delivery attempt failed", default=True)
+    nearby = models.BooleanField("Courier nearby (live couriers)", default=True)
     email_enabled = models.BooleanField("Send emails", default=True)
     sms_enabled = models.BooleanField("Send text messages", default=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -114,3 +116,32 @@ class PollCursor(MerchantOwned):
 
     def __str__(self) -> str:
         return f"Tracking cursor of account {self.account_id}"
+
+
+class CourierPosition(MerchantOwned):
+    """Where the courier carrying a shipment was last seen (an on-demand courier's webhook, or
+    later an own driver's phone): one row per shipment, only ever moved forward in the courier's
+    time, so positions that arrive out of order keep the newest."""
+
+    shipment = models.OneToOneField(
+        Shipment, on_delete=models.CASCADE, related_name="courier_position"
+    )
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    recorded_at = models.DateTimeField(help_text="When the courier was there (courier's clock).")
+    received_at = models.DateTimeField(default=timezone.now)
+    courier_name = models.CharField(max_length=80, blank=True, help_text="First name only.")
+    vehicle = models.CharField(max_length=40, blank=True)
+    eta_at = models.DateTimeField(null=True, blank=True, help_text="Courier's ETA at the drop-off.")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(latitude__gte=-90, latitude__lte=90)
+                & models.Q(longitude__gte=-180, longitude__lte=180),
+                name="courier_position_on_earth",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Courier of shipment {self.shipment_id} at {self.latitude:.5f},{self.longitude:.5f}"

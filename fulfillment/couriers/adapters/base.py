@@ -97,12 +97,31 @@ ADAPTERS: dict[str, str] = {
 }
 
 
+# Display names, kept beside ADAPTERS so that choices never import an adapter module.
+ADAPTER_NAMES: dict[str, str] = {
+    "sandbox": "Sandbox courier",
+    "dhl": "DHL",
+    "ups": "UPS",
+    "royalmail": "Royal Mail",
+    "manual": "Local courier (no API)",
+}
+
+
 def adapter_class(code: str) -> type[CourierAdapter]:
     try:
         module_name, class_name = ADAPTERS[code].split(":")
     except KeyError:
         raise ValueError(f"unknown courier adapter {code!r}; known: {sorted(ADAPTERS)}") from None
     return getattr(importlib.import_module(module_name), class_name)
+
+
+def courier_choices() -> list[tuple[str, str]]:
+    """(code, name) of every registered adapter, for CourierAccount.courier and its form.
+
+    A callable so that registering a courier (an installed karrio extension, say) needs no
+    migration; it imports no adapter module, the names come from ADAPTER_NAMES.
+    """
+    return [(code, ADAPTER_NAMES.get(code, code)) for code in ADAPTERS]
 
 
 def live_quote_couriers() -> list[str]:
