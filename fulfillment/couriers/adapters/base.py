@@ -87,6 +87,13 @@ class CourierAdapter(abc.ABC):
     def fetch_changes(self, cursor: str | None) -> ChangeBatch:
         raise CourierNotSupported(f"{self.name} has no change feed", courier=self.code)
 
+    def parse_document(self, body: bytes) -> dict[str, TrackingResult | CourierError]:
+        """A saved tracking response or webhook body, exactly as the courier sent it (JSON or
+        XML), parsed as track() or parse_webhook() would, without any HTTP or signature check:
+        what `manage.py courier_replay` shows support staff. Raises a CourierError (the one the
+        document maps to, or MalformedResponse) when it holds no result at all."""
+        raise CourierNotSupported(f"{self.name} has no saved-document parser", courier=self.code)
+
 
 ADAPTERS: dict[str, str] = {
     "dhl": "fulfillment.couriers.adapters.dhl:DhlAdapter",
