@@ -34,12 +34,24 @@ class Capabilities:
     can_cancel: bool = False
 
 
+@dataclass(frozen=True)
+class CredentialField:
+    """One credential an adapter needs; the account form asks for these by name."""
+
+    name: str  # key in the stored credentials map
+    label: str
+    secret: bool = True  # never shown back; redacted from logs
+    required: bool = True
+    help: str = ""
+
+
 class CourierAdapter(abc.ABC):
     """One courier. Methods raise CourierError subclasses only (see errors.py)."""
 
     code: str = ""
     name: str = ""
     capabilities: Capabilities = Capabilities(track_batch_size=0)
+    credential_fields: tuple[CredentialField, ...] = ()
     default_base_url: str = ""
 
     def __init__(
