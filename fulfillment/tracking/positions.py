@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fulfillment.models import CourierPosition
+from fulfillment.tracking import nearby
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Position:
     courier_name: str = ""
     vehicle: str = ""
     eta_at: datetime | None = None
+    arriving: bool = False  # the courier says it is about to arrive (Uber's courier_imminent…)
 
     def __post_init__(self) -> None:
         if self.recorded_at.tzinfo is None:
@@ -59,6 +61,15 @@ def record_position(*, merchant_id: int, shipment_id: int, position: Position) -
         return True
     except IntegrityError:  # another worker stored the first position meanwhile
         return bool(newer_than_stored.update(**fields))
+
+
+def receive_position(*, merchant_id: int, shipment_id: int, position: Position) -> bool:
+    """Store a pushed position and, when it is the newest, tell the shopper-facing side (the
+    "your courier is nearby" notification). What webhook receivers call."""
+    stored = record_position(merchant_id=merchant_id, shipment_id=shipment_id, position=position)
+    if stored:
+        nearby.position_stored(shipment_id=shipment_id, position=position)
+    return stored
 
 
 def latest_position(shipment_id: int) -> CourierPosition | None:
