@@ -8,3 +8,5 @@ pickup_code_issued = Signal()
 # An uncollected parcel expired and must go back (the return shipment is made by labels).
 # Sent after commit with parcel=PickupParcel.
 parcel_return_requested = Signal()
+# The shopper collected a parcel at a locker or shop. Sent after commit with parcel=PickupParcel.
+parcel_collected = Signal()

@@ -30,7 +30,7 @@ from lockers.services.reservations import (
     release_reservation,
     reserve_compartment,
 )
-from lockers.signals import parcel_return_requested, pickup_code_issued
+from lockers.signals import parcel_collected, parcel_return_requested, pickup_code_issued
 from merchant import ratelimit
 
 QR_PREFIX = "NBX1"
@@ -287,6 +287,7 @@ def hand_over(*, place: Place, code: str) -> PickupParcel:
             to_status=Order.Status.DELIVERED,
             note=f"Collected by the shopper at {place.name}",
         )
+        transaction.on_commit(lambda: parcel_collected.send(sender=PickupParcel, parcel=parcel))
     return parcel
 
 

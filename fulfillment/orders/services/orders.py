@@ -29,6 +29,7 @@ from fulfillment.orders.services import status as order_status
 from fulfillment.orders.services.addresses import resolve_destination
 from fulfillment.orders.services.routing import RoutingPlan, Unroutable, plan_route, reserve_route
 from fulfillment.orders.services.status import TransitionNotAllowed
+from fulfillment.orders.signals import order_created, order_routed
 from merchant.limits import INT32_MAX, INT64_MAX, moment_problem, text_problem
 from merchant.models import DemandRecord, Merchant, Product, User
 from merchant.rawsql import insert_many
@@ -391,7 +392,13 @@ def _write_order(
     ]
     insert_many(allocations, events)
     _remember(order, lines=lines, allocations=allocations, events=events)
+    transaction.on_commit(lambda: _announce_intake(order.pk, merchant.pk))
     return order
+
+
+def _announce_intake(order_id: int, merchant_id: int) -> None:
+    order_created.send(sender=Order, order_id=order_id, merchant_id=merchant_id)
+    order_routed.send(sender=Order, order_id=order_id, merchant_id=merchant_id, routing="intake")
 
 
 def _allocations(
@@ -583,13 +590,21 @@ def reroute_order(*, order: Order, point=None, user: User | None) -> Order:
         previous = order.status
         order.status = Status.ALLOCATED
         order.save(update_fields=["status", "updated_at"])
-        OrderEvent.objects.create(
+        event = OrderEvent.objects.create(
             merchant_id=order.merchant_id,
             order=order,
             from_status=previous,
             to_status=Status.ALLOCATED,
             by=_by(user),
             note=note[:255],
+        )
+        transaction.on_commit(
+            lambda: order_routed.send(
+                sender=Order,
+                order_id=order.pk,
+                merchant_id=order.merchant_id,
+                routing=str(event.pk),
+            )
         )
     return order
 

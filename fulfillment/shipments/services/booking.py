@@ -46,6 +46,7 @@ from fulfillment.models import CourierAccount, Order, Shipment, ShipmentEvent
 from fulfillment.orders.services import status as order_status
 from fulfillment.orders.services.addresses import assert_can_ship
 from fulfillment.orders.services.status import OrderNotReadyToShip
+from fulfillment.shipments.signals import shipment_booked
 from fulfillment.tracking.ingest import ingest_results
 from merchant.models import Merchant
 
@@ -250,6 +251,7 @@ def book_shipment(*, shipment_id: int) -> Shipment:
             ),
             source=ShipmentEvent.Source.NEARBOX,
         )
+        transaction.on_commit(lambda: shipment_booked.send(sender=Shipment, shipment_id=locked.pk))
     courier_service.clear_account_error(account=account)
     logger.info("shipment %s booked: %s", locked.pk, locked.tracking_number)
     return locked
