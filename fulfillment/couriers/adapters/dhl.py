@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fulfillment.couriers.adapters.base import Capabilities, CourierAdapter
+import httpx
+
+from fulfillment.couriers.adapters.base import Capabilities, CourierAdapter, CredentialField
 from fulfillment.couriers.adapters.errors import (
     CourierError,
     CourierRejected,
@@ -27,6 +29,7 @@ from fulfillment.couriers.adapters.mapping import (
     join_text,
     optional_timestamp,
     parse_timestamp,
+    read_document,
     status_by_keyword,
 )
 from fulfillment.couriers.adapters.types import (
@@ -175,12 +178,23 @@ def problem_error(response: CourierResponse, *, courier: str = "dhl") -> Courier
     return CourierRejected(message, courier=courier, status_code=response.status_code)
 
 
+def is_problem(payload: Any) -> bool:
+    """DHL's problem+json: an HTTP status with a title or detail, and no shipments."""
+    return (
+        isinstance(payload, Mapping)
+        and type(payload.get("status")) is int
+        and 400 <= payload["status"] <= 599
+        and bool(payload.get("title") or payload.get("detail"))
+    )
+
+
 class DhlAdapter(CourierAdapter):
     code = "dhl"
     name = "DHL"
     default_base_url = "https://api-eu.dhl.com"
     # The Unified API takes one tracking number per request.
     capabilities = Capabilities(track_batch_size=1)
+    credential_fields = (CredentialField("api_key", "API key (DHL-API-Key)"),)
 
     def auth_headers(self) -> dict[str, str]:
         return {"DHL-API-Key": self.credentials.get("api_key", ""), "Accept": "application/json"}
@@ -209,3 +223,26 @@ class DhlAdapter(CourierAdapter):
             error = problem_error(response, courier=self.code)
             return dict.fromkeys(chunk, error)
         return parse_tracking_response(response.json(), chunk, courier=self.code)
+
+    def parse_document(self, body: bytes) -> dict[str, TrackingResult | CourierError]:
+        """A saved tracking answer (the sandbox's webhook body has the same shape) or a saved
+        problem+json error, which raises the error it means (404: TrackingNotFound)."""
+        payload = read_document(body, courier=self.code)
+        if isinstance(payload, Mapping) and "shipments" in payload:
+            shipments = as_list(payload["shipments"], courier=self.code, field="shipments")
+            numbers = [
+                str(as_mapping(s, courier=self.code, field="shipment").get("id") or "")
+                for s in shipments
+            ]
+            if not numbers:
+                raise TrackingNotFound(
+                    f"{self.code}: the document lists no shipment", courier=self.code
+                )
+            return parse_tracking_response(payload, numbers, courier=self.code)
+        if is_problem(payload):
+            saved = CourierResponse(payload["status"], httpx.Headers(), body, self.code)
+            raise problem_error(saved, courier=self.code)
+        raise MalformedResponse(
+            f"{self.code}: not a DHL tracking answer (no shipments) nor a problem document",
+            courier=self.code,
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -60,3 +61,11 @@ def as_list(value: Any, *, courier: str, field: str) -> list[Any]:
     if not isinstance(value, list):
         raise MalformedResponse(f"{courier}: {field} is not a list", courier=courier)
     return value
+
+
+def read_document(body: bytes, *, courier: str) -> Any:
+    """A saved courier document (courier_replay) as JSON; MalformedResponse when it is not."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise MalformedResponse(f"{courier}: the document is not JSON", courier=courier) from None

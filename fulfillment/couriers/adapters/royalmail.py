@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any
 
-from fulfillment.couriers.adapters.base import Capabilities, CourierAdapter
+from fulfillment.couriers.adapters.base import Capabilities, CourierAdapter, CredentialField
 from fulfillment.couriers.adapters.errors import (
     CourierError,
     CourierRejected,
@@ -25,6 +25,7 @@ from fulfillment.couriers.adapters.mapping import (
     as_mapping,
     join_text,
     parse_timestamp,
+    read_document,
     status_by_keyword,
 )
 from fulfillment.couriers.adapters.types import (
@@ -115,24 +116,26 @@ def parse_events_response(payload: Any, tracking_number: str) -> TrackingResult:
     )
 
 
-def error_for(response: CourierResponse, tracking_number: str) -> CourierError:
-    try:
-        body = response.json()
-        errors = body.get("errors") if isinstance(body, Mapping) else None
-    except MalformedResponse:
-        errors = None
+def error_from_body(body: Any, status_code: int | None, tracking_number: str) -> CourierError:
+    """`{httpCode, httpMessage, errors: [{errorCode, errorDescription, ...}]}` → our error."""
+    errors = body.get("errors") if isinstance(body, Mapping) else None
     first = errors[0] if isinstance(errors, list) and errors else {}
     first = first if isinstance(first, Mapping) else {}
     code = str(first.get("errorCode") or "")
     words = join_text([code, first.get("errorDescription"), first.get("errorResolution")], ": ")
-    message = f"royalmail answered {response.status_code} for {tracking_number}: " + (
-        words or "no details"
-    )
-    if code in NOT_FOUND_CODES or (response.status_code == 404 and not code):
-        return TrackingNotFound(message, courier=COURIER, status_code=response.status_code)
-    return CourierRejected(
-        message, courier=COURIER, status_code=response.status_code, courier_code=code
-    )
+    answered = f"royalmail answered {status_code}" if status_code else "royalmail error document"
+    message = f"{answered} for {tracking_number or 'the request'}: " + (words or "no details")
+    if code in NOT_FOUND_CODES or (status_code == 404 and not code):
+        return TrackingNotFound(message, courier=COURIER, status_code=status_code)
+    return CourierRejected(message, courier=COURIER, status_code=status_code, courier_code=code)
+
+
+def error_for(response: CourierResponse, tracking_number: str) -> CourierError:
+    try:
+        body = response.json()
+    except MalformedResponse:
+        body = None
+    return error_from_body(body, response.status_code, tracking_number)
 
 
 class RoyalMailAdapter(CourierAdapter):
@@ -140,6 +143,10 @@ class RoyalMailAdapter(CourierAdapter):
     name = "Royal Mail"
     default_base_url = "https://api.royalmail.net"
     capabilities = Capabilities(track_batch_size=1)
+    credential_fields = (
+        CredentialField("client_id", "Client ID (X-IBM-Client-Id)", secret=False),
+        CredentialField("client_secret", "Client secret (X-IBM-Client-Secret)"),
+    )
 
     def track(self, tracking_numbers: list[str]) -> dict[str, TrackingResult | CourierError]:
         results: dict[str, TrackingResult | CourierError] = {}
@@ -165,3 +172,22 @@ class RoyalMailAdapter(CourierAdapter):
             except CourierError as error:
                 results[number] = error
         return results
+
+    def parse_document(self, body: bytes) -> dict[str, TrackingResult | CourierError]:
+        """A saved events answer (keyed by its mailPieceId) or a saved error answer, which
+        raises the error it means."""
+        payload = read_document(body, courier=self.code)
+        if isinstance(payload, Mapping) and "mailPieces" in payload:
+            piece = as_mapping(payload["mailPieces"], courier=self.code, field="mailPieces")
+            number = str(piece.get("mailPieceId") or "").strip()
+            if not number:
+                raise MalformedResponse(
+                    "royalmail: mailPieces without mailPieceId", courier=COURIER
+                )
+            return {number: parse_events_response(payload, number)}
+        if isinstance(payload, Mapping) and isinstance(payload.get("errors"), list):
+            status = str(payload.get("httpCode") or "")
+            raise error_from_body(payload, int(status) if status.isdigit() else None, "")
+        raise MalformedResponse(
+            "royalmail: not a mailpieces events answer nor an error document", courier=COURIER
+        )

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
-from fulfillment.couriers.adapters.base import Capabilities
+from fulfillment.couriers.adapters.base import Capabilities, CredentialField
 from fulfillment.couriers.adapters.dhl import DhlAdapter, parse_event, problem_error
 from fulfillment.couriers.adapters.errors import MalformedResponse, WebhookRejected
 from fulfillment.couriers.adapters.mapping import as_list, as_mapping, optional_timestamp
@@ -79,6 +79,10 @@ class SandboxAdapter(DhlAdapter):
         live_quotes=True,
         can_create_shipment=True,
         can_cancel=True,
+    )
+    credential_fields = (
+        CredentialField("api_key", "API key (sent as DHL-API-Key)"),
+        CredentialField("webhook_secret", "Webhook signing secret", required=False),
     )
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
