@@ -329,6 +329,18 @@ NEARBOX_TRACKING_QUEUE = os.environ.get("NEARBOX_TRACKING_QUEUE", "")
 # Seconds between refreshes of the public tracking page and the live shipments list.
 NEARBOX_TRACKING_REFRESH_SECONDS = int(os.environ.get("NEARBOX_TRACKING_REFRESH_SECONDS", "30"))
 # The file email backend's folder (tests run a worker that writes mail there).
+# While a live courier carries the parcel, the tracking page refreshes this often instead.
+NEARBOX_TRACKING_LIVE_REFRESH_SECONDS = int(
+    os.environ.get("NEARBOX_TRACKING_LIVE_REFRESH_SECONDS", "5")
+)
+# A live courier is "nearby" (one message to the shopper) when it says it is arriving, or its
+# ETA at the drop-off is under NEARBY_ETA_SECONDS, or it is within NEARBY_DISTANCE_M of it
+# in a straight line. A position older than LIVE_POSITION_MAX_AGE_SECONDS is never live.
+NEARBOX_NEARBY_ETA_SECONDS = int(os.environ.get("NEARBOX_NEARBY_ETA_SECONDS", "300"))
+NEARBOX_NEARBY_DISTANCE_M = int(os.environ.get("NEARBOX_NEARBY_DISTANCE_M", "500"))
+NEARBOX_LIVE_POSITION_MAX_AGE_SECONDS = int(
+    os.environ.get("NEARBOX_LIVE_POSITION_MAX_AGE_SECONDS", "180")
+)
 if os.environ.get("EMAIL_FILE_PATH"):
     EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
 # Read couriers' change feeds where they have one (off: per-shipment polling only, benchmarks).

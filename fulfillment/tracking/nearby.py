@@ -1,12 +1,210 @@
-"""Whether a live courier is near the shopper, and the "nearby" notification (sent once)."""
+"""Whether a live courier is near the shopper, and the "nearby" notification (sent once).
+
+A courier is near when it carries the parcel (the shipment is in transit or out for delivery:
+before the pick-up, "near" would be near the shop) and it says it is arriving, or its ETA at
+the drop-off is under NEARBOX_NEARBY_ETA_SECONDS, or it is within NEARBOX_NEARBY_DISTANCE_M
+of the drop-off in a straight line. A position older than NEARBOX_LIVE_POSITION_MAX_AGE_SECONDS
+is never live: it neither notifies nor shows on the tracking page.
+
+The message is one Notification row per shipment and kind: the unique constraint decides
+which of two concurrent positions creates it, and only that one queues the send.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from fulfillment.couriers.adapters.types import TrackingStatus
+from fulfillment.models import CourierPosition, Notification, NotificationSettings, Shipment
+from fulfillment.orders.services import status as order_status
+from fulfillment.tracking import hooks
+from fulfillment.tracking.notifications import QUEUED_OR_SENT, sent_kinds
+from fulfillment.tracking.queue import queue_options
 
 if TYPE_CHECKING:
     from fulfillment.tracking.positions import Position
 
+NEARBY = Notification.Kind.NEARBY
+# The courier has the parcel: only then is "near the drop-off" news for the shopper.
+CARRYING = frozenset({TrackingStatus.IN_TRANSIT.value, TrackingStatus.OUT_FOR_DELIVERY.value})
+EARTH_RADIUS_M = 6_371_000.0
 
-def position_stored(*, shipment_id: int, position: Position) -> None:
-    """Called with each position newer than the stored one (positions.receive_position)."""
+
+@dataclass(frozen=True)
+class LiveCourier:
+    """What the shopper's tracking page shows of the courier carrying the parcel."""
+
+    latitude: float
+    longitude: float
+    recorded_at: dt.datetime
+    first_name: str
+    vehicle: str
+    carrying: bool  # picked up: on the way to the shopper (else on the way to the shop)
+    arriving: bool
+    minutes_away: int | None
+    dropoff: tuple[float, float] | None
+
+
+def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in metres (haversine)."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def is_fresh(recorded_at: dt.datetime, now: dt.datetime) -> bool:
+    return now - recorded_at <= dt.timedelta(seconds=settings.NEARBOX_LIVE_POSITION_MAX_AGE_SECONDS)
+
+
+def is_near(
+    *,
+    at: tuple[float, float],
+    eta_at: dt.datetime | None,
+    arriving: bool,
+    dropoff: tuple[float, float] | None,
+    now: dt.datetime,
+) -> bool:
+    if arriving:
+        return True
+    if eta_at is not None and eta_at - now <= dt.timedelta(
+        seconds=settings.NEARBOX_NEARBY_ETA_SECONDS
+    ):
+        return True
+    return dropoff is not None and distance_m(at, dropoff) <= settings.NEARBOX_NEARBY_DISTANCE_M
+
+
+def dropoff_point(shipment: Shipment) -> tuple[float, float] | None:
+    """Where the courier delivers: the pickup place of a locker or shop order, else the
+    shopper's geocoded address (None when it has no coordinates)."""
+    order = shipment.order
+    if order.pickup_location_ref:
+        place = hooks.pickup_point(shipment)
+        if place is not None and place.latitude is not None and place.longitude is not None:
+            return (place.latitude, place.longitude)
+    if order.latitude is None or order.longitude is None:
+        return None
+    return (order.latitude, order.longitude)
+
+
+def minutes_until(eta_at: dt.datetime | None, now: dt.datetime) -> int | None:
+    """Whole minutes to the ETA, rounded up, at least 1; None without an ETA."""
+    if eta_at is None:
+        return None
+    return max(1, math.ceil((eta_at - now).total_seconds() / 60))
+
+
+def first_name(courier_name: str) -> str:
+    return courier_name.split()[0] if courier_name.strip() else ""
+
+
+def position_stored(*, shipment_id: int, position: Position) -> Notification | None:
+    """Called with each position newer than the stored one (positions.receive_position):
+    queue the shopper's "nearby" message when this position is the first that is near."""
+    now = timezone.now()
+    if not is_fresh(position.recorded_at, now):  # a late webhook: old news
+        return None
+    shipment = Shipment.objects.select_related("order").filter(pk=shipment_id).first()
+    if shipment is None or shipment.cancelled_at is not None:
+        return None
+    if shipment.status not in CARRYING:
+        return None
+    if Notification.objects.filter(shipment_id=shipment_id, kind=NEARBY).exists():
+        return None  # the common case once near: one indexed lookup, nothing more
+    near = is_near(
+        at=(position.latitude, position.longitude),
+        eta_at=position.eta_at,
+        arriving=position.arriving,
+        dropoff=dropoff_point(shipment),
+        now=now,
+    )
+    return queue_nearby(shipment) if near else None
+
+
+def queue_nearby(shipment: Shipment) -> Notification | None:
+    """Create the shipment's NEARBY notification and queue its sending after commit, as the
+    merchant's settings allow; None when not wanted or when it exists already."""
+    order = shipment.order
+    if not (order.shopper_email or order.shopper_phone):
+        return None
+    prefs = NotificationSettings.objects.filter(merchant_id=shipment.merchant_id).first()
+    if not (prefs or NotificationSettings(merchant_id=shipment.merchant_id)).allows(NEARBY):
+        return None
+    sent = sent_kinds([shipment.pk], states=QUEUED_OR_SENT)[shipment.pk]
+    if not order_status.message_allowed(
+        order=order, kind=NEARBY, sent_kinds=sent, parcel_status=shipment.status
+    ):
+        return None
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                merchant_id=shipment.merchant_id, shipment_id=shipment.pk, kind=NEARBY
+            )
+    except IntegrityError:  # another position of this courier got there first
+        return None
+    from fulfillment.tracking.tasks import send_tracking_notifications
+
+    options = queue_options()
+    transaction.on_commit(
+        lambda: send_tracking_notifications.apply_async(([notification.pk],), **options)
+    )
+    return notification
+
+
+def live_courier(shipment: Shipment, *, now: dt.datetime | None = None) -> LiveCourier | None:
+    """The courier of this shipment as the tracking page shows it, or None: no live courier,
+    a position too old to be live, or a parcel that is no longer on its way."""
+    if shipment.cancelled_at is not None or TrackingStatus(shipment.status).is_terminal:
+        return None
+    position = CourierPosition.objects.filter(shipment_id=shipment.pk).first()
+    now = now or timezone.now()
+    if position is None or not is_fresh(position.recorded_at, now):
+        return None
+    if not is_fresh(position.received_at, now):
+        return None
+    carrying = shipment.status in CARRYING
+    dropoff = dropoff_point(shipment)
+    at = (position.latitude, position.longitude)
+    arriving = carrying and is_near(
+        at=at, eta_at=position.eta_at, arriving=False, dropoff=dropoff, now=now
+    )
+    return LiveCourier(
+        latitude=position.latitude,
+        longitude=position.longitude,
+        recorded_at=position.recorded_at,
+        first_name=first_name(position.courier_name),
+        vehicle=position.vehicle,
+        carrying=carrying,
+        arriving=arriving,
+        minutes_away=minutes_until(position.eta_at, now) if carrying else None,
+        dropoff=dropoff,
+    )
+
+
+def message_copy(shipment: Shipment, *, now: dt.datetime | None = None) -> dict[str, str]:
+    """The nearby message's words, from the courier's latest position when it is sent:
+    "Sam is about 4 minutes away with your parcel"."""
+    now = now or timezone.now()
+    position = CourierPosition.objects.filter(shipment_id=shipment.pk).first()
+    name = first_name(position.courier_name) if position else ""
+    minutes = minutes_until(position.eta_at, now) if position else None
+    who = name or "Your courier"
+    if minutes is None or minutes <= 1:
+        lead = f"{who} is almost at your door with your parcel"
+    else:
+        lead = f"{who} is about {minutes} minutes away with your parcel"
+    return {
+        "courier_name": name,
+        "vehicle": position.vehicle if position else "",
+        "minutes_away": "" if minutes is None else str(minutes),
+        "nearby_lead": lead,
+    }

@@ -52,7 +52,15 @@ COPY = {
         "Nobody could take the parcel. The courier will try again, or you can have it sent "
         "to a locker or pickup shop near you.",
     ),
+    # The lead is the courier's name and minutes away, filled in when sent (nearby.py).
+    "nearby": (
+        "Your {shop} parcel is nearly there",
+        "Your courier is nearly there",
+        "Your courier is nearly there with your parcel.",
+    ),
 }
+# Kinds with their own templates (fulfillment/emails/<name>.html, .txt, _sms.txt).
+TEMPLATES = {"nearby": "nearby"}
 OUTDATED = "Not sent: the parcel had already moved on (a later update is the one that counts)."
 PICKUP_CODE_PLACEHOLDER = "You will receive your pickup code in a separate message."
 
@@ -65,7 +73,7 @@ def get_settings(merchant: Merchant) -> NotificationSettings:
 def update_settings(*, merchant: Merchant, **switches: bool) -> NotificationSettings:
     fields = {
         "shipped", "out_for_delivery", "available_for_pickup", "delivered", "failed_attempt",
-        "email_enabled", "sms_enabled",
+        "nearby", "email_enabled", "sms_enabled",
     }  # fmt: skip
     unknown = set(switches) - fields
     if unknown:
@@ -116,6 +124,11 @@ def message_context(notification: Notification) -> dict:
         context["pickup_code"] = hooks.pickup_code(shipment) or ""
         context["pickup_code_placeholder"] = PICKUP_CODE_PLACEHOLDER
         context["pickup_point"] = hooks.pickup_point(shipment)
+    if notification.kind == "nearby":
+        from fulfillment.tracking import nearby  # nearby queues through this module
+
+        copy = nearby.message_copy(shipment)
+        context.update(copy, lead=copy["nearby_lead"] + ".", subject=copy["nearby_lead"])
     return context
 
 
@@ -244,22 +257,21 @@ def _render_and_send(
 ) -> None:
     order = notification.shipment.order
     context = message_context(notification)
+    template = "fulfillment/emails/" + TEMPLATES.get(notification.kind, "tracking")
     if prefs.email_enabled and order.shopper_email:
         email = EmailMultiAlternatives(
             subject=context["subject"],
-            body=render_to_string("fulfillment/emails/tracking.txt", context),
+            body=render_to_string(f"{template}.txt", context),
             from_email=f"{notification.merchant.name} <{_from_address()}>",
             to=[order.shopper_email],
             headers={"X-Nearbox-Notification": str(notification.pk)},
             connection=mail,
         )
-        email.attach_alternative(
-            render_to_string("fulfillment/emails/tracking.html", context), "text/html"
-        )
+        email.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
         email.send()
         channels.append("email")
     if prefs.sms_enabled and order.shopper_phone:
-        text = render_to_string("fulfillment/emails/tracking_sms.txt", context).strip()
+        text = render_to_string(f"{template}_sms.txt", context).strip()
         get_sms_backend().send(
             SmsMessage(order.shopper_phone, text, f"notification-{notification.pk}")
         )

@@ -79,12 +79,14 @@ _MESSAGE_STAGE: dict[str, TrackingStatus] = {
     "failed_attempt": S.FAILED_ATTEMPT,
     "available_for_pickup": S.AVAILABLE_FOR_PICKUP,
     "delivered": S.DELIVERED,
+    "nearby": S.OUT_FOR_DELIVERY,  # a live courier's "nearly there": never once delivered
 }
 # Messages in the order a shopper reads them; one never follows a later one.
 MESSAGE_RANK: dict[str, int] = {
     "shipped": 1,
     "out_for_delivery": 2,
     "failed_attempt": 2,
+    "nearby": 2,
     "available_for_pickup": 3,
     "delivered": 4,
 }

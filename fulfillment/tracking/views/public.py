@@ -1,6 +1,8 @@
 """The shopper's tracking page at /t/<token>/: no login, an unguessable token, the merchant's
 branding; the status part refreshes through htmx and the server ends the polling with 286
-once the parcel reached a final state."""
+once the parcel reached a final state. While a live courier carries the parcel, the status
+part carries its position (data attributes read by static/js/tracking-map.js, which moves the
+marker on a map kept across refreshes) and refreshes more often."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from fulfillment.models import Order
 from fulfillment.orders.services import status as order_status
-from fulfillment.tracking import hooks
+from fulfillment.tracking import hooks, nearby
 from fulfillment.tracking.selectors import get_shipment_by_token, timeline
 
 STOP_POLLING = 286  # htmx: swap this answer, then stop polling
@@ -29,6 +31,10 @@ def _context(shipment) -> dict:
     # says so, and keeps refreshing until the shopper has collected it.
     waiting_at_pickup = order_status.is_pickup(order) and order.status == Order.Status.AT_PICKUP
     collected = order_status.is_pickup(order) and order.status == Order.Status.DELIVERED
+    # Only this shipment's courier, only while its position is fresh (nearby.live_courier).
+    live = nearby.live_courier(shipment)
+    # Leaflet is loaded when a live courier may appear: an on-demand job or a fresh position.
+    live_map = live is not None or bool(shipment.courier_reference)
     return {
         "shipment": shipment,
         "merchant": merchant,
@@ -39,7 +45,11 @@ def _context(shipment) -> dict:
         and (shipment.tracking_status.is_terminal or shipment.cancelled_at is not None),
         "pickup_point": point,
         "pickup_map": point is not None and point.latitude is not None,
-        "refresh_seconds": settings.NEARBOX_TRACKING_REFRESH_SECONDS,
+        "live": live,
+        "live_map": live_map,
+        "refresh_seconds": settings.NEARBOX_TRACKING_LIVE_REFRESH_SECONDS
+        if live_map
+        else settings.NEARBOX_TRACKING_REFRESH_SECONDS,
         "map_tiles_url": settings.NEARBOX_MAP_TILES_URL,
         "map_tiles_attribution": settings.NEARBOX_MAP_TILES_ATTRIBUTION,
     }

@@ -119,7 +119,7 @@ class NotificationSettingsForm(forms.ModelForm):
         model = NotificationSettings
         fields = [
             "shipped", "out_for_delivery", "available_for_pickup", "delivered", "failed_attempt",
-            "email_enabled", "sms_enabled",
+            "nearby", "email_enabled", "sms_enabled",
         ]  # fmt: skip
 
 
