@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fulfillment.couriers.adapters.errors import CourierNotSupported
+from fulfillment.couriers.adapters.karrio_bridge.catalog import bridged_codes, display_name
 from fulfillment.couriers.adapters.types import (
     ChangeBatch,
     CreatedShipment,
@@ -16,6 +17,7 @@ from fulfillment.couriers.adapters.types import (
     ShipmentRequest,
     TrackingEvent,
     TrackingResult,
+    WebhookUpdate,
 )
 
 if TYPE_CHECKING:
@@ -96,6 +98,12 @@ class CourierAdapter(abc.ABC):
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[TrackingEvent]:
         raise CourierNotSupported(f"{self.name} sends no webhooks here", courier=self.code)
 
+    def parse_webhook_update(self, body: bytes, headers: Mapping[str, str]) -> WebhookUpdate:
+        """A pushed webhook, verified as the courier documents, as events and courier positions
+        (what tracking/webhooks.py stores). Raises WebhookRejected for a bad signature or a
+        stale body, another CourierError for a malformed one. By default: parse_webhook's events."""
+        return WebhookUpdate(events=tuple(self.parse_webhook(body, headers)))
+
     def fetch_changes(self, cursor: str | None) -> ChangeBatch:
         raise CourierNotSupported(f"{self.name} has no change feed", courier=self.code)
 
@@ -113,6 +121,8 @@ ADAPTERS: dict[str, str] = {
     "royalmail": "fulfillment.couriers.adapters.royalmail:RoyalMailAdapter",
     "sandbox": "fulfillment.couriers.adapters.sandbox:SandboxAdapter",
     "manual": "fulfillment.couriers.adapters.manual:ManualAdapter",
+    "stuart": "fulfillment.couriers.adapters.stuart:StuartAdapter",
+    "uber_direct": "fulfillment.couriers.adapters.uber_direct:UberDirectAdapter",
 }
 
 
@@ -123,7 +133,28 @@ ADAPTER_NAMES: dict[str, str] = {
     "ups": "UPS",
     "royalmail": "Royal Mail",
     "manual": "Local courier (no API)",
+    "stuart": "Stuart (on-demand)",
+    "uber_direct": "Uber Direct (on-demand)",
 }
+
+
+# Every installed karrio carrier (pip install karrio-<carrier>), through the bridge; the codes
+# of carriers that one of ours already speaks get a "karrio_" prefix (karrio_bridge/catalog.py).
+# Their display names come from karrio's plugin metadata, read when first shown.
+BRIDGE_PATH = "fulfillment.couriers.adapters.karrio_bridge.adapter"
+BRIDGED: dict[str, str] = bridged_codes(ADAPTERS)  # our code → karrio carrier id
+ADAPTERS.update({code: f"{BRIDGE_PATH}:{code}" for code in BRIDGED})
+
+
+def adapter_name(code: str) -> str:
+    if code in ADAPTER_NAMES:
+        return ADAPTER_NAMES[code]
+    if code in BRIDGED:
+        try:
+            return display_name(BRIDGED[code], code)
+        except (ImportError, ValueError):  # a broken or non-carrier karrio plugin
+            return code
+    return code
 
 
 def adapter_class(code: str) -> type[CourierAdapter]:
@@ -138,9 +169,10 @@ def courier_choices() -> list[tuple[str, str]]:
     """(code, name) of every registered adapter, for CourierAccount.courier and its form.
 
     A callable so that registering a courier (an installed karrio extension, say) needs no
-    migration; it imports no adapter module, the names come from ADAPTER_NAMES.
+    migration; it imports no adapter module: the names come from ADAPTER_NAMES, and for a
+    bridged karrio carrier from karrio's plugin metadata (loaded once, on first call).
     """
-    return [(code, ADAPTER_NAMES.get(code, code)) for code in ADAPTERS]
+    return [(code, adapter_name(code)) for code in ADAPTERS]
 
 
 def live_quote_couriers() -> list[str]:

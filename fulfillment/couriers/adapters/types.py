@@ -34,6 +34,7 @@ __all__ = [
     "DeliveryWindow",
     "MalformedResponse",
     "Parcel",
+    "PositionReport",
     "Quote",
     "RateLimited",
     "ShipmentRequest",
@@ -42,6 +43,7 @@ __all__ = [
     "TrackingResult",
     "TrackingStatus",
     "WebhookRejected",
+    "WebhookUpdate",
     "make_event_id",
 ]
 
@@ -134,6 +136,10 @@ class TrackingResult:
     status: TrackingStatus
     estimated_delivery: DeliveryWindow | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # The courier's own id for the booking where it differs from what it tracks by, or is
+    # needed to cancel it and match its webhooks (an on-demand courier's job id); stored as
+    # Shipment.courier_reference.
+    courier_reference: str = ""
 
     @classmethod
     def from_events(
@@ -205,3 +211,43 @@ class CreatedShipment:
     label_format: str | None = None  # "PDF", "ZPL", ... when the courier makes the label
     estimated_delivery: DeliveryWindow | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # The courier's own id for the booking where it differs from what it tracks by, or is
+    # needed to cancel it and match its webhooks (an on-demand courier's job id); stored as
+    # Shipment.courier_reference.
+    courier_reference: str = ""
+
+
+@dataclass(frozen=True)
+class PositionReport:
+    """Where a live courier is, as its courier pushed it, for the booking whose courier id
+    (Shipment.courier_reference) is `reference`. tracking/positions.py stores it."""
+
+    reference: str
+    latitude: float
+    longitude: float
+    recorded_at: datetime  # aware; the courier's clock, or arrival when the courier sends none
+    courier_name: str = ""  # first name only
+    vehicle: str = ""
+    eta_at: datetime | None = None
+    arriving: bool = False  # the courier says it is about to arrive at the drop-off
+
+    def __post_init__(self) -> None:
+        if self.recorded_at.tzinfo is None:
+            raise ValueError("PositionReport.recorded_at must be timezone-aware")
+        # Written so that NaN (json.loads accepts it) fails too.
+        if not (-90 <= self.latitude <= 90 and -180 <= self.longitude <= 180):
+            raise ValueError(f"not a place on Earth: {self.latitude}, {self.longitude}")
+
+
+@dataclass(frozen=True)
+class WebhookUpdate:
+    """What one verified webhook says: tracking events, courier positions, or both.
+
+    `nonce` names this delivery of the webhook (the courier's own event id, or a hash of the
+    body when it has none): the receiver accepts each nonce once per account. Empty: the
+    receiver's default (the signed headers with the body).
+    """
+
+    events: tuple[TrackingEvent, ...] = ()
+    positions: tuple[PositionReport, ...] = ()
+    nonce: str = ""

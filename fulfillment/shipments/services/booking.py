@@ -227,6 +227,7 @@ def book_shipment(*, shipment_id: int) -> Shipment:
         if locked.is_booked:  # another run of the task got there first
             return locked
         locked.tracking_number = created.tracking_number
+        locked.courier_reference = created.courier_reference[:100]  # an on-demand job id
         locked.status = TrackingStatus.INFO_RECEIVED.value
         locked.booked_at = now
         locked.last_error = ""
