@@ -6,6 +6,12 @@ batch of the courier's size. The batch task stores what it learns and sets the r
 a batch that never reports (its worker was killed) simply comes due again when the lease runs
 out, and a batch delivered twice stores nothing twice (ingest.py). Change feeds keep their
 cursor in PollCursor and advance it in the same transaction that stores the page's events.
+
+Push subscriptions (UPS Track Alert): after a shipment is polled, a courier that can push is
+asked to (subscribe_to_push); `push_subscribed_until` is then the day before the courier's
+subscription ends, and until then the planner does not poll the shipment (it moves its next
+poll to that day instead). When it comes due the shipment is polled once, which catches
+anything a lost push missed, and subscribed again. A refused subscription keeps it polled.
 """
 
 from __future__ import annotations
@@ -17,10 +23,12 @@ import os
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from fulfillment.couriers.adapters.base import CourierAdapter, adapter_class
@@ -46,6 +54,7 @@ PUSH_FRESH = dt.timedelta(hours=1)  # a feed/webhook this recent makes polling a
 NOTIFICATION_GRACE = dt.timedelta(minutes=2)
 NOTIFICATIONS_PER_TASK = 50
 FEED_PAGES = 50  # pages per feed task run (the next beat tick carries on)
+PUSH_RENEW_BEFORE = dt.timedelta(days=1)  # poll and subscribe again this long before it ends
 
 
 @dataclass
@@ -54,6 +63,7 @@ class PlanReport:
     batches: int = 0
     feeds: int = 0
     skipped: int = 0
+    pushed: int = 0  # due, but the courier pushes their events: next poll moved to renewal
     by_account: dict[int, int] = field(default_factory=dict)
 
 
@@ -83,8 +93,8 @@ def plan_polls(
     options = queue_options()
     # Claimed and queued a chunk at a time, each chunk committed before its batches are queued:
     # at 100k due shipments one transaction kept the worker idle for the planner's 7 s.
-    while report.claimed + report.skipped < limit:
-        chunk = min(CLAIM_CHUNK, limit - report.claimed - report.skipped)
+    while report.claimed + report.skipped + report.pushed < limit:
+        chunk = min(CLAIM_CHUNK, limit - report.claimed - report.skipped - report.pushed)
         due = _claim_chunk(accounts, now=now, lease=lease, size=chunk, report=report)
         if len(due) < chunk:
             break
@@ -126,11 +136,18 @@ def _claim_chunk(
             Shipment.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(next_poll_at__lte=now, account_id__in=list(accounts))
             .order_by("next_poll_at")
-            .values_list("pk", "account_id")[:size]
+            .values_list("pk", "account_id", "push_subscribed_until")[:size]
         )
         by_account: dict[int, list[int]] = defaultdict(list)
-        for pk, account_id in due:
-            by_account[account_id].append(pk)
+        pushed: list[int] = []
+        for pk, account_id, subscribed_until in due:
+            if subscribed_until is not None and subscribed_until > now:
+                pushed.append(pk)
+            else:
+                by_account[account_id].append(pk)
+        # The courier pushes their events: look again when the subscription needs renewing.
+        Shipment.objects.filter(pk__in=pushed).update(next_poll_at=F("push_subscribed_until"))
+        report.pushed += len(pushed)
         unpollable: list[int] = []
         batches: list[tuple[int, list[int]]] = []
         for account_id, ids in by_account.items():
@@ -153,7 +170,7 @@ def _claim_chunk(
                 poll_tracking_batch.apply_async((account_id, ids), **options)
 
         transaction.on_commit(enqueue)
-    return due
+    return [(pk, account_id) for pk, account_id, _ in due]
 
 
 def requeue_notifications(*, older_than: dt.datetime) -> int:
@@ -226,6 +243,51 @@ def adapter_for_polling(account: CourierAccount) -> CourierAdapter:
     return adapter
 
 
+@runtime_checkable
+class PushSubscriber(Protocol):
+    """An adapter whose courier can push a parcel's events for a while (UPS Track Alert)."""
+
+    @property
+    def can_push(self) -> bool: ...
+
+    def subscribe_push(
+        self, tracking_numbers: list[str], *, url: str, now: dt.datetime | None = None
+    ) -> Any: ...
+
+
+def webhook_url(account: CourierAccount) -> str:
+    """Where the courier pushes this account's events (the courier webhook endpoint)."""
+    return settings.NEARBOX_BASE_URL + reverse("courier_webhook", args=[account.webhook_token])
+
+
+def subscribe_to_push(
+    *, account: CourierAccount, adapter: PushSubscriber, shipment_ids: list[int], now: dt.datetime
+) -> int:
+    """Subscribe the still-moving shipments among these that have no running subscription, in
+    one request per courier batch; returns how many the courier accepted. A failed request is
+    logged and changes nothing: those shipments stay polled and are tried again next poll."""
+    due = dict(
+        Shipment.objects.filter(pk__in=shipment_ids, account=account, cancelled_at__isnull=True)
+        .exclude(status__in=DONE_POLLING)
+        .exclude(tracking_number="")
+        .filter(Q(push_subscribed_until__isnull=True) | Q(push_subscribed_until__lte=now))
+        .values_list("tracking_number", "pk")
+    )
+    if not due:
+        return 0
+    try:
+        subscription = adapter.subscribe_push(list(due), url=webhook_url(account), now=now)
+    except CourierError as error:
+        logger.warning("push subscription for account %s failed: %s", account.pk, error)
+        return 0
+    renew_at = subscription.until - PUSH_RENEW_BEFORE
+    accepted = [due[n] for n in subscription.subscribed if n in due]
+    Shipment.objects.filter(pk__in=accepted).exclude(status__in=DONE_POLLING).update(
+        push_subscribed_until=renew_at, next_poll_at=renew_at
+    )
+    return len(accepted)
+
+
 def poll_batch(*, account_id: int, shipment_ids: list[int]) -> IngestReport:
     """Ask the courier about these shipments (one request per courier batch) and store it."""
     started = time.perf_counter()
@@ -259,6 +321,8 @@ def poll_batch(*, account_id: int, shipment_ids: list[int]) -> IngestReport:
     if report.failed == len(numbers):
         error = next(iter(results.values()))
         courier_service.record_account_error(account=account, message=f"tracking: {error}")
+    elif isinstance(adapter, PushSubscriber) and adapter.can_push:
+        subscribe_to_push(account=account, adapter=adapter, shipment_ids=shipment_ids, now=now)
     rate_wait = getattr(limiter, "waited_s", 0.0) - waited
     report.timings.update(
         prep=fetch_started - started,

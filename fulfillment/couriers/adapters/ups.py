@@ -389,6 +389,11 @@ class UpsAdapter(CourierAdapter):
             raise MalformedResponse("ups: not a Track Alert event", courier=self.code)
         return [parse_alert_event(payload)]
 
+    @property
+    def can_push(self) -> bool:
+        """Track Alert needs the credential UPS will send back with each event."""
+        return bool(self.credentials.get("webhook_secret"))
+
     def subscribe_push(
         self, tracking_numbers: list[str], *, url: str, now: dt.datetime | None = None
     ) -> PushSubscription:
