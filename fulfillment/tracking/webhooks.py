@@ -1,24 +1,38 @@
-"""Courier webhooks: verify (HMAC over the raw body with a signed timestamp, 5-minute
-tolerance), refuse replays (one receipt per signature and account), then store the events.
+"""Courier webhooks: verify as the courier documents (the adapter: an HMAC over the raw body,
+a signed timestamp, or a configured header), refuse replays (one receipt per nonce and
+account), then store what the webhook says: tracking events and live courier positions.
 
-A request that fails any check stores nothing: the receipt and the events are written in one
-transaction, after verification.
+A request that fails any check stores nothing: the receipt, the events and the positions are
+written in one transaction, after verification. A position whose job id matches no shipment of
+the account is ignored and counted (a job booked outside Nearbox, or another tenant's id: it
+never reaches another merchant's shipment, as only this account's shipments are looked at).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fulfillment.couriers.adapters.errors import CourierError, WebhookRejected
+from fulfillment.couriers.adapters.types import PositionReport
 from fulfillment.couriers.adapters.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from fulfillment.couriers.services import accounts as courier_service
-from fulfillment.models import CourierAccount, PollCursor, ShipmentEvent, WebhookReceipt
+from fulfillment.models import (
+    CourierAccount,
+    PollCursor,
+    Shipment,
+    ShipmentEvent,
+    WebhookReceipt,
+)
 from fulfillment.tracking.ingest import ingest_results, results_from_events
+from fulfillment.tracking.positions import Position, receive_position
+
+logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -40,6 +54,9 @@ class WebhookOutcome:
     events: int
     shipments: int
     transitions: int
+    positions: int = 0  # courier positions received for shipments of the account
+    unmatched_positions: int = 0  # positions whose job id is no shipment of the account
+    stored_positions: int = 0  # of `positions`, those newer than the stored one
 
 
 def _nonce(headers: Mapping[str, str], body: bytes) -> str:
@@ -56,31 +73,104 @@ def receive_webhook(*, token: str, body: bytes, headers: Mapping[str, str]) -> W
     if not adapter.capabilities.has_webhooks:
         raise WebhookRejected(f"{account.name} does not send webhooks", courier=account.courier)
     try:
-        events = adapter.parse_webhook(body, headers)  # verifies the signature first
+        update = adapter.parse_webhook_update(body, headers)  # verifies before it parses
     except WebhookRejected:
         raise
     except CourierError as error:
         raise WebhookMalformed(str(error)) from None
     except RecursionError:  # json.loads of a signed body nested thousands of levels deep
         raise WebhookMalformed("The webhook body is nested too deeply to read.") from None
+    events, reports = list(update.events), list(update.positions)
     now = timezone.now()
     with transaction.atomic():
         try:
             with transaction.atomic():
                 WebhookReceipt.objects.create(
-                    account=account, nonce=_nonce(headers, body), events=len(events)
+                    account=account,
+                    nonce=(update.nonce or _nonce(headers, body))[:128],
+                    events=len(events) + len(reports),
                 )
         except IntegrityError:
             raise WebhookReplayed("This webhook was received before.") from None
-        report = ingest_results(
-            account=account,
-            results=results_from_events(events),
-            source=ShipmentEvent.Source.WEBHOOK,
-            pushed=True,
-            now=now,
+        shipments = transitions = 0
+        if events:
+            report = ingest_results(
+                account=account,
+                results=results_from_events(events),
+                source=ShipmentEvent.Source.WEBHOOK,
+                pushed=True,
+                now=now,
+            )
+            shipments, transitions = report.shipments, len(report.transitions)
+        matched, unmatched, stored = store_positions(account=account, reports=reports)
+        _mark_pushed(account, now)
+    if unmatched:
+        logger.info(
+            "courier account %s: %d position(s) for no shipment of the account ignored",
+            account.pk,
+            unmatched,
         )
+    return WebhookOutcome(len(events), shipments, transitions, matched, unmatched, stored)
+
+
+def store_positions(
+    *, account: CourierAccount, reports: Iterable[PositionReport]
+) -> tuple[int, int, int]:
+    """Store each position on the account's shipment whose courier_reference is its job id,
+    oldest first (positions.receive_position keeps the newest whatever the order).
+    Returns (matched, unmatched, stored)."""
+    reports = sorted(reports, key=lambda r: r.recorded_at)
+    if not reports:
+        return 0, 0, 0
+    shipment_ids = _shipments_by_reference(account, {r.reference for r in reports})
+    matched = unmatched = stored = 0
+    for report in reports:
+        shipment_id = shipment_ids.get(report.reference)
+        if shipment_id is None:
+            unmatched += 1
+            continue
+        matched += 1
+        stored += receive_position(
+            merchant_id=account.merchant_id,
+            shipment_id=shipment_id,
+            position=Position(
+                latitude=report.latitude,
+                longitude=report.longitude,
+                recorded_at=report.recorded_at,
+                courier_name=report.courier_name,
+                vehicle=report.vehicle,
+                eta_at=report.eta_at,
+                arriving=report.arriving,
+            ),
+        )
+    return matched, unmatched, stored
+
+
+def _shipments_by_reference(account: CourierAccount, references: set[str]) -> dict[str, int]:
+    """{courier_reference: shipment id} among this account's shipments only.
+
+    courier_reference has no index of its own; the on-demand couriers' job id is also the
+    tracking number, so the (account, tracking_number) index answers first and only the
+    references it does not find are looked for by courier_reference."""
+    shipments = Shipment.objects.filter(account=account, merchant_id=account.merchant_id)
+    found = {
+        reference: pk
+        for reference, pk in shipments.filter(
+            tracking_number__in=references, courier_reference__in=references
+        ).values_list("courier_reference", "pk")
+    }
+    missing = references - found.keys()
+    if missing:
+        found.update(
+            shipments.filter(courier_reference__in=missing).values_list("courier_reference", "pk")
+        )
+    return found
+
+
+def _mark_pushed(account: CourierAccount, now) -> None:
+    """The account pushes: polling of its shipments becomes the safety net (ingest.py)."""
+    if not PollCursor.objects.filter(account=account).update(last_webhook_at=now):
         PollCursor.objects.update_or_create(
             account=account,
             defaults={"merchant_id": account.merchant_id, "last_webhook_at": now},
         )
-    return WebhookOutcome(len(events), report.shipments, len(report.transitions))

@@ -1,5 +1,7 @@
-"""POST /webhooks/couriers/<token>: a courier pushes tracking events (plain Django view: the
-body must be read raw for the signature). Answers are JSON problems with a stable code."""
+"""POST /webhooks/couriers/<token>: a courier pushes tracking events and live courier positions
+(plain Django view: the body must be read raw for the signature). Errors are JSON problems with
+a stable code; a good push answers what was stored (`positions`, `ignored_positions` when it
+carried positions: those for no shipment of the account are ignored, not an error)."""
 
 from __future__ import annotations
 
@@ -28,7 +30,10 @@ def problem(status: int, code: str, detail: str, field: str | None = None) -> Js
 @csrf_exempt
 @require_POST
 def courier_webhook(request: HttpRequest, token: str) -> JsonResponse:
-    if int(request.headers.get("Content-Length") or 0) > MAX_BODY_BYTES:
+    length = request.headers.get("Content-Length") or "0"
+    if not length.isdigit():
+        return problem(400, "malformed", "Content-Length is not a number.", "body")
+    if int(length) > MAX_BODY_BYTES:
         return problem(413, "too_large", "Webhook bodies are limited to 1 MB.")
     body = request.body
     try:
@@ -41,6 +46,12 @@ def courier_webhook(request: HttpRequest, token: str) -> JsonResponse:
         return problem(409, "replayed", str(error))
     except WebhookMalformed as error:
         return problem(400, "malformed", str(error), "body")
-    return JsonResponse(
-        {"events": outcome.events, "shipments": outcome.shipments, "changes": outcome.transitions}
-    )
+    answer = {
+        "events": outcome.events,
+        "shipments": outcome.shipments,
+        "changes": outcome.transitions,
+    }
+    if outcome.positions or outcome.unmatched_positions:
+        answer["positions"] = outcome.positions
+        answer["ignored_positions"] = outcome.unmatched_positions
+    return JsonResponse(answer)
