@@ -149,17 +149,21 @@ class CourierHttp:
         json_body: Any = None,
         form: Mapping[str, str] | None = None,
         auth: tuple[str, str] | None = None,
+        content: bytes | None = None,
+        keep_server_errors: bool = False,
     ) -> CourierResponse:
         """Send with retries; return any non-retryable answer (2xx, 3xx, 4xx but 429).
 
         The caller turns 4xx answers into CourierRejected/TrackingNotFound in its own words.
+        `content`: a raw body (SOAP XML). `keep_server_errors`: return the last 5xx answer
+        instead of raising, for protocols that put their faults in a 500 (SOAP).
         """
         redact = Redactor(secrets)
         method = method.upper()
         headers = dict(headers or {})
         may_repeat = method in SAFE_METHODS or any(k.lower() == "idempotency-key" for k in headers)
         request = self._client.build_request(
-            method, url, params=params, headers=headers, json=json_body, data=form
+            method, url, params=params, headers=headers, json=json_body, data=form, content=content
         )
         target = redact(f"{method} {request.url}")
         policy = self.policy
@@ -196,6 +200,9 @@ class CourierHttp:
                     return CourierResponse(status, response.headers, response.content, courier)
                 problem, truncated = f"answered {status}", False
                 retry = status == 429 or may_repeat
+                final = not retry or attempt == policy.max_attempts
+                if keep_server_errors and status != 429 and final:
+                    return CourierResponse(status, response.headers, response.content, courier)
                 after = parse_retry_after(response.headers.get("Retry-After"))
                 if after is not None:
                     wait = min(after, policy.retry_after_cap_s)
