@@ -16,6 +16,7 @@ from fulfillment.couriers import api as fulfillment_couriers
 from fulfillment.orders import api as fulfillment_orders
 from fulfillment.shipments import api as fulfillment_shipments
 from fulfillment.tracking import api as fulfillment_tracking
+from integrations.webhooks import api as integrations_webhooks
 from lockers.api import checkout as lockers_checkout
 from lockers.api import network as lockers_network
 from merchant.api import SecretKeyAuth, demand, inventory, placement, points
@@ -43,6 +44,7 @@ api.add_router("/pickup-network", lockers_network.router)
 api.add_router("/couriers", fulfillment_couriers.router)
 api.add_router("/shipments", fulfillment_tracking.router)
 api.add_router("/shipments", fulfillment_shipments.router)  # list and labels
+api.add_router("/webhooks", integrations_webhooks.router)
 
 
 def problem(status: int, code: str, detail: str, **extra: object) -> dict:

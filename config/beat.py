@@ -11,7 +11,8 @@ from datetime import timedelta
 
 def beat_schedule(*, heartbeat_seconds: int) -> dict[str, dict]:
     """The periodic tasks: the beat heartbeat (merchant), the pickup network's expiries and
-    reminders (lockers), the tracking polls and ETA tables (fulfillment)."""
+    reminders (lockers), the tracking polls and ETA tables (fulfillment), webhook retries
+    (integrations)."""
     return {
         "beat-heartbeat": {
             "task": "merchant.tasks.record_beat_tick",
@@ -37,6 +38,11 @@ def beat_schedule(*, heartbeat_seconds: int) -> dict[str, dict]:
             "task": "fulfillment.tasks.plan_tracking_polls",
             "schedule": timedelta(seconds=60),
             "options": {"expires": 60},
+        },
+        "webhooks-queue-due": {
+            "task": "integrations.tasks.queue_due_webhooks",
+            "schedule": timedelta(seconds=30),
+            "options": {"expires": 30},
         },
         "tracking-refresh-eta": {
             "task": "fulfillment.tasks.refresh_eta_tables",

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "merchant",
     "fulfillment",
     "lockers",
+    "integrations",  # outgoing webhooks (and, later, the shop platform connectors)
     "demo",  # `manage.py seed_demo`: the demo data, nothing the product needs
 ]
 
@@ -328,7 +329,6 @@ NEARBOX_TRACKING_LEASE_SECONDS = int(os.environ.get("NEARBOX_TRACKING_LEASE_SECO
 NEARBOX_TRACKING_QUEUE = os.environ.get("NEARBOX_TRACKING_QUEUE", "")
 # Seconds between refreshes of the public tracking page and the live shipments list.
 NEARBOX_TRACKING_REFRESH_SECONDS = int(os.environ.get("NEARBOX_TRACKING_REFRESH_SECONDS", "30"))
-# The file email backend's folder (tests run a worker that writes mail there).
 # While a live courier carries the parcel, the tracking page refreshes this often instead.
 NEARBOX_TRACKING_LIVE_REFRESH_SECONDS = int(
     os.environ.get("NEARBOX_TRACKING_LIVE_REFRESH_SECONDS", "5")
@@ -341,6 +341,7 @@ NEARBOX_NEARBY_DISTANCE_M = int(os.environ.get("NEARBOX_NEARBY_DISTANCE_M", "500
 NEARBOX_LIVE_POSITION_MAX_AGE_SECONDS = int(
     os.environ.get("NEARBOX_LIVE_POSITION_MAX_AGE_SECONDS", "180")
 )
+# The file email backend's folder (tests run a worker that writes mail there).
 if os.environ.get("EMAIL_FILE_PATH"):
     EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
 # Read couriers' change feeds where they have one (off: per-shipment polling only, benchmarks).
@@ -354,6 +355,17 @@ NEARBOX_SHOPIFY_PICKUP_PRICE_MINOR = int(os.environ.get("NEARBOX_SHOPIFY_PICKUP_
 # {"EUR:USD": {"rate": "1.0842", "source": "ECB, 4 Dec 2026"}}; none: such amounts are refused.
 NEARBOX_FX_RATES = json.loads(os.environ.get("NEARBOX_FX_RATES", "{}") or "{}")
 NEARBOX_FX_SOURCE = os.environ.get("NEARBOX_FX_SOURCE", "")
+
+# --- Outgoing webhooks (integrations/webhooks/) --------------------------------------------------
+# Refuse endpoints on loopback, private and link-local addresses (a merchant could otherwise make
+# Nearbox probe its own network). Tests and `make run` (DEBUG) allow them for local receivers.
+NEARBOX_WEBHOOKS_ALLOW_PRIVATE = env_bool("NEARBOX_WEBHOOKS_ALLOW_PRIVATE", DEBUG)
+# A delivery is retried with exponential backoff and jitter for this long, then given up.
+NEARBOX_WEBHOOKS_RETRY_HOURS = float(os.environ.get("NEARBOX_WEBHOOKS_RETRY_HOURS", "24"))
+# An endpoint is disabled (and its owners emailed) after this many failed attempts in a row,
+# or when every attempt for NEARBOX_WEBHOOKS_RETRY_HOURS failed.
+NEARBOX_WEBHOOKS_DISABLE_AFTER = int(os.environ.get("NEARBOX_WEBHOOKS_DISABLE_AFTER", "100"))
+NEARBOX_WEBHOOKS_TIMEOUT_SECONDS = float(os.environ.get("NEARBOX_WEBHOOKS_TIMEOUT_SECONDS", "10"))
 
 # --- Checkout widget (lockers/views/widget.py) ----------------------------------------------------
 # Map tiles of the pickup widget on shops' pages; empty: no tiles (the list still works).

@@ -35,6 +35,7 @@ urlpatterns = [
     path("webhooks/couriers/", include(webhook_patterns)),
     path("pickup/", include("lockers.urls.public")),
     path("shopify/", include("lockers.urls.shopify")),
+    path("app/settings/integrations/", include("integrations.urls")),
     path("app/", include("merchant.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

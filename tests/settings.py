@@ -20,6 +20,8 @@ for name, value in {
     "STATIC_MANIFEST": "0",
     "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     "NEARBOX_VAR_DIR": "/tmp/nearbox-test-var",
+    # Outgoing webhooks go to receivers on 127.0.0.1 (tests/integrations/conftest.py).
+    "NEARBOX_WEBHOOKS_ALLOW_PRIVATE": "1",
 }.items():
     os.environ.setdefault(name, value)
 

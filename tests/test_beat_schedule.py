@@ -28,6 +28,8 @@ REGISTERED_NAMES = {
     "lockers.tasks.expire_compartment_holds",
     "lockers.tasks.expire_uncollected_parcels",
     "lockers.tasks.remind_uncollected_parcels",
+    "integrations.tasks.deliver_webhook",
+    "integrations.tasks.queue_due_webhooks",
     "merchant.tasks.record_beat_tick",
     "merchant.tasks.run_job_task",
 }

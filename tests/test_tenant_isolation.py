@@ -36,6 +36,7 @@ from merchant.services.stock import receive_stock
 from merchant.services.transfers import create_transfer
 from tests.factories.couriers import TENANT_FACTORIES as COURIER_FACTORIES
 from tests.factories.couriers import make_shipment
+from tests.factories.integrations import TENANT_FACTORIES as INTEGRATION_FACTORIES
 from tests.factories.lockers import make_bank, make_shop
 from tests.factories.merchant import make_point, make_product
 from tests.factories.orders import make_order
@@ -97,6 +98,7 @@ OBJECT_FACTORIES: dict[str, Callable[[NewMerchant], int]] = {
     "batch_id": lambda new: (
         LabelBatch.objects.create(merchant=new.merchant, key="b", size="4x6", title="B's").pk
     ),
+    **INTEGRATION_FACTORIES,
 }
 # parameters that are not ids of a merchant's objects
 NOT_OBJECT_IDS = {

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class IntegrationsConfig(AppConfig):
+    name = "integrations"
+    verbose_name = "Integrations: outgoing webhooks"
+
+    def ready(self) -> None:
+        # The domain apps send signals after commit; this app turns them into webhook events.
+        from integrations.webhooks import receivers
+
+        receivers.connect()

@@ -1,0 +1,158 @@
+"""The domain apps' signals, turned into webhook events. Each receiver runs after the sender's
+commit; a failure here is logged and never reaches the code that sent the signal."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+
+from fulfillment.couriers.adapters.types import TrackingStatus
+from fulfillment.models import Allocation, Order, Shipment, ShipmentEvent
+from fulfillment.orders import signals as order_signals
+from fulfillment.shipments import signals as shipment_signals
+from fulfillment.tracking import signals as tracking_signals
+from integrations.webhooks import events
+from integrations.webhooks.services.deliveries import record_event, subscribed_endpoints
+from lockers import signals as locker_signals
+from lockers.models import PickupParcel
+
+logger = logging.getLogger(__name__)
+
+
+def _never_raises(receiver: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(receiver)
+    def wrapper(*args, **kwargs) -> None:
+        try:
+            receiver(*args, **kwargs)
+        except Exception:
+            logger.exception("webhook event from %s not recorded", receiver.__name__)
+
+    return wrapper
+
+
+@_never_raises
+def on_order_created(sender, *, order_id: int, merchant_id: int, **_) -> None:
+    endpoints = subscribed_endpoints(merchant_id, "order.created")
+    if not endpoints:
+        return
+    order = Order.objects.get(pk=order_id)
+    record_event(
+        merchant_id=merchant_id,
+        event_type="order.created",
+        key=f"order.created:{order_id}",
+        ordering_key=events.ordering_key(order_id),
+        data={"order": events.order_data(order)},
+        endpoints=endpoints,
+    )
+
+
+@_never_raises
+def on_order_routed(sender, *, order_id: int, merchant_id: int, routing: str, **_) -> None:
+    endpoints = subscribed_endpoints(merchant_id, "order.routed")
+    if not endpoints:
+        return
+    order = Order.objects.get(pk=order_id)
+    points = list(
+        Allocation.objects.filter(order_id=order_id, state=Allocation.State.RESERVED)
+        .order_by("point_id")
+        .values_list("point_id", "point__name")
+        .distinct()
+    )
+    record_event(
+        merchant_id=merchant_id,
+        event_type="order.routed",
+        key=f"order.routed:{order_id}:{routing}",
+        ordering_key=events.ordering_key(order_id),
+        data=events.routed_data(order, points),
+        endpoints=endpoints,
+    )
+
+
+def _shipment(shipment_id: int) -> Shipment:
+    return Shipment.objects.select_related("order", "account", "service").get(pk=shipment_id)
+
+
+@_never_raises
+def on_shipment_booked(sender, *, shipment_id: int, **_) -> None:
+    shipment = _shipment(shipment_id)
+    record_event(
+        merchant_id=shipment.merchant_id,
+        event_type="shipment.booked",
+        key=f"shipment.booked:{shipment_id}",
+        ordering_key=events.ordering_key(shipment.order_id),
+        data=events.shipment_data(shipment),
+    )
+
+
+@_never_raises
+def on_shipment_status_changed(
+    sender, *, shipment_id: int, old_status: str, new_status: str, **_
+) -> None:
+    shipment = _shipment(shipment_id)
+    kinds = ["shipment.status_changed"]
+    if new_status == TrackingStatus.EXCEPTION.value:
+        kinds.append("shipment.exception")
+    wanted = {kind: subscribed_endpoints(shipment.merchant_id, kind) for kind in kinds}
+    if not any(wanted.values()):
+        return
+    # A status may come back (out for delivery <-> failed attempt): the newest stored event
+    # tells one change from its repetition.
+    latest = (
+        ShipmentEvent.objects.filter(shipment_id=shipment_id).order_by("-pk").values("pk").first()
+    )
+    change = f"{shipment_id}:{old_status}:{new_status}:{latest['pk'] if latest else 0}"
+    data = {**events.shipment_data(shipment), "old_status": old_status, "new_status": new_status}
+    for kind, endpoints in wanted.items():
+        record_event(
+            merchant_id=shipment.merchant_id,
+            event_type=kind,
+            key=f"{kind}:{change}",
+            ordering_key=events.ordering_key(shipment.order_id),
+            data=data,
+            endpoints=endpoints,
+        )
+
+
+def _parcel_event(kind: str, parcel: PickupParcel) -> None:
+    parcel = PickupParcel.objects.select_related("order", "bank", "shop").get(pk=parcel.pk)
+    record_event(
+        merchant_id=parcel.merchant_id,
+        event_type=kind,
+        key=f"{kind}:{parcel.pk}",
+        ordering_key=events.ordering_key(parcel.order_id),
+        data=events.parcel_data(parcel),
+    )
+
+
+@_never_raises
+def on_pickup_code_issued(sender, *, parcel: PickupParcel, **_) -> None:
+    # The PIN and QR payload the signal carries are for the shopper: never in a webhook.
+    if subscribed_endpoints(parcel.merchant_id, "pickup.ready"):
+        _parcel_event("pickup.ready", parcel)
+
+
+@_never_raises
+def on_parcel_collected(sender, *, parcel: PickupParcel, **_) -> None:
+    if subscribed_endpoints(parcel.merchant_id, "pickup.collected"):
+        _parcel_event("pickup.collected", parcel)
+
+
+@_never_raises
+def on_parcel_return_requested(sender, *, parcel: PickupParcel, **_) -> None:
+    if subscribed_endpoints(parcel.merchant_id, "pickup.expired"):
+        _parcel_event("pickup.expired", parcel)
+
+
+def connect() -> None:
+    pairs = [
+        (order_signals.order_created, on_order_created),
+        (order_signals.order_routed, on_order_routed),
+        (shipment_signals.shipment_booked, on_shipment_booked),
+        (tracking_signals.shipment_status_changed, on_shipment_status_changed),
+        (locker_signals.pickup_code_issued, on_pickup_code_issued),
+        (locker_signals.parcel_collected, on_parcel_collected),
+        (locker_signals.parcel_return_requested, on_parcel_return_requested),
+    ]
+    for signal, receiver in pairs:
+        signal.connect(receiver, dispatch_uid=f"integrations.webhooks.{receiver.__name__}")
