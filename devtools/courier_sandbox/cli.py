@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 from devtools.courier_sandbox.faults import Fault, FaultConfig, Faults
+from devtools.courier_sandbox.ondemand import OnDemandStore, WebhookTarget
+from devtools.courier_sandbox.ondemand_webhooks import OnDemandPusher
 from devtools.courier_sandbox.server import make_server
 from devtools.courier_sandbox.store import SandboxStore
 from devtools.courier_sandbox.timeline import Shares
@@ -41,6 +43,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--duplicate-events", action="store_true")
     p.add_argument("--out-of-order-events", action="store_true")
+    # The on-demand courier (Stuart's API): client secret = --api-key, any client id.
+    p.add_argument(
+        "--ondemand-speed", type=float, help="its own clock (a bike ride is minutes): --speed"
+    )
+    p.add_argument("--ondemand-position-every", type=float, default=5.0, help="simulated s")
+    p.add_argument("--ondemand-webhook-url", default="", help="for clients that set none")
+    p.add_argument("--ondemand-webhook-header", default="Authorization")
+    p.add_argument("--ondemand-webhook-value", default=os.environ.get("SANDBOX_ONDEMAND_AUTH", ""))
     args = p.parse_args(argv)
     if args.webhook_url and not args.webhook_secret:
         p.error("--webhook-url needs --webhook-secret (or SANDBOX_WEBHOOK_SECRET)")
@@ -68,6 +78,20 @@ def main(argv: list[str] | None = None) -> int:
         shares=Shares(args.failed_share, args.exception_share, args.return_share),
         state_file=args.state_file,
     )
+    ondemand = OnDemandStore(
+        seed=args.seed,
+        speed=args.ondemand_speed or args.speed,
+        client_secret=args.api_key,
+        position_every_s=args.ondemand_position_every,
+        default_webhook=WebhookTarget(
+            args.ondemand_webhook_url, args.ondemand_webhook_header, args.ondemand_webhook_value
+        )
+        if args.ondemand_webhook_url
+        else None,
+        state_file=args.state_file.with_suffix(".ondemand.json") if args.state_file else None,
+    )
+    ondemand_pusher = OnDemandPusher(ondemand)
+    ondemand_pusher.start()
     server, pusher = make_server(
         args.host,
         args.port,
@@ -76,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         api_key=args.api_key,
         webhook_url=args.webhook_url,
         webhook_secret=args.webhook_secret,
+        ondemand=ondemand,
     )
     if pusher:
         pusher.start()
@@ -89,5 +114,6 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if pusher:
             pusher.stopped.set()
+        ondemand_pusher.stopped.set()
         server.server_close()
     return 0

@@ -14,6 +14,10 @@ Endpoints (all need the `DHL-API-Key` header; a wrong key is a 401 problem):
     GET    /track/changes?since=CURSOR&limit=N   new events after a cursor, with nextCursor
     GET|POST|DELETE /_faults                see faults.py
     GET|DELETE      /_stats                 request counts (tests use them)
+    GET             /_ondemand              the on-demand courier's webhook counts
+
+The on-demand courier (Stuart's API v2: /oauth/token and /v2/..., bearer tokens instead of the
+DHL key) is in ondemand.py, stuart.py and ondemand_webhooks.py.
 """
 
 from __future__ import annotations
@@ -28,8 +32,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from devtools.courier_sandbox import stuart
 from devtools.courier_sandbox.faults import Faults
 from devtools.courier_sandbox.format import iso, problem
+from devtools.courier_sandbox.ondemand import OnDemandStore
 from devtools.courier_sandbox.store import SandboxStore, ShipmentConflict
 from devtools.courier_sandbox.validation import validate_shipment
 from devtools.courier_sandbox.webhooks import WebhookPusher
@@ -49,6 +55,7 @@ class Sandbox:
     api_key: str
     stats: dict[str, int]
     lock: threading.Lock
+    ondemand: OnDemandStore | None = None
 
 
 class SandboxHandler(BaseHTTPRequestHandler):
@@ -115,6 +122,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         path = url.path.rstrip("/")
+        if sb.ondemand is not None and (path == "/oauth/token" or path.startswith("/v2/")):
+            self._ondemand(method, path, query)  # Stuart (stuart.py): bearer tokens
+            return
         key = self.headers.get("DHL-API-Key", "")
         if not hmac.compare_digest(key.encode(), sb.api_key.encode()):
             self._body()
@@ -273,6 +283,33 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return
         self._send(204)
 
+    def _ondemand(self, method: str, path: str, query: dict[str, str]) -> None:
+        """Stuart's API (stuart.py): a bearer token from /oauth/token instead of the DHL key;
+        counted in /_stats and subject to the same injected faults."""
+        sb, store = self.sandbox, self.sandbox.ondemand
+        assert store is not None
+        endpoint = f"{method} {'/v2/jobs/ID' if path[9:].split('/')[0].isdigit() else path}"
+        with sb.lock:
+            for name in ("requests", endpoint[:60]):
+                sb.stats[name] = sb.stats.get(name, 0) + 1
+        if path == "/oauth/token":
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(min(length, 65536)) if length else b""
+            status, body = stuart.token(store, raw, self.headers.get("Content-Type", ""))
+            self._send(status, body)
+            return
+        client = store.client_for(self.headers.get("Authorization", ""))
+        if client is None:
+            self._body()
+            self._send(401, {"error": "UNAUTHORIZED", "message": "Missing or invalid token."},
+                       headers={"WWW-Authenticate": 'Bearer realm="Stuart sandbox"'})  # fmt: skip
+            return
+        corrupt = self._inject_faults()
+        if corrupt == "done":
+            return
+        status, body = stuart.handle(store, method, path, query, client, self._body())
+        self._send(status, body, corrupt=corrupt)
+
     def _admin(self, method: str, path: str) -> None:
         sb = self.sandbox
         body = self._body()
@@ -286,6 +323,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
             elif method == "DELETE":
                 sb.faults.reset()
             self._send(200, sb.faults.snapshot())
+        elif path == "/_ondemand" and sb.ondemand is not None:
+            with sb.lock:
+                self._send(200, dict(sb.ondemand.stats))
         elif path == "/_stats":
             with sb.lock:
                 if method == "DELETE":
@@ -304,8 +344,9 @@ def make_server(
     api_key: str,
     webhook_url: str = "",
     webhook_secret: str = "",
+    ondemand: OnDemandStore | None = None,
 ) -> tuple[ThreadingHTTPServer, WebhookPusher | None]:
-    sandbox = Sandbox(store, faults, api_key, {}, threading.Lock())
+    sandbox = Sandbox(store, faults, api_key, {}, threading.Lock(), ondemand)
     handler = type("BoundSandboxHandler", (SandboxHandler,), {"sandbox": sandbox})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
