@@ -12,13 +12,17 @@ class EndpointForm(forms.Form):
         max_length=MAX_URL,
         help_text="Where Nearbox POSTs the events: http:// or https://, answering 2xx.",
         widget=forms.URLInput(attrs={"placeholder": "https://example.com/nearbox/webhooks"}),
+        error_messages={"required": "Enter the URL that should receive the events."},
     )
     description = forms.CharField(label="Description", max_length=MAX_DESCRIPTION, required=False)
     events = forms.MultipleChoiceField(
         label="Events",
         choices=[(name, f"{name}: {text}") for name, text in EVENT_TYPES.items()],
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"invalid_choice": "Unknown event: %(value)s."},
+        error_messages={
+            "invalid_choice": "Unknown event: %(value)s.",
+            "required": "Choose at least one event.",
+        },
     )
 
     def clean_url(self) -> str:
