@@ -104,6 +104,8 @@ class SandboxAdapter(DhlAdapter):
             courier=self.code,
             field="rates answer",
         )
+        if "rates" not in body:  # an answer without rates is not "no service today"
+            raise MalformedResponse("sandbox: rates answer without rates", courier=self.code)
         quotes = []
         for rate in as_list(body.get("rates"), courier=self.code, field="rates"):
             try:
@@ -155,6 +157,8 @@ class SandboxAdapter(DhlAdapter):
             courier=self.code,
             field="changes answer",
         )
+        if "changes" not in body:  # else a broken answer would read as "nothing new"
+            raise MalformedResponse("sandbox: changes answer without changes", courier=self.code)
         events = []
         for change in as_list(body.get("changes"), courier=self.code, field="changes"):
             change = as_mapping(change, courier=self.code, field="change")
