@@ -22,6 +22,7 @@ from fulfillment.couriers.adapters.errors import (
     CourierError,
     CourierNotSupported,
     CourierRejected,
+    CourierUnavailable,
     MalformedResponse,
     TrackingNotFound,
 )
@@ -35,6 +36,7 @@ from fulfillment.couriers.adapters.karrio_bridge.catalog import (
 )
 from fulfillment.couriers.adapters.karrio_bridge.profiles import CarrierProfile, profile_for
 from fulfillment.couriers.adapters.karrio_bridge.seam import Route, routed_through
+from fulfillment.couriers.adapters.redaction import Redactor
 from fulfillment.couriers.adapters.types import (
     CreatedShipment,
     Quote,
@@ -117,6 +119,11 @@ class KarrioAdapter(CourierAdapter):
             messages = getattr(exc, "messages", None)
             if messages:  # karrio's ParsedMessagesError: the carrier's own codes and words
                 raise self._error(messages) from None
+            if route.server_errors:  # a 5xx without a fault karrio could read: the carrier is down
+                raise CourierUnavailable(
+                    Redactor(self.secrets)(f"{self.code}: {route.server_errors[-1]}"),
+                    courier=self.code,
+                ) from None
             raise MalformedResponse(
                 f"{self.code}: karrio could not read the {what} answer ({type(exc).__name__})",
                 courier=self.code,
@@ -269,12 +276,20 @@ class KarrioAdapter(CourierAdapter):
             return gateway.mapper.parse_rate_response(response)
 
         rates, messages = self._run("rating", call)
-        if not rates:
-            if messages:
-                raise self._error(messages)
-            return []
+        if not rates and messages:
+            raise self._error(messages)
         names = service_names(self.karrio_id)
-        return [mapping.quote(rate, courier=self.code, service_names=names) for rate in rates]
+        quotes = [mapping.quote(rate, courier=self.code, service_names=names) for rate in rates]
+        priced = [q for q in quotes if q.price_minor > 0]
+        if quotes and not priced:
+            # karrio's universal rate sheet (DPD's rating) ships without prices: a 0 would win
+            # every comparison; the merchant's rate card prices this courier instead.
+            raise CourierNotSupported(
+                f"{self.name}: karrio's rate sheet has no prices for this parcel; "
+                "price it with the service's rate card",
+                courier=self.code,
+            )
+        return priced
 
     def create_shipment(self, request: ShipmentRequest) -> CreatedShipment:
         self._check("create")

@@ -68,6 +68,7 @@ class Route:
     base_url: str = ""  # the account's base URL (e.g. the sandbox); "" keeps karrio's
     replay: bytes | None = None  # a saved answer given to every request (parse_document)
     errors: list[CourierError] = field(default_factory=list)  # what our layer raised
+    server_errors: list[str] = field(default_factory=list)  # 5xx answers handed to karrio
     calls: int = 0
 
     def url_for(self, url: str) -> str:
@@ -140,6 +141,8 @@ def _send_through_bridge(request: urllib.request.Request, timeout: Any = None) -
         route.errors.append(error)
         raise
     headers = _message_headers(answer.headers.multi_items())
+    if answer.status_code >= 500:
+        route.server_errors.append(f"{request.get_method()} {url} answered {answer.status_code}")
     if 400 <= answer.status_code < 500:
         raise urllib.error.HTTPError(
             url, answer.status_code, f"HTTP {answer.status_code}", headers,
