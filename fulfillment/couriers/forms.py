@@ -3,17 +3,36 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.html import escape
 
 from fulfillment.couriers.adapters.base import courier_choices
+from fulfillment.couriers.services.accounts import check_credentials, credential_fields_for
 from fulfillment.models import CourierAccount, CourierService, ServiceArea, ShippingSettings
 from fulfillment.shipments.services.booking import FAILED_REASONS
 
+CREDENTIAL_PREFIX = "credential_"
+
+
+class CredentialInput(forms.CharField):
+    """Marked required when the courier needs it, but an empty one is judged in
+    AccountForm.clean (check_credentials): the value may come from the textarea instead."""
+
+    def validate(self, value: str) -> None:
+        if value:
+            super().validate(value)
+
 
 class AccountForm(forms.Form):
+    """The account, and one input per credential the chosen courier's adapter asks for
+    (adapter.credential_fields: a karrio carrier's come from its Settings). The name=value
+    textarea stays for anything else (and `env:` references). Both are write-only."""
+
     courier = forms.ChoiceField(choices=courier_choices)
     name = forms.CharField(max_length=120)
     credentials = forms.CharField(
         required=False,
+        label="Credentials (name=value)",
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off", "spellcheck": "false"}),
         help_text="One <code>name=value</code> per line (e.g. <code>api_key=…</code>), or "
         "<code>api_key=env:COURIER_KEY</code> to read it from the environment. Write-only: "
@@ -43,6 +62,58 @@ class AccountForm(forms.Form):
             )  # fmt: skip
         super().__init__(*args, **kwargs)
         self.fields["credentials"].widget.is_required = False
+        self.account = account
+        self.courier_code = str(
+            (self.data.get("courier") if self.is_bound else None)
+            or self.initial.get("courier")
+            or ""
+        )
+        self.credential_fields = credential_fields_for(self.courier_code)
+        self.courier_name = dict(courier_choices()).get(self.courier_code, self.courier_code)
+        for field in self.credential_fields:
+            widget = (
+                forms.PasswordInput(attrs={"autocomplete": "new-password"})
+                if field.secret
+                else forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"})
+            )
+            help_parts = [f"<code>{escape(field.name)}</code>", escape(field.help)]
+            self.fields[CREDENTIAL_PREFIX + field.name] = CredentialInput(
+                required=field.required and account is None,  # editing: empty keeps the stored
+                max_length=4000,
+                label=field.label,
+                widget=widget,
+                help_text=" ".join(p for p in help_parts if p),
+            )
+
+    def credential_inputs(self) -> list:
+        return [self[CREDENTIAL_PREFIX + f.name] for f in self.credential_fields]
+
+    def account_inputs(self) -> list:
+        return [f for f in self if not f.name.startswith(CREDENTIAL_PREFIX)]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        lines = [data.get("credentials") or ""]
+        for field in self.credential_fields:
+            value = (data.pop(CREDENTIAL_PREFIX + field.name, "") or "").strip()
+            if value:
+                if "\n" in value or "\r" in value:
+                    self.add_error(CREDENTIAL_PREFIX + field.name, "One line only.")
+                    continue
+                lines.append(f"{field.name}={value}")
+        data["credentials"] = "\n".join(line for line in lines if line.strip())
+        if data.get("courier") and not self.errors:
+            try:
+                check_credentials(
+                    courier=data["courier"], credentials=data["credentials"], account=self.account
+                )
+            except ValidationError as exc:
+                for message in exc.message_dict.get("credentials", []):
+                    self.add_error("credentials" if not self.credential_fields else None, message)
+                    for field in self.credential_fields:
+                        if f"({field.name})" in message:
+                            self.add_error(CREDENTIAL_PREFIX + field.name, "Required.")
+        return data
 
 
 class ServiceForm(forms.Form):

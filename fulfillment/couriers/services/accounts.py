@@ -27,6 +27,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fulfillment.couriers.adapters import CourierAdapter, CourierHttp, RetryPolicy, get_adapter
+from fulfillment.couriers.adapters.base import (
+    ADAPTERS,
+    CredentialField,
+    adapter_class,
+    adapter_name,
+)
 from fulfillment.couriers.adapters.redaction import Redactor
 from fulfillment.models import CourierAccount, CourierService, ServiceArea, ShippingSettings
 from merchant.models import Merchant
@@ -78,6 +84,44 @@ def parse_credentials(text: str) -> dict[str, str]:
             )
         values[name] = value
     return values
+
+
+def credential_fields_for(courier: str) -> tuple[CredentialField, ...]:
+    """What the courier's adapter asks for (name, label, secret, required); () if unknown."""
+    try:
+        return adapter_class(courier).credential_fields
+    except (ValueError, ImportError):
+        return ()
+
+
+def check_credentials(
+    *, courier: str, credentials: str, account: CourierAccount | None = None
+) -> dict[str, str]:
+    """The parsed credentials, once every credential the courier requires is there: in the
+    text, or (editing with the text left empty) among the stored ones. The error names each
+    missing credential by its label and name, never a value."""
+    values = parse_credentials(credentials)
+    present = set(values)
+    if not values and account is not None:
+        present = {name for name, value in credentials_for(account).items() if value}
+        present |= {name for name in _stored_names(account)}
+    missing = [f for f in credential_fields_for(courier) if f.required and f.name not in present]
+    if missing:
+        courier_name = adapter_name(courier)
+        needed = ", ".join(f"{f.label} ({f.name})" for f in missing)
+        raise ValidationError({"credentials": f"{courier_name} needs: {needed}."})
+    return values
+
+
+def _stored_names(account: CourierAccount) -> list[str]:
+    """Names whose value comes from the environment count as present even when unset here."""
+    if not account.credentials_encrypted:
+        return []
+    try:
+        stored = json.loads(_fernet().decrypt(account.credentials_encrypted.encode()))
+    except (InvalidToken, ValueError):
+        return []
+    return [name for name, value in stored.items() if value]
 
 
 def credentials_hint(values: Mapping[str, str]) -> str:
@@ -135,7 +179,7 @@ def adapter_for(
 
 
 def _check_account(merchant: Merchant, fields: dict, pk: int | None) -> None:
-    if fields.get("courier") not in CourierAccount.Courier.values:
+    if fields.get("courier") not in ADAPTERS:  # every registered adapter, karrio's included
         raise ValidationError({"courier": "Choose one of the couriers listed."})
     if not (fields.get("name") or "").strip():
         raise ValidationError({"name": "Give the account a name."})

@@ -67,7 +67,9 @@ def courier_list(request: HttpRequest) -> HttpResponse:
 @merchant_required
 @require_http_methods(["GET", "POST"])
 def account_create(request: HttpRequest) -> HttpResponse:
-    form = AccountForm(request.POST or None, initial={"currency": request.merchant.currency})
+    # ?courier=dpd (the page's "Show its credentials"): that courier's credential inputs.
+    initial = {"currency": request.merchant.currency, "courier": request.GET.get("courier", "")}
+    form = AccountForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             account = service.create_account(merchant=request.merchant, **form.cleaned_data)

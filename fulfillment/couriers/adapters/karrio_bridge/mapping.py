@@ -65,6 +65,7 @@ KARRIO_REASONS: dict[str, str] = {
 }
 REASONED = {S.FAILED_ATTEMPT, S.EXCEPTION, S.RETURNED, S.EXPIRED}
 
+MAX_PRICE = Decimal(10) ** 9  # in major units: a shipping price beyond this is a bad answer
 # ISO 4217 currencies whose minor unit is not a hundredth.
 CURRENCY_EXPONENTS = {
     "BHD": 3, "CLP": 0, "ISK": 0, "JOD": 3, "JPY": 0, "KRW": 0, "KWD": 3, "OMR": 3, "TND": 3,
@@ -186,7 +187,7 @@ def minor_units(amount: Any, currency: str, *, courier: str) -> int:
         raise MalformedResponse(
             f"{courier}: a price {amount!r} is not a number", courier=courier
         ) from None
-    if not value.is_finite() or value < 0:
+    if not value.is_finite() or not 0 <= value < MAX_PRICE:
         raise MalformedResponse(f"{courier}: a price {amount!r} is not usable", courier=courier)
     exponent = CURRENCY_EXPONENTS.get(currency.upper(), 2)
     return int((value * (10**exponent)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))

@@ -35,6 +35,7 @@ import contextlib
 import contextvars
 import email.message
 import io
+import logging
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
@@ -51,6 +52,9 @@ from fulfillment.couriers.adapters.http import CourierHttp
 # karrio logs through loguru ("Plugins loaded", request ids, HTTP failures); our logs come from
 # the shared layer, with credentials redacted.
 loguru_logger.disable("karrio")
+# jstruct (karrio's model builder) logs a warning with the carrier's payload (recipient names
+# included) for every field karrio's schemas lack; nothing we act on, and personal data.
+logging.getLogger("jstruct").setLevel(logging.ERROR)
 
 
 class KarrioHttpOutsideBridge(CourierUnavailable):
