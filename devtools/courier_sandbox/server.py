@@ -12,6 +12,9 @@ Endpoints (all need the `DHL-API-Key` header; a wrong key is a 401 problem):
     POST   /rates                           prices per service for a parcel
     GET    /track/shipments?trackingNumber=a,b   DHL Unified tracking; 404 problem if none known
     GET    /track/changes?since=CURSOR&limit=N   new events after a cursor, with nextCursor
+    POST   /soap/services/LoginService/V2_1, /soap/services/ParcelLifeCycleService/V2_0
+                                            DPD's login and tracking (SOAP, dpd.py; no API key
+                                            header: DPD's own login)
     GET|POST|DELETE /_faults                see faults.py
     GET|DELETE      /_stats                 request counts (tests use them)
     GET             /_ondemand              the on-demand courier's webhook counts
@@ -32,7 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from devtools.courier_sandbox import stuart
+from devtools.courier_sandbox import dpd, stuart
 from devtools.courier_sandbox.faults import Faults
 from devtools.courier_sandbox.format import iso, problem
 from devtools.courier_sandbox.ondemand import OnDemandStore
@@ -122,6 +125,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         path = url.path.rstrip("/")
+        if path.startswith("/soap/services/"):  # DPD (dpd.py): SOAP, its own login
+            self._dpd(path)
+            return
         if sb.ondemand is not None and (path == "/oauth/token" or path.startswith("/v2/")):
             self._ondemand(method, path, query)  # Stuart (stuart.py): bearer tokens
             return
@@ -282,6 +288,24 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._problem(404, "No result found", f"No shipment {number}.", f"/shipment/{number}")
             return
         self._send(204)
+
+    def _dpd(self, path: str) -> None:
+        sb = self.sandbox
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(min(length, dpd.MAX_BODY + 1)) if length else b""
+        if length > dpd.MAX_BODY:  # the rest stays unread: this connection cannot go on
+            self.close_connection = True
+        with sb.lock:
+            for name in ("requests", f"POST {path}"):
+                sb.stats[name] = sb.stats.get(name, 0) + 1
+        if self._inject_faults() == "done":
+            return
+        status, raw = dpd.answer(path, body, api_key=sb.api_key, store=sb.store, now=time.time())
+        self.send_response(status)
+        self.send_header("Content-Type", "text/xml; charset=utf-8")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
 
     def _ondemand(self, method: str, path: str, query: dict[str, str]) -> None:
         """Stuart's API (stuart.py): a bearer token from /oauth/token instead of the DHL key;
