@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from fulfillment.couriers.adapters.types import TrackingStatus
@@ -113,13 +114,17 @@ def position_stored(*, shipment_id: int, position: Position) -> Notification | N
     now = timezone.now()
     if not is_fresh(position.recorded_at, now):  # a late webhook: old news
         return None
-    shipment = Shipment.objects.select_related("order").filter(pk=shipment_id).first()
-    if shipment is None or shipment.cancelled_at is not None:
+    # One query a position (couriers report several times a minute): the shipment, if its
+    # courier carries it and it has no "nearby" message yet.
+    told = Notification.objects.filter(shipment_id=OuterRef("pk"), kind=NEARBY)
+    shipment = (
+        Shipment.objects.select_related("order")
+        .filter(pk=shipment_id, cancelled_at__isnull=True, status__in=CARRYING)
+        .exclude(Exists(told))
+        .first()
+    )
+    if shipment is None:
         return None
-    if shipment.status not in CARRYING:
-        return None
-    if Notification.objects.filter(shipment_id=shipment_id, kind=NEARBY).exists():
-        return None  # the common case once near: one indexed lookup, nothing more
     near = is_near(
         at=(position.latitude, position.longitude),
         eta_at=position.eta_at,
