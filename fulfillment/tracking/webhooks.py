@@ -10,14 +10,19 @@ never reaches another merchant's shipment, as only this account's shipments are 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from fulfillment.couriers.adapters.base import get_adapter
 from fulfillment.couriers.adapters.errors import CourierError, WebhookRejected
 from fulfillment.couriers.adapters.types import PositionReport
 from fulfillment.couriers.adapters.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER
@@ -49,6 +54,10 @@ class WebhookMalformed(Exception):
     """Signed correctly, but the body is not what the courier documents."""
 
 
+class WebhookRetry(Exception):
+    """Verified, but not stored this time (nothing was): the courier should send it again."""
+
+
 @dataclass(frozen=True)
 class WebhookOutcome:
     events: int
@@ -69,7 +78,13 @@ def receive_webhook(*, token: str, body: bytes, headers: Mapping[str, str]) -> W
     account = CourierAccount.objects.filter(webhook_token=token, is_active=True).first()
     if account is None or not token:
         raise UnknownWebhook("No courier account has this webhook address.")
-    adapter = courier_service.adapter_for(account)
+    # No HTTP client: a webhook is parsed, never answered by a call to the courier (building
+    # one loads the TLS trust store, 40 ms a request).
+    adapter = get_adapter(
+        account.courier,
+        credentials=courier_service.credentials_for(account),
+        base_url=account.base_url or None,
+    )
     if not adapter.capabilities.has_webhooks:
         raise WebhookRejected(f"{account.name} does not send webhooks", courier=account.courier)
     try:
@@ -82,28 +97,35 @@ def receive_webhook(*, token: str, body: bytes, headers: Mapping[str, str]) -> W
         raise WebhookMalformed("The webhook body is nested too deeply to read.") from None
     events, reports = list(update.events), list(update.positions)
     now = timezone.now()
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
+    try:
+        with transaction.atomic():
+            # The transaction's first statement, so no savepoint: a replay aborts it having
+            # written nothing, and raising rolls it back.
+            try:
                 WebhookReceipt.objects.create(
                     account=account,
                     nonce=(update.nonce or _nonce(headers, body))[:128],
                     events=len(events) + len(reports),
                 )
-        except IntegrityError:
-            raise WebhookReplayed("This webhook was received before.") from None
-        shipments = transitions = 0
-        if events:
-            report = ingest_results(
-                account=account,
-                results=results_from_events(events),
-                source=ShipmentEvent.Source.WEBHOOK,
-                pushed=True,
-                now=now,
-            )
-            shipments, transitions = report.shipments, len(report.transitions)
-        matched, unmatched, stored = store_positions(account=account, reports=reports)
-        _mark_pushed(account, now)
+            except IntegrityError:
+                raise WebhookReplayed("This webhook was received before.") from None
+            shipments = transitions = 0
+            if events:
+                report = ingest_results(
+                    account=account,
+                    results=results_from_events(events),
+                    source=ShipmentEvent.Source.WEBHOOK,
+                    pushed=True,
+                    now=now,
+                )
+                shipments, transitions = report.shipments, len(report.transitions)
+            matched, unmatched, stored = store_positions(account=account, reports=reports)
+            _mark_pushed(account, now)
+    except IntegrityError:
+        # At commit: a position for a shipment matched from memory that no longer exists
+        # (deleted meanwhile). Nothing was stored; the courier's retry is matched afresh.
+        forget_known_shipments()
+        raise WebhookRetry("A shipment of this webhook changed meanwhile; send it again.") from None
     if unmatched:
         logger.info(
             "courier account %s: %d position(s) for no shipment of the account ignored",
@@ -146,10 +168,38 @@ def store_positions(
     return matched, unmatched, stored
 
 
-def _shipments_by_reference(account: CourierAccount, references: set[str]) -> dict[str, int]:
-    """{courier_reference: shipment id} among this account's shipments only.
+# (account id, courier reference) → shipment id, as found before. A booking writes its
+# courier_reference once and shipments are cancelled, not deleted, so a hit stays true; a
+# courier posting a position every few seconds for the same job is then matched without a
+# query. Misses always ask the database. Bounded, oldest out first.
+_known: OrderedDict[tuple[int, str], int] = OrderedDict()
+_known_lock = threading.Lock()
+KNOWN_MAX = 50_000
 
-    courier_reference has no index of its own; the on-demand couriers' job id is also the
+
+def forget_known_shipments() -> None:
+    with _known_lock:
+        _known.clear()
+
+
+def _shipments_by_reference(account: CourierAccount, references: set[str]) -> dict[str, int]:
+    """{courier_reference: shipment id} among this account's shipments only."""
+    with _known_lock:
+        found = {r: _known[(account.pk, r)] for r in references if (account.pk, r) in _known}
+    missing = references - found.keys()
+    if missing:
+        looked_up = _lookup_references(account, missing)
+        found.update(looked_up)
+        with _known_lock:
+            for reference, pk in looked_up.items():
+                _known[(account.pk, reference)] = pk
+            while len(_known) > KNOWN_MAX:
+                _known.popitem(last=False)
+    return found
+
+
+def _lookup_references(account: CourierAccount, references: set[str]) -> dict[str, int]:
+    """courier_reference has no index of its own; the on-demand couriers' job id is also the
     tracking number, so the (account, tracking_number) index answers first and only the
     references it does not find are looked for by courier_reference."""
     shipments = Shipment.objects.filter(account=account, merchant_id=account.merchant_id)
@@ -167,8 +217,17 @@ def _shipments_by_reference(account: CourierAccount, references: set[str]) -> di
     return found
 
 
-def _mark_pushed(account: CourierAccount, now) -> None:
+# When this process last marked each account as pushing: a courier posting positions every
+# few seconds need not rewrite the same row on every one of them.
+_marked_at: dict[int, float] = {}
+MARK_EVERY_S = 60.0
+
+
+def _mark_pushed(account: CourierAccount, now: dt.datetime) -> None:
     """The account pushes: polling of its shipments becomes the safety net (ingest.py)."""
+    if time.monotonic() - _marked_at.get(account.pk, -MARK_EVERY_S) < MARK_EVERY_S:
+        return
+    transaction.on_commit(lambda: _marked_at.__setitem__(account.pk, time.monotonic()))
     if not PollCursor.objects.filter(account=account).update(last_webhook_at=now):
         PollCursor.objects.update_or_create(
             account=account,

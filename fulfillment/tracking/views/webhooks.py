@@ -15,6 +15,7 @@ from fulfillment.tracking.webhooks import (
     UnknownWebhook,
     WebhookMalformed,
     WebhookReplayed,
+    WebhookRetry,
     receive_webhook,
 )
 
@@ -46,6 +47,10 @@ def courier_webhook(request: HttpRequest, token: str) -> JsonResponse:
         return problem(409, "replayed", str(error))
     except WebhookMalformed as error:
         return problem(400, "malformed", str(error), "body")
+    except WebhookRetry as error:  # couriers send a webhook again after a 5xx
+        answer = problem(503, "try_again", str(error))
+        answer["Retry-After"] = "5"
+        return answer
     answer = {
         "events": outcome.events,
         "shipments": outcome.shipments,

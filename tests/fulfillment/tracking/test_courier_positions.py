@@ -17,6 +17,7 @@ from django.test import Client
 
 from fulfillment.couriers.services.accounts import encrypt_credentials
 from fulfillment.models import CourierAccount, CourierPosition, ShipmentEvent, WebhookReceipt
+from fulfillment.tracking.webhooks import forget_known_shipments
 from tests.factories.couriers import make_service
 from tests.support.couriers import payload, payload_bytes
 from tests.support.tracking import add_shipment
@@ -81,6 +82,13 @@ def nothing_stored(shipment) -> bool:
         or CourierPosition.objects.filter(shipment=shipment).exists()
         or ShipmentEvent.objects.filter(shipment=shipment).exists()
     )
+
+
+@pytest.fixture(autouse=True)
+def _no_shipments_known_from_another_test():
+    forget_known_shipments()
+    yield
+    forget_known_shipments()
 
 
 @pytest.fixture
@@ -304,3 +312,17 @@ def test_the_same_job_id_at_two_merchants_moves_only_the_one_whose_account_sent_
     assert post(acct_a.webhook_token, driver, {"Authorization": STUART_VALUE}).status_code == 200
     assert CourierPosition.objects.filter(shipment=shipment_a).exists()
     assert not CourierPosition.objects.filter(shipment=shipment_b).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_position_for_a_shipment_deleted_since_it_was_known_asks_for_a_retry(uber):
+    acct, shipment = uber
+    body = uber_body(lat=40.7)
+    assert post(acct.webhook_token, body, uber_signed(body)).status_code == 200
+    shipment.delete()  # not a product operation (shipments are cancelled), but possible
+    body = uber_body(lat=40.71, at=datetime.now(UTC) + timedelta(seconds=1))
+    answer = post(acct.webhook_token, body, uber_signed(body))
+    assert answer.status_code == 503 and answer.json()["code"] == "try_again"
+    assert WebhookReceipt.objects.count() == 1  # the refused one left no receipt
+    again = post(acct.webhook_token, body, uber_signed(body))  # the courier's retry
+    assert again.status_code == 200 and again.json()["ignored_positions"] == 1
