@@ -331,3 +331,61 @@ def test_pickup_events_carry_no_pin(
     for request in receiver.accepted:
         assert arrival.pin.encode() not in request.body
         assert arrival.qr_payload.encode() not in request.body
+
+
+def test_booking_with_the_sandbox_courier_sends_shipment_booked_with_its_tracking_link(
+    merchant_a, receiver, queued, sandbox, django_capture_on_commit_callbacks
+):
+    from fulfillment.orders.services.orders import advance_order
+    from fulfillment.shipments.services.booking import book_shipment, request_shipment
+    from tests.factories.couriers import make_account, make_service
+    from tests.support.couriers import SANDBOX_KEY
+
+    merchant = merchant_a.merchant
+    account = make_account(
+        merchant, courier="sandbox", name="Sandbox", credentials=f"api_key={SANDBOX_KEY}",
+        base_url=sandbox.url, requests_per_second=50.0,
+    )  # fmt: skip
+    make_service(account, level="next_day", code="next-day", name="Next day")
+    order = advance_order(order=make_order(merchant), to_status="picked", user=None)
+    subscribe(merchant, receiver.url, ["shipment.booked"])
+    shipment = request_shipment(merchant=merchant, order=order, option_id="rule")
+    with django_capture_on_commit_callbacks(execute=True):
+        booked = book_shipment(shipment_id=shipment.pk)
+    assert booked.tracking_number
+    deliveries.run_due()
+    (sent,) = receiver.accepted
+    data = sent.document["data"]
+    assert sent.document["type"] == "shipment.booked"
+    assert data["shipment"]["tracking_number"] == booked.tracking_number
+    assert data["shipment"]["tracking_url"].endswith(f"/t/{booked.public_token}/")
+    assert data["order"] == {"id": order.pk, "reference": order.reference, "status": "picked"}
+    assert SANDBOX_KEY not in sent.body.decode()
+
+
+def test_the_sweep_queues_due_retries_but_not_what_waits_its_turn_or_was_just_queued(
+    merchant_a, receiver, queued, django_capture_on_commit_callbacks
+):
+    receiver.fail_first = 1
+    subscribe(merchant_a.merchant, receiver.url, ["order.created", "order.routed"])
+    with django_capture_on_commit_callbacks(execute=True):
+        for kind in ("order.created", "order.routed"):
+            deliveries.record_event(
+                merchant_id=merchant_a.merchant.pk,
+                event_type=kind,
+                key=kind,
+                ordering_key="order:3",
+                data={},
+            )
+    first, second = WebhookDelivery.objects.order_by("event_id")
+    assert queued == [first.pk, second.pk]  # queued once each, after commit
+    queued.clear()
+    now = timezone.now()
+    assert deliveries.enqueue_due(now=now) == 0  # their own tasks are still in the queue
+    deliveries.attempt_delivery(delivery_id=first.pk, now=now)  # fails: a retry later
+    later = now + dt.timedelta(hours=1)
+    assert deliveries.enqueue_due(now=later) == 1
+    assert queued == [first.pk]  # not the second: it waits behind the first
+    with django_capture_on_commit_callbacks(execute=True):
+        deliveries.attempt_delivery(delivery_id=first.pk, now=later)
+    assert queued == [first.pk, second.pk]  # the first delivered: the next in line goes

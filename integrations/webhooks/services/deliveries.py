@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -40,6 +40,7 @@ LEASE = timedelta(seconds=120)  # longer than one POST can take (timeouts are â‰
 FIRST_RETRY_SECONDS = 30
 MAX_RETRY_SECONDS = 3600
 DUE_BATCH = 500
+SWEEP_GRACE = timedelta(seconds=60)  # a first attempt's own task normally runs within it
 
 
 class DeliveryBusy(ValidationError):
@@ -293,31 +294,58 @@ def _queue_next_in_line(delivery: WebhookDelivery, now: datetime) -> None:
         _enqueue([following])
 
 
-def due_delivery_ids(*, now: datetime | None = None, endpoint_id: int | None = None) -> list[int]:
-    """Deliveries due (retries, expired claims), first in each key's line, oldest first."""
+def due_delivery_ids(
+    *,
+    now: datetime | None = None,
+    endpoint_id: int | None = None,
+    grace: timedelta = timedelta(0),
+) -> list[int]:
+    """Deliveries due (retries, expired claims), first in each key's line, oldest first.
+    A first attempt younger than `grace` is left alone: its task is still in the queue."""
     now = now or timezone.now()
     due = WebhookDelivery.objects.filter(
         state__in=WebhookDelivery.OPEN_STATES, next_attempt_at__lte=now, endpoint__is_active=True
     )
+    if grace:
+        due = due.filter(Q(attempts__gt=0) | Q(next_attempt_at__lte=now - grace))
     if endpoint_id is not None:
         due = due.filter(endpoint_id=endpoint_id)
+    # Not the ones waiting behind an earlier open delivery of their key: each would be a
+    # task that claims nothing, again at every sweep.
+    earlier = WebhookDelivery.objects.filter(
+        endpoint_id=OuterRef("endpoint_id"),
+        ordering_key=OuterRef("ordering_key"),
+        event_id__lt=OuterRef("event_id"),
+        state__in=WebhookDelivery.OPEN_STATES,
+    ).exclude(ordering_key="")
+    due = due.exclude(Exists(earlier))
     return list(due.order_by("event_id", "pk").values_list("pk", flat=True)[:DUE_BATCH])
 
 
-def enqueue_due(*, now: datetime | None = None, endpoint_id: int | None = None) -> int:
-    ids = due_delivery_ids(now=now, endpoint_id=endpoint_id)
+def enqueue_due(
+    *,
+    now: datetime | None = None,
+    endpoint_id: int | None = None,
+    grace: timedelta = SWEEP_GRACE,
+) -> int:
+    """Queue a task for each due delivery (beat's sweep, every 30 s; enabling an endpoint)."""
+    ids = due_delivery_ids(now=now, endpoint_id=endpoint_id, grace=grace)
     _enqueue(ids)
     return len(ids)
 
 
 def run_due(*, now: datetime | None = None) -> int:
-    """Attempt every due delivery in this process, in line order: for a clock other than now
-    (tests, `manage.py` sessions). The beat task queues them instead (enqueue_due)."""
+    """Attempt every due delivery in this process, in line order, until none is left due: for
+    a clock other than now (tests, a `manage.py shell`). Beat queues them instead."""
     done = 0
-    for delivery_id in due_delivery_ids(now=now):
-        if attempt_delivery(delivery_id=delivery_id, now=now) is not None:
-            done += 1
-    return done
+    while True:
+        attempted = sum(
+            attempt_delivery(delivery_id=delivery_id, now=now) is not None
+            for delivery_id in due_delivery_ids(now=now)
+        )
+        if not attempted:
+            return done
+        done += attempted
 
 
 # --- from the log ------------------------------------------------------------------------

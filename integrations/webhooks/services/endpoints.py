@@ -134,7 +134,7 @@ def enable_endpoint(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
             next_attempt_at=now,
             give_up_at=now + timedelta(hours=settings.NEARBOX_WEBHOOKS_RETRY_HOURS),
         )
-        transaction.on_commit(lambda: enqueue_due(endpoint_id=endpoint.pk))
+        transaction.on_commit(lambda: enqueue_due(endpoint_id=endpoint.pk, grace=timedelta(0)))
     endpoint.refresh_from_db()
     return endpoint
 
