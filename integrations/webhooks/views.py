@@ -109,8 +109,13 @@ def endpoint_test(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = selectors.get_endpoint_for_merchant(request.merchant, endpoint_id)
     result = deliveries.send_test_event(endpoint=endpoint)
     delivery = result.delivery
-    if request.htmx:
-        return render(request, "integrations/_test_result.html", {"delivery": delivery})
+    if request.htmx:  # the answer, and the log (out of band) that now starts with it
+        page = Paginator(selectors.delivery_log(endpoint), LOG_PAGE_SIZE).get_page(1)
+        return render(
+            request,
+            "integrations/_test_result.html",
+            {"delivery": delivery, "endpoint": endpoint, "page_obj": page, "deliveries": page},
+        )
     if result.ok:
         messages.success(request, f"Test event delivered: HTTP {delivery.last_status_code}.")
     else:
