@@ -1,0 +1,331 @@
+"""Courier position webhooks: signed Uber Direct `event.courier_update` bodies posted over HTTP
+to the running app, as fast as the clients can, and stored (latest position per job).
+
+python -m bench.courier_positions [--jobs 500] [--history 20000] [--seconds 15] [--clients 8]
+                                  [--out-of-order 0.1] [--port 8782] [--keep-db]
+
+Sets up a throwaway PostgreSQL database `nearbox_bench_positions` on the server of
+DATABASE_URL, one merchant with an Uber Direct account, `--jobs` shipments out for delivery
+(each with its delivery id as courier_reference) among `--history` delivered ones of the same
+account, then serves the app with gunicorn (`--workers` sync workers, 127.0.0.1, as
+bench.delivery_options does) and posts from `--clients` threads with keep-alive httpx clients: each
+body is the documented courier update (tests/fixtures/courier_payloads) with its own event id,
+`created` time and coordinates, signed with the account's key (hex HMAC-SHA256 in
+x-uber-signature). A share `--out-of-order` of the posts carries a time older than the job's
+last one (accepted, not stored). Measured: positions accepted per second, latency p50/p95/p99
+as the client sees it, the workers' CPU per request; then checked: every job's stored position
+is the newest one accepted for it. Writes bench/results/courier_positions.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from bench.common import database_urls, drop_database, recreate_database
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "courier_positions.json"
+SAMPLE = (
+    ROOT / "tests" / "fixtures" / "courier_payloads" / "uber_direct_webhook_courier_update.json"
+)
+BENCH_DB = "nearbox_bench_positions"
+BENCH_REDIS = "redis://127.0.0.1:6379/12"
+SIGNING_KEY = "bench-uber-signing-key"
+
+
+def populate(jobs: int, history: int) -> tuple[str, list[str]]:
+    """The merchant, its Uber Direct account and shipments; (webhook token, delivery ids)."""
+    from django.utils import timezone
+
+    from fulfillment.couriers.services.accounts import create_service, encrypt_credentials
+    from fulfillment.models import CourierAccount, Order, Shipment
+    from merchant.services.merchants import create_merchant
+
+    merchant = create_merchant(
+        name="Bench positions shop",
+        owner_email=f"positions-{time.monotonic_ns()}@example.com",
+        owner_password=None,
+        issue_keys=False,
+    ).merchant
+    # Straight to the model: the account form takes the built-in courier codes only so far.
+    account = CourierAccount.objects.create(
+        merchant=merchant,
+        courier="uber_direct",
+        name="Uber Direct",
+        credentials_encrypted=encrypt_credentials(
+            {
+                "customer_id": "cus_bench",
+                "client_id": "bench",
+                "client_secret": "bench",
+                "webhook_signing_key": SIGNING_KEY,
+            }
+        ),
+        base_url="http://127.0.0.1:9",
+        currency=merchant.currency,
+    )
+    service = create_service(
+        account=account, level="same_day", code="same-day", name="Same day",
+        transit_hours=2, pickup_cutoff=dt.time(23, 59), base_minor=700,
+    )  # fmt: skip
+    order = Order.objects.create(
+        merchant=merchant, shopper_name="Ada", shopper_email="ada@example.com",
+        postal_code="10013", status="handed_over",
+    )  # fmt: skip
+    now = timezone.now()
+
+    def shipment(reference: str, status: str) -> Shipment:
+        return Shipment(
+            merchant=merchant, order=order, account=account, service=service,
+            tracking_number=reference, courier_reference=reference,
+            idempotency_key=f"bench-{reference}", price_minor=700, currency=merchant.currency,
+            status=status, booked_at=now,
+        )  # fmt: skip
+
+    references = [f"del_bench_{i:06d}" for i in range(jobs)]
+    rows = [shipment(f"del_old_{i:07d}", "delivered") for i in range(history)]
+    rows += [shipment(r, "out_for_delivery") for r in references]
+    Shipment.objects.bulk_create(rows, batch_size=5000)
+    return account.webhook_token, references
+
+
+class Load:
+    """Client threads posting signed courier updates; what they saw."""
+
+    def __init__(self, base: str, token: str, references: list[str], out_of_order: float):
+        self.url = f"{base}/webhooks/couriers/{token}"
+        self.references = references
+        self.out_of_order = out_of_order
+        self.sample = json.loads(SAMPLE.read_text())
+        self.lock = threading.Lock()
+        self.latest: dict[str, dt.datetime] = {}  # newest `created` accepted per job
+        self.position: dict[str, tuple[float, float]] = {}
+        self.latencies: list[float] = []
+        self.statuses: dict[int, int] = {}
+        self.sent_older = 0
+
+    def body(self, reference: str, created: dt.datetime, lat: float, lng: float) -> bytes:
+        document = dict(self.sample)
+        data = dict(document["data"])
+        data["id"] = reference
+        data["dropoff_eta"] = (created + dt.timedelta(minutes=20)).isoformat()
+        document.update(
+            created=created.isoformat(), delivery_id=reference, id=f"evt_{uuid.uuid4().hex}",
+            location={"lat": lat, "lng": lng}, data=data,
+        )  # fmt: skip
+        return json.dumps(document).encode()
+
+    def run(self, seconds: float, clients: int, seed: int) -> float:
+        import httpx
+
+        stop = time.monotonic() + seconds
+
+        def client(n: int) -> None:
+            rng = random.Random(seed * 1000 + n)
+            mine = self.references[n::clients]  # a job's posts come from one client, in turn
+            with httpx.Client(timeout=10) as http:
+                i = 0
+                while time.monotonic() < stop:
+                    reference = mine[i % len(mine)]
+                    i += 1
+                    with self.lock:
+                        last = self.latest.get(reference)
+                    now = dt.datetime.now(dt.UTC)
+                    older = last is not None and rng.random() < self.out_of_order
+                    created = last - dt.timedelta(seconds=20) if older else now
+                    if last is not None and not older and created <= last:
+                        created = last + dt.timedelta(milliseconds=1)
+                    lat, lng = 40.70 + rng.random() / 50, -74.01 + rng.random() / 50
+                    body = self.body(reference, created, lat, lng)
+                    signature = hmac.new(SIGNING_KEY.encode(), body, hashlib.sha256).hexdigest()
+                    started = time.perf_counter()
+                    answer = http.post(
+                        self.url, content=body,
+                        headers={"Content-Type": "application/json", "x-uber-signature": signature},
+                    )  # fmt: skip
+                    elapsed = time.perf_counter() - started
+                    with self.lock:
+                        self.latencies.append(elapsed)
+                        status = answer.status_code
+                        self.statuses[status] = self.statuses.get(status, 0) + 1
+                        if answer.status_code == 200 and older:
+                            self.sent_older += 1
+                        elif answer.status_code == 200:
+                            newest = self.latest.get(reference)
+                            if newest is None or created > newest:
+                                self.latest[reference] = created
+                                self.position[reference] = (lat, lng)
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return time.monotonic() - started
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))] if ordered else 0.0
+
+
+def workers_cpu_seconds(pid: int) -> float:
+    """User + system CPU of gunicorn's master and workers so far (from /proc)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    pids = [pid]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            pids.append(int(stat.parent.name))
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--jobs", type=int, default=500)
+    parser.add_argument("--history", type=int, default=20_000)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--out-of-order", type=float, default=0.1)
+    parser.add_argument("--port", type=int, default=8782)
+    # Sync workers wait on PostgreSQL for most of a webhook: gunicorn's guide is 2-4 a core.
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--keep-db", action="store_true")
+    args = parser.parse_args()
+
+    bench_url, admin_url = database_urls(BENCH_DB)
+    recreate_database(admin_url, BENCH_DB)
+    sys.path.insert(0, str(ROOT))
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    os.environ["REDIS_URL"] = os.environ.get("NEARBOX_BENCH_REDIS_URL", BENCH_REDIS)
+    env = dict(os.environ, DEBUG="0", PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING")
+    import django
+
+    django.setup()
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from django.core.management import call_command
+    from django.db import connections
+
+    server = None
+    try:
+        call_command("migrate", verbosity=0)
+        token, references = populate(args.jobs, args.history)
+        from bench.common import vacuum_analyze
+
+        vacuum_analyze("fulfillment_shipment")
+        connections.close_all()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi:application",
+             "--workers", str(args.workers), "--bind", f"127.0.0.1:{args.port}",
+             "--log-level", "warning"],
+            cwd=ROOT, env=env,
+        )  # fmt: skip
+        import httpx
+
+        base = f"http://127.0.0.1:{args.port}"
+        for _ in range(300):
+            try:
+                httpx.get(f"{base}/healthz", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        warm = Load(base, token, references, 0.0)
+        warm.run(3, args.clients, seed=1)
+        print(f"warm-up: {sum(warm.statuses.values())} posts {warm.statuses}")
+        load = Load(base, token, references, args.out_of_order)
+        load.latest, load.position = dict(warm.latest), dict(warm.position)
+        load_before = [round(x, 2) for x in os.getloadavg()]
+        cpu_before = workers_cpu_seconds(server.pid)
+        elapsed = load.run(args.seconds, args.clients, seed=7)
+        cpu = workers_cpu_seconds(server.pid) - cpu_before
+        accepted = load.statuses.get(200, 0)
+        posted = sum(load.statuses.values())
+
+        from fulfillment.models import CourierPosition
+
+        stored = {
+            ref: (lat, lng, at)
+            for ref, lat, lng, at in CourierPosition.objects.filter(
+                shipment__courier_reference__in=references
+            ).values_list("shipment__courier_reference", "latitude", "longitude", "recorded_at")
+        }
+        wrong = [
+            ref for ref, at in load.latest.items()
+            if ref not in stored or stored[ref][2] != at
+            or (stored[ref][0], stored[ref][1]) != load.position[ref]
+        ]  # fmt: skip
+        result = {
+            "benchmark": "courier_positions",
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "machine": {
+                "python": platform.python_version(),
+                "cpus": os.cpu_count(),
+                "platform": platform.platform(),
+            },
+            "server": f"gunicorn, {args.workers} sync workers, 127.0.0.1 (config.wsgi, PostgreSQL)",
+            "client": f"{args.clients} threads with keep-alive httpx clients over HTTP",
+            "webhook": "Uber Direct event.courier_update, documented body, HMAC-SHA256 signed",
+            "jobs": args.jobs,
+            "other_shipments_of_the_account": args.history,
+            "seconds": round(elapsed, 2),
+            "posted": posted,
+            "statuses": {str(k): v for k, v in sorted(load.statuses.items())},
+            "out_of_order_accepted": load.sent_older,
+            "positions_accepted_per_s": round(accepted / elapsed, 1),
+            "p50_ms": round(percentile(load.latencies, 0.50) * 1000, 2),
+            "p95_ms": round(percentile(load.latencies, 0.95) * 1000, 2),
+            "p99_ms": round(percentile(load.latencies, 0.99) * 1000, 2),
+            "server_cpu_ms_per_request": round(cpu * 1000 / max(posted, 1), 2),
+            "jobs_with_a_position": len(stored),
+            "jobs_whose_stored_position_is_not_the_newest_accepted": len(wrong),
+            "host_load_note": "shared 2-CPU host: the load averages say how busy it was",
+            "host_load_average_1_5_15_min": {
+                "before": load_before,
+                "after": [round(x, 2) for x in os.getloadavg()],
+            },
+            "goals": {"positions_per_s_at_least": 500, "p95_ms_at_most": 20},
+        }
+        result["goals_met"] = {
+            "throughput": result["positions_accepted_per_s"] >= 500,
+            "p95": result["p95_ms"] <= 20,
+            "latest_per_job": not wrong and len(stored) == len(load.latest),
+        }
+        RESULTS.parent.mkdir(exist_ok=True)
+        RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+        print(json.dumps(result, indent=2))
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=20)
+        connections.close_all()
+        if not args.keep_db:
+            drop_database(admin_url, BENCH_DB)
+
+
+if __name__ == "__main__":
+    main()
