@@ -219,20 +219,25 @@ class KarrioAdapter(CourierAdapter):
         )
 
     def parse_document(self, body: bytes) -> dict[str, TrackingResult | CourierError]:
-        response = self.profile.document_response(body) if body else None
-        if response is not None:
-            gateway = self.gateway_for_documents()
-            details, messages = self._run(
-                "saved", lambda: gateway.mapper.parse_tracking_response(response), replay=body
-            )
-            raw = response.deserialize() if self.profile.reads_raw else None
-        else:
-            details, messages, raw = self._replay_tracking(body)
+        gateway = self.gateway_for_documents()
+        profile = self.profile
+
+        def from_profile() -> tuple[Any, Any, Any] | None:
+            response = profile.document_response(body)
+            if response is None:
+                return None
+            details, messages = gateway.mapper.parse_tracking_response(response)
+            return details, messages, response.deserialize() if profile.reads_raw else None
+
+        parsed = self._run("saved", from_profile, replay=body) if body else None
+        details, messages, raw = parsed or self._replay_tracking(body)
         results: dict[str, TrackingResult | CourierError] = dict(self._results(details, raw))
         if not results:
             if messages:
                 raise self._error(messages)
-            raise MalformedResponse(f"{self.code}: the document holds no tracking result")
+            raise MalformedResponse(
+                f"{self.code}: the document holds no tracking result", courier=self.code
+            )
         return results
 
     def _replay_tracking(self, body: bytes) -> tuple[Any, Any, Any]:
