@@ -6,8 +6,9 @@ needs no server at all.
 
 Ports and places come from the environment, so a second copy (the end-to-end test in
 tests/test_default_setup.py) runs beside the first: PORT (8000), SANDBOX_PORT (8765),
-SHOP_PORT (8766), SANDBOX_SPEED (60 simulated seconds per second), SANDBOX_OPTIONS (more
-options of `python -m devtools.courier_sandbox`), NEARBOX_VAR_DIR (var/).
+SHOP_PORT (8766), SANDBOX_SPEED (60 simulated seconds per second), SANDBOX_ONDEMAND_SPEED (2:
+the on-demand courier's ride of a few minutes, watchable), SANDBOX_OPTIONS (more options of
+`python -m devtools.courier_sandbox`), NEARBOX_VAR_DIR (var/).
 """
 
 from __future__ import annotations
@@ -69,6 +70,23 @@ def wait_then_announce(host: str, port: int, banner: str) -> None:
             time.sleep(0.5)
 
 
+def load_live_delivery(env: dict[str, str], host: str, port: int, sandbox_port: int) -> None:
+    """The on-demand demo (a courier on its way, demo/seeders/ondemand.py) books at the
+    sandbox: loaded once the sandbox and the web app its webhooks go to answer."""
+    for where in (("127.0.0.1", sandbox_port), (host, port)):
+        for _ in range(600):
+            try:
+                socket.create_connection(where, timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+    try:
+        line = manage(env, "seed_demo", "--only", "ondemand").strip()
+    except subprocess.CalledProcessError:
+        line = "On-demand demo not loaded (the error is above)."
+    print(f"  {line}", flush=True)
+
+
 def main() -> int:
     env = dict(os.environ)
     env.setdefault("DEBUG", "1")
@@ -124,6 +142,7 @@ def main() -> int:
         "sandbox",
         f"{PYTHON} -m devtools.courier_sandbox --host 127.0.0.1 --port {sandbox_port} "
         f"--speed {env.get('SANDBOX_SPEED', '60')} --state-file {var_dir / 'courier-sandbox.json'} "
+        f"--ondemand-speed {env.get('SANDBOX_ONDEMAND_SPEED', '2')} "
         f"{env.get('SANDBOX_OPTIONS', '')}",
         env=env,
     )
@@ -136,6 +155,9 @@ def main() -> int:
         env={**env, "NEARBOX_DEMO_SECRET_KEY": demo["secret_api_key"]},
     )
     threading.Thread(target=wait_then_announce, args=(host, port, banner), daemon=True).start()
+    threading.Thread(
+        target=load_live_delivery, args=(env, host, port, int(sandbox_port)), daemon=True
+    ).start()
     manager.loop()
     return manager.returncode or 0
 

@@ -17,6 +17,9 @@ from merchant.models import Merchant
 
 # In dependency order: every later part needs the merchant.
 PARTS = ("merchant", "couriers", "pickup", "orders", "labels")
+# Loaded only when asked for (--only): it books at the running courier sandbox (make run
+# loads it once the sandbox answers).
+ON_REQUEST = ("ondemand",)
 
 
 class Command(BaseCommand):
@@ -29,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--only",
             action="append",
-            choices=PARTS,
+            choices=PARTS + ON_REQUEST,
             help="Load only this part (repeatable); the merchant must exist for the others.",
         )
         port = os.environ.get("SANDBOX_PORT", "8765")
@@ -40,7 +43,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        parts = [part for part in PARTS if part in (options["only"] or PARTS)]
+        parts = [part for part in PARTS + ON_REQUEST if part in (options["only"] or PARTS)]
         self.summary: dict = {}  # the merchant's login and keys, once its part ran
         for part in parts:
             line = getattr(self, f"_seed_{part}")(options)
@@ -89,6 +92,23 @@ class Command(BaseCommand):
             return seed_demo_orders(merchant=self._merchant())
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+
+    def _seed_ondemand(self, options: dict) -> str:
+        import httpx
+        from django.conf import settings
+
+        from demo.seeders.ondemand import seed_ondemand
+        from fulfillment.couriers.adapters.errors import CourierError
+
+        try:
+            return seed_ondemand(
+                merchant=self._merchant(),
+                sandbox_url=options["sandbox_url"],
+                api_key=os.environ.get("SANDBOX_API_KEY", "sandbox-key"),
+                base_url=settings.NEARBOX_BASE_URL,
+            )
+        except (httpx.HTTPError, CourierError, ValueError) as exc:  # no sandbox, no stock
+            raise CommandError(f"On-demand demo not loaded: {exc}") from exc
 
     def _seed_labels(self, options: dict) -> str:
         from demo.seeders.labels import ensure_demo_labels
