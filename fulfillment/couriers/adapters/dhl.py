@@ -26,6 +26,7 @@ from fulfillment.couriers.adapters.http import CourierResponse
 from fulfillment.couriers.adapters.mapping import (
     as_list,
     as_mapping,
+    clean_text,
     join_text,
     optional_timestamp,
     parse_timestamp,
@@ -92,12 +93,12 @@ def location_text(location: Any) -> str:
 def parse_event(
     tracking_number: str, event: Mapping[str, Any], *, courier: str = "dhl"
 ) -> TrackingEvent:
-    code = str(event.get("statusCode") or "unknown")
+    code = clean_text(event.get("statusCode") or "unknown")
     text = join_text([event.get("status"), event.get("description")], " / ")
     status = map_status(code, text)
     occurred_at = parse_timestamp(event.get("timestamp"), courier=courier, field="event timestamp")
     location = location_text(event.get("location"))
-    remark = event.get("remark") or None
+    remark = clean_text(event.get("remark")) or None
     return TrackingEvent(
         tracking_number=tracking_number,
         status=status,
@@ -122,7 +123,7 @@ def estimated_window(shipment: Mapping[str, Any]) -> DeliveryWindow | None:
 
 
 def parse_shipment(shipment: Mapping[str, Any], *, courier: str = "dhl") -> TrackingResult:
-    tracking_number = str(shipment.get("id") or "")
+    tracking_number = clean_text(shipment.get("id"))
     if not tracking_number:
         raise MalformedResponse(f"{courier}: a shipment without id", courier=courier)
     events = [
@@ -231,7 +232,7 @@ class DhlAdapter(CourierAdapter):
         if isinstance(payload, Mapping) and "shipments" in payload:
             shipments = as_list(payload["shipments"], courier=self.code, field="shipments")
             numbers = [
-                str(as_mapping(s, courier=self.code, field="shipment").get("id") or "")
+                clean_text(as_mapping(s, courier=self.code, field="shipment").get("id"))
                 for s in shipments
             ]
             if not numbers:

@@ -45,8 +45,16 @@ def status_by_keyword(
     return default
 
 
+def clean_text(value: Any) -> str:
+    """A courier's text as something every database stores: no NUL, no lone surrogates (each
+    becomes "?"), so a hostile or broken answer is kept legibly instead of failing the write."""
+    text = "" if value is None else str(value)
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
 def join_text(parts: Iterable[Any], separator: str = ", ") -> str:
-    return separator.join(str(p).strip() for p in parts if p not in (None, "") and str(p).strip())
+    texts = (clean_text(p).strip() for p in parts if p not in (None, ""))
+    return separator.join(t for t in texts if t)
 
 
 def as_mapping(value: Any, *, courier: str, field: str) -> Mapping[str, Any]:

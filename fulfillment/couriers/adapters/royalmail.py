@@ -23,6 +23,7 @@ from fulfillment.couriers.adapters.http import CourierResponse
 from fulfillment.couriers.adapters.mapping import (
     as_list,
     as_mapping,
+    clean_text,
     join_text,
     parse_timestamp,
     read_document,
@@ -70,12 +71,12 @@ def map_status(code: str, name: str) -> TrackingStatus:
 
 
 def parse_event(tracking_number: str, event: Mapping[str, Any]) -> TrackingEvent:
-    code = str(event.get("eventCode") or "")
-    name = str(event.get("eventName") or "")
+    code = clean_text(event.get("eventCode"))
+    name = clean_text(event.get("eventName"))
     occurred_at = parse_timestamp(
         event.get("eventDateTime"), courier=COURIER, field="eventDateTime"
     )
-    location = str(event.get("locationName") or "")
+    location = clean_text(event.get("locationName"))
     status = map_status(code, name)
     return TrackingEvent(
         tracking_number=tracking_number,
@@ -121,7 +122,7 @@ def error_from_body(body: Any, status_code: int | None, tracking_number: str) ->
     errors = body.get("errors") if isinstance(body, Mapping) else None
     first = errors[0] if isinstance(errors, list) and errors else {}
     first = first if isinstance(first, Mapping) else {}
-    code = str(first.get("errorCode") or "")
+    code = clean_text(first.get("errorCode"))
     words = join_text([code, first.get("errorDescription"), first.get("errorResolution")], ": ")
     answered = f"royalmail answered {status_code}" if status_code else "royalmail error document"
     message = f"{answered} for {tracking_number or 'the request'}: " + (words or "no details")
@@ -179,7 +180,7 @@ class RoyalMailAdapter(CourierAdapter):
         payload = read_document(body, courier=self.code)
         if isinstance(payload, Mapping) and "mailPieces" in payload:
             piece = as_mapping(payload["mailPieces"], courier=self.code, field="mailPieces")
-            number = str(piece.get("mailPieceId") or "").strip()
+            number = clean_text(piece.get("mailPieceId")).strip()
             if not number:
                 raise MalformedResponse(
                     "royalmail: mailPieces without mailPieceId", courier=COURIER

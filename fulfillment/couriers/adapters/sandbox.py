@@ -17,7 +17,12 @@ from typing import Any
 from fulfillment.couriers.adapters.base import Capabilities, CredentialField
 from fulfillment.couriers.adapters.dhl import DhlAdapter, parse_event, problem_error
 from fulfillment.couriers.adapters.errors import MalformedResponse, WebhookRejected
-from fulfillment.couriers.adapters.mapping import as_list, as_mapping, optional_timestamp
+from fulfillment.couriers.adapters.mapping import (
+    as_list,
+    as_mapping,
+    clean_text,
+    optional_timestamp,
+)
 from fulfillment.couriers.adapters.types import (
     ChangeBatch,
     CreatedShipment,
@@ -163,8 +168,9 @@ class SandboxAdapter(DhlAdapter):
         for change in as_list(body.get("changes"), courier=self.code, field="changes"):
             change = as_mapping(change, courier=self.code, field="change")
             event = as_mapping(change.get("event"), courier=self.code, field="change.event")
-            events.append(parse_event(str(change.get("trackingNumber")), event, courier=self.code))
-        return ChangeBatch(tuple(events), str(body.get("nextCursor") or cursor or "0"))
+            number = clean_text(change.get("trackingNumber"))
+            events.append(parse_event(number, event, courier=self.code))
+        return ChangeBatch(tuple(events), clean_text(body.get("nextCursor") or cursor or "0"))
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[TrackingEvent]:
         verify(self.credentials.get("webhook_secret", ""), body, headers)
@@ -176,7 +182,7 @@ class SandboxAdapter(DhlAdapter):
         shipments = as_mapping(payload, courier=self.code, field="webhook").get("shipments")
         for shipment in as_list(shipments, courier=self.code, field="shipments"):
             shipment = as_mapping(shipment, courier=self.code, field="shipment")
-            number = str(shipment.get("id") or "")
+            number = clean_text(shipment.get("id"))
             for event in as_list(shipment.get("events"), courier=self.code, field="events"):
                 event = as_mapping(event, courier=self.code, field="event")
                 events.append(parse_event(number, event, courier=self.code))

@@ -37,6 +37,7 @@ from fulfillment.couriers.adapters.http import CourierResponse
 from fulfillment.couriers.adapters.mapping import (
     as_list,
     as_mapping,
+    clean_text,
     join_text,
     read_document,
     status_by_keyword,
@@ -115,9 +116,9 @@ def location_text(location: Any) -> str:
 
 def parse_activity(tracking_number: str, activity: Mapping[str, Any]) -> TrackingEvent:
     status = as_mapping(activity.get("status") or {}, courier=COURIER, field="activity status")
-    status_type = str(status.get("type") or "")
-    code = str(status.get("code") or status_type)
-    description = str(status.get("description") or status.get("simplifiedTextDescription") or "")
+    status_type = clean_text(status.get("type"))
+    code = clean_text(status.get("code") or status_type)
+    description = clean_text(status.get("description") or status.get("simplifiedTextDescription"))
     occurred_at = activity_time(activity)
     location = location_text(activity.get("location"))
     mapped = map_status(status_type, description)
@@ -181,7 +182,7 @@ def error_from_body(body: Any, status_code: int | None, tracking_number: str) ->
         errors = (inner.get("errors") if isinstance(inner, Mapping) else None) or body.get("errors")
     errors = errors if isinstance(errors, list) else []
     first = errors[0] if errors and isinstance(errors[0], Mapping) else {}
-    code = str(first.get("code") or "")
+    code = clean_text(first.get("code"))
     answered = f"ups answered {status_code}" if status_code else "ups error document"
     message = f"{answered} for {tracking_number or 'the request'}: " + (
         join_text([code, first.get("message")], " ") or "no details"
@@ -229,7 +230,7 @@ def is_alert_event(payload: Any) -> bool:
 def parse_alert_event(payload: Mapping[str, Any]) -> TrackingEvent:
     """One Track Alert event → our event, through the Track API's activity parser (same fields
     under other names), so a pushed scan and the same scan polled share their event id."""
-    number = str(payload.get("trackingNumber") or "").strip()  # UPS's own sample has a space
+    number = clean_text(payload.get("trackingNumber")).strip()  # UPS's own sample has a space
     if not number:
         raise MalformedResponse("ups: Track Alert event without trackingNumber", courier=COURIER)
     place = payload.get("activityLocation")
@@ -350,7 +351,7 @@ class UpsAdapter(CourierAdapter):
             results: dict[str, TrackingResult | CourierError] = {}
             for shipment in as_list(track.get("shipment"), courier=self.code, field="shipment"):
                 shipment = as_mapping(shipment, courier=self.code, field="shipment")
-                number = str(shipment.get("inquiryNumber") or "").strip()
+                number = clean_text(shipment.get("inquiryNumber")).strip()
                 one = {"trackResponse": {"shipment": [shipment]}}
                 results[number] = parse_details(one, number)
             if not any(isinstance(r, TrackingResult) for r in results.values()):

@@ -232,3 +232,39 @@ def test_a_track_alert_event_without_our_credential_is_refused_and_stores_nothin
     shipment.refresh_from_db()
     assert shipment.status == "info_received"
     assert not ShipmentEvent.objects.filter(shipment=shipment).exists()
+
+
+def hostile(change: dict) -> bytes:
+    event = payload("ups_track_alert_event_out_for_delivery.json")
+    event["trackingNumber"] = NUMBER
+    event.update(change)
+    return json.dumps(event).encode()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 50_000,
+        b"\x00\xff",
+        hostile({"activityStatus": {"type": "I", "code": "OT", "description": "a\x00b\ud800"}}),
+        hostile({"gmtActivityDate": "00010101", "gmtActivityTime": "000000"}),
+        hostile({"gmtActivityDate": "", "localActivityDate": "99999999"}),
+        hostile({"trackingNumber": "1Z" + "9" * 5000}),
+        hostile({"activityLocation": {"city": "<script>alert(1)</script>" * 50}}),
+    ],
+    ids=["deep", "binary", "nul-and-surrogate", "year-1", "bad-date", "long-number", "markup"],
+)
+def test_hostile_track_alert_bodies_with_our_credential_never_break_the_endpoint(merchant_a, body):
+    account, service = ups_account(merchant_a.merchant, "http://127.0.0.1:9")
+    add_shipment(account, service, number=NUMBER)
+
+    answer = Client().post(
+        f"/webhooks/couriers/{account.webhook_token}",
+        data=body,
+        content_type="application/json",
+        headers={"credential": SECRET},
+    )
+
+    assert answer.status_code in (200, 400), answer.content
+    assert answer["Content-Type"].startswith("application/")
