@@ -12,6 +12,10 @@ its answers and webhooks, and the request handling that server.py routes to.
     POST /v2/webhooks                  {url, authentication_header, authentication_key, enabled}
     GET  /v2/webhooks                  the client's webhook
 
+Stuart's webhooks are set in its dashboard (URL, authentication header name and value); the
+/v2/webhooks pair is the sandbox's stand-in for that page, so that tests and the demo can set
+them per API client (--ondemand-webhook-url sets one for clients that set none).
+
 Every /v2 call needs `Authorization: Bearer <token>`. Webhooks go out as Stuart sends them:
 `{event, type, data}` with `event` job (status changes) or driver (the courier's position),
 with the authentication header and value set on the webhook (Stuart signs nothing). Shapes

@@ -92,6 +92,9 @@ def test_the_shopper_watches_the_on_demand_courier_arrive_and_is_told_once(
     context = chromium_browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
     page.set_default_timeout(30_000)
+    errors: list[str] = []  # console errors, CSP refusals included
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
     try:
         page.goto(f"{live_server.url}/t/{shipment.public_token}/")
         expect(page.locator("#live-title")).to_have_text("On the way to you", timeout=40_000)
@@ -123,6 +126,7 @@ def test_the_shopper_watches_the_on_demand_courier_arrive_and_is_told_once(
         expect(page.locator("#courier-map")).to_have_count(0)  # no courier once delivered
     finally:
         context.close()
+    assert errors == []
     # Every later position near the door created nothing more.
     assert rows.count() == 1 and rows.get().state == Notification.State.SENT
     assert len(mail.outbox) == 1 and "with your parcel" in mail.outbox[0].subject
