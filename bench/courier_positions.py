@@ -50,8 +50,8 @@ def populate(jobs: int, history: int) -> tuple[str, list[str]]:
     """The merchant, its Uber Direct account and shipments; (webhook token, delivery ids)."""
     from django.utils import timezone
 
-    from fulfillment.couriers.services.accounts import create_service, encrypt_credentials
-    from fulfillment.models import CourierAccount, Order, Shipment
+    from fulfillment.couriers.services.accounts import create_account, create_service
+    from fulfillment.models import Order, Shipment
     from merchant.services.merchants import create_merchant
 
     merchant = create_merchant(
@@ -60,21 +60,13 @@ def populate(jobs: int, history: int) -> tuple[str, list[str]]:
         owner_password=None,
         issue_keys=False,
     ).merchant
-    # Straight to the model: the account form takes the built-in courier codes only so far.
-    account = CourierAccount.objects.create(
+    account = create_account(
         merchant=merchant,
         courier="uber_direct",
         name="Uber Direct",
-        credentials_encrypted=encrypt_credentials(
-            {
-                "customer_id": "cus_bench",
-                "client_id": "bench",
-                "client_secret": "bench",
-                "webhook_signing_key": SIGNING_KEY,
-            }
-        ),
+        credentials=f"customer_id=cus_bench\nclient_id=bench\nclient_secret=bench\n"
+        f"webhook_signing_key={SIGNING_KEY}",
         base_url="http://127.0.0.1:9",
-        currency=merchant.currency,
     )
     service = create_service(
         account=account, level="same_day", code="same-day", name="Same day",

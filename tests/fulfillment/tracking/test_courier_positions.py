@@ -15,10 +15,9 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from fulfillment.couriers.services.accounts import encrypt_credentials
 from fulfillment.models import CourierAccount, CourierPosition, ShipmentEvent, WebhookReceipt
 from fulfillment.tracking.webhooks import forget_known_shipments
-from tests.factories.couriers import make_service
+from tests.factories.couriers import make_account, make_service
 from tests.support.couriers import payload, payload_bytes
 from tests.support.tracking import add_shipment
 
@@ -29,16 +28,12 @@ JOB = "146970"
 
 
 def account(merchant, courier: str, credentials: dict[str, str]) -> CourierAccount:
-    # Straight to the model: the account form's check of courier codes is not this test's.
-    made = CourierAccount.objects.create(
-        merchant=merchant,
+    return make_account(
+        merchant,
         courier=courier,
-        name=f"{courier} {CourierAccount.objects.count() + 1}",
-        credentials_encrypted=encrypt_credentials(credentials),
+        credentials="\n".join(f"{k}={v}" for k, v in credentials.items()),
         base_url="http://127.0.0.1:9",
-        currency="USD",
     )
-    return made
 
 
 def on_demand(merchant, courier: str, reference: str):
