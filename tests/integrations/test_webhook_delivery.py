@@ -79,6 +79,7 @@ def run_until_quiet(now: dt.datetime, *, step: dt.timedelta, rounds: int) -> dt.
     return now
 
 
+@pytest.mark.sqlite  # the default setup (make run) is SQLite
 def test_a_receiver_failing_five_times_gets_each_event_once_in_order_with_valid_signatures(
     merchant_a, receiver, queued, django_capture_on_commit_callbacks
 ):
@@ -266,6 +267,7 @@ def test_resend_from_the_log_sends_a_delivered_event_again(merchant_a, receiver,
     )
 
 
+@pytest.mark.sqlite  # the default setup (make run) is SQLite
 def test_two_deliveries_of_one_order_cannot_be_in_flight_at_once(merchant_a, queued):
     from tests.factories.integrations import make_endpoint
 
@@ -363,6 +365,7 @@ def test_booking_with_the_sandbox_courier_sends_shipment_booked_with_its_trackin
     assert SANDBOX_KEY not in sent.body.decode()
 
 
+@pytest.mark.sqlite  # the default setup (make run) is SQLite
 def test_the_sweep_queues_due_retries_but_not_what_waits_its_turn_or_was_just_queued(
     merchant_a, receiver, queued, django_capture_on_commit_callbacks
 ):

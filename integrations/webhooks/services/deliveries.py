@@ -131,7 +131,10 @@ def _claim(delivery: WebhookDelivery, now: datetime, *, ping: bool) -> bool:
         pk=delivery.pk, state__in=WebhookDelivery.OPEN_STATES, next_attempt_at__lte=now
     )
     if not ping:
-        due = due.filter(endpoint__is_active=True)
+        # An EXISTS, not a join: with a join Django writes `WHERE id IN (SELECT …)`, which
+        # PostgreSQL does not re-check against the row a concurrent claim just changed.
+        active = WebhookEndpoint.objects.filter(pk=delivery.endpoint_id, is_active=True)
+        due = due.filter(Exists(active))
     if delivery.ordering_key:
         earlier = WebhookDelivery.objects.filter(
             endpoint_id=delivery.endpoint_id,
