@@ -6,6 +6,9 @@ the drop-off is under NEARBOX_NEARBY_ETA_SECONDS, or it is within NEARBOX_NEARBY
 of the drop-off in a straight line. A position older than NEARBOX_LIVE_POSITION_MAX_AGE_SECONDS
 is never live: it neither notifies nor shows on the tracking page.
 
+A pickup order's shopper gets no such message (the courier is near the locker or shop; the
+place tells the shopper itself when the parcel is ready), though its page shows the courier.
+
 The message is one Notification row per shipment and kind: the unique constraint decides
 which of two concurrent positions creates it, and only that one queues the send.
 """
@@ -139,6 +142,8 @@ def queue_nearby(shipment: Shipment) -> Notification | None:
     """Create the shipment's NEARBY notification and queue its sending after commit, as the
     merchant's settings allow; None when not wanted or when it exists already."""
     order = shipment.order
+    if order.pickup_location_ref:  # the courier is near the locker or shop, not the shopper
+        return None
     if not (order.shopper_email or order.shopper_phone):
         return None
     prefs = NotificationSettings.objects.filter(merchant_id=shipment.merchant_id).first()

@@ -14,7 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from fulfillment.couriers.adapters import TrackingStatus as S
-from fulfillment.models import Notification
+from fulfillment.models import Notification, Order
 from fulfillment.tracking import nearby
 from fulfillment.tracking.ingest import ingest_results
 from fulfillment.tracking.notifications import send_notification, update_settings
@@ -85,7 +85,7 @@ def test_the_courier_is_near_by_its_own_word_or_its_eta_even_far_in_a_straight_l
 
 
 @pytest.mark.django_db(transaction=True)
-def test_no_message_before_the_pickup_nor_from_an_old_position_nor_when_switched_off(
+def test_no_message_before_the_pickup_from_an_old_position_to_a_locker_or_when_switched_off(
     merchant_a, carried, settings
 ):
     settings.NEARBOX_LIVE_POSITION_MAX_AGE_SECONDS = 180
@@ -98,6 +98,11 @@ def test_no_message_before_the_pickup_nor_from_an_old_position_nor_when_switched
     waiting = add_shipment(account, service)
     store(waiting, home)
     assert nearby_rows(waiting) == []
+    # A locker order: the courier is near the locker, the shopper is elsewhere.
+    to_locker = add_shipment(account, service, status="in_transit")
+    Order.objects.filter(pk=to_locker.order_id).update(pickup_location_ref="LOCKER-9")
+    store(to_locker, home)
+    assert nearby_rows(to_locker) == []
     # The merchant switched the message off.
     update_settings(merchant=merchant_a.merchant, nearby=False)
     store(carried, home)
