@@ -392,3 +392,31 @@ def test_the_sweep_queues_due_retries_but_not_what_waits_its_turn_or_was_just_qu
     with django_capture_on_commit_callbacks(execute=True):
         deliveries.attempt_delivery(delivery_id=first.pk, now=later)
     assert queued == [first.pk, second.pk]  # the first delivered: the next in line goes
+
+
+def test_an_endpoint_deleted_while_its_post_is_on_the_way_ends_the_attempt_quietly(
+    merchant_a, receiver, queued, monkeypatch
+):
+    from integrations.webhooks import http
+
+    endpoint, _ = subscribe(merchant_a.merchant, receiver.url, ["order.created"])
+    deliveries.record_event(
+        merchant_id=merchant_a.merchant.pk,
+        event_type="order.created",
+        key="k",
+        ordering_key="order:1",
+        data={},
+    )
+    delivery = WebhookDelivery.objects.get()
+    real_post = http.post
+
+    def post_then_delete(url, body, headers):
+        answer = real_post(url, body, headers)
+        endpoints.delete_endpoint(endpoint=endpoint)
+        return answer
+
+    monkeypatch.setattr(http, "post", post_then_delete)
+    after = deliveries.attempt_delivery(delivery_id=delivery.pk)
+    assert after is not None and after.pk == delivery.pk
+    assert len(receiver.accepted) == 1
+    assert not WebhookDelivery.objects.exists()

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from integrations.crypto import SecretUnreadable, decrypt_secret
@@ -224,8 +225,8 @@ def _record_outcome(
             _count_on_endpoint(delivery.endpoint_id, ok=answer.ok, now=now)
         if fields["state"] != State.PENDING and delivery.ordering_key:
             transaction.on_commit(lambda: _queue_next_in_line(delivery, now))
-    delivery.refresh_from_db()
-    return delivery
+    # The endpoint (and its log) may have been deleted while the POST was on its way.
+    return WebhookDelivery.objects.filter(pk=delivery.pk).first() or delivery
 
 
 def _count_on_endpoint(endpoint_id: int, *, ok: bool, now: datetime) -> None:
@@ -274,7 +275,7 @@ def email_owners_disabled(endpoint_id: int) -> None:
         {
             "endpoint": endpoint,
             "merchant": endpoint.merchant,
-            "link": settings.NEARBOX_BASE_URL + "/app/settings/integrations/",
+            "link": settings.NEARBOX_BASE_URL + reverse("webhook_endpoint", args=[endpoint.pk]),
         },
     )
     send_mail(f"Nearbox stopped sending webhooks to {endpoint.url}"[:150], body, None, owners)
