@@ -9,6 +9,7 @@ from typing import Any
 
 from fulfillment.couriers.adapters.errors import MalformedResponse
 from fulfillment.couriers.adapters.types import TrackingStatus
+from merchant.limits import moment_problem
 
 
 def parse_timestamp(value: Any, *, courier: str, field: str) -> datetime:
@@ -23,6 +24,8 @@ def parse_timestamp(value: Any, *, courier: str, field: str) -> datetime:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
+    if moment_problem(parsed):  # year 1 or 9999 would break every page showing it in a zone
+        raise MalformedResponse(f"{courier}: {field} {value!r} is out of range", courier=courier)
     return parsed.astimezone(UTC)
 
 

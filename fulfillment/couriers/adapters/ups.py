@@ -49,6 +49,7 @@ from fulfillment.couriers.adapters.types import (
     TrackingStatus,
     make_event_id,
 )
+from merchant.limits import moment_problem
 
 S = TrackingStatus
 COURIER = "ups"
@@ -89,9 +90,10 @@ def parse_date_time(date: Any, clock: Any) -> datetime | None:
     if not isinstance(date, str) or not isinstance(clock, str):
         return None
     try:
-        return datetime.strptime(date + clock.ljust(6, "0"), "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        when = datetime.strptime(date + clock.ljust(6, "0"), "%Y%m%d%H%M%S").replace(tzinfo=UTC)
     except ValueError:
         return None
+    return None if moment_problem(when) else when  # year 1 would break the pages showing it
 
 
 def activity_time(activity: Mapping[str, Any]) -> datetime:

@@ -243,21 +243,24 @@ def hostile(change: dict) -> bytes:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
-    "body",
+    "body, status",
     [
-        b"[" * 50_000,
-        b"\x00\xff",
-        hostile({"activityStatus": {"type": "I", "code": "OT", "description": "a\x00b\ud800"}}),
-        hostile({"gmtActivityDate": "00010101", "gmtActivityTime": "000000"}),
-        hostile({"gmtActivityDate": "", "localActivityDate": "99999999"}),
-        hostile({"trackingNumber": "1Z" + "9" * 5000}),
-        hostile({"activityLocation": {"city": "<script>alert(1)</script>" * 50}}),
+        (b"[" * 50_000, 400),
+        (b"\x00\xff", 400),
+        (hostile({"gmtActivityDate": "00010101", "localActivityDate": "00010101"}), 400),
+        (hostile({"gmtActivityDate": "", "localActivityDate": "99999999"}), 400),
+        (hostile({"activityStatus": {"type": "I", "code": "OT", "description": "a\x00b\ud800"}}),
+         200),
+        (hostile({"trackingNumber": "1Z" + "9" * 5000}), 200),  # nobody's parcel: ignored
+        (hostile({"activityLocation": {"city": "<script>alert(1)</script>" * 50}}), 200),
     ],
-    ids=["deep", "binary", "nul-and-surrogate", "year-1", "bad-date", "long-number", "markup"],
-)
-def test_hostile_track_alert_bodies_with_our_credential_never_break_the_endpoint(merchant_a, body):
+    ids=["deep", "binary", "year-1", "bad-date", "nul-and-surrogate", "long-number", "markup"],
+)  # fmt: skip
+def test_hostile_track_alert_bodies_with_our_credential_never_break_the_endpoint(
+    merchant_a, body, status
+):
     account, service = ups_account(merchant_a.merchant, "http://127.0.0.1:9")
-    add_shipment(account, service, number=NUMBER)
+    shipment = add_shipment(account, service, number=NUMBER)
 
     answer = Client().post(
         f"/webhooks/couriers/{account.webhook_token}",
@@ -266,5 +269,10 @@ def test_hostile_track_alert_bodies_with_our_credential_never_break_the_endpoint
         headers={"credential": SECRET},
     )
 
-    assert answer.status_code in (200, 400), answer.content
-    assert answer["Content-Type"].startswith("application/")
+    assert answer.status_code == status, answer.content
+    texts = ShipmentEvent.objects.filter(shipment=shipment).values_list(
+        "courier_description", "location"
+    )
+    for description, location in texts:
+        assert "\x00" not in description + location
+        assert (description + location).encode("utf-8")
