@@ -90,7 +90,7 @@ def read_job(body: Any) -> dict[str, Any]:
     if not isinstance(job, dict):
         raise JobRefused("RECORD_INVALID", "Record invalid", {"job": ["is missing"]})
     transport = job.get("transport_type") or DEFAULT_TRANSPORT
-    if transport not in SPEED_MPS:
+    if not isinstance(transport, str) or transport not in SPEED_MPS:
         raise JobRefused("RECORD_INVALID", "Record invalid", {"transport_type": ["is invalid"]})
     pickup, dropoff = _place(job.get("pickups"), "pickups"), _place(job.get("dropoffs"), "dropoffs")
     if distance_m(tuple(pickup["point"]), tuple(dropoff["point"])) > 30_000:

@@ -139,15 +139,25 @@ def test_wrong_credentials_and_tokens_are_refused(ondemand, sandbox_http):
     assert answer.status_code == 401 and answer.json()["error"] == "UNAUTHORIZED"
 
 
+BAD_JOBS = [
+    {},
+    {"job": {"pickups": [], "dropoffs": []}},
+    {"job": {"pickups": [{"address": "x\x00"}], "dropoffs": [{"address": "y"}]}},
+    {"job": {"transport_type": "rocket", "pickups": [{"address": "a"}],
+             "dropoffs": [{"address": "b"}]}},
+    {"job": {"transport_type": ["bike"], "pickups": [{"address": "a"}],
+             "dropoffs": [{"address": "b"}]}},
+    {"job": {"pickups": [{"address": ["a"]}], "dropoffs": [{"address": "b"}]}},
+    {"job": {"pickups": [{"address": "a" * 5000}], "dropoffs": [{"address": "b"}]}},
+]  # fmt: skip
+
+
 def test_bad_job_requests_get_stuarts_error_shape(ondemand):
     token = httpx.post(f"{ondemand.url}/oauth/token", data={
         "grant_type": "client_credentials", "client_id": "shop-x", "client_secret": SANDBOX_KEY,
         "scope": "api"}).json()["access_token"]  # fmt: skip
     auth = {"Authorization": f"Bearer {token}"}
-    for body in ({}, {"job": {"pickups": [], "dropoffs": []}},
-                 {"job": {"pickups": [{"address": "x\x00"}], "dropoffs": [{"address": "y"}]}},
-                 {"job": {"transport_type": "rocket", "pickups": [{"address": "a"}],
-                          "dropoffs": [{"address": "b"}]}}):  # fmt: skip
+    for body in BAD_JOBS:
         answer = httpx.post(f"{ondemand.url}/v2/jobs", json=body, headers=auth)
         assert answer.status_code == 422 and answer.json()["error"] == "RECORD_INVALID"
     garbage = httpx.post(f"{ondemand.url}/v2/jobs", content=b"{", headers=auth)
@@ -173,8 +183,10 @@ def test_the_courier_rides_to_the_door_and_its_webhooks_tell_it_in_order(
                if str(_job_id(b)) == job]  # fmt: skip
     assert all(h.get(AUTH_HEADER) == AUTH_VALUE for h in headers)
     statuses = [b["data"]["currentDelivery"]["status"] for b in bodies if b["event"] == "job"]
-    assert statuses == ["pending", "pending", "picking", "almost_picking", "waiting_at_pickup",
-                        "delivering", "almost_delivering", "waiting_at_dropoff", "delivered"]  # fmt: skip
+    assert statuses == [
+        "pending", "pending", "picking", "almost_picking", "waiting_at_pickup",
+        "delivering", "almost_delivering", "waiting_at_dropoff", "delivered",
+    ]  # fmt: skip
     # Every body is one the Stuart adapter reads; positions move toward the shopper's ZIP
     # centroid (where the product geocodes the order) while the parcel is on its way.
     now = datetime.now(UTC)
