@@ -40,6 +40,7 @@ from fulfillment.couriers.adapters.ondemand.common import (
     currency_code,
     first_name,
     header,
+    identifier,
     minor_units,
     position_report,
     read_json_object,
@@ -200,10 +201,7 @@ def job_status_event(
 def parse_job(body: Mapping[str, Any], *, now: datetime) -> TrackingResult:
     """A job object (`POST`/`GET /v2/jobs`) → our tracking result: one event per moment the job
     records (created, picked, delivered), and its current state."""
-    job_id = body.get("id")
-    if isinstance(job_id, bool) or not isinstance(job_id, int | str) or job_id == "":
-        raise MalformedResponse("stuart: a job without id", courier=CODE)
-    number = str(job_id)
+    number = identifier(body.get("id"), courier=CODE, what="a job")
     deliveries = [
         as_mapping(d, courier=CODE, field="delivery")
         for d in as_list(body.get("deliveries") or [], courier=CODE, field="deliveries")
@@ -394,12 +392,10 @@ def parse_webhook_body(document: Mapping[str, Any], *, received_at: datetime) ->
 
 
 def _job_event(data: Mapping[str, Any], at: datetime) -> TrackingEvent:
-    job_id = data.get("id")
-    if isinstance(job_id, bool) or not isinstance(job_id, int | str) or job_id == "":
-        raise MalformedResponse("stuart: a job webhook without job id", courier=CODE)
+    job_id = identifier(data.get("id"), courier=CODE, what="a job webhook")
     current = data.get("currentDelivery")
     delivery_status = text(current.get("status"), 40) if isinstance(current, Mapping) else ""
-    return job_status_event(str(job_id), text(data.get("status"), 40), delivery_status, at)
+    return job_status_event(job_id, text(data.get("status"), 40), delivery_status, at)
 
 
 def _driver_positions(data: Mapping[str, Any], at: datetime) -> tuple[PositionReport, ...]:

@@ -42,6 +42,7 @@ from fulfillment.couriers.adapters.ondemand.common import (
     currency_code,
     first_name,
     header,
+    identifier,
     position_report,
     read_json_object,
     text,
@@ -132,9 +133,7 @@ def delivery_window(body: Mapping[str, Any]) -> DeliveryWindow | None:
 
 def parse_delivery(body: Mapping[str, Any]) -> TrackingResult:
     """A delivery object (create/get/cancel answer, or a webhook's `data`) → tracking result."""
-    delivery_id = body.get("id")
-    if not isinstance(delivery_id, str) or not delivery_id:
-        raise MalformedResponse("uber_direct: a delivery without id", courier=CODE)
+    delivery_id = identifier(body.get("id"), courier=CODE, what="a delivery")
     at = optional_timestamp(body.get("updated")) or optional_timestamp(body.get("created"))
     if at is None:
         raise MalformedResponse("uber_direct: a delivery without a time", courier=CODE)
@@ -361,9 +360,9 @@ def parse_webhook_body(document: Mapping[str, Any]) -> WebhookUpdate:
     created = parse_timestamp(document.get("created"), courier=CODE, field="webhook created")
     data = document.get("data")
     data = data if isinstance(data, Mapping) else {}
-    delivery_id = document.get("delivery_id") or data.get("id")
-    if not isinstance(delivery_id, str) or not delivery_id:
-        raise MalformedResponse("uber_direct: a webhook without delivery_id", courier=CODE)
+    delivery_id = identifier(
+        document.get("delivery_id") or data.get("id"), courier=CODE, what="a webhook"
+    )
     status = text(document.get("status") or data.get("status"), 40)
     imminent = data.get("courier_imminent") is True
     if kind == "event.delivery_status":

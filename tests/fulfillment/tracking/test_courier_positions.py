@@ -321,3 +321,24 @@ def test_a_position_for_a_shipment_deleted_since_it_was_known_asks_for_a_retry(u
     assert WebhookReceipt.objects.count() == 1  # the refused one left no receipt
     again = post(acct.webhook_token, body, uber_signed(body))  # the courier's retry
     assert again.status_code == 200 and again.json()["ignored_positions"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nul_bytes_and_lone_surrogates_from_the_courier_are_stored_clean_not_a_500(uber):
+    acct, shipment = uber
+    document = json.loads(uber_body(lat=40.7))
+    document["delivery_id"] = DELIVERY + "\x00"
+    document["data"]["courier"]["name"] = "\ud800Co\x00ri R."
+    document["data"]["courier"]["vehicle_type"] = "car\x00<script>"
+    body = json.dumps(document).encode()  # json escapes both: valid JSON, hostile strings
+    answer = post(acct.webhook_token, body, uber_signed(body))
+    assert answer.status_code == 200, answer.content
+    stored = CourierPosition.objects.get(shipment=shipment)
+    assert (stored.courier_name, stored.vehicle) == ("Cori", "car<script>")
+    status = json.loads(uber_body("delivery_status"))
+    status["status"] = "\x00dropoff\ud800"
+    body = json.dumps(status).encode()
+    assert post(acct.webhook_token, body, uber_signed(body)).status_code == 200
+    assert ShipmentEvent.objects.get(shipment=shipment, source="webhook").courier_code == (
+        "dropoff_imminent"
+    )

@@ -166,8 +166,23 @@ def check_fresh(sent_at: datetime, *, now: datetime, courier: str) -> None:
         )
 
 
+def clean(value: str) -> str:
+    """A courier's text as PostgreSQL can store it: no NUL, no lone surrogate."""
+    return value.replace("\x00", "").encode("utf-8", "ignore").decode("utf-8")
+
+
 def text(value: Any, limit: int = 300) -> str:
-    return value[:limit] if isinstance(value, str) else ""
+    return clean(value[: limit * 2])[:limit] if isinstance(value, str) else ""
+
+
+def identifier(value: Any, *, courier: str, what: str) -> str:
+    """A courier's id (a number or a text) as our text, or MalformedResponse."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise MalformedResponse(f"{courier}: {what} without its id", courier=courier)
+    cleaned = clean(str(value)).strip()[:100]
+    if not cleaned:
+        raise MalformedResponse(f"{courier}: {what} without its id", courier=courier)
+    return cleaned
 
 
 def first_name(value: Any) -> str:
@@ -194,11 +209,9 @@ def position_report(
     eta_at: datetime | None = None,
     arriving: bool = False,
 ) -> PositionReport:
-    if isinstance(reference, bool) or not isinstance(reference, int | str) or reference == "":
-        raise MalformedResponse(f"{courier}: a position without its job id", courier=courier)
     try:
         return PositionReport(
-            reference=str(reference)[:100],
+            reference=identifier(reference, courier=courier, what="a position"),
             latitude=coordinate(latitude, courier=courier, field="latitude"),
             longitude=coordinate(longitude, courier=courier, field="longitude"),
             recorded_at=recorded_at,
