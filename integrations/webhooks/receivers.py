@@ -7,11 +7,14 @@ import functools
 import logging
 from collections.abc import Callable
 
+from django.db.models import Subquery
+
 from fulfillment.couriers.adapters.types import TrackingStatus
 from fulfillment.models import Allocation, Order, Shipment, ShipmentEvent
 from fulfillment.orders import signals as order_signals
 from fulfillment.shipments import signals as shipment_signals
 from fulfillment.tracking import signals as tracking_signals
+from integrations.models import WebhookEndpoint
 from integrations.webhooks import events
 from integrations.webhooks.services.deliveries import record_event, subscribed_endpoints
 from lockers import signals as locker_signals
@@ -73,8 +76,18 @@ def _shipment(shipment_id: int) -> Shipment:
     return Shipment.objects.select_related("order", "account", "service").get(pk=shipment_id)
 
 
+def _shipment_endpoints(shipment_id: int) -> list[WebhookEndpoint]:
+    """The active endpoints of the shipment's merchant, in one query: tracking sends a signal
+    per status change, most for merchants with no endpoint, who should cost no more."""
+    merchant = Shipment.objects.filter(pk=shipment_id).values("merchant_id")[:1]
+    return list(WebhookEndpoint.objects.filter(merchant_id=Subquery(merchant), is_active=True))
+
+
 @_never_raises
 def on_shipment_booked(sender, *, shipment_id: int, **_) -> None:
+    endpoints = [e for e in _shipment_endpoints(shipment_id) if e.subscribes_to("shipment.booked")]
+    if not endpoints:
+        return
     shipment = _shipment(shipment_id)
     record_event(
         merchant_id=shipment.merchant_id,
@@ -82,6 +95,7 @@ def on_shipment_booked(sender, *, shipment_id: int, **_) -> None:
         key=f"shipment.booked:{shipment_id}",
         ordering_key=events.ordering_key(shipment.order_id),
         data=events.shipment_data(shipment),
+        endpoints=endpoints,
     )
 
 
@@ -89,13 +103,14 @@ def on_shipment_booked(sender, *, shipment_id: int, **_) -> None:
 def on_shipment_status_changed(
     sender, *, shipment_id: int, old_status: str, new_status: str, **_
 ) -> None:
-    shipment = _shipment(shipment_id)
     kinds = ["shipment.status_changed"]
     if new_status == TrackingStatus.EXCEPTION.value:
         kinds.append("shipment.exception")
-    wanted = {kind: subscribed_endpoints(shipment.merchant_id, kind) for kind in kinds}
+    active = _shipment_endpoints(shipment_id)
+    wanted = {kind: [e for e in active if e.subscribes_to(kind)] for kind in kinds}
     if not any(wanted.values()):
         return
+    shipment = _shipment(shipment_id)
     # A status may come back (out for delivery <-> failed attempt): the newest stored event
     # tells one change from its repetition.
     latest = (
@@ -104,6 +119,8 @@ def on_shipment_status_changed(
     change = f"{shipment_id}:{old_status}:{new_status}:{latest['pk'] if latest else 0}"
     data = {**events.shipment_data(shipment), "old_status": old_status, "new_status": new_status}
     for kind, endpoints in wanted.items():
+        if not endpoints:
+            continue
         record_event(
             merchant_id=shipment.merchant_id,
             event_type=kind,

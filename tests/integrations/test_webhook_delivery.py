@@ -420,3 +420,18 @@ def test_an_endpoint_deleted_while_its_post_is_on_the_way_ends_the_attempt_quiet
     assert after is not None and after.pk == delivery.pk
     assert len(receiver.accepted) == 1
     assert not WebhookDelivery.objects.exists()
+
+
+def test_a_status_change_costs_one_query_for_a_merchant_without_endpoints(
+    merchant_a, merchant_b, receiver, queued, django_assert_num_queries
+):
+    from fulfillment.tracking.signals import shipment_status_changed
+    from tests.factories.couriers import make_shipment
+
+    subscribe(merchant_b.merchant, receiver.url, STATUS_EVENTS)  # another shop's endpoint
+    shipment = make_shipment(merchant_a.merchant)
+    with django_assert_num_queries(1):
+        shipment_status_changed.send(
+            sender=None, shipment_id=shipment.pk, old_status="in_transit", new_status="exception"
+        )
+    assert not WebhookEvent.objects.exists()
