@@ -140,6 +140,21 @@ def test_a_revoked_token_is_renewed_once_and_the_call_repeated(fake_courier):
     assert len(fake_courier.requests("POST", "/v2/jobs/pricing")) == 2
 
 
+def test_two_accounts_never_share_a_token(fake_courier):
+    with_token(fake_courier)
+    fake_courier.on(
+        "POST", "/v2/jobs/pricing", (200, payload_bytes("stuart_job_pricing_response.json"))
+    )
+    fake_courier.on("POST", "/v2/jobs/eta", (200, payload_bytes("stuart_job_eta_response.json")))
+    for account_id in ("courier-account-1", "courier-account-2", "courier-account-1"):
+        http = CourierHttp(account_id=account_id, policy=FAST_RETRIES)
+        adapter = get_adapter(
+            "stuart", credentials=CREDENTIALS, base_url=fake_courier.url, http=http
+        )
+        adapter.quote(REQUEST)
+    assert len(fake_courier.requests("POST", "/oauth/token")) == 2  # one per account
+
+
 def test_refused_credentials_are_a_rejection_that_does_not_repeat_the_secret(fake_courier):
     fake_courier.on(
         "POST", "/oauth/token", (401, payload_bytes("stuart_oauth_error_invalid_client.json"))
