@@ -190,7 +190,7 @@ def pushed_event(name: str, number: str) -> bytes:
     return json.dumps(event).encode()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_a_track_alert_event_with_our_credential_is_stored(merchant_a):
     account, service = ups_account(merchant_a.merchant, "http://127.0.0.1:9")
     shipment = add_shipment(account, service, number=NUMBER)
@@ -211,7 +211,7 @@ def test_a_track_alert_event_with_our_credential_is_stored(merchant_a):
     assert stored.occurred_at == dt.datetime(2024, 4, 23, 13, 15, 19, tzinfo=dt.UTC)  # GMT time
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 @pytest.mark.parametrize("headers", [{}, {"credential": "guessed"}, {"credential": SECRET + "x"}])
 def test_a_track_alert_event_without_our_credential_is_refused_and_stores_nothing(
     merchant_a, headers
@@ -241,7 +241,7 @@ def hostile(change: dict) -> bytes:
     return json.dumps(event).encode()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "body, status",
     [
