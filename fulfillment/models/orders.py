@@ -51,11 +51,14 @@ class Order(MerchantOwned):
         CSV = "csv", "CSV import"
         MANUAL = "manual", "Entered by hand"
         CHECKOUT = "checkout", "Checkout"
+        SHOPIFY = "shopify", "Shopify"
+        WOOCOMMERCE = "woocommerce", "WooCommerce"
+        SALEOR = "saleor", "Saleor"
 
     reference = models.CharField(
         max_length=80, blank=True, help_text="The shop's own order number (unique when given)."
     )
-    source = models.CharField(max_length=10, choices=Source.choices, default=Source.API)
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.API)
 
     shopper_name = models.CharField(max_length=150)
     shopper_email = models.EmailField(blank=True)
