@@ -16,6 +16,7 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import importlib
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -38,8 +39,10 @@ __all__ = [
     "PlatformConnector",
     "PlatformError",
     "WebhookRefused",
+    "clean_json",
     "connector_class",
     "get_connector",
+    "json_body",
 ]
 
 # Seconds for one call to a platform's API: a webhook registration or a fulfilment write is
@@ -171,6 +174,42 @@ class PlatformConnector(abc.ABC):
 
     def close(self) -> None:
         self.http.close()
+
+
+# --- reading bodies ---------------------------------------------------------------------------
+
+MAX_BODY_BYTES = 2 * 1024 * 1024  # an order with hundreds of lines is well under this
+MAX_JSON_DEPTH = 32
+
+
+def clean_json(value: Any, depth: int = 0) -> Any:
+    """A decoded JSON value as PostgreSQL's jsonb stores it: strings lose NUL characters and lone
+    surrogates (each becomes "?"), which jsonb refuses. Raises ValueError when nested deeper
+    than MAX_JSON_DEPTH (no platform order is)."""
+    if depth > MAX_JSON_DEPTH:
+        raise ValueError("nested too deeply")
+    if isinstance(value, str):
+        return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {clean_json(k, depth + 1): clean_json(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_json(v, depth + 1) for v in value]
+    return value
+
+
+def json_body(body: bytes) -> dict:
+    """A webhook body as a JSON object, cleaned for storing; raises WebhookRefused otherwise.
+    Call it after the signature is verified (the signature covers the raw bytes)."""
+    if len(body) > MAX_BODY_BYTES:
+        raise WebhookRefused("The body is larger than 2 MB.")
+    try:
+        data = json.loads(body)
+        data = clean_json(data)
+    except (ValueError, RecursionError):
+        raise WebhookRefused("The body is not JSON we can read.") from None
+    if not isinstance(data, dict):
+        raise WebhookRefused("The body is not a JSON object.")
+    return data
 
 
 CONNECTORS: dict[str, str] = {
