@@ -112,7 +112,15 @@ class PlatformConnector(abc.ABC):
     ) -> None:
         self.connection = connection
         self.credentials = dict(credentials)
-        self.http = http if http is not None else httpx.Client(timeout=HTTP_TIMEOUT)
+        self._http = http
+
+    @property
+    def http(self) -> httpx.Client:
+        """The HTTP client, made on first use: intake builds a connector per order only to read
+        payloads, and a client (its TLS context) costs milliseconds."""
+        if self._http is None:
+            self._http = httpx.Client(timeout=HTTP_TIMEOUT)
+        return self._http
 
     @classmethod
     def normalize_shop_url(cls, value: str) -> str:
@@ -173,7 +181,8 @@ class PlatformConnector(abc.ABC):
         return webhook_url(self.connection)
 
     def close(self) -> None:
-        self.http.close()
+        if self._http is not None:
+            self._http.close()
 
 
 # --- reading bodies ---------------------------------------------------------------------------
