@@ -327,9 +327,9 @@ class OnDemandStore:
 
     # --- what happened since the last look: the webhook outbox -------------------------------
     def materialise(self) -> None:
-        """Queue a job webhook for every stage reached and a driver webhook with the courier's
-        position every `position_every_s` simulated seconds (coalesced: only the newest
-        unsent position of a job waits in the outbox)."""
+        """Queue a job and a delivery webhook for every stage reached, and a driver webhook
+        with the courier's position every `position_every_s` simulated seconds (coalesced:
+        only the newest unsent position of a job waits in the outbox)."""
         from devtools.courier_sandbox import stuart  # the shapes; stuart imports this module
 
         with self._lock:
@@ -339,7 +339,9 @@ class OnDemandStore:
                 journey, now = self.journey(job), self.sim_now(job)
                 reached = [i for i, s in enumerate(journey.stages) if s.offset_s <= now]
                 for index in range(job["emitted_stage"] + 1, (reached[-1] if reached else -1) + 1):
-                    self._post(job, stuart.job_webhook(self, job, journey.stages[index]))
+                    stage = journey.stages[index]
+                    self._post(job, stuart.job_webhook(self, job, stage))
+                    self._post(job, stuart.delivery_webhook(self, job, stage))
                     job["emitted_stage"] = index
                 last = job["emitted_position_s"]
                 if journey.position_at(now) is not None and (
@@ -358,7 +360,9 @@ class OnDemandStore:
         from devtools.courier_sandbox import stuart
 
         if self.webhook_for(job["client"]) is not None:
-            self._post(job, stuart.job_webhook(self, job, Stage(0, "canceled", delivery_status)))
+            stage = Stage(self.sim_now(job), "canceled", delivery_status)
+            self._post(job, stuart.job_webhook(self, job, stage))
+            self._post(job, stuart.delivery_webhook(self, job, stage))
 
     def _post(self, job: dict[str, Any], body: dict[str, Any]) -> None:
         self.outbox.setdefault(job["client"], []).append({"body": body, "sending": False})

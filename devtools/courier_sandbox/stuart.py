@@ -17,8 +17,9 @@ Stuart's webhooks are set in its dashboard (URL, authentication header name and 
 them per API client (--ondemand-webhook-url sets one for clients that set none).
 
 Every /v2 call needs `Authorization: Bearer <token>`. Webhooks go out as Stuart sends them:
-`{event, type, data}` with `event` job (status changes) or driver (the courier's position),
-with the authentication header and value set on the webhook (Stuart signs nothing). Shapes
+`{event, type, data}` with `event` job and delivery (status changes) or driver (the courier's
+position), with the authentication header and value set on the webhook (Stuart signs nothing);
+a delivery event names no job, as Stuart's does not. Shapes
 follow tests/fixtures/courier_payloads/stuart_*.json (SOURCE.md there says where from).
 """
 
@@ -247,6 +248,16 @@ def job_webhook(store: OnDemandStore, job: dict[str, Any], stage: Stage) -> dict
             "destinationComment": job["dropoff"]["comment"] or None,
             "jobReference": job["client_reference"] or None,
         },
+    }
+
+
+def delivery_webhook(store: OnDemandStore, job: dict[str, Any], stage: Stage) -> dict[str, Any]:
+    """`{event: delivery}`: the same news about the drop-off (it names no job, as Stuart's)."""
+    current = _current_delivery(store, job, max(stage.offset_s, 0.0), stage.delivery_status)
+    return {
+        "event": "delivery",
+        "type": "create" if stage.job_status == "new" else "update",
+        "data": current,
     }
 
 
