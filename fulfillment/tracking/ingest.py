@@ -250,7 +250,7 @@ def ingest_results(
         _follow_orders(shipments, report)  # timed with "notify": it decides what is sent
         report.notifications = _queue_notifications(account.merchant_id, shipments, report)
         transitions = list(report.transitions)
-        transaction.on_commit(lambda: _announce(transitions))
+        transaction.on_commit(lambda: _announce(transitions, account.merchant_id))
         lap("notify")
     lap("commit")  # includes the on_commit hooks (queueing the notification task)
     return report
@@ -393,8 +393,12 @@ def _queue_notifications(merchant_id: int, shipments, report: IngestReport) -> l
     return ids
 
 
-def _announce(transitions: list[tuple[int, str, str]]) -> None:
+def _announce(transitions: list[tuple[int, str, str]], merchant_id: int) -> None:
     for shipment_id, old, new in transitions:
         shipment_status_changed.send(
-            sender=Shipment, shipment_id=shipment_id, old_status=old, new_status=new
+            sender=Shipment,
+            shipment_id=shipment_id,
+            old_status=old,
+            new_status=new,
+            merchant_id=merchant_id,
         )

@@ -3,6 +3,7 @@
 from django.dispatch import Signal
 
 # A shipment's derived status changed. Sent after commit with shipment_id=int,
-# old_status=str, new_status=str (TrackingStatus values). Lockers issue a pickup code when
+# old_status=str, new_status=str (TrackingStatus values), merchant_id=int (so a listener can
+# skip a merchant it has nothing for without a query). Lockers issue a pickup code when
 # new_status == "available_for_pickup".
 shipment_status_changed = Signal()

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 
 from django.db.models import Subquery
+from django.db.models.signals import post_delete, post_save
 
 from fulfillment.couriers.adapters.types import TrackingStatus
 from fulfillment.models import Allocation, Order, Shipment, ShipmentEvent
@@ -16,6 +17,7 @@ from fulfillment.shipments import signals as shipment_signals
 from fulfillment.tracking import signals as tracking_signals
 from integrations.models import WebhookEndpoint
 from integrations.webhooks import events
+from integrations.webhooks.active import endpoints_changed, has_endpoints
 from integrations.webhooks.services.deliveries import record_event, subscribed_endpoints
 from lockers import signals as locker_signals
 from lockers.models import PickupParcel
@@ -36,6 +38,8 @@ def _never_raises(receiver: Callable[..., None]) -> Callable[..., None]:
 
 @_never_raises
 def on_order_created(sender, *, order_id: int, merchant_id: int, **_) -> None:
+    if not has_endpoints(merchant_id):
+        return
     endpoints = subscribed_endpoints(merchant_id, "order.created")
     if not endpoints:
         return
@@ -52,6 +56,8 @@ def on_order_created(sender, *, order_id: int, merchant_id: int, **_) -> None:
 
 @_never_raises
 def on_order_routed(sender, *, order_id: int, merchant_id: int, routing: str, **_) -> None:
+    if not has_endpoints(merchant_id):
+        return
     endpoints = subscribed_endpoints(merchant_id, "order.routed")
     if not endpoints:
         return
@@ -101,8 +107,16 @@ def on_shipment_booked(sender, *, shipment_id: int, **_) -> None:
 
 @_never_raises
 def on_shipment_status_changed(
-    sender, *, shipment_id: int, old_status: str, new_status: str, **_
+    sender,
+    *,
+    shipment_id: int,
+    old_status: str,
+    new_status: str,
+    merchant_id: int | None = None,
+    **_,
 ) -> None:
+    if merchant_id is not None and not has_endpoints(merchant_id):
+        return  # most changes: no query at all
     kinds = ["shipment.status_changed"]
     if new_status == TrackingStatus.EXCEPTION.value:
         kinds.append("shipment.exception")
@@ -145,19 +159,25 @@ def _parcel_event(kind: str, parcel: PickupParcel) -> None:
 @_never_raises
 def on_pickup_code_issued(sender, *, parcel: PickupParcel, **_) -> None:
     # The PIN and QR payload the signal carries are for the shopper: never in a webhook.
-    if subscribed_endpoints(parcel.merchant_id, "pickup.ready"):
+    if has_endpoints(parcel.merchant_id) and subscribed_endpoints(
+        parcel.merchant_id, "pickup.ready"
+    ):
         _parcel_event("pickup.ready", parcel)
 
 
 @_never_raises
 def on_parcel_collected(sender, *, parcel: PickupParcel, **_) -> None:
-    if subscribed_endpoints(parcel.merchant_id, "pickup.collected"):
+    if has_endpoints(parcel.merchant_id) and subscribed_endpoints(
+        parcel.merchant_id, "pickup.collected"
+    ):
         _parcel_event("pickup.collected", parcel)
 
 
 @_never_raises
 def on_parcel_return_requested(sender, *, parcel: PickupParcel, **_) -> None:
-    if subscribed_endpoints(parcel.merchant_id, "pickup.expired"):
+    if has_endpoints(parcel.merchant_id) and subscribed_endpoints(
+        parcel.merchant_id, "pickup.expired"
+    ):
         _parcel_event("pickup.expired", parcel)
 
 
@@ -173,3 +193,14 @@ def connect() -> None:
     ]
     for signal, receiver in pairs:
         signal.connect(receiver, dispatch_uid=f"integrations.webhooks.{receiver.__name__}")
+    # An endpoint made or deleted anywhere (admin, shell) renews the cached set.
+    for model_signal in (post_save, post_delete):
+        model_signal.connect(
+            _endpoint_saved_or_deleted,
+            sender=WebhookEndpoint,
+            dispatch_uid=f"integrations.webhooks.endpoint_{model_signal is post_save}",
+        )
+
+
+def _endpoint_saved_or_deleted(sender, **_) -> None:
+    endpoints_changed()

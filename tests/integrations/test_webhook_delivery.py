@@ -435,3 +435,25 @@ def test_a_status_change_costs_one_query_for_a_merchant_without_endpoints(
             sender=None, shipment_id=shipment.pk, old_status="in_transit", new_status="exception"
         )
     assert not WebhookEvent.objects.exists()
+
+
+def test_the_cached_set_of_merchants_with_endpoints_follows_every_change(merchant_a, merchant_b):
+    from django.core.cache import cache
+
+    from integrations.webhooks import active
+
+    a, b = merchant_a.merchant.pk, merchant_b.merchant.pk
+    assert not active.has_endpoints(a)  # the set is now cached without A
+    endpoint, _ = subscribe(merchant_a.merchant, "https://example.com/hooks", ["order.created"])
+    assert active.has_endpoints(a)
+    WebhookEndpoint.objects.create(merchant_id=b, url="https://example.com/b", events=[])
+    assert active.has_endpoints(b)  # made outside the services: post_save renews it
+    endpoints.disable_endpoint(endpoint=endpoint)
+    assert not active.has_endpoints(a)
+    endpoints.enable_endpoint(endpoint=endpoint)
+    assert active.has_endpoints(a)
+    # A refill that read the rows before a change and stored them after it is not believed.
+    gen_key, set_key = active._keys()
+    cache.set(set_key, (cache.get(gen_key), frozenset()), 60)
+    active.endpoints_changed()
+    assert active.has_endpoints(a) and active.has_endpoints(b)

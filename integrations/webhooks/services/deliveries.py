@@ -30,6 +30,7 @@ from django.utils import timezone
 from integrations.crypto import SecretUnreadable, decrypt_secret
 from integrations.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from integrations.webhooks import http
+from integrations.webhooks.active import endpoints_changed
 from integrations.webhooks.events import PING, body_bytes
 from integrations.webhooks.signing import signature_header
 from merchant.models import Membership
@@ -256,6 +257,7 @@ def _count_on_endpoint(endpoint_id: int, *, ok: bool, now: datetime) -> None:
         is_active=False, disabled_reason=f"{reason}; Nearbox stopped sending.", disabled_at=now
     )
     if disabled:  # exactly one attempt disables it, so the owners get one email
+        endpoints_changed()
         transaction.on_commit(lambda: email_owners_disabled(endpoint_id))
 
 

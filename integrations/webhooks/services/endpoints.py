@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from integrations.crypto import encrypt_secret
 from integrations.models import WebhookDelivery, WebhookEndpoint
+from integrations.webhooks.active import endpoints_changed
 from integrations.webhooks.events import EVENT_TYPES
 from integrations.webhooks.signing import new_secret
 from integrations.webhooks.targets import clean_url
@@ -110,6 +111,7 @@ def disable_endpoint(
     changed = WebhookEndpoint.objects.filter(pk=endpoint.pk, is_active=True).update(
         is_active=False, disabled_reason=reason[:300], disabled_at=timezone.now()
     )
+    endpoints_changed()
     endpoint.refresh_from_db()
     return bool(changed)
 
@@ -134,6 +136,7 @@ def enable_endpoint(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
             next_attempt_at=now,
             give_up_at=now + timedelta(hours=settings.NEARBOX_WEBHOOKS_RETRY_HOURS),
         )
+        endpoints_changed()
         transaction.on_commit(lambda: enqueue_due(endpoint_id=endpoint.pk, grace=timedelta(0)))
     endpoint.refresh_from_db()
     return endpoint

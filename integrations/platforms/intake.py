@@ -1,0 +1,280 @@
+"""A platform's order taken into Nearbox: created through the same service as the API's orders,
+updated, cancelled, or kept as an exception with its problem in words until it can be taken in.
+
+One PlatformOrder row per platform order, locked while it is worked on, so two deliveries of
+the same order (orders/create and orders/updated arriving together, a backfill racing a webhook)
+make one Nearbox order. A platform's older version never overwrites a newer one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from fulfillment.models import Order
+from fulfillment.orders.services.addresses import ADDRESS_FIELDS, ADDRESS_LOCKED, fix_address
+from fulfillment.orders.services.orders import DuplicateReference, cancel_order, create_order
+from fulfillment.orders.services.routing import Unroutable
+from integrations.models import PlatformConnection, PlatformOrder
+from integrations.platforms.base import PayloadInvalid, PlatformConnector, get_connector
+from integrations.platforms.types import NormalizedOrder
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_LIMIT = 500
+
+# How a field of the order API reads in a problem a merchant sees.
+FIELD_WORDS = {
+    "reference": "Order number",
+    "shopper.name": "Shopper name",
+    "shopper.email": "Shopper email",
+    "shopper.phone": "Shopper phone",
+    "destination.line1": "Address",
+    "destination.line2": "Address line 2",
+    "destination.city": "City",
+    "destination.state": "State",
+    "destination.postal_code": "Postcode",
+    "destination.country": "Country",
+    "delivery.service": "Shipping method",
+    "delivery.pickup_location_ref": "Pickup place",
+    "delivery.kind": "Delivery",
+    "currency": "Currency",
+    "value": "Order value",
+    "lines": "Items",
+}
+
+
+class Outcome:
+    CREATED = "created"
+    UPDATED = "updated"
+    CANCELLED = "cancelled"
+    EXCEPTION = "exception"
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What one intake did; `platform_order` is None when nothing was kept (not paid yet, an
+    older version, a payload that is not an order)."""
+
+    outcome: str
+    platform_order: PlatformOrder | None = None
+    detail: str = ""
+
+
+def take_in(
+    *,
+    connection: PlatformConnection,
+    payload: Mapping[str, Any],
+    cancelled: bool = False,
+    connector: PlatformConnector | None = None,
+) -> Intake:
+    """Take a platform order (a webhook body, a backfill item, a stored payload) into Nearbox.
+
+    `cancelled` says the delivery was a cancellation whatever the payload says. Raises only
+    what a retry may cure (GeocoderUnavailable, database errors); everything else is an
+    outcome: an exception with its problem, or ignored with the reason.
+    """
+    connector = connector or get_connector(connection, credentials={})
+    try:
+        order = connector.order_from_payload(payload)
+    except PayloadInvalid as error:
+        return Intake(Outcome.IGNORED, detail=error.reason[:PROBLEM_LIMIT])
+    if cancelled and not order.cancelled:
+        order = _cancelled(order)
+    with transaction.atomic():
+        found = (
+            PlatformOrder.objects.select_for_update()
+            .select_related("order")
+            .filter(connection=connection, external_id=order.external_id)
+            .first()
+        )
+        if found is None:
+            if order.cancelled:
+                return Intake(Outcome.IGNORED, detail="Cancelled before it reached Nearbox.")
+            if not order.paid:
+                return Intake(Outcome.IGNORED, detail="Not paid yet: taken in once it is paid.")
+            found, _ = PlatformOrder.objects.select_for_update().get_or_create(
+                connection=connection,
+                external_id=order.external_id,
+                defaults={
+                    "merchant_id": connection.merchant_id,
+                    "state": PlatformOrder.State.EXCEPTION,
+                    "payload": dict(payload),
+                },
+            )
+        elif _older(order, found):
+            return Intake(Outcome.IGNORED, found, "An older version of the order: kept the newer.")
+        found.payload = dict(payload)
+        found.external_name = order.external_name[:100]
+        if order.updated_at is not None:
+            found.external_updated_at = order.updated_at
+        outcome = _apply(connection, found, order)
+        found.save()
+    return Intake(outcome, found, found.problem)
+
+
+def take_in_again(*, platform_order: PlatformOrder) -> Intake:
+    """ "Take in again": the stored payload once more, after the merchant fixed the cause (added
+    the SKU, stocked a point). A cancelled platform order stays cancelled."""
+    return take_in(
+        connection=platform_order.connection,
+        payload=platform_order.payload,
+        cancelled=platform_order.state == PlatformOrder.State.CANCELLED,
+    )
+
+
+# --- the rules ----------------------------------------------------------------------------
+
+
+def _older(order: NormalizedOrder, found: PlatformOrder) -> bool:
+    return (
+        order.updated_at is not None
+        and found.external_updated_at is not None
+        and order.updated_at < found.external_updated_at
+    )
+
+
+def _cancelled(order: NormalizedOrder) -> NormalizedOrder:
+    from dataclasses import replace
+
+    return replace(order, cancelled=True)
+
+
+def _apply(connection: PlatformConnection, found: PlatformOrder, order: NormalizedOrder) -> str:
+    platform = connection.get_platform_display()
+    ours = found.order
+    if order.cancelled:
+        return _cancel(found, ours, platform)
+    if ours is not None:
+        _update_address(ours, order)
+        found.state, found.problem = PlatformOrder.State.IMPORTED, ""
+        return Outcome.UPDATED
+    if not order.paid:
+        found.problem = "Not paid yet: taken in once it is paid."
+        return Outcome.EXCEPTION
+    problem = _line_problem(order)
+    if problem is None:
+        created, problem = _create(connection, order)
+        if created is not None:
+            found.order, found.state, found.problem = created, PlatformOrder.State.IMPORTED, ""
+            return Outcome.CREATED
+    found.state, found.problem = PlatformOrder.State.EXCEPTION, problem[:PROBLEM_LIMIT]
+    return Outcome.EXCEPTION
+
+
+def _cancel(found: PlatformOrder, ours: Order | None, platform: str) -> str:
+    if ours is not None and ours.status != Order.Status.CANCELLED:
+        try:
+            cancel_order(order=ours, user=None, note=f"Cancelled in {platform}.")
+        except ValidationError as error:
+            found.state = PlatformOrder.State.EXCEPTION
+            found.problem = (
+                f"Cancelled in {platform}, but Nearbox cannot cancel it: {_words(error)}"
+            )[:PROBLEM_LIMIT]
+            return Outcome.EXCEPTION
+    found.state, found.problem = PlatformOrder.State.CANCELLED, ""
+    return Outcome.CANCELLED
+
+
+def _update_address(ours: Order, order: NormalizedOrder) -> None:
+    """A changed shipping address or phone reaches our order while the parcel has not left."""
+    theirs = {
+        "line1": order.line1,
+        "line2": order.line2,
+        "city": order.city,
+        "state": order.state,
+        "postal_code": order.postal_code,
+        "country": order.country.upper(),
+        "shopper_phone": order.shopper_phone,
+    }
+    changed = {k: v for k, v in theirs.items() if k in ADDRESS_FIELDS and getattr(ours, k) != v}
+    if not changed or ours.status in ADDRESS_LOCKED or ours.status == Order.Status.CANCELLED:
+        return
+    try:
+        with transaction.atomic():
+            fix_address(order=ours, **changed)
+    except ValidationError as error:
+        logger.info("platform update of order %s: address kept (%s)", ours.pk, _words(error))
+
+
+def _line_problem(order: NormalizedOrder) -> str | None:
+    if not order.lines:
+        return "The order has no items to ship."
+    for line in order.lines:
+        if not line.sku.strip():
+            title = line.title or "an item"
+            return (
+                f"“{title}” has no SKU: give the product a SKU that Nearbox knows, "
+                "then take it in again."
+            )
+    return None
+
+
+def _create(connection: PlatformConnection, order: NormalizedOrder) -> tuple[Order | None, str]:
+    reference = order.external_name or order.external_id
+    for attempt in (reference, f"{reference} ({connection.platform} {connection.pk})"):
+        try:
+            created, _ = create_order(
+                merchant=connection.merchant,
+                data=order_data(order, reference=attempt[:80]),
+                source=connection.platform,
+            )
+        except DuplicateReference:
+            continue  # another store (or the API) already used this number
+        except ValidationError as error:
+            return None, _words(error)
+        except Unroutable as error:
+            return None, f"No storage point can fill it: {error.detail}"
+        return created, ""
+    return None, f"An order with reference “{reference}” already exists in Nearbox."
+
+
+def order_data(order: NormalizedOrder, *, reference: str) -> dict[str, Any]:
+    """The order API's body (fulfillment.orders.services.orders.create_order) for a platform
+    order; lines of one SKU are one line."""
+    quantities: dict[str, int] = {}
+    for line in order.lines:
+        sku = line.sku.strip()
+        quantities[sku] = quantities.get(sku, 0) + line.quantity
+    return {
+        "reference": reference,
+        "shopper": {
+            "name": order.shopper_name,
+            "email": order.shopper_email,
+            "phone": order.shopper_phone,
+        },
+        "destination": {
+            "line1": order.line1,
+            "line2": order.line2,
+            "city": order.city,
+            "state": order.state,
+            "postal_code": order.postal_code,
+            "country": order.country,
+        },
+        "delivery": {
+            "kind": order.delivery_kind,
+            "service": order.delivery_service,
+            "pickup_location_ref": order.pickup_location_ref,
+        },
+        "currency": order.currency,
+        "value": order.value_minor,
+        "lines": [{"sku": sku, "quantity": quantity} for sku, quantity in quantities.items()],
+    }
+
+
+def _words(error: ValidationError) -> str:
+    """A ValidationError as sentences a merchant reads: “Unknown SKU “MUG-9”. Postcode: …”."""
+    if not hasattr(error, "error_dict"):
+        return " ".join(error.messages)
+    parts = []
+    for field, messages in error.message_dict.items():
+        label = "" if field.startswith("lines[") else FIELD_WORDS.get(field, field)
+        for message in messages:
+            parts.append(f"{label}: {message}" if label else message)
+    return " ".join(parts)

@@ -1,0 +1,119 @@
+"""Saleor's webhook signature: a JWS (RS256) with the payload detached, in `Saleor-Signature`,
+made with the shop's private key; the public keys are the shop's JWKS at
+<origin of the API URL>/.well-known/jwks.json. A webhook whose `secretKey` is set is signed with
+the deprecated hex HMAC-SHA256 instead, accepted only where the merchant stored that secret.
+
+Saleor signs with PyJWT (`api_jws.encode(..., is_payload_detached=True)`: the header carries
+`"b64": false`, RFC 7797, so the signing input is the raw body): we verify with the same library.
+Docs: https://docs.saleor.io/developer/extending/webhooks/payload-signature
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import jwt
+from jwt import api_jws
+
+SIGNATURE_HEADER = "Saleor-Signature"
+# Refetch the JWKS for an unknown kid at most this often (a forged kid must not make us hammer
+# the shop); a rotation is picked up on the next webhook after the pause.
+JWKS_REFETCH_PAUSE = dt.timedelta(minutes=1)
+MAX_JWKS_BYTES = 64 * 1024
+MAX_SIGNATURE_CHARS = 4096
+
+
+class SignatureInvalid(Exception):
+    """Why a signature was refused, for the log."""
+
+
+class JwksUnavailable(Exception):
+    """The shop's JWKS could not be fetched or read."""
+
+
+def jwks_url(api_url: str) -> str:
+    """The shop's JWKS address: the origin of its GraphQL API URL (as @saleor/app-sdk does)."""
+    parts = urlsplit(api_url)
+    return f"{parts.scheme}://{parts.netloc}/.well-known/jwks.json"
+
+
+def fetch_jwks(http: httpx.Client, api_url: str) -> dict:
+    """GET the shop's JWKS; raises JwksUnavailable with the reason."""
+    url = jwks_url(api_url)
+    try:
+        response = http.get(url, follow_redirects=False)
+    except httpx.HTTPError as error:
+        raise JwksUnavailable(f"{url} did not answer ({type(error).__name__}).") from error
+    if response.status_code != 200 or len(response.content) > MAX_JWKS_BYTES:
+        raise JwksUnavailable(f"{url} answered {response.status_code}, not a key set.")
+    try:
+        jwks = response.json()
+        jwt.PyJWKSet.from_dict(jwks)
+    except (ValueError, jwt.PyJWTError, TypeError, AttributeError) as error:
+        raise JwksUnavailable(f"{url} did not answer a JSON Web Key Set.") from error
+    return jwks
+
+
+def _segment(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def signature_kid(signature: str) -> str:
+    """The `kid` of a detached JWS's protected header; raises SignatureInvalid."""
+    if not signature or len(signature) > MAX_SIGNATURE_CHARS or signature.count(".") != 2:
+        raise SignatureInvalid("not a detached JWS")
+    header_b64, payload_b64, _ = signature.split(".")
+    if payload_b64:
+        raise SignatureInvalid("the JWS carries a payload; Saleor's is detached")
+    try:
+        header = json.loads(_segment(header_b64))
+    except (ValueError, binascii.Error, RecursionError) as error:
+        raise SignatureInvalid("unreadable JWS header") from error
+    if not isinstance(header, dict):
+        raise SignatureInvalid("unreadable JWS header")
+    if header.get("alg") != "RS256":
+        raise SignatureInvalid(f"algorithm {str(header.get('alg'))[:20]!r} is not RS256")
+    kid = header.get("kid")
+    return kid if isinstance(kid, str) else ""
+
+
+def _key_for(jwks: Mapping[str, Any], kid: str) -> Any | None:
+    try:
+        keys = jwt.PyJWKSet.from_dict(dict(jwks))
+    except (jwt.PyJWTError, TypeError, AttributeError, ValueError):
+        return None
+    for key in keys.keys:
+        if key.key_id == kid or (not kid and len(keys.keys) == 1):
+            return key.key
+    return None
+
+
+def verify_jws(signature: str, body: bytes, jwks: Mapping[str, Any]) -> None:
+    """Check a detached RS256 JWS over the raw `body` with the matching key of `jwks`. Raises
+    SignatureInvalid; KeyError(kid) when no key of the set has the signature's kid (the caller
+    refetches the set once)."""
+    kid = signature_kid(signature)
+    key = _key_for(jwks, kid)
+    if key is None:
+        raise KeyError(kid)
+    try:
+        api_jws.decode_complete(signature, key=key, algorithms=["RS256"], detached_payload=body)
+    except jwt.PyJWTError as error:
+        raise SignatureInvalid(f"signature does not verify ({type(error).__name__})") from error
+
+
+def verify_hmac(signature: str, body: bytes, secret: str) -> None:
+    """The deprecated scheme: hex HMAC-SHA256 of the body with the webhook's secretKey."""
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    given = signature.strip().lower().encode("utf-8", "replace")
+    if not hmac.compare_digest(expected.encode(), given):
+        raise SignatureInvalid("HMAC does not match")
