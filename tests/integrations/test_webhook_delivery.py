@@ -422,7 +422,7 @@ def test_an_endpoint_deleted_while_its_post_is_on_the_way_ends_the_attempt_quiet
     assert not WebhookDelivery.objects.exists()
 
 
-def test_a_status_change_costs_one_query_for_a_merchant_without_endpoints(
+def test_a_status_change_of_a_merchant_without_endpoints_costs_no_query(
     merchant_a, merchant_b, receiver, queued, django_assert_num_queries
 ):
     from fulfillment.tracking.signals import shipment_status_changed
@@ -430,10 +430,12 @@ def test_a_status_change_costs_one_query_for_a_merchant_without_endpoints(
 
     subscribe(merchant_b.merchant, receiver.url, STATUS_EVENTS)  # another shop's endpoint
     shipment = make_shipment(merchant_a.merchant)
-    with django_assert_num_queries(1):
-        shipment_status_changed.send(
-            sender=None, shipment_id=shipment.pk, old_status="in_transit", new_status="exception"
-        )
+    change = {"shipment_id": shipment.pk, "old_status": "in_transit", "new_status": "exception"}
+    shipment_status_changed.send(sender=None, merchant_id=merchant_a.merchant.pk, **change)
+    with django_assert_num_queries(0):  # the cached set of merchants with endpoints answers
+        shipment_status_changed.send(sender=None, merchant_id=merchant_a.merchant.pk, **change)
+    with django_assert_num_queries(1):  # a sender that does not say whose shipment it is
+        shipment_status_changed.send(sender=None, **change)
     assert not WebhookEvent.objects.exists()
 
 
