@@ -126,7 +126,7 @@ def position_stored(*, shipment_id: int, position: Position) -> Notification | N
         .exclude(Exists(told))
         .first()
     )
-    if shipment is None:
+    if shipment is None or shipment.order.pickup_location_ref:  # see queue_nearby
         return None
     near = is_near(
         at=(position.latitude, position.longitude),
