@@ -172,6 +172,12 @@ class PlatformConnector(abc.ABC):
         """Open orders created since `since`, page by page, as payloads `order_from_payload`
         reads. Raises PlatformError."""
 
+    def handle_other_topic(self, topic: str, payload: Mapping[str, Any]) -> tuple[str, str]:
+        """A verified delivery whose topic is not one of ORDER_TOPICS (a platform-specific one
+        the connector returned from verify_webhook). Returns (InboundWebhook state value, a
+        note for the log): "done" or "ignored". The default: nothing to do."""
+        return "ignored", f"Nothing to do for {topic[:60]}."
+
     # --- shared helpers ---------------------------------------------------------------------
 
     def webhook_url(self) -> str:
