@@ -12,7 +12,8 @@
   courier's position, several times a minute), `delivery` (carries no job id: acknowledged,
   the job event that comes with it says the same). Stuart authenticates them with the header
   name and value set on the webhook in its dashboard; it signs nothing and sends no time, so a
-  Stuart event or position is timed by its arrival and a duplicate is the same body twice.
+  Stuart event or position is timed by its arrival and a duplicate is the same body twice
+  within a minute.
 """
 
 from __future__ import annotations
@@ -112,6 +113,9 @@ PACKAGE_TYPES = (
     ("xlarge", 800, 20_000),
 )
 TRANSPORT_TYPES = frozenset({"walk", "bike", "cargobike", "motorbike", "car", "van"})
+# Stuart's webhooks carry no id or time: the same body twice within this window is the same
+# delivery (a retry or a replay), refused; later it is a new update with the same content.
+DUPLICATE_WINDOW_S = 60
 # A quote's drop-off window: the courier reaches the pick-up at `eta`, and a same-hour
 # courier rides straight to the shopper; Stuart quotes no drop-off time before booking.
 DROPOFF_ALLOWANCE = timedelta(minutes=60)
@@ -366,7 +370,11 @@ class StuartAdapter(OnDemandAdapter):
         self.verify_webhook(headers)
         document = read_json_object(body, courier=CODE, what="webhook body")
         update = parse_webhook_body(document, received_at=datetime.now(UTC))
-        return WebhookUpdate(update.events, update.positions, body_nonce(CODE, body))
+        # Stuart sends a standing courier's unchanged position again later, byte for byte:
+        # news (still there), not a replay. The same bytes within one minute are.
+        minute = int(datetime.now(UTC).timestamp() // DUPLICATE_WINDOW_S)
+        nonce = f"{body_nonce(CODE, body)}:{minute}"
+        return WebhookUpdate(update.events, update.positions, nonce)
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[TrackingEvent]:
         return list(self.parse_webhook_update(body, headers).events)
