@@ -48,6 +48,7 @@ from fulfillment.orders.services.addresses import assert_can_ship
 from fulfillment.orders.services.status import OrderNotReadyToShip
 from fulfillment.shipments.signals import shipment_booked
 from fulfillment.tracking.ingest import ingest_results
+from fulfillment.tracking.signals import shipment_status_changed
 from merchant.models import Merchant
 
 logger = logging.getLogger(__name__)
@@ -292,11 +293,23 @@ def _store_event(
     if proof is not None:
         row.proof.save(proof.name, proof, save=False)
     row.save()
+    old = shipment.status
     new = shipment.tracking_status.advance(event.status)
     fields = []
-    if new.value != shipment.status:
+    if new.value != old:
         shipment.status = new.value
         fields.append("status")
+        # The same after-commit signal as tracking's ingest sends, so listeners (lockers'
+        # pickup codes, outgoing webhooks, shop platforms) hear a driver's or a return's status.
+        transaction.on_commit(
+            lambda: shipment_status_changed.send(
+                sender=Shipment,
+                shipment_id=shipment.pk,
+                old_status=old,
+                new_status=new.value,
+                merchant_id=shipment.merchant_id,
+            )
+        )
     if event.status is TrackingStatus.IN_TRANSIT and shipment.handed_over_at is None:
         shipment.handed_over_at = event.occurred_at
         fields.append("handed_over_at")
