@@ -1,6 +1,7 @@
 """Tracking end to end against the sandbox, with one real Celery worker.
 
 python -m bench.tracking [--shipments 100000] [--rps 40] [--concurrency 8] [--fault-shipments 1500]
+    [--bridge-shipments 5000] [--bridge-rps RPS]
 
 Sets up a throwaway PostgreSQL database `nearbox_bench_tracking` (dropped and made again) and
 Redis db 14, starts the courier sandbox and ONE Celery worker (prefork, --concurrency N) as
@@ -17,6 +18,9 @@ the sandbox's fast clock, then:
    changes less than the rate; rate-limit violations seen by sampling the sandbox's
    GET /_stats every 0.5 s; SQL queries per update at two batch sizes (in-process); how long
    after the cycle the worker had sent every shopper notification the cycle queued.
+1b. the same cycle through the karrio bridge (#17): an account whose courier is karrio's DHL
+   Universal gateway (karrio_dhl_universal) polls --bridge-shipments parcels at the same sandbox,
+   beside our own parser's figure of run 1 (updates/s, worker CPU per 1,000 updates, statuses).
 2. faults: 30% injected faults (5xx, 429, timeouts, truncated and malformed bodies,
    duplicated and out-of-order events) and the worker SIGKILLed mid-batch (then started
    again): final states equal the sandbox's truth, no event stored twice, no notification
@@ -235,6 +239,111 @@ def book(client, count: int) -> list[str]:
         return list(pool.map(one, range(count)))
 
 
+def bridge_run(args, *, url, merchant, order, worker, sandbox, admin, book, ours: dict) -> dict:
+    """The run-1 cycle again on an account whose courier is karrio's DHL Universal carrier
+    (courier code karrio_dhl_universal): same sandbox, worker, planner and storage; only the
+    fetch and parse go through the bridge (karrio's Mapper and Proxy, our CourierHttp)."""
+    from django.utils import timezone
+
+    from fulfillment.couriers.services.accounts import create_account, create_service
+    from fulfillment.models import CourierAccount, Shipment, ShipmentEvent
+    from fulfillment.tracking.polling import plan_polls
+    from fulfillment.tracking.status import FINAL_STATUSES
+
+    rps = args.bridge_rps or args.rps * 50
+    account = create_account(
+        merchant=merchant, courier="karrio_dhl_universal", name="Sandbox through karrio",
+        credentials=f"consumer_key={SANDBOX_KEY}\nconsumer_secret=unused-for-tracking",
+        base_url=url, requests_per_second=min(rps, 1000),
+    )  # fmt: skip
+    # The form caps an account at 1,000 requests/s; the bench account gets ours' updates ceiling.
+    CourierAccount.objects.filter(pk=account.pk).update(requests_per_second=rps)
+    service = create_service(
+        account=account, level="next_day", code="next-day", name="Next day",
+        transit_hours=24, pickup_cutoff=dt.time(23, 59), base_minor=500,
+    )  # fmt: skip
+    numbers = book(admin, args.bridge_shipments)
+    now = timezone.now()
+    Shipment.objects.bulk_create(
+        [
+            Shipment(
+                merchant=merchant, order=order, account=account, service=service,
+                tracking_number=n, idempotency_key=f"bench-bridge-{n}", price_minor=500,
+                currency="USD", status="info_received", booked_at=now, next_poll_at=None,
+                last_polled_at=now,
+            )
+            for n in numbers
+        ],
+        batch_size=5000,
+    )  # fmt: skip
+    time.sleep(JOURNEY_S)
+    shipments = Shipment.objects.filter(account=account)
+    admin.delete("/_stats")
+    shipments.update(next_poll_at=timezone.now(), last_polled_at=None)
+    vacuum_analyze()
+    TIMINGS.unlink(missing_ok=True)
+    cpu0 = (cpu_seconds(worker.pid), cpu_seconds(sandbox.pid))
+    t0, t0_wall = time.monotonic(), time.time()
+    plan = plan_polls(lease=dt.timedelta(minutes=30))
+    deadline = time.monotonic() + 1800
+    while shipments.filter(last_polled_at__isnull=True).exists():
+        if time.monotonic() > deadline:
+            break
+        time.sleep(1.0)
+    elapsed = min(time.monotonic() - t0, last_batch_end() - t0_wall)
+    worker_cpu = cpu_seconds(worker.pid) - cpu0[0]
+    sandbox_cpu = cpu_seconds(sandbox.pid) - cpu0[1]
+    polled = shipments.filter(last_polled_at__isnull=False).count()
+    rate = polled / elapsed
+    stats = admin.get("/_stats").json()
+    by_status = dict(Counter(shipments.values_list("status", flat=True)))
+    parse = parse_cost(admin, numbers[0])
+    return {
+        "courier": "karrio_dhl_universal (karrio's DHL Universal gateway through the bridge)",
+        "shipments": len(numbers),
+        "shipments_polled": polled,
+        "batches": plan.batches,
+        "numbers_per_request": 1,
+        "account_requests_per_second": rps,
+        "cycle_seconds": round(elapsed, 1),
+        "updates_per_second": round(rate, 1),
+        "ours_updates_per_second_same_run": ours["updates_per_second"],
+        "ratio_to_ours": round(rate / ours["updates_per_second"], 2),
+        "goal_1000_updates_per_second_met": rate >= 1000,
+        "sandbox_requests": stats.get("requests"),
+        "worker_cpu_seconds_per_1000_updates": round(worker_cpu * 1000 / max(polled, 1), 2),
+        "ours_worker_cpu_seconds_per_1000_updates": ours["worker_cpu_seconds_per_1000_updates"],
+        "sandbox_cpu_seconds_per_1000_updates": round(sandbox_cpu * 1000 / max(polled, 1), 2),
+        "events_stored": ShipmentEvent.objects.filter(shipment__in=shipments).count(),
+        "final_shipments": shipments.filter(status__in=FINAL_STATUSES).count(),
+        "statuses": by_status,
+        "phases": phase_summary(args.concurrency, elapsed),
+        "parse_only_microseconds_per_answer": parse,
+    }
+
+
+def parse_cost(admin, number: str, rounds: int = 300) -> dict:
+    """In this process, no HTTP: one sandbox answer (one parcel, DHL format) parsed into our
+    TrackingResult by our DHL parser, and by karrio's DHL Universal parser + the bridge's
+    mapping (parse_document, which answers karrio's request with the saved body)."""
+    from fulfillment.couriers.adapters import get_adapter
+    from fulfillment.couriers.adapters.dhl import parse_tracking_response
+
+    body = admin.get("/track/shipments", params={"trackingNumber": number}).content
+    bridge = get_adapter("karrio_dhl_universal", credentials={})
+    bridge.parse_document(body)  # warm: karrio's imports and gateway
+    t = time.perf_counter()
+    for _ in range(rounds):
+        parse_tracking_response(json.loads(body), [number], courier="sandbox")
+    ours = (time.perf_counter() - t) / rounds
+    t = time.perf_counter()
+    for _ in range(rounds):
+        bridge.parse_document(body)
+    theirs = (time.perf_counter() - t) / rounds
+    return {"ours": round(ours * 1e6), "karrio_bridge": round(theirs * 1e6),
+            "ratio": round(theirs / ours, 1), "answer_bytes": len(body)}  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(prog="python -m bench.tracking")
     p.add_argument("--shipments", type=int, default=100_000)
@@ -243,6 +352,11 @@ def main(argv: list[str] | None = None) -> dict:
     # CPU per update): at 4 processes the worker used half a core; 8 keep both cores busy.
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--fault-shipments", type=int, default=1500)
+    # Run 1b: that many parcels polled through the karrio bridge (karrio's DHL Universal
+    # gateway reading the sandbox's DHL answers); 0 skips it. karrio asks DHL one number per
+    # request, so its account gets a request budget of rps × 50, the updates ceiling of ours.
+    p.add_argument("--bridge-shipments", type=int, default=5000)
+    p.add_argument("--bridge-rps", type=float, default=0.0, help="default: --rps × 50")
     args = p.parse_args(argv)
     os.environ.update(ENV)
     make_database()
@@ -500,6 +614,13 @@ def main(argv: list[str] | None = None) -> dict:
             "rate_limit_violations": bad2,
             "max_requests_per_second_seen": worst2,
         }
+
+        # --- run 1b (last, on a quiet sandbox): run 1 through the karrio bridge --------------
+        if args.bridge_shipments:
+            report["run1b_karrio_bridge"] = bridge_run(
+                args, url=url, merchant=merchant, order=order, worker=worker, sandbox=sandbox,
+                admin=admin, book=book, ours=report["run1_throughput"],
+            )  # fmt: skip
     finally:
         admin.close()
         if worker.poll() is None:

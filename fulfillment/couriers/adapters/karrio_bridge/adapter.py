@@ -45,7 +45,10 @@ from fulfillment.couriers.adapters.types import (
 )
 
 T = TypeVar("T")
-TRACK_BATCH = 10  # numbers per bridge call; karrio's proxy splits them as its carrier needs
+# Numbers per bridge call (a polling batch); karrio's proxy splits them as its carrier needs
+# (DHL Universal: one request each, all at once; DPD: one each, two at a time). 50 as the
+# sandbox's: a batch's fixed cost (lock, commit, notifications) is shared by more parcels.
+TRACK_BATCH = 50
 
 
 class KarrioAdapter(CourierAdapter):
