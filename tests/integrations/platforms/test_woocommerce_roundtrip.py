@@ -1,0 +1,121 @@
+"""WooCommerce round trip over real HTTP: Nearbox connects to a fake WooCommerce store
+(devtools/fake_platforms/woocommerce.py, OAuth 1.0a over plain http), registers its webhooks
+(the store's pings answered 200, nothing stored), the store's signed order.created reaches the
+running app, the order is taken in and routed, its booking is written back as a customer note
+and a Shipment Tracking item, its delivery as status "completed", and disconnecting removes
+the webhooks at the store.
+
+The app's tasks are run here in-process (the same functions the Celery tasks call: the worker
+path is the shared core's own test), so the test waits for nothing but HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from devtools.fake_platforms import running
+from devtools.fake_platforms.woocommerce import FakeWooCommerce
+from integrations.models import InboundWebhook, PlatformConnection, PlatformOrder
+from integrations.platforms import receiving, writeback
+from integrations.platforms.connections import connect_store, disconnect_store
+from integrations.platforms.woocommerce import TRACKING_META
+from tests.factories.couriers import make_shipment
+from tests.factories.merchant import make_point, make_product
+from tests.factories.orders import stock
+from tests.integrations.platforms.test_woocommerce import chicago_order
+
+KEY, SECRET = "ck_roundtrip_5a1e", "cs_roundtrip_9f3b"
+
+
+@pytest.fixture
+def store(live_server, settings, monkeypatch) -> Iterator[FakeWooCommerce]:
+    settings.NEARBOX_BASE_URL = live_server.url  # where the store delivers our webhooks
+    queued: list[int] = []
+    # The deliveries are processed below by the task's own function, not by a worker.
+    monkeypatch.setattr(receiving, "_enqueue", queued.append)
+    fake = FakeWooCommerce(consumer_key=KEY, consumer_secret=SECRET)
+    with running(fake.server()):
+        yield fake
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_order_from_woocommerce_comes_in_and_its_tracking_goes_back(merchant_a, store):
+    merchant = merchant_a.merchant
+    point = make_point(merchant, postal_code="60614")
+    for sku in ("WOO-MUG", "WOO-BEANS"):
+        stock(merchant, point, make_product(merchant, sku=sku), 10)
+
+    connection, _ = connect_store(
+        merchant=merchant,
+        platform="woocommerce",
+        shop_url=store.url,
+        credentials={"consumer_key": KEY, "consumer_secret": SECRET},
+        name="Fake Woo",
+    )
+
+    assert connection.state == PlatformConnection.State.ACTIVE
+    hooks = store.webhooks.values()
+    assert sorted(h["topic"] for h in hooks) == ["order.created", "order.updated"]
+    assert {h["delivery_url"] for h in hooks} == {receiving.webhook_url(connection)}
+    assert [status for _, status in store.pings] == [200, 200], store.pings
+    assert not InboundWebhook.objects.exists()  # the pings are stored nowhere
+    assert not store.refused, store.refused  # every API call was signed as WooCommerce wants
+
+    placed = store.add_order(chicago_order(("WOO-MUG", "WOO-BEANS"), rate="home:any"))
+    [sent] = store.send_webhook("order.created", placed["id"])
+    assert sent.status == 200
+    # WooCommerce may deliver again (a retry from its queue): nothing new is stored.
+    store.deliver(
+        receiving.webhook_url(connection),
+        secret=store.secrets[sent.webhook_id],
+        topic="order.created",
+        body=json.dumps(store.order(placed["id"])).encode(),
+        webhook_id=sent.webhook_id,
+        delivery_id=sent.delivery_id,
+    )
+    webhook = InboundWebhook.objects.get()
+    assert receiving.process_webhook(webhook_id=webhook.pk) == InboundWebhook.State.DONE
+
+    platform_order = PlatformOrder.objects.select_related("order").get()
+    order = platform_order.order
+    assert platform_order.state == PlatformOrder.State.IMPORTED, platform_order.problem
+    assert (order.reference, order.source, order.status) == (
+        f"#{placed['number']}",
+        "woocommerce",
+        "allocated",
+    )
+    assert order.delivery_service == "any"
+
+    shipment = make_shipment(merchant, order=order, tracking_number="NBXWOO0001")
+    written = writeback.push(platform_order_id=platform_order.pk, shipment_id=shipment.pk)
+
+    assert written is not None
+    [note] = store.notes[placed["id"]]
+    assert note["customer_note"] is True
+    assert "NBXWOO0001" in note["note"] and shipment.account.name in note["note"]
+    assert shipment.public_token in note["note"]  # the shopper's tracking page at Nearbox
+    [item] = store.meta(placed["id"], TRACKING_META)
+    assert item["tracking_number"] == "NBXWOO0001"
+    assert item["custom_tracking_provider"] == shipment.account.name
+    assert shipment.public_token in item["custom_tracking_link"]
+    assert item["tracking_id"] == written["id"]
+    assert store.order(placed["id"])["status"] == "processing"
+
+    # Writing the same booking again (a retried task) adds neither a note nor an item.
+    platform_order.refresh_from_db()
+    assert writeback.push(platform_order_id=platform_order.pk, shipment_id=shipment.pk) is None
+    assert len(store.notes[placed["id"]]) == 1
+
+    shipment.status = "delivered"
+    shipment.save(update_fields=["status"])
+    writeback.push(platform_order_id=platform_order.pk, shipment_id=shipment.pk)
+
+    assert store.order(placed["id"])["status"] == "completed"
+    assert len(store.meta(placed["id"], TRACKING_META)) == 1
+    platform_order.refresh_from_db()
+    assert platform_order.fulfillments[str(shipment.pk)]["status"] == "delivered"
+
+    disconnect_store(connection=connection)
+    assert store.webhooks == {}
