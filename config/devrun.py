@@ -114,6 +114,7 @@ def main() -> int:
     manage(env, "migrate", "--no-input", "-v", "0")
     print("Nearbox: loading the demo data (idempotent)…", flush=True)
     demo = json.loads(manage(env, "seed_demo", "--json").strip().splitlines()[-1])
+    store = demo.get("woocommerce") or {}
 
     url = f"http://{host}:{port}/"
     banner = (
@@ -122,6 +123,7 @@ def main() -> int:
         f"  Broker: {broker}\n"
         f"  Courier sandbox: http://127.0.0.1:{sandbox_port}/\n"
         f"  Demo shop checkout with the pickup widget: http://127.0.0.1:{shop_port}/\n"
+        "  (a connected WooCommerce store: its orders reach Nearbox as signed webhooks)\n"
         "  Stop everything with Ctrl-C.\n" + "=" * 64 + "\n"
     )
     manager = Manager()
@@ -151,8 +153,16 @@ def main() -> int:
         "shop",
         f"{PYTHON} -m devtools.demo_shop --port {shop_port} --nearbox-url http://{host}:{port} "
         f"--key {demo['publishable_key']}",
-        # The secret key creates the demo shop's orders (POST /api/v1/orders); not in `ps`.
-        env={**env, "NEARBOX_DEMO_SECRET_KEY": demo["secret_api_key"]},
+        # The shop is a connected WooCommerce store: it sends its orders as signed webhooks to
+        # this address and Nearbox writes tracking back to its API (demo/seeders/woocommerce.py).
+        # The secrets go by environment, not in `ps`.
+        env={
+            **env,
+            "NEARBOX_DEMO_WC_WEBHOOK_URL": store.get("webhook_url", ""),
+            "NEARBOX_DEMO_WC_WEBHOOK_SECRET": store.get("webhook_secret", ""),
+            "NEARBOX_DEMO_WC_CONSUMER_KEY": store.get("consumer_key", ""),
+            "NEARBOX_DEMO_WC_CONSUMER_SECRET": store.get("consumer_secret", ""),
+        },
     )
     threading.Thread(target=wait_then_announce, args=(host, port, banner), daemon=True).start()
     threading.Thread(

@@ -100,6 +100,7 @@ class FakeWooCommerce:
         consumer_secret: str = "cs_fake_0123456789abcdef",
         site_name: str = "Fake Woo Store",
         ping: bool = True,
+        first_id: int = 1001,
     ) -> None:
         self.consumer_key, self.consumer_secret = consumer_key, consumer_secret
         self.site_name = site_name
@@ -113,7 +114,8 @@ class FakeWooCommerce:
         self.deliveries: list[Delivery] = []
         self.requests: list[tuple[str, str]] = []  # (method, path) of authenticated calls
         self.refused: list[str] = []  # why a call was refused (401)
-        self._ids = itertools.count(1001)
+        # Orders, notes and webhooks share one sequence, as WordPress posts and comments do.
+        self._ids = itertools.count(first_id)
         self._nonces: set[str] = set()
         self.url = ""  # the store's address, set by serve() or by whoever mounts handle()
 
@@ -150,6 +152,25 @@ class FakeWooCommerce:
                 if entry.get("key") == key:
                     return copy.deepcopy(entry.get("value"))
         return None
+
+    def add_webhook(self, topic: str, delivery_url: str, secret: str, name: str = "") -> int:
+        """A webhook saved in wp-admin (WooCommerce → Settings → Advanced → Webhooks)."""
+        with self.lock:
+            hook_id = next(self._ids)
+            resource, _, event = topic.partition(".")
+            self.webhooks[hook_id] = {
+                "id": hook_id,
+                "name": name or topic,
+                "status": "active",
+                "topic": topic,
+                "resource": resource,
+                "event": event,
+                "hooks": [],
+                "delivery_url": delivery_url,
+                "date_created_gmt": _now(),
+            }
+            self.secrets[hook_id] = secret
+            return hook_id
 
     def send_webhook(self, topic: str, order_id: int, *, delivery_id: str = "") -> list[Delivery]:
         """Deliver `topic` for the order to every active webhook of that topic, signed as

@@ -1,8 +1,9 @@
 """`manage.py seed_demo`: the whole demo in one command (what `make run` loads on every start).
 
 The merchant (storage points, products, stock, a year of demand), its couriers, the pickup
-network, today's orders and the labels of the shipped ones. Each part is idempotent, so a second
-run changes nothing; `--only PART` (repeatable) loads some parts, in dependency order.
+network, today's orders, the labels of the shipped ones and the demo shop's WooCommerce
+connection. Each part is idempotent, so a second run changes nothing; `--only PART`
+(repeatable) loads some parts, in dependency order.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from demo.seeders.merchant import DEMO_SLUG
 from merchant.models import Merchant
 
 # In dependency order: every later part needs the merchant.
-PARTS = ("merchant", "couriers", "pickup", "orders", "labels")
+PARTS = ("merchant", "couriers", "pickup", "orders", "labels", "woocommerce")
 # Loaded only when asked for (--only): it books at the running courier sandbox (make run
 # loads it once the sandbox answers).
 ON_REQUEST = ("ondemand",)
@@ -109,6 +110,14 @@ class Command(BaseCommand):
             )
         except (httpx.HTTPError, CourierError, ValueError) as exc:  # no sandbox, no stock
             raise CommandError(f"On-demand demo not loaded: {exc}") from exc
+
+    def _seed_woocommerce(self, options: dict) -> str:
+        from demo.seeders.woocommerce import ensure_demo_store
+
+        store = ensure_demo_store(merchant=self._merchant())
+        # config/devrun.py starts the demo shop with these (its webhook and API key).
+        self.summary["woocommerce"] = store
+        return f"Demo shop connected to Nearbox as a WooCommerce store at {store['shop_url']}."
 
     def _seed_labels(self, options: dict) -> str:
         from demo.seeders.labels import ensure_demo_labels
