@@ -55,7 +55,7 @@ ORDER_CHANGES_QUERY = _order_subscription("OrderUpdated", "OrderFullyPaid", "Ord
 # The checkout as delivery options read it: where it goes and what is in the cart. Saleor
 # refuses `shippingMethods`/`deliveryMethod` here (they would call this webhook again).
 CHECKOUT_FIELDS = f"""
-  id currency
+  id channel {{ slug currencyCode }}
   shippingAddress {{ {ADDRESS} }}
   lines {{ quantity variant {{ sku weight {{ unit value }} }} }}
 """
