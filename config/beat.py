@@ -44,6 +44,11 @@ def beat_schedule(*, heartbeat_seconds: int) -> dict[str, dict]:
             "schedule": timedelta(seconds=30),
             "options": {"expires": 30},
         },
+        "platforms-queue-lost-webhooks": {
+            "task": "integrations.tasks.queue_lost_inbound_webhooks",
+            "schedule": timedelta(minutes=2),
+            "options": {"expires": 120},
+        },
         "tracking-refresh-eta": {
             "task": "fulfillment.tasks.refresh_eta_tables",
             "schedule": timedelta(hours=6),

@@ -10,3 +10,7 @@ class IntegrationsConfig(AppConfig):
         from integrations.webhooks import receivers
 
         receivers.connect()
+        # Shop platforms: shipments written back to the store, and the backfill job's handler.
+        from integrations.platforms import jobs, writeback  # noqa: F401 (registers on import)
+
+        writeback.connect()

@@ -1,11 +1,12 @@
 """Settings → Integrations, mounted at /app/settings/integrations/."""
 
-from django.urls import path
+from django.urls import include, path
 
 from integrations.webhooks import views
 
 urlpatterns = [
     path("", views.integrations, name="integrations"),
+    path("stores/", include("integrations.platforms.urls")),
     path("webhooks/<int:endpoint_id>/", views.endpoint_detail, name="webhook_endpoint"),
     path("webhooks/<int:endpoint_id>/test", views.endpoint_test, name="webhook_endpoint_test"),
     path(

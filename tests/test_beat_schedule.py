@@ -30,6 +30,9 @@ REGISTERED_NAMES = {
     "lockers.tasks.remind_uncollected_parcels",
     "integrations.tasks.deliver_webhook",
     "integrations.tasks.queue_due_webhooks",
+    "integrations.tasks.process_inbound_webhook",
+    "integrations.tasks.push_platform_shipment",
+    "integrations.tasks.queue_lost_inbound_webhooks",
     "merchant.tasks.record_beat_tick",
     "merchant.tasks.run_job_task",
 }

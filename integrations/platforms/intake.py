@@ -89,7 +89,7 @@ def take_in(
         order = _cancelled(order)
     with transaction.atomic():
         found = (
-            PlatformOrder.objects.select_for_update()
+            PlatformOrder.objects.select_for_update(of=("self",))
             .select_related("order")
             .filter(connection=connection, external_id=order.external_id)
             .first()

@@ -13,6 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from integrations.models import Platform
+from integrations.platforms import selectors as platform_selectors
 from integrations.webhooks import selectors
 from integrations.webhooks.events import EVENT_TYPES
 from integrations.webhooks.forms import EndpointForm
@@ -58,6 +60,9 @@ def integrations(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "endpoints": selectors.endpoints_of(request.merchant),
+            # The stores part of the page (integrations/platforms/).
+            "connections": platform_selectors.connections_of(request.merchant),
+            "platforms": Platform.choices,
             "nav_active": "settings",
             "tab": "integrations",
         },
