@@ -5,6 +5,7 @@ from django.urls import include, path
 from config.api import api
 from fulfillment.couriers.urls import driver_patterns
 from fulfillment.tracking.urls import public_patterns, webhook_patterns
+from integrations.platforms.urls import public_patterns as platform_webhook_patterns
 from merchant.views import auth, brand, dashboard, favicon, health
 
 urlpatterns = [
@@ -33,6 +34,7 @@ urlpatterns = [
     path("app/labels/", include("fulfillment.labels.urls")),
     path("t/", include(public_patterns)),
     path("webhooks/couriers/", include(webhook_patterns)),
+    path("webhooks/platforms/", include(platform_webhook_patterns)),
     path("pickup/", include("lockers.urls.public")),
     path("shopify/", include("lockers.urls.shopify")),
     path("app/settings/integrations/", include("integrations.urls")),
