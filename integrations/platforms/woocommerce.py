@@ -66,7 +66,7 @@ TRACKING_META = "_wc_shipment_tracking_items"
 # processing: paid, waiting to be shipped; completed: paid and done. on-hold waits for a bank
 # transfer or cheque, pending and failed for a payment: not taken in until paid.
 PAID_STATUSES = frozenset({"processing", "completed"})
-CANCELLED_STATUSES = frozenset({"cancelled", "refunded", "trash"})
+CANCELLED_STATUSES = frozenset({"cancelled", "refunded"})
 ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "CLP", "ISK", "HUF", "TWD", "VND"})
 MAX_LINES = 500
 MAX_QUANTITY = 100_000
