@@ -281,6 +281,8 @@ class SaleorConnector(PlatformConnector):
         self.connection.settings.setdefault("installed", False)
 
     def on_disconnect(self) -> None:
+        if not self.credentials.get("auth_token"):
+            return  # never installed: Saleor holds no webhooks of ours
         try:
             data = self.graphql(APP_QUERY)
             for webhook in (data.get("app") or {}).get("webhooks") or []:

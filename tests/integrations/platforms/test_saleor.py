@@ -449,3 +449,35 @@ def test_filter_excludes_only_our_methods_that_the_cart_no_longer_gets(merchant_
     documented = sample("checkout_filter_shipping_methods.json")
     documented["issuedAt"] = issued_now()
     assert sync(connection, shop, FILTER, documented).json() == {"excluded_methods": []}
+
+
+@pytest.mark.django_db
+def test_connecting_saleor_on_the_page_shows_the_manifest_url_to_install_from(
+    merchant_a, client_a, shop
+):
+    response = client_a.post(
+        "/app/settings/integrations/stores/connect/saleor/",
+        {"name": "", "shop_url": shop.api_url, "backfill_days": "0"},
+    )
+    assert response.status_code == 302, response.content
+    connection = PlatformConnection.objects.get(merchant=merchant_a.merchant)
+    assert connection.shop_url == shop.api_url
+    assert connection.settings["jwks"] == shop.jwks()  # the address is a Saleor: its keys answer
+    page = client_a.get(response["Location"]).content.decode()
+    manifest = f"/saleor/{connection.webhook_token}/manifest"
+    assert manifest in page
+    assert "Not installed yet." in page
+    # Another merchant's store page is not found, and neither is its manifest's token elsewhere.
+    unknown = Client().get(f"/saleor/{connection.webhook_token}x/manifest")
+    assert unknown.status_code == 404
+
+
+@pytest.mark.django_db
+def test_connecting_an_address_that_is_no_saleor_is_refused_with_a_reason(merchant_a, client_a):
+    response = client_a.post(
+        "/app/settings/integrations/stores/connect/saleor/",
+        {"name": "", "shop_url": "http://127.0.0.1:9/graphql/", "backfill_days": "0"},
+    )
+    assert response.status_code == 422
+    assert "Check the Saleor API URL." in response.content.decode()
+    assert not PlatformConnection.objects.exists()
