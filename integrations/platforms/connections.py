@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integrations.crypto import SecretUnreadable
-from integrations.models import Platform, PlatformConnection
+from integrations.models import PlatformConnection
 from integrations.platforms.base import PlatformError, connector_class, get_connector
 from integrations.platforms.credentials import drop_credentials, store_credentials
 from integrations.platforms.receiving import new_webhook_token
@@ -83,7 +83,7 @@ def connect_store(
     except PlatformError as error:
         connector.on_disconnect()  # anything registered before the failure
         connection.delete()
-        raise ValidationError(f"{Platform(platform).label} refused: {error.detail}") from error
+        raise ValidationError(f"Not connected: {error.detail}") from error
     finally:
         connector.close()
     connection.state = PlatformConnection.State.ACTIVE
