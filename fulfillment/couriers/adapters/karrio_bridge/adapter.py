@@ -13,6 +13,9 @@ layer raised is re-raised as it was, anything else is MalformedResponse.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextvars
 import functools
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -113,7 +116,7 @@ class KarrioAdapter(CourierAdapter):
             raise ValueError(f"the {self.code} adapter needs a CourierHttp (http=...)")
         try:
             with routed_through(route):
-                return call()
+                return _outside_event_loop(call)
         except CourierError:
             raise
         except Exception as exc:
@@ -347,6 +350,19 @@ class KarrioAdapter(CourierAdapter):
                     f"{self.code}: the carrier did not confirm the cancellation", courier=self.code
                 )
             )
+
+
+def _outside_event_loop(call: Callable[[], T]) -> T:
+    """Some karrio proxies fan out with asyncio.run(), which refuses to start inside a running
+    event loop (an async caller, a browser-driving test): then the call runs in a thread of its
+    own, with our context (the route) copied in."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    context = contextvars.copy_context()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(context.run, call).result()
 
 
 @functools.cache

@@ -252,3 +252,28 @@ def test_karrios_model_builder_logs_no_recipient_data(caplog):
     ).values()
     assert result.status is S.DELIVERED
     assert "unknown arguments" not in caplog.text and "John Doe" not in caplog.text
+
+
+def test_the_bridge_works_when_called_inside_a_running_event_loop():
+    """karrio's DHL gateway fans out with asyncio.run(): an async caller must not break it."""
+    import asyncio
+    import threading
+
+    seen: list[httpx.Request] = []
+    body = payload_bytes("dhl_universal_tracking_response.json")
+    adapter = get_adapter(
+        "karrio_dhl_universal",
+        credentials={"consumer_key": "k", "consumer_secret": "s"},
+        http=replay_http({"/track/shipments": (200, body)}, seen),
+    )
+
+    async def caller():
+        return adapter.track(["7777777770"])["7777777770"]
+
+    outcome: list = []  # a thread of its own: this test's thread may hold a loop already
+    thread = threading.Thread(target=lambda: outcome.append(asyncio.run(caller())))
+    thread.start()
+    thread.join(timeout=60)
+    (result,) = outcome
+    assert not isinstance(result, Exception), result
+    assert result.status is S.DELIVERED and len(seen) == 1
