@@ -103,3 +103,39 @@ def test_the_sandbox_refuses_a_forged_token_and_hostile_xml(failing_sandbox):
 def test_dpd_dates_are_dpds_twelve_hour_format():
     assert sandbox_dpd.dpd_date(0) == "1/1/1970 12:00:00 AM"
     assert sandbox_dpd.dpd_date(13 * 3600 + 5) == "1/1/1970 1:00:05 PM"
+
+
+@pytest.mark.django_db
+def test_polling_a_dpd_account_stores_dpds_events_once_with_the_reason(merchant_a, failing_sandbox):
+    """The tracking pipeline as the worker runs it (poll_batch), for an account made as the
+    account form makes it: DPD's scans stored once, the shipment delivered, the reason kept."""
+    from fulfillment.models import ShipmentEvent
+    from fulfillment.tracking.polling import poll_batch
+    from tests.factories.couriers import make_account, make_service
+    from tests.support.tracking import add_shipment
+
+    failing_sandbox.reset()
+    account = make_account(
+        merchant_a.merchant, courier="dpd", name="DPD at the sandbox",
+        credentials=f"delis_id=KD0001\npassword={SANDBOX_KEY}",
+        base_url=failing_sandbox.url, requests_per_second=50,
+    )  # fmt: skip
+    service = make_service(account, level="next_day", code="dpd_cl", name="DPD Classic")
+    numbers = book_at_sandbox(failing_sandbox.url, 2)
+    time.sleep(2.0)  # the journeys end on the sandbox's clock (about 1.5 s at this speed)
+    shipments = [add_shipment(account, service, number=n) for n in numbers]
+    ids = [s.pk for s in shipments]
+
+    poll_batch(account_id=account.pk, shipment_ids=ids)
+    stored = ShipmentEvent.objects.filter(shipment_id__in=ids).count()
+    poll_batch(account_id=account.pk, shipment_ids=ids)  # the same scans again: stored once
+
+    assert ShipmentEvent.objects.filter(shipment_id__in=ids).count() == stored > 0
+    for shipment in shipments:
+        shipment.refresh_from_db()
+        assert shipment.status == "delivered"
+        reasons = set(
+            ShipmentEvent.objects.filter(shipment=shipment, status="failed_attempt")
+            .values_list("reason_code", flat=True)
+        )  # fmt: skip
+        assert reasons == {"not_home"}
