@@ -75,6 +75,7 @@ class FakeSaleor:
         self.app_token = ""
         self.manifest: dict = {}
         self.webhook_secret = ""  # set: webhooks are signed with the deprecated HMAC instead
+        self.jwks_body: bytes | None = None  # set: served instead of the key set
         self.lock = threading.Lock()
         self.graphql_calls: list[dict] = []
         self.jwks_requests = 0
@@ -95,6 +96,12 @@ class FakeSaleor:
                 if self.path == "/.well-known/jwks.json":
                     with shop.lock:
                         shop.jwks_requests += 1
+                    if shop.jwks_body is not None:  # a broken or hostile shop, for tests
+                        self.send_response(200)
+                        self.send_header("Content-Length", str(len(shop.jwks_body)))
+                        self.end_headers()
+                        self.wfile.write(shop.jwks_body)
+                        return
                     self.send_json(200, shop.jwks())
                 else:
                     self.send_json(404, {"error": "not found"})

@@ -128,8 +128,11 @@ class SaleorConnector(PlatformConnector):
 
     @classmethod
     def normalize_shop_url(cls, value: str) -> str:
-        # Saleor sends its API URL with the trailing slash; keep it as Saleor spells it.
+        # Saleor sends its API URL as <origin>/graphql/: a bare origin means that, and the
+        # trailing slash is kept as Saleor spells it (the install compares the two).
         base = super().normalize_shop_url(value)
+        if base.count("/") == 2:
+            return base + "/graphql/"
         return base + "/" if base.endswith("/graphql") else base
 
     # --- verification -----------------------------------------------------------------------
@@ -253,10 +256,13 @@ class SaleorConnector(PlatformConnector):
             document = response.json()
         except ValueError as error:
             raise PlatformError("Saleor's answer is not JSON.", transient=True) from error
-        errors = document.get("errors") if isinstance(document, dict) else None
+        if not isinstance(document, dict):
+            raise PlatformError("Saleor's answer is not a GraphQL response.")
+        errors = document.get("errors")
         if errors or not isinstance(document.get("data"), dict):
-            message = str((errors or [{}])[0].get("message", "no data"))[:200]
-            raise PlatformError(f"Saleor refused the request: {message}")
+            first = errors[0] if isinstance(errors, list) and errors else {}
+            message = first.get("message") if isinstance(first, dict) else None
+            raise PlatformError(f"Saleor refused the request: {str(message or 'no data')[:200]}")
         return document["data"]
 
     def test_connection(self) -> str:

@@ -12,6 +12,7 @@ import httpx
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.crypto import SecretUnreadable
 from integrations.models import Platform, PlatformConnection
 from integrations.platforms.base import PlatformError
 from integrations.platforms.credentials import read_credentials, store_credentials
@@ -58,7 +59,11 @@ def register_app(
             "This app URL belongs to another Saleor API URL: install the app from the manifest "
             "URL Nearbox shows for this shop.",
         )
-    credentials = {**read_credentials(connection), "auth_token": auth_token.strip()}
+    try:
+        stored = read_credentials(connection)
+    except SecretUnreadable as error:
+        raise InstallRefused(503, "cannot_read", str(error)) from error
+    credentials = {**stored, "auth_token": auth_token.strip()}
     connector = SaleorConnector(connection, credentials, http)
     try:
         jwks = signature.fetch_jwks(connector.http, connection.shop_url)

@@ -49,16 +49,22 @@ def jwks_url(api_url: str) -> str:
 def fetch_jwks(http: httpx.Client, api_url: str) -> dict:
     """GET the shop's JWKS; raises JwksUnavailable with the reason."""
     url = jwks_url(api_url)
+    body = b""
     try:
-        response = http.get(url, follow_redirects=False)
+        with http.stream("GET", url, follow_redirects=False) as response:
+            status = response.status_code
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > MAX_JWKS_BYTES:  # a key set is a few kB; never read a flood
+                    break
     except httpx.HTTPError as error:
         raise JwksUnavailable(f"{url} did not answer ({type(error).__name__}).") from error
-    if response.status_code != 200 or len(response.content) > MAX_JWKS_BYTES:
-        raise JwksUnavailable(f"{url} answered {response.status_code}, not a key set.")
+    if status != 200 or len(body) > MAX_JWKS_BYTES:
+        raise JwksUnavailable(f"{url} answered {status}, not a key set.")
     try:
-        jwks = response.json()
+        jwks = json.loads(body)
         jwt.PyJWKSet.from_dict(jwks)
-    except (ValueError, jwt.PyJWTError, TypeError, AttributeError) as error:
+    except (ValueError, RecursionError, jwt.PyJWTError, TypeError, AttributeError) as error:
         raise JwksUnavailable(f"{url} did not answer a JSON Web Key Set.") from error
     return jwks
 

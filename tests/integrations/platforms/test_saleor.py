@@ -15,7 +15,7 @@ from django.test import Client
 from devtools.fake_platforms.saleor import FakeSaleor, issued_now, method_id, new_key, sign
 from integrations.models import InboundWebhook, PlatformConnection, PlatformOrder
 from integrations.platforms.base import PayloadInvalid
-from integrations.platforms.saleor import mapping
+from integrations.platforms.saleor import SaleorConnector, mapping
 from tests.integrations.platforms.saleor_support import (
     chicago_checkout,
     connect,
@@ -140,6 +140,13 @@ def test_hostile_texts_are_cleaned_not_crashed_on():
     assert order.shopper_email == "a@example.com"
     assert order.updated_at is None
     assert order.delivery_kind == "home"
+
+
+def test_a_bare_shop_address_means_its_graphql_api():
+    normalize = SaleorConnector.normalize_shop_url
+    assert normalize("shop.example.com") == "https://shop.example.com/graphql/"
+    assert normalize("https://shop.example.com/graphql") == "https://shop.example.com/graphql/"
+    assert normalize("http://127.0.0.1:8000/api/") == "http://127.0.0.1:8000/api"
 
 
 def test_method_ids_are_saleors_base64_of_the_app_and_our_code():

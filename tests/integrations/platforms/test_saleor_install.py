@@ -139,3 +139,16 @@ def test_a_token_the_shop_does_not_know_is_refused(merchant_a, shop, app_url):
             {"Content-Type": "application/json", "Saleor-Api-Url": shop.api_url},
         )
         assert status in (400, 403), bad
+
+
+@pytest.mark.parametrize(
+    "jwks_body",
+    [b"<html>not keys</html>", b'{"keys": []}', b'{"keys": [' + b"[" * 50_000 + b"]}"],
+)
+def test_a_shop_whose_keys_cannot_be_read_cannot_install(merchant_a, shop, app_url, jwks_body):
+    connection = connect_saleor(merchant_a.merchant, shop)
+    shop.jwks_body = jwks_body
+    assert shop.install(manifest_url(connection)) == 502
+    connection.refresh_from_db()
+    assert "auth_token" not in read_credentials(connection)
+    assert connection.settings["jwks"] == shop.jwks()  # the set read at connect is kept
