@@ -362,6 +362,30 @@ def test_refused_deliveries_write_nothing_and_a_replay_creates_nothing_new(clien
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b'{"id": 1, "note": "a\\u0000b\\ud800c", "<b>": "<script>"}', 200),
+        (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, 401),
+        (b"\xff\xfe\x00binary", 401),
+        (b'{"id": ' + b"9" * 5000 + b"}", 401),  # beyond Python's 4,300 digits: not JSON
+        (b'{"id": ' + b"9" * 300 + b"}", 200),
+    ],
+    ids=["nul and surrogate", "deep", "binary", "huge number", "big number"],
+)
+def test_hostile_signed_bodies_are_stored_clean_or_refused_never_a_500(
+    client, connector, body, status
+):
+    answer = post(client, connector.connection, body, delivery(connector, body))
+    assert answer.status_code == status
+    if status == 200:
+        stored = InboundWebhook.objects.get().payload
+        assert "\x00" not in json.dumps(stored) and "\\u0000" not in json.dumps(stored)
+    else:
+        assert not InboundWebhook.objects.exists()
+
+
+@pytest.mark.django_db
 def test_the_ping_is_answered_200_and_stored_nowhere(client, connector):
     answer = post(
         client,

@@ -119,3 +119,56 @@ def test_an_order_from_woocommerce_comes_in_and_its_tracking_goes_back(merchant_
 
     disconnect_store(connection=connection)
     assert store.webhooks == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_key_says_so_and_leaves_nothing_behind(merchant_a, store):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        connect_store(
+            merchant=merchant_a.merchant,
+            platform="woocommerce",
+            shop_url=store.url,
+            credentials={"consumer_key": KEY, "consumer_secret": "cs_wrong"},
+        )
+
+    assert "WooCommerce refused the key (401)" in str(refused.value)
+    assert not PlatformConnection.objects.exists()
+    assert store.webhooks == {} and store.refused
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_backfill_pages_through_paid_orders_since_a_date(merchant_a, store, monkeypatch):
+    import datetime as dt
+
+    from integrations.platforms import woocommerce
+
+    monkeypatch.setattr(woocommerce, "PER_PAGE", 2)
+
+    def new_order(**changes) -> dict:
+        # The documented order as a new one: the store gives it its id, number and dates.
+        order = chicago_order(("A", "B"))
+        for field in ("id", "number", "date_created_gmt", "date_modified_gmt"):
+            del order[field]
+        return store.add_order({**order, **changes})
+
+    old = new_order(date_created_gmt="2020-01-01T00:00:00")
+    waiting = new_order(status="on-hold")
+    recent = [new_order() for _ in range(5)]
+    connection, _ = connect_store(
+        merchant=merchant_a.merchant,
+        platform="woocommerce",
+        shop_url=store.url,
+        credentials={"consumer_key": KEY, "consumer_secret": SECRET},
+    )
+    connector = woocommerce.WooCommerceConnector(
+        connection, {"consumer_key": KEY, "consumer_secret": SECRET}
+    )
+
+    found = list(connector.fetch_orders(dt.datetime(2024, 1, 1, tzinfo=dt.UTC)))
+
+    assert [o["id"] for o in found] == [o["id"] for o in recent]
+    assert not {old["id"], waiting["id"]} & {o["id"] for o in found}
+    pages = [p for m, p in store.requests if m == "GET" and p.endswith("/orders")]
+    assert len(pages) == 1 + 3  # test_connection's, then three pages of two
