@@ -14,7 +14,7 @@ from django.test import Client
 
 from devtools.fake_platforms.saleor import FakeSaleor, issued_now, method_id, new_key, sign
 from integrations.models import InboundWebhook, PlatformConnection, PlatformOrder
-from integrations.platforms.base import PayloadInvalid
+from integrations.platforms.base import PayloadInvalid, PlatformError
 from integrations.platforms.saleor import SaleorConnector, mapping
 from tests.integrations.platforms.saleor_support import (
     chicago_checkout,
@@ -488,3 +488,20 @@ def test_connecting_an_address_that_is_no_saleor_is_refused_with_a_reason(mercha
     assert response.status_code == 422
     assert "Check the Saleor API URL." in response.content.decode()
     assert not PlatformConnection.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_import_of_open_orders_reads_the_shops_orders_with_the_app_token(merchant_a, shop):
+    connection = connect(merchant_a.merchant, shop)
+    shop.orders = [
+        sample("order_created.json")["order"],
+        {**sample("order_created.json")["order"], "id": "T3JkZXI6Mg==", "status": "DRAFT"},
+    ]
+    connector = SaleorConnector(connection, {"auth_token": shop.app_token})
+    since = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    found = [connector.order_from_payload(order) for order in connector.fetch_orders(since)]
+    assert [order.external_name for order in found] == ["#1042"]  # the draft is not an order
+    assert shop.graphql_calls[-1]["variables"]["since"] == "2026-11-01"
+    refused = SaleorConnector(connection, {"auth_token": "wrong"})
+    with pytest.raises(PlatformError, match="refused the app token"):
+        list(refused.fetch_orders(since))
