@@ -277,3 +277,37 @@ def test_the_bridge_works_when_called_inside_a_running_event_loop():
     (result,) = outcome
     assert not isinstance(result, Exception), result
     assert result.status is S.DELIVERED and len(seen) == 1
+
+
+def test_a_karrio_rate_becomes_a_quote_in_minor_units_of_its_currency():
+    import karrio.core.models as karrio_models
+
+    rate = karrio_models.RateDetails(
+        carrier_name="ups", carrier_id="ups", service="ups_standard", currency="EUR",
+        total_charge=12.5, estimated_delivery="2026-12-08",
+    )  # fmt: skip
+    quote = mapping.quote(
+        rate, courier="karrio_ups", service_names={"ups_standard": "UPS Standard"}
+    )
+    assert (quote.price_minor, quote.currency, quote.service_name) == (1250, "EUR", "UPS Standard")
+    assert quote.estimated_delivery.start.isoformat() == "2026-12-08T00:00:00+00:00"
+
+
+@pytest.mark.django_db
+def test_hostile_credential_inputs_are_refused_and_nothing_is_stored(client_a):
+    for value, expected in [
+        ("KD\x00001", "Null characters are not allowed."),
+        ("x" * 4001, "Ensure this value has at most 4000 characters"),
+    ]:
+        response = client_a.post(
+            "/app/couriers/new/",
+            {**ACCOUNT, "courier": "dpd", "credential_delis_id": value, "credential_password": "p"},
+        )
+        assert response.status_code == 200
+        assert expected in str(response.context["form"].errors["credential_delis_id"])
+    markup = client_a.post(
+        "/app/couriers/new/",
+        {**ACCOUNT, "courier": "dpd", "name": "<img src=x onerror=alert(1)>"},
+    ).content.decode()
+    assert "<img src=x onerror=alert(1)>" not in markup
+    assert not CourierAccount.objects.exists()
