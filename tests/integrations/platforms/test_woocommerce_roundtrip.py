@@ -172,3 +172,37 @@ def test_the_backfill_pages_through_paid_orders_since_a_date(merchant_a, store, 
     assert not {old["id"], waiting["id"]} & {o["id"] for o in found}
     pages = [p for m, p in store.requests if m == "GET" and p.endswith("/orders")]
     assert len(pages) == 1 + 3  # test_connection's, then three pages of two
+
+
+@pytest.mark.django_db(transaction=True)
+def test_connecting_and_disconnecting_on_the_integrations_page(client_a, store):
+    from django.urls import reverse
+
+    page = client_a.get(reverse("platform_connect", args=["woocommerce"]))
+    assert page.status_code == 200
+    for label in ("Consumer key", "Consumer secret", "Webhook secret"):
+        assert label in page.content.decode()
+
+    answer = client_a.post(
+        reverse("platform_connect", args=["woocommerce"]),
+        {
+            "name": "Corner Woo",
+            "shop_url": store.url,
+            "backfill_days": "0",
+            "credential_consumer_key": KEY,
+            "credential_consumer_secret": SECRET,
+            "credential_webhook_secret": "",
+        },
+    )
+
+    connection = PlatformConnection.objects.get()
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    assert (connection.name, connection.state) == ("Corner Woo", "active")
+    assert len(store.webhooks) == 2 and [s for _, s in store.pings] == [200, 200]
+    assert KEY not in connection.credentials_encrypted  # stored encrypted
+
+    client_a.post(reverse("platform_disconnect", args=[connection.pk]))
+
+    connection.refresh_from_db()
+    assert connection.state == "disconnected" and not connection.credentials_encrypted
+    assert store.webhooks == {}
