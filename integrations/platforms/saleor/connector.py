@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import json
 import logging
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -69,6 +71,30 @@ def manifest_url(connection: PlatformConnection) -> str:
     """The address a merchant installs the Nearbox app in Saleor from (unguessable)."""
     path = reverse("saleor_manifest", args=[connection.webhook_token])
     return f"{settings.NEARBOX_BASE_URL}{path}"
+
+
+def _allow_local() -> bool:
+    """The fake Saleor of tests and `make run` listens on 127.0.0.1 over plain HTTP."""
+    return bool(getattr(settings, "NEARBOX_PLATFORMS_ALLOW_LOOPBACK", settings.DEBUG))
+
+
+def _refuse_local(url: str) -> None:
+    """A shop's API is public and served over HTTPS: Nearbox sends it the app token and must
+    not be pointed at its own network (localhost, private or link-local addresses)."""
+    if _allow_local():
+        return
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        local = host == "localhost" or host.endswith((".localhost", ".local", ".internal"))
+    else:
+        local = not address.is_global
+    if local:
+        raise ValueError("Enter the shop's public Saleor API URL, not a local address.")
+    if parts.scheme != "https":
+        raise ValueError("The Saleor API URL must start with https://.")
 
 
 def same_api(a: str, b: str) -> bool:
@@ -131,6 +157,7 @@ class SaleorConnector(PlatformConnector):
         # Saleor sends its API URL as <origin>/graphql/: a bare origin means that, and the
         # trailing slash is kept as Saleor spells it (the install compares the two).
         base = super().normalize_shop_url(value)
+        _refuse_local(base)
         if base.count("/") == 2:
             return base + "/graphql/"
         return base + "/" if base.endswith("/graphql") else base

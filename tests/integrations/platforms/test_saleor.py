@@ -142,11 +142,33 @@ def test_hostile_texts_are_cleaned_not_crashed_on():
     assert order.delivery_kind == "home"
 
 
-def test_a_bare_shop_address_means_its_graphql_api():
+def test_a_bare_shop_address_means_its_graphql_api(settings):
+    settings.NEARBOX_PLATFORMS_ALLOW_LOOPBACK = True
     normalize = SaleorConnector.normalize_shop_url
     assert normalize("shop.example.com") == "https://shop.example.com/graphql/"
     assert normalize("https://shop.example.com/graphql") == "https://shop.example.com/graphql/"
     assert normalize("http://127.0.0.1:8000/api/") == "http://127.0.0.1:8000/api"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "http://shop.example.com/graphql/",
+        "https://localhost/graphql/",
+        "https://127.0.0.1/graphql/",
+        "https://10.0.0.8/graphql/",
+        "https://169.254.169.254/graphql/",
+        "https://[::1]/graphql/",
+        "https://saleor.internal/graphql/",
+    ],
+)
+def test_a_local_or_plain_http_shop_address_is_refused_outside_development(settings, address):
+    settings.NEARBOX_PLATFORMS_ALLOW_LOOPBACK = False
+    with pytest.raises(ValueError):
+        SaleorConnector.normalize_shop_url(address)
+    assert SaleorConnector.normalize_shop_url("https://shop.example.com") == (
+        "https://shop.example.com/graphql/"
+    )
 
 
 def test_method_ids_are_saleors_base64_of_the_app_and_our_code():
@@ -460,8 +482,9 @@ def test_filter_excludes_only_our_methods_that_the_cart_no_longer_gets(merchant_
 
 @pytest.mark.django_db
 def test_connecting_saleor_on_the_page_shows_the_manifest_url_to_install_from(
-    merchant_a, client_a, shop
+    merchant_a, client_a, shop, settings
 ):
+    settings.NEARBOX_PLATFORMS_ALLOW_LOOPBACK = True  # the fake Saleor is on 127.0.0.1
     response = client_a.post(
         "/app/settings/integrations/stores/connect/saleor/",
         {"name": "", "shop_url": shop.api_url, "backfill_days": "0"},
@@ -480,7 +503,10 @@ def test_connecting_saleor_on_the_page_shows_the_manifest_url_to_install_from(
 
 
 @pytest.mark.django_db
-def test_connecting_an_address_that_is_no_saleor_is_refused_with_a_reason(merchant_a, client_a):
+def test_connecting_an_address_that_is_no_saleor_is_refused_with_a_reason(
+    merchant_a, client_a, settings
+):
+    settings.NEARBOX_PLATFORMS_ALLOW_LOOPBACK = True
     response = client_a.post(
         "/app/settings/integrations/stores/connect/saleor/",
         {"name": "", "shop_url": "http://127.0.0.1:9/graphql/", "backfill_days": "0"},

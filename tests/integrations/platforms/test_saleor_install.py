@@ -29,6 +29,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def app_url(live_server, settings) -> str:
     settings.NEARBOX_BASE_URL = live_server.url
+    settings.NEARBOX_PLATFORMS_ALLOW_LOOPBACK = True  # the fake Saleor is on 127.0.0.1
     return live_server.url
 
 
