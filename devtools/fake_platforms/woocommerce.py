@@ -101,10 +101,14 @@ class FakeWooCommerce:
         site_name: str = "Fake Woo Store",
         ping: bool = True,
         first_id: int = 1001,
+        echo_updates: bool = False,
     ) -> None:
         self.consumer_key, self.consumer_secret = consumer_key, consumer_secret
         self.site_name = site_name
         self.ping = ping
+        # WooCommerce fires order.updated for every change made through its API, Nearbox's
+        # own write-back included: the echo a receiver must take calmly.
+        self.echo_updates = echo_updates
         self.lock = threading.RLock()
         self.orders: dict[int, dict] = {}
         self.notes: dict[int, list[dict]] = {}
@@ -356,7 +360,10 @@ class FakeWooCommerce:
                 else:
                     found["value"] = entry.get("value")
             order["date_modified_gmt"] = _later(order.get("date_modified_gmt"))
-            return Answer(200, copy.deepcopy(order))
+            answer = Answer(200, copy.deepcopy(order))
+        if self.echo_updates:
+            self.send_webhook("order.updated", order_id)
+        return answer
 
     def _add_note(self, order_id: int, data: Any) -> Answer:
         if not isinstance(data, dict) or not isinstance(data.get("note"), str) or not data["note"]:

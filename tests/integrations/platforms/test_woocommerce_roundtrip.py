@@ -35,7 +35,7 @@ def store(live_server, settings, monkeypatch) -> Iterator[FakeWooCommerce]:
     queued: list[int] = []
     # The deliveries are processed below by the task's own function, not by a worker.
     monkeypatch.setattr(receiving, "_enqueue", queued.append)
-    fake = FakeWooCommerce(consumer_key=KEY, consumer_secret=SECRET)
+    fake = FakeWooCommerce(consumer_key=KEY, consumer_secret=SECRET, echo_updates=True)
     with running(fake.server()):
         yield fake
 
@@ -116,6 +116,17 @@ def test_an_order_from_woocommerce_comes_in_and_its_tracking_goes_back(merchant_
     assert len(store.meta(placed["id"], TRACKING_META)) == 1
     platform_order.refresh_from_db()
     assert platform_order.fulfillments[str(shipment.pk)]["status"] == "delivered"
+
+    # Each write through WooCommerce's API came back as an order.updated (the meta, then the
+    # status): taken in calmly, the order stays in Nearbox as it is, with no exception.
+    echoes = InboundWebhook.objects.filter(state=InboundWebhook.State.QUEUED)
+    assert echoes.count() == 2
+    for echo in echoes:
+        receiving.process_webhook(webhook_id=echo.pk)
+    platform_order.refresh_from_db()
+    assert (platform_order.state, platform_order.problem) == (PlatformOrder.State.IMPORTED, "")
+    assert platform_order.order_id == order.pk
+    assert platform_order.payload["status"] == "completed"
 
     disconnect_store(connection=connection)
     assert store.webhooks == {}
