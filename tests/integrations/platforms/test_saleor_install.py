@@ -10,7 +10,7 @@ import pytest
 
 from devtools.fake_platforms.saleor import FakeSaleor, method_id
 from integrations.models import InboundWebhook, PlatformConnection, PlatformOrder
-from integrations.platforms import connections, receiving
+from integrations.platforms import connections
 from integrations.platforms.base import get_connector
 from integrations.platforms.credentials import read_credentials
 from integrations.platforms.saleor.connector import manifest_url
@@ -22,6 +22,7 @@ from tests.integrations.platforms.saleor_support import (
     order_created,
     shop_fixture,  # noqa: F401 — the `shop` fixture
 )
+from tests.support.helpers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,7 +41,10 @@ def connect_saleor(merchant, shop: FakeSaleor) -> PlatformConnection:
     return connection
 
 
-def test_install_round_trip_from_checkout_to_order(merchant_a, shop, network, app_url):
+@pytest.mark.worker
+def test_install_round_trip_from_checkout_to_order(
+    merchant_a, shop, network, app_url, celery_worker
+):
     merchant = merchant_a.merchant
     connection = connect_saleor(merchant, shop)
     assert connection.shop_url == shop.api_url
@@ -75,10 +79,16 @@ def test_install_round_trip_from_checkout_to_order(merchant_a, shop, network, ap
     status, answer = shop.send("ORDER_CREATED", body)
     assert (status, answer) == (200, {"ok": True, "duplicate": False})
     assert shop.send("ORDER_CREATED", json.dumps(body).encode())[1]["duplicate"] is True
-    webhook = InboundWebhook.objects.get()
-    assert receiving.process_webhook(webhook_id=webhook.pk) == InboundWebhook.State.DONE
-    platform_order = PlatformOrder.objects.get(connection=connection)
+    # The worker takes it in.
+    platform_order = wait_for(
+        lambda: (
+            PlatformOrder.objects.filter(connection=connection).exclude(problem="").first()
+            or PlatformOrder.objects.filter(connection=connection, state="imported").first()
+        ),
+        what="the Saleor order taken in by the worker",
+    )
     assert platform_order.state == PlatformOrder.State.IMPORTED, platform_order.problem
+    assert InboundWebhook.objects.get().state == InboundWebhook.State.DONE
     order = platform_order.order
     assert order.merchant == merchant
     assert order.delivery_kind == "locker"
