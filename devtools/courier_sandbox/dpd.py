@@ -4,6 +4,9 @@ getTrackingData, SOAP 1.1 over HTTP (stdlib only), for the shipments the sandbox
     POST /soap/services/LoginService/V2_1            getAuth(delisId, password) → authToken
     POST /soap/services/ParcelLifeCycleService/V2_0  getTrackingData(parcelLabelNumber), with
                                                      the token in the authentication header
+    POST /soap/services/ShipmentService/V3_3         storeOrders: a sandbox shipment (its
+                                                     number is the parcel label number) and a
+                                                     one-page PDF label
 
 The password is the sandbox's API key (any delisId); the token is derived from both, so a
 restart keeps it valid. Faults are DPD's: an authenticationFault with errorCode
@@ -16,6 +19,7 @@ exception is a Depot scan that says so.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -25,9 +29,12 @@ from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 from devtools.courier_sandbox.store import SandboxStore
+from devtools.courier_sandbox.validation import validate_shipment
 
 LOGIN_PATH = "/soap/services/LoginService/V2_1"
 TRACKING_PATH = "/soap/services/ParcelLifeCycleService/V2_0"
+SHIPMENT_PATH = "/soap/services/ShipmentService/V3_3"
+SHIPMENT_NS = "http://dpd.com/common/service/types/ShipmentService/3.3"
 MAX_BODY = 64 * 1024
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 LOGIN_NS = "http://dpd.com/common/service/types/LoginService/2.1"
@@ -183,7 +190,7 @@ def _location(step_place: str, shipment: dict[str, Any]) -> str:
     return f"{party.get('city', '')} ({party.get('country', '')})"
 
 
-def tracking(body: bytes, *, api_key: str, store: SandboxStore) -> bytes:
+def _authenticated(body: bytes, api_key: str) -> ElementTree.Element:
     root = _read(body)
     delis_id, token = _field(root, "delisId"), _field(root, "authToken")
     if not delis_id or not hmac.compare_digest(
@@ -192,6 +199,109 @@ def tracking(body: bytes, *, api_key: str, store: SandboxStore) -> bytes:
         raise DpdFault(
             "DELICOM_ERR_AUTHENTICATION", "Authentication failure, check delisId and password."
         )
+    return root
+
+
+def _child(node: ElementTree.Element | None, name: str) -> ElementTree.Element | None:
+    if node is None:
+        return None
+    return next(
+        (
+            c
+            for c in node.iter()
+            if isinstance(c.tag, str) and re.sub(r"^\{.*\}", "", c.tag) == name
+        ),
+        None,
+    )
+
+
+def _party(node: ElementTree.Element | None) -> dict[str, str]:
+    if node is None:
+        return {}
+    return {
+        "name": _field(node, "name1"),
+        "street": _field(node, "street"),
+        "postal_code": _field(node, "zipCode"),
+        "city": _field(node, "city"),
+        "country": _field(node, "country"),
+    }
+
+
+def _dpd_parcel(node: ElementTree.Element, index: int) -> dict[str, int]:
+    """DPD's weight is in decagrams; its volume, when given, is LLLWWWHHH in centimetres."""
+    weight = _field(node, "weight")
+    volume = _field(node, "volume")
+    if not weight.isdigit() or int(weight) <= 0:
+        raise DpdFault("ERR_SANDBOX_VALIDATION", f"parcels[{index}].weight: decagrams > 0")
+    dims = [int(volume[i : i + 3]) * 10 for i in (0, 3, 6)] if len(volume) == 9 else []
+    if len(dims) != 3 or not volume.isdigit() or not all(dims):
+        dims = [1, 1, 1]  # DPD's dimensions are optional; the sandbox's are whole numbers > 0
+    return {"weight_g": int(weight) * 10, "length_mm": dims[0], "width_mm": dims[1],
+            "height_mm": dims[2]}  # fmt: skip
+
+
+def label_pdf(number: str, recipient: dict[str, str]) -> bytes:
+    """A one-page A6 PDF naming the parcel: the sandbox's stand-in for DPD's label."""
+    text = f"DPD sandbox {number} {recipient.get('postal_code', '')} {recipient.get('city', '')}"
+    text = re.sub(r"[^A-Za-z0-9 .,-]", "?", text)[:80]
+    stream = f"BT /F1 12 Tf 20 380 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 298 420]/Contents 4 0 R"
+        b"/Resources<</Font<</F1 5 0 R>>>>>>",
+        b"<</Length %d>>stream\n%s\nendstream" % (len(stream), stream),
+        b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number_, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number_, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def store_orders(body: bytes, *, api_key: str, store: SandboxStore) -> bytes:
+    """storeOrders: the order's parcels become one sandbox shipment (its journey starts now)
+    with DPD's answer: the label (PDF, base64), the mpsId and the parcel label number."""
+    root = _authenticated(body, api_key)
+    general = _child(root, "generalShipmentData")
+    parcels = [
+        n
+        for n in root.iter()
+        if isinstance(n.tag, str) and re.sub(r"^\{.*\}", "", n.tag) == "parcels"
+    ]
+    data = {
+        "service": _field(general, "product") if general is not None else "",
+        "reference": (_field(general, "mpsCustomerReferenceNumber1") if general is not None else "")
+        or (_field(parcels[0], "customerReferenceNumber1") if parcels else "")
+        or "dpd",
+        "sender": _party(_child(general, "sender")),
+        "recipient": _party(_child(general, "recipient")),
+        "parcels": [_dpd_parcel(p, i) for i, p in enumerate(parcels)],
+    }
+    try:
+        shipment_data = validate_shipment(data)
+    except ValueError as error:
+        raise DpdFault("ERR_SANDBOX_VALIDATION", str(error)) from None
+    shipment, _ = store.create(shipment_data, "")
+    number = shipment["tracking_number"]
+    label = base64.b64encode(label_pdf(number, shipment_data["recipient"])).decode()
+    mps_id = f"MPS{number}"
+    return envelope(
+        f'<storeOrdersResponse xmlns="{SHIPMENT_NS}"><orderResult>'
+        f"<parcellabelsPDF>{label}</parcellabelsPDF><shipmentResponses>"
+        f"<identificationNumber/><mpsId>{mps_id}</mpsId><parcelInformation>"
+        f"<parcelLabelNumber>{number}</parcelLabelNumber></parcelInformation>"
+        "</shipmentResponses></orderResult></storeOrdersResponse>"
+    )
+
+
+def tracking(body: bytes, *, api_key: str, store: SandboxStore) -> bytes:
+    root = _authenticated(body, api_key)
     number = _field(root, "parcelLabelNumber")
     shipment = store.get(number) if number else None
     if shipment is None:
@@ -226,6 +336,8 @@ def answer(
             return 200, login(body, api_key=api_key, now=now)
         if path == TRACKING_PATH:
             return 200, tracking(body, api_key=api_key, store=store)
+        if path == SHIPMENT_PATH:
+            return 200, store_orders(body, api_key=api_key, store=store)
         return 404, fault("SOAP_CLIENT", f"No DPD service at {path}.")
     except DpdFault as error:
         return error.status, fault(error.code, error.message)

@@ -139,3 +139,54 @@ def test_polling_a_dpd_account_stores_dpds_events_once_with_the_reason(merchant_
             .values_list("reason_code", flat=True)
         )  # fmt: skip
         assert reasons == {"not_home"}
+
+
+def test_a_dpd_shipment_booked_at_the_sandbox_comes_with_a_pdf_label_and_tracks(
+    failing_sandbox, sandbox_http
+):
+    from fulfillment.couriers.adapters.types import Parcel, ShipmentRequest
+
+    failing_sandbox.reset()
+    adapter = dpd_at(failing_sandbox.url, sandbox_http)
+    created = adapter.create_shipment(
+        ShipmentRequest(
+            sender={"name": "Shop", "street": "Egide Walschaertsstraat 20", "city": "Mechelen",
+                    "postal_code": "2800", "country": "BE"},
+            recipient={"name": "Ana", "street": "Teststraat 5", "city": "Gent",
+                       "postal_code": "9000", "country": "BE"},
+            parcels=(Parcel(2500, 300, 200, 100),),
+            service_code="dpd_cl",
+            reference="NB-2001",
+            idempotency_key="NB-2001",
+        )
+    )  # fmt: skip
+    assert created.tracking_number.startswith("SBX")
+    assert created.label_format == "pdf" and created.label.startswith(b"%PDF-1.4")
+    assert created.tracking_number.encode() in created.label
+    stats = failing_sandbox.stats()
+    assert stats["POST /soap/services/ShipmentService/V3_3"] == 1
+    result = delivered(adapter, [created.tracking_number], unknown="09999999999999")
+    assert result[created.tracking_number].status is S.DELIVERED
+    assert result[created.tracking_number].events[-1].location == "Gent (BE)"
+
+
+def test_the_sandbox_refuses_a_dpd_order_without_an_address_or_a_weight(failing_sandbox):
+    token = sandbox_dpd.token_for(SANDBOX_KEY, "KD0001")
+    order = (
+        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Header>'
+        f"<authentication><delisId>KD0001</delisId><authToken>{token}</authToken></authentication>"
+        "</soapenv:Header><soapenv:Body><storeOrders><order><generalShipmentData><product>CL"
+        "</product><sender><city>Mechelen</city><zipCode>2800</zipCode><country>BE</country>"
+        "</sender><recipient>{recipient}</recipient></generalShipmentData>"
+        "<parcels><weight>{weight}</weight></parcels></order></storeOrders></soapenv:Body>"
+        "</soapenv:Envelope>"
+    )
+    url = failing_sandbox.url + sandbox_dpd.SHIPMENT_PATH
+    no_city = order.format(recipient="<zipCode>9000</zipCode><country>BE</country>", weight="250")
+    answer = httpx.post(url, content=no_city, timeout=5)
+    assert answer.status_code == 500 and b"recipient.city is required" in answer.content
+    full = "<city>Gent</city><zipCode>9000</zipCode><country>BE</country>"
+    answer = httpx.post(url, content=order.format(recipient=full, weight="0"), timeout=5)
+    assert answer.status_code == 500 and b"weight" in answer.content
+    answer = httpx.post(url, content=order.format(recipient=full, weight="250"), timeout=5)
+    assert answer.status_code == 200 and b"<parcelLabelNumber>SBX" in answer.content
