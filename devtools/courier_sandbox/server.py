@@ -12,9 +12,9 @@ Endpoints (all need the `DHL-API-Key` header; a wrong key is a 401 problem):
     POST   /rates                           prices per service for a parcel
     GET    /track/shipments?trackingNumber=a,b   DHL Unified tracking; 404 problem if none known
     GET    /track/changes?since=CURSOR&limit=N   new events after a cursor, with nextCursor
-    POST   /soap/services/LoginService/V2_1, /soap/services/ParcelLifeCycleService/V2_0
-                                            DPD's login and tracking (SOAP, dpd.py; no API key
-                                            header: DPD's own login)
+    POST   /soap/services/LoginService/V2_1, .../ParcelLifeCycleService/V2_0,
+           .../ShipmentService/V3_3         DPD's login, tracking and orders (SOAP, dpd.py; no
+                                            API key header: DPD's own login)
     GET|POST|DELETE /_faults                see faults.py
     GET|DELETE      /_stats                 request counts (tests use them)
     GET             /_ondemand              the on-demand courier's webhook counts
