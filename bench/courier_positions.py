@@ -194,6 +194,39 @@ def workers_cpu_seconds(pid: int) -> float:
     return total / tick
 
 
+def processes_cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes so far (from /proc; gone ones count 0)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def database_backends(name: str) -> list[int]:
+    """Process ids of the PostgreSQL backends serving database `name` (the app's workers keep
+    theirs: CONN_MAX_AGE), but not this process's own connection."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        )
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, all cores (/proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(fields) - idle) / tick, sum(fields) / tick
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=500)
@@ -204,6 +237,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8782)
     # Sync workers wait on PostgreSQL for most of a webhook: gunicorn's guide is 2-4 a core.
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="above 1: gthread workers")
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
 
@@ -233,7 +267,8 @@ def main() -> None:
         connections.close_all()
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi:application",
-             "--workers", str(args.workers), "--bind", f"127.0.0.1:{args.port}",
+             "--workers", str(args.workers), "--threads", str(args.threads),
+             "--bind", f"127.0.0.1:{args.port}",
              "--log-level", "warning"],
             cwd=ROOT, env=env,
         )  # fmt: skip
@@ -252,8 +287,16 @@ def main() -> None:
         load = Load(base, token, references, args.out_of_order)
         load.latest, load.position = dict(warm.latest), dict(warm.position)
         load_before = [round(x, 2) for x in os.getloadavg()]
+        backends = database_backends(BENCH_DB)
+        connections.close_all()
         cpu_before = workers_cpu_seconds(server.pid)
+        database_before = processes_cpu_seconds(backends)
+        client_before = time.process_time()  # the load generator: this process, all threads
+        machine_before = machine_cpu_seconds()
         elapsed = load.run(args.seconds, args.clients, seed=7)
+        machine_after = machine_cpu_seconds()
+        client = time.process_time() - client_before
+        database = processes_cpu_seconds(backends) - database_before
         cpu = workers_cpu_seconds(server.pid) - cpu_before
         accepted = load.statuses.get(200, 0)
         posted = sum(load.statuses.values())
@@ -271,6 +314,17 @@ def main() -> None:
             if ref not in stored or stored[ref][2] != at
             or (stored[ref][0], stored[ref][1]) != load.position[ref]
         ]  # fmt: skip
+        per_webhook = {
+            name: round(seconds * 1000 / max(posted, 1), 2)
+            for name, seconds in (("app", cpu), ("database", database), ("load_generator", client),
+                                  ("total", cpu + database + client))
+        }  # fmt: skip
+        server_kind = (
+            f"{args.workers} gthread workers of {args.threads} threads (keep-alive)"
+            if args.threads > 1
+            else f"{args.workers} sync workers (a connection a request)"
+        )
+        busy = (machine_after[0] - machine_before[0]) / elapsed
         result = {
             "benchmark": "courier_positions",
             "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -279,7 +333,8 @@ def main() -> None:
                 "cpus": os.cpu_count(),
                 "platform": platform.platform(),
             },
-            "server": f"gunicorn, {args.workers} sync workers, 127.0.0.1 (config.wsgi, PostgreSQL)",
+            "server": f"gunicorn, {server_kind}, 127.0.0.1 (config.wsgi, PostgreSQL)",
+            "settings": "tests.settings with DEBUG=0, CONN_MAX_AGE 60 (persistent connections)",
             "client": f"{args.clients} threads with keep-alive httpx clients over HTTP",
             "webhook": "Uber Direct event.courier_update, documented body, HMAC-SHA256 signed",
             "jobs": args.jobs,
@@ -293,6 +348,19 @@ def main() -> None:
             "p95_ms": round(percentile(load.latencies, 0.95) * 1000, 2),
             "p99_ms": round(percentile(load.latencies, 0.99) * 1000, 2),
             "server_cpu_ms_per_request": round(cpu * 1000 / max(posted, 1), 2),
+            # Everything a webhook costs the machine: the app (gunicorn), PostgreSQL's backends
+            # of the bench database, and the load generator, which shares the 2 cores.
+            "cpu_ms_per_webhook": per_webhook,
+            "machine_busy_cores": {
+                "all": round(busy, 2),
+                "this_benchmark": round((cpu + database + client) / elapsed, 2),
+                "other_work": round(max(0.0, busy - (cpu + database + client) / elapsed), 2),
+                "cores": os.cpu_count(),
+            },
+            # The rate the machine could carry if this benchmark had every core to itself.
+            "cpu_bound_webhooks_per_s": round(
+                (os.cpu_count() or 1) * 1000 / max(per_webhook["total"], 0.001)
+            ),
             "jobs_with_a_position": len(stored),
             "jobs_whose_stored_position_is_not_the_newest_accepted": len(wrong),
             "host_load_note": "shared 2-CPU host: the load averages say how busy it was",
