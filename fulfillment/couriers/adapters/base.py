@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import importlib
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -19,6 +20,8 @@ from fulfillment.couriers.adapters.types import (
     TrackingResult,
     WebhookUpdate,
 )
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from fulfillment.couriers.adapters.http import CourierHttp
@@ -152,7 +155,8 @@ def adapter_name(code: str) -> str:
     if code in BRIDGED:
         try:
             return display_name(BRIDGED[code], code)
-        except (ImportError, ValueError):  # a broken or non-carrier karrio plugin
+        except Exception:  # a broken or non-carrier karrio plugin must not take the form down
+            logger.warning("karrio plugin %r cannot be loaded", BRIDGED[code], exc_info=True)
             return code
     return code
 
@@ -177,7 +181,19 @@ def courier_choices() -> list[tuple[str, str]]:
 
 def live_quote_couriers() -> list[str]:
     """Codes of the couriers whose adapters give live quotes (capabilities.live_quotes)."""
-    return [code for code in ADAPTERS if adapter_class(code).capabilities.live_quotes]
+    codes = []
+    for code in ADAPTERS:
+        try:
+            live = adapter_class(code).capabilities.live_quotes
+        except Exception:
+            if code not in BRIDGED:
+                raise
+            # An installed karrio plugin that does not load prices nothing; ours must.
+            logger.warning("karrio plugin %r cannot be loaded", BRIDGED[code], exc_info=True)
+            continue
+        if live:
+            codes.append(code)
+    return codes
 
 
 def get_adapter(

@@ -311,3 +311,21 @@ def test_hostile_credential_inputs_are_refused_and_nothing_is_stored(client_a):
     ).content.decode()
     assert "<img src=x onerror=alert(1)>" not in markup
     assert not CourierAccount.objects.exists()
+
+
+def test_a_broken_karrio_plugin_leaves_the_form_and_rate_shopping_working(monkeypatch, caplog):
+    from fulfillment.couriers.adapters import base
+    from fulfillment.couriers.adapters.karrio_bridge import catalog
+
+    monkeypatch.setitem(base.BRIDGED, "broken", "broken")
+    monkeypatch.setitem(base.ADAPTERS, "broken", f"{base.BRIDGE_PATH}:broken")
+    carriers = {**catalog.installed_carriers(), "broken": "no_such_module_for_nearbox:METADATA"}
+    monkeypatch.setattr(catalog, "installed_carriers", lambda: carriers)
+    catalog.plugin_metadata.cache_clear()
+    try:
+        assert dict(base.courier_choices())["broken"] == "broken"
+        live = base.live_quote_couriers()
+    finally:
+        catalog.plugin_metadata.cache_clear()
+    assert "broken" not in live and "karrio_ups" in live and "sandbox" in live
+    assert "karrio plugin 'broken' cannot be loaded" in caplog.text
