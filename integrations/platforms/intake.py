@@ -87,27 +87,29 @@ def take_in(
         return Intake(Outcome.IGNORED, detail=error.reason[:PROBLEM_LIMIT])
     if cancelled and not order.cancelled:
         order = _cancelled(order)
-    with transaction.atomic():
-        found = (
-            PlatformOrder.objects.select_for_update(of=("self",))
-            .select_related("order")
-            .filter(connection=connection, external_id=order.external_id)
-            .first()
-        )
+    # No savepoint of its own inside the task's transaction: a failure here fails the delivery.
+    with transaction.atomic(savepoint=False):
+        found = _locked(connection, order.external_id)
         if found is None:
             if order.cancelled:
                 return Intake(Outcome.IGNORED, detail="Cancelled before it reached Nearbox.")
             if not order.paid:
                 return Intake(Outcome.IGNORED, detail="Not paid yet: taken in once it is paid.")
-            found, _ = PlatformOrder.objects.select_for_update().get_or_create(
-                connection=connection,
-                external_id=order.external_id,
-                defaults={
-                    "merchant_id": connection.merchant_id,
-                    "state": PlatformOrder.State.EXCEPTION,
-                    "payload": dict(payload),
-                },
+            # INSERT … ON CONFLICT DO NOTHING: a concurrent intake of the same order made the
+            # row first; either way it is locked below and only one of them creates the order.
+            PlatformOrder.objects.bulk_create(
+                [
+                    PlatformOrder(
+                        merchant_id=connection.merchant_id,
+                        connection=connection,
+                        external_id=order.external_id,
+                        state=PlatformOrder.State.EXCEPTION,
+                        payload=dict(payload),
+                    )
+                ],
+                ignore_conflicts=True,
             )
+            found = _locked(connection, order.external_id)
         elif _older(order, found):
             return Intake(Outcome.IGNORED, found, "An older version of the order: kept the newer.")
         found.payload = dict(payload)
@@ -117,6 +119,16 @@ def take_in(
         outcome = _apply(connection, found, order)
         found.save()
     return Intake(outcome, found, found.problem)
+
+
+def _locked(connection: PlatformConnection, external_id: str) -> PlatformOrder | None:
+    return (
+        PlatformOrder.objects.select_for_update(of=("self",))
+        .select_related("order")
+        .filter(connection=connection, external_id=external_id)
+        .order_by()
+        .first()
+    )
 
 
 def take_in_again(*, platform_order: PlatformOrder) -> Intake:
