@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -232,15 +233,24 @@ class SaleorConnector(PlatformConnector):
 
     def store_jwks(self, jwks: dict | None) -> None:
         """Cache the shop's key set (None: keep the old one, note the attempt)."""
+        changes: dict[str, Any] = {"jwks_fetched_at": timezone.now().isoformat()}
+        if jwks is not None:
+            changes["jwks"] = jwks
+        self._remember(changes)
+
+    def _remember(self, changes: Mapping[str, Any]) -> None:
+        """Set these keys of the connection's settings, in the row as it is now (an install may
+        have written other keys since this connector read it)."""
         from integrations.models import PlatformConnection
 
-        if jwks is not None:
-            self.connection.settings["jwks"] = jwks
-        self.connection.settings["jwks_fetched_at"] = timezone.now().isoformat()
-        if self.connection.pk:
-            PlatformConnection.objects.filter(pk=self.connection.pk).update(
-                settings=self.connection.settings
-            )
+        self.connection.settings.update(changes)
+        if not self.connection.pk:
+            return
+        with transaction.atomic():
+            rows = PlatformConnection.objects.select_for_update().filter(pk=self.connection.pk)
+            fresh = rows.values_list("settings", flat=True).first()
+            if fresh is not None:
+                rows.update(settings={**fresh, **changes})
 
     # --- orders -----------------------------------------------------------------------------
 
@@ -350,6 +360,11 @@ class SaleorConnector(PlatformConnector):
     def fetch_orders(self, since: dt.datetime) -> Iterator[Mapping[str, Any]]:
         from integrations.platforms.saleor.manifest import ORDER_FIELDS
 
+        if not self.credentials.get("auth_token"):
+            # Connected in Nearbox, not installed in Saleor yet (no token to read orders with):
+            # the import waits for the install, which starts it (install.py).
+            self._remember({"import_since": since.isoformat()})
+            return
         after = None
         while True:
             data = self.graphql(

@@ -8,6 +8,9 @@ Docs: https://docs.saleor.io/developer/extending/apps/architecture/app-requireme
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+
 import httpx
 from django.db import transaction
 from django.utils import timezone
@@ -91,8 +94,23 @@ def register_app(
             "app_id": str(app.get("id") or ""),
             "installed": True,
         }
+        import_since = locked.settings.pop("import_since", None)
         locked.state = PlatformConnection.State.ACTIVE
         locked.last_error = ""
         locked.connected_at = now
         locked.save()
+        if import_since:
+            _start_import(locked, import_since, now)
     return locked
+
+
+def _start_import(connection: PlatformConnection, since: str, now: dt.datetime) -> None:
+    """The import of open orders the merchant asked for at connect, which had to wait for the
+    app token: the same window, counted from now."""
+    from integrations.platforms.connections import MAX_BACKFILL_DAYS, start_backfill
+
+    try:
+        days = math.ceil((now - dt.datetime.fromisoformat(since)).total_seconds() / 86400)
+    except (TypeError, ValueError):
+        return
+    start_backfill(connection=connection, days=min(max(days, 1), MAX_BACKFILL_DAYS))

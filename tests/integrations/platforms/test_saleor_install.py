@@ -14,6 +14,7 @@ from integrations.platforms import connections
 from integrations.platforms.base import get_connector
 from integrations.platforms.credentials import read_credentials
 from integrations.platforms.saleor.connector import manifest_url
+from merchant.models import Job
 from tests.factories.couriers import make_shipment
 from tests.integrations.platforms.saleor_support import (
     chicago_checkout,
@@ -163,3 +164,39 @@ def test_a_shop_whose_keys_cannot_be_read_cannot_install(merchant_a, shop, app_u
     connection.refresh_from_db()
     assert "auth_token" not in read_credentials(connection)
     assert connection.settings["jwks"] == shop.jwks()  # the set read at connect is kept
+
+
+@pytest.mark.worker
+def test_the_import_asked_for_at_connect_waits_for_the_install(
+    merchant_a, shop, network, app_url, celery_worker
+):
+    placed = order_created()["order"]
+    placed["shippingAddress"].update(city="Chicago", postalCode="60601", countryArea="IL")
+    shop.orders = [placed]
+    connection, first = connections.connect_store(
+        merchant=merchant_a.merchant,
+        platform="saleor",
+        shop_url=shop.api_url,
+        credentials={},
+        backfill_days=7,
+    )
+    # Before the install there is no token to read orders with: nothing yet, the window kept.
+    first = wait_for(
+        lambda: Job.objects.filter(pk=first.pk, state=Job.State.SUCCEEDED).first(),
+        what="the first import job",
+    )
+    assert first.result["created"] == 0
+    connection.refresh_from_db()
+    assert "import_since" in connection.settings
+    assert shop.install(manifest_url(connection)) == 200
+    platform_order = wait_for(
+        lambda: PlatformOrder.objects.filter(connection=connection, state="imported").first(),
+        what="the order imported after the install",
+    )
+    assert platform_order.external_name == "#1042"
+    second = Job.objects.exclude(pk=first.pk).get(kind="platforms.backfill")
+    # The window asked for at connect, counted from the install: rounded up, one day more.
+    assert second.params["days"] == 8
+    connection.refresh_from_db()
+    assert "import_since" not in connection.settings
+    assert connection.settings["installed"] is True
