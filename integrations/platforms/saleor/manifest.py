@@ -8,8 +8,6 @@ connection's webhook token), creates the webhooks it lists and POSTs the app tok
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 APP_ID = "io.nearbox.fulfilment"
 APP_VERSION = "1.0.0"
 PERMISSIONS = ["MANAGE_ORDERS", "MANAGE_SHIPPING", "MANAGE_CHECKOUTS"]
@@ -85,12 +83,13 @@ FILTER_METHODS_EVENT = "checkout_filter_shipping_methods"
 def build_manifest(
     *,
     name: str,
+    app_url: str,
     token_target_url: str,
     order_webhook_url: str,
-    url_for: Callable[[str], str],
+    shipping_methods_url: str,
+    filter_shipping_methods_url: str,
 ) -> dict:
-    """The manifest JSON. `url_for(kind)` gives this connection's absolute URL of a sync
-    webhook ("shipping-methods", "filter-shipping-methods") or of the app's page ("app")."""
+    """The manifest JSON, with this connection's absolute URLs."""
     return {
         "id": APP_ID,
         "version": APP_VERSION,
@@ -100,7 +99,7 @@ def build_manifest(
         "about": "Nearbox fulfils your orders: home delivery, lockers and pickup shops at "
         "checkout, tracking back on the order.",
         "permissions": PERMISSIONS,
-        "appUrl": url_for("app"),
+        "appUrl": app_url,
         "tokenTargetUrl": token_target_url,
         "webhooks": [
             {
@@ -121,14 +120,14 @@ def build_manifest(
                 "name": "Nearbox: delivery options",
                 "syncEvents": ["SHIPPING_LIST_METHODS_FOR_CHECKOUT"],
                 "query": SHIPPING_LIST_QUERY,
-                "targetUrl": url_for("shipping-methods"),
+                "targetUrl": shipping_methods_url,
                 "isActive": True,
             },
             {
                 "name": "Nearbox: filter delivery options",
                 "syncEvents": ["CHECKOUT_FILTER_SHIPPING_METHODS"],
                 "query": FILTER_SHIPPING_QUERY,
-                "targetUrl": url_for("filter-shipping-methods"),
+                "targetUrl": filter_shipping_methods_url,
                 "isActive": True,
             },
         ],

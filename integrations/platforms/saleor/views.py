@@ -32,11 +32,6 @@ from integrations.platforms.saleor.manifest import (
 
 logger = logging.getLogger(__name__)
 
-SYNC_URLS = {
-    "shipping-methods": "saleor_shipping_methods",
-    "filter-shipping-methods": "saleor_filter_shipping_methods",
-}
-
 
 def _error(status: int, code: str, message: str) -> JsonResponse:
     # Saleor shows `error.message` of a failed install to the person installing the app.
@@ -55,19 +50,13 @@ def manifest(request: HttpRequest, token: str) -> JsonResponse:
     if connection is None:
         return _not_found()
     base = settings.NEARBOX_BASE_URL
-    order_url = SaleorConnector(connection, {}).webhook_url()
     document = build_manifest(
         name=f"Nearbox ({connection.merchant.name})"[:120],
+        app_url=base + reverse("integrations"),
         token_target_url=base + reverse("saleor_register", args=[token]),
-        order_webhook_url=order_url,
-        url_for=lambda kind: (
-            base
-            + (
-                reverse(SYNC_URLS[kind], args=[token])
-                if kind in SYNC_URLS
-                else reverse("integrations")
-            )
-        ),
+        order_webhook_url=SaleorConnector(connection, {}).webhook_url(),
+        shipping_methods_url=base + reverse("saleor_shipping_methods", args=[token]),
+        filter_shipping_methods_url=base + reverse("saleor_filter_shipping_methods", args=[token]),
     )
     return JsonResponse(document)
 
