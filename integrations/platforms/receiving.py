@@ -9,6 +9,7 @@ together, so a delivery is taken in exactly once even when its task runs twice.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from collections.abc import Mapping
@@ -68,7 +69,6 @@ def receive(*, token: str, body: bytes, headers: Mapping[str, str]) -> Received:
     connection = (
         PlatformConnection.objects.filter(webhook_token=token[:64])
         .exclude(state=PlatformConnection.State.DISCONNECTED)
-        .select_related("merchant")
         .first()
     )
     if connection is None:
@@ -81,8 +81,12 @@ def receive(*, token: str, body: bytes, headers: Mapping[str, str]) -> Received:
     delivery_id = inbound.delivery_id.strip()[:200]
     if not delivery_id:
         raise WebhookRefused("The delivery has no id.")
+    # One INSERT in autocommit (no BEGIN/COMMIT round trips): once it returns, the row is
+    # committed and its task can be queued. Inside a caller's transaction, a savepoint keeps a
+    # duplicate's IntegrityError from spoiling it.
+    inside = transaction.get_connection().in_atomic_block
     try:
-        with transaction.atomic():
+        with transaction.atomic() if inside else contextlib.nullcontext():
             webhook = InboundWebhook.objects.create(
                 merchant_id=connection.merchant_id,
                 connection=connection,
@@ -90,9 +94,9 @@ def receive(*, token: str, body: bytes, headers: Mapping[str, str]) -> Received:
                 topic=inbound.topic[:80],
                 payload=inbound.payload,
             )
-            transaction.on_commit(lambda: _enqueue(webhook.pk))
     except IntegrityError:
         return Received(None, duplicate=True)
+    transaction.on_commit(lambda: _enqueue(webhook.pk))  # at once unless in a transaction
     _note_received(connection, webhook.received_at)
     return Received(webhook, duplicate=False)
 
