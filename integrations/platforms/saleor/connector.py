@@ -113,6 +113,22 @@ def _issued_at(payload: Mapping[str, Any]) -> dt.datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
+MAX_DEPTH = 32  # our subscription payloads nest 6 deep
+
+
+def _storable(value: Any, depth: int = 0) -> Any:
+    """A decoded body PostgreSQL can store: texts without NUL bytes or lone surrogates."""
+    if depth > MAX_DEPTH:
+        raise WebhookRefused("the body is nested too deeply")
+    if isinstance(value, str):
+        return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_storable(str(k), depth): _storable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(item, depth + 1) for item in value]
+    return value
+
+
 class SaleorConnector(PlatformConnector):
     platform = "saleor"
     credential_fields = (
@@ -191,6 +207,7 @@ class SaleorConnector(PlatformConnector):
             raise WebhookRefused("the body is not JSON") from error
         if not isinstance(payload, dict):
             raise WebhookRefused("the body is not a JSON object")
+        payload = _storable(payload)
         issued = _issued_at(payload)
         now = timezone.now()
         max_age = MAX_AGE_SYNC if sync else MAX_AGE_ASYNC

@@ -262,6 +262,35 @@ def test_refused_webhooks_are_401_and_leave_nothing(merchant_a, shop, case):
 
 
 @pytest.mark.django_db
+def test_hostile_signed_bodies_are_stored_clean_or_refused_never_a_500(merchant_a, shop):
+    connection = connect(merchant_a.merchant, shop)
+    marked = order_created(number="10\x0043", userEmail="\ud800<script>x</script>@example.com")
+    marked["order"]["lines"][0]["productName"] = "\x00" * 10 + "\udfff"
+    too_deep = order_created()
+    nested: dict = too_deep
+    for _ in range(200):
+        nested["x"] = {}
+        nested = nested["x"]
+    cases = {
+        "NUL and lone surrogates": (json.dumps(marked).encode(), 200),
+        "nested 200 deep": (json.dumps(too_deep).encode(), 401),
+        "a 5,000-digit number": (
+            json.dumps(order_created())
+            .encode()
+            .replace(b'"quantity": 2', b'"quantity": ' + b"9" * 5000),
+            401,
+        ),
+        "binary": (b"\xff\xfe" + bytes(range(256)), 401),
+        "a JSON list": (b"[1, 2, 3]", 401),
+    }
+    for case, (body, expected) in cases.items():
+        assert deliver(connection, shop, body).status_code == expected, case
+    stored = InboundWebhook.objects.get()
+    assert stored.payload["order"]["number"] == "1043"
+    assert stored.payload["order"]["userEmail"] == "?<script>x</script>@example.com"
+
+
+@pytest.mark.django_db
 def test_the_deprecated_hmac_is_accepted_where_the_merchant_stored_the_secret(merchant_a, shop):
     connection = connect(merchant_a.merchant, shop, hmac_secret="s3cret-key")
     shop.webhook_secret = "s3cret-key"
