@@ -557,3 +557,36 @@ def test_verify_refuses_without_a_stored_secret():
     body, headers = signed("orders/create", {"id": 1})
     with pytest.raises(WebhookRefused, match="secret"):
         connector.verify_webhook(body, headers)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_of_one_order_taken_in_at_the_same_moment_make_one_order(merchant_a):
+    """orders/create and orders/updated processed by two worker processes at once: the
+    PlatformOrder row (INSERT … ON CONFLICT DO NOTHING, then locked) lets one create the order."""
+    import threading
+
+    from django.db import connection as db
+
+    merchant = merchant_a.merchant
+    point = make_point(merchant, postal_code="60614")
+    stock(merchant, point, make_product(merchant, sku="MUG-1"), 10)
+    store = make_connection(merchant)
+    payload = chicago_order("MUG-1")
+    start, outcomes = threading.Barrier(2), []
+
+    def take() -> None:
+        try:
+            start.wait()
+            outcomes.append(intake.take_in(connection=store, payload=payload).outcome)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=take) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["created", "updated"]
+    assert Order.objects.count() == 1 and PlatformOrder.objects.count() == 1
+    assert StockLevel.objects.get().reserved == 1
