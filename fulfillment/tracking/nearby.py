@@ -110,16 +110,17 @@ def first_name(courier_name: str) -> str:
     return courier_name.split()[0] if courier_name.strip() else ""
 
 
-def _nearby_news_sql() -> str:
-    """What position_stored reads of a shipment, only while "nearby" is still news for it: the
-    order's pickup place and the shopper's coordinates when the shipment is carried, not
-    cancelled and has no NEARBY message yet; no row otherwise."""
+def news_sql(shipment_id: str = "%s") -> str:
+    """What position_stored reads of a shipment (`shipment_id`: an SQL expression), only while
+    "nearby" is still news for it: the order's pickup place and the shopper's coordinates when
+    the shipment is carried, not cancelled and has no NEARBY message yet; no row otherwise.
+    Its parameters: NEWS_PARAMS."""
     shipment, order = Shipment._meta.db_table, Order._meta.db_table
     notification = Notification._meta.db_table
     return (
         f'SELECT o.pickup_location_ref, o.latitude, o.longitude FROM "{shipment}" s '
         f'JOIN "{order}" o ON o.id = s.order_id '
-        f"WHERE s.id = %s AND s.cancelled_at IS NULL AND s.status IN (%s, %s) "
+        f"WHERE s.id = {shipment_id} AND s.cancelled_at IS NULL AND s.status IN (%s, %s) "
         f'AND NOT EXISTS (SELECT 1 FROM "{notification}" n '
         f"WHERE n.shipment_id = s.id AND n.kind = %s)"
     )
@@ -127,23 +128,30 @@ def _nearby_news_sql() -> str:
 
 # Hand-written (portable): it runs for every stored position, and the ORM's Shipment+Order
 # query with its EXISTS cost 2 ms of CPU to build and read, more than the rest of a webhook.
-NEWS_SQL = _nearby_news_sql()
+NEWS_SQL = news_sql()
+NEWS_PARAMS = (*sorted(CARRYING), NEARBY.value)
 
 
 def position_stored(*, shipment_id: int, position: Position) -> Notification | None:
     """Called with each position newer than the stored one (positions.receive_position):
     queue the shopper's "nearby" message when this position is the first that is near."""
-    now = timezone.now()
-    if not is_fresh(position.recorded_at, now):  # a late webhook: old news
+    if not is_fresh(position.recorded_at, timezone.now()):  # a late webhook: old news
         return None
-    # One query a position (couriers report several times a minute): the drop-off, if the
-    # courier carries the shipment and it has no "nearby" message yet.
+    # One query a position (couriers report several times a minute).
     with connection.cursor() as cursor:
-        cursor.execute(NEWS_SQL, (shipment_id, *sorted(CARRYING), NEARBY.value))
+        cursor.execute(NEWS_SQL, (shipment_id, *NEWS_PARAMS))
         row = cursor.fetchone()
-    if row is None:
+    return position_news(shipment_id=shipment_id, position=position, news=row)
+
+
+def position_news(
+    *, shipment_id: int, position: Position, news: tuple | None
+) -> Notification | None:
+    """position_stored once the news_sql row is read (None: no longer news)."""
+    now = timezone.now()
+    if news is None or not is_fresh(position.recorded_at, now):
         return None
-    pickup_location_ref, latitude, longitude = row
+    pickup_location_ref, latitude, longitude = news
     if pickup_location_ref:  # see queue_nearby
         return None
     # A delivered order's drop-off is the shopper's address (dropoff_point without a place).

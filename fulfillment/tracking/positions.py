@@ -43,19 +43,29 @@ class Position:
 _COLUMNS = ("latitude", "longitude", "recorded_at", "received_at", "courier_name", "vehicle",
             "eta_at")  # fmt: skip
 _TABLE = CourierPosition._meta.db_table
-UPSERT_SQL = (
-    f'INSERT INTO "{_TABLE}" AS stored (merchant_id, shipment_id, {", ".join(_COLUMNS)}) '
-    f"VALUES ({', '.join(['%s'] * (len(_COLUMNS) + 2))}) "
-    "ON CONFLICT (shipment_id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS)
-    + " WHERE stored.recorded_at < excluded.recorded_at RETURNING stored.id"
-)
 
 
-def record_position(*, merchant_id: int, shipment_id: int, position: Position) -> bool:
-    """Store `position` as the shipment's courier position if it is the newest; True if stored."""
+def upsert_sql(source: str) -> str:
+    """The position upsert; `source` gives its one row (merchant_id, shipment_id, then
+    _COLUMNS): `VALUES (…)` or a SELECT. Returns the shipment_id of a stored position."""
+    return (
+        f'INSERT INTO "{_TABLE}" AS stored (merchant_id, shipment_id, {", ".join(_COLUMNS)}) '
+        f"{source} ON CONFLICT (shipment_id) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS)
+        + " WHERE stored.recorded_at < excluded.recorded_at RETURNING stored.shipment_id"
+    )
+
+
+ROW_PLACEHOLDERS = ", ".join(["%s"] * (len(_COLUMNS) + 2))
+UPSERT_SQL = upsert_sql(f"VALUES ({ROW_PLACEHOLDERS})")
+
+
+def row_values(*, merchant_id: int, shipment_id: int, position: Position) -> tuple:
+    """The upsert's parameters for `position`, in ROW_PLACEHOLDERS order."""
     at = connection.ops.adapt_datetimefield_value  # the stored form (SQLite: naive UTC text)
-    values = (
+    return (
+        merchant_id,
+        shipment_id,
         position.latitude,
         position.longitude,
         at(position.recorded_at),
@@ -64,8 +74,13 @@ def record_position(*, merchant_id: int, shipment_id: int, position: Position) -
         position.vehicle[:40],
         at(position.eta_at),
     )
+
+
+def record_position(*, merchant_id: int, shipment_id: int, position: Position) -> bool:
+    """Store `position` as the shipment's courier position if it is the newest; True if stored."""
+    values = row_values(merchant_id=merchant_id, shipment_id=shipment_id, position=position)
     with connection.cursor() as cursor:
-        cursor.execute(UPSERT_SQL, (merchant_id, shipment_id, *values))
+        cursor.execute(UPSERT_SQL, values)
         return cursor.fetchone() is not None
 
 
