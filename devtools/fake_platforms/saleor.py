@@ -29,7 +29,8 @@ from collections.abc import Mapping
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from jwt import api_jws
 from jwt.algorithms import RSAAlgorithm
 
@@ -48,11 +49,17 @@ def jwk_of(key: rsa.RSAPrivateKey, kid: str) -> dict:
     return jwk
 
 
-def sign(body: bytes, key: rsa.RSAPrivateKey, kid: str) -> str:
-    """Saleor-Signature for `body`: header..signature (the payload detached, "b64": false)."""
-    return api_jws.encode(
-        body, key=key, algorithm="RS256", headers={"kid": kid}, is_payload_detached=True
-    )
+def sign(body: bytes, key: rsa.RSAPrivateKey, kid: str, *, header: dict | None = None) -> str:
+    """Saleor-Signature for `body`: header..signature (the payload detached, "b64": false).
+    `header` replaces the protected header PyJWT would write: older PyJWT versions, which a
+    Saleor may run, wrote {"alg", "b64": false, "kid", "typ"} without "crit"."""
+    if header is None:
+        return api_jws.encode(
+            body, key=key, algorithm="RS256", headers={"kid": kid}, is_payload_detached=True
+        )
+    segment = base64.urlsafe_b64encode(json.dumps(header).encode()).rstrip(b"=")
+    signature = key.sign(segment + b"." + body, padding.PKCS1v15(), hashes.SHA256())
+    return f"{segment.decode()}..{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
 
 
 def issued_now(offset: dt.timedelta = dt.timedelta(0)) -> str:

@@ -262,6 +262,29 @@ def test_refused_webhooks_are_401_and_leave_nothing(merchant_a, shop, case):
 
 
 @pytest.mark.django_db
+def test_a_signature_without_crit_as_older_pyjwt_writes_it_is_saleors_too(merchant_a, shop):
+    connection = connect(merchant_a.merchant, shop)
+    body = json.dumps(order_created()).encode()
+    legacy = {"alg": "RS256", "b64": False, "kid": shop.kid, "typ": "JWT"}
+    headers = shop.headers_for(
+        "ORDER_CREATED", body, signature=sign(body, shop.key, shop.kid, header=legacy)
+    )
+    assert deliver(connection, shop, body, headers).status_code == 200
+    refused = {
+        "an unknown critical parameter": {**legacy, "crit": ["b64", "exp"]},
+        "a base64 payload (b64 true)": {**legacy, "b64": True},
+        "no b64 at all": {"alg": "RS256", "kid": shop.kid},
+    }
+    for case, header in refused.items():
+        other = json.dumps(order_created(number=case)).encode()
+        signed = shop.headers_for(
+            "ORDER_CREATED", other, signature=sign(other, shop.key, shop.kid, header=header)
+        )
+        assert deliver(connection, shop, other, signed).status_code == 401, case
+    assert InboundWebhook.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_hostile_signed_bodies_are_stored_clean_or_refused_never_a_500(merchant_a, shop):
     connection = connect(merchant_a.merchant, shop)
     marked = order_created(number="10\x0043", userEmail="\ud800<script>x</script>@example.com")
