@@ -156,6 +156,7 @@ def test_a_token_the_shop_does_not_know_is_refused(merchant_a, shop, app_url):
 @pytest.mark.parametrize(
     "jwks_body",
     [b"<html>not keys</html>", b'{"keys": []}', b'{"keys": [' + b"[" * 50_000 + b"]}"],
+    ids=["html", "an empty set", "nested 50,000 deep and over 64 kB"],
 )
 def test_a_shop_whose_keys_cannot_be_read_cannot_install(merchant_a, shop, app_url, jwks_body):
     connection = connect_saleor(merchant_a.merchant, shop)
