@@ -52,7 +52,7 @@ def upsert_sql(source: str) -> str:
         f'INSERT INTO "{_TABLE}" AS stored (merchant_id, shipment_id, {", ".join(_COLUMNS)}) '
         f"{source} ON CONFLICT (shipment_id) DO UPDATE SET "
         + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS)
-        + " WHERE stored.recorded_at < excluded.recorded_at RETURNING stored.shipment_id"
+        + " WHERE stored.recorded_at < excluded.recorded_at RETURNING shipment_id"
     )
 
 
