@@ -16,6 +16,7 @@ from devtools.fake_platforms.saleor import FakeSaleor, issued_now, method_id, ne
 from integrations.models import InboundWebhook, PlatformConnection, PlatformOrder
 from integrations.platforms.base import PayloadInvalid, PlatformError
 from integrations.platforms.saleor import SaleorConnector, mapping
+from tests.factories.lockers import make_bank
 from tests.integrations.platforms.saleor_support import (
     chicago_checkout,
     connect,
@@ -583,3 +584,16 @@ def test_the_import_of_open_orders_reads_the_shops_orders_with_the_app_token(mer
     refused = SaleorConnector(connection, {"auth_token": "wrong"})
     with pytest.raises(PlatformError, match="refused the app token"):
         list(refused.fetch_orders(since))
+
+
+@pytest.mark.django_db
+def test_a_shops_checkout_is_answered_from_its_own_merchants_network_only(
+    merchant_a, merchant_b, shop, network
+):
+    other_bank = make_bank(merchant_b.merchant, at=(41.8859, -87.6182), name="B's lockers")
+    connection = connect(merchant_a.merchant, shop)
+    methods = sync(connection, shop, LIST, chicago_checkout(("BOOK-1", 1))).json()
+    codes = [m["id"] for m in methods]
+    assert f"locker:{network['near'].pk}" in codes
+    assert f"locker:{other_bank.pk}" not in codes
+    assert all("B's" not in m["name"] for m in methods)
