@@ -62,6 +62,10 @@ class WebhookRefused(Exception):
     JSON, a topic we never asked for). `reason` is for the log, never echoed in detail to the
     sender."""
 
+    # What the endpoint answers: 401, or 200 for a delivery to accept and store nowhere (a
+    # platform's ping of a new webhook address, which it reports as an error if refused).
+    answer_status: int = 401
+
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
