@@ -27,7 +27,6 @@ from integrations.platforms.base import (
     HTTP_TIMEOUT,
     CredentialField,
     Inbound,
-    PayloadInvalid,
     PlatformConnector,
     PlatformError,
     WebhookRefused,
@@ -235,10 +234,11 @@ class SaleorConnector(PlatformConnector):
             raise signature.SignatureInvalid("unknown key id") from error
 
     def _refresh_jwks(self) -> bool:
-        fetched = self.connection.settings.get("jwks_fetched_at")
-        if fetched and timezone.now() - dt.datetime.fromisoformat(fetched) < (
-            signature.JWKS_REFETCH_PAUSE
-        ):
+        try:
+            fetched = dt.datetime.fromisoformat(self.connection.settings["jwks_fetched_at"])
+        except (KeyError, TypeError, ValueError):
+            fetched = None
+        if fetched is not None and timezone.now() - fetched < signature.JWKS_REFETCH_PAUSE:
             return False
         try:
             jwks = signature.fetch_jwks(self.http, self.connection.shop_url)
@@ -396,6 +396,3 @@ class SaleorConnector(PlatformConnector):
             if not info.get("hasNextPage") or not info.get("endCursor"):
                 return
             after = info["endCursor"]
-
-
-__all__ = ["PayloadInvalid", "SaleorConnector"]
