@@ -93,7 +93,8 @@ class FakeShopify:
         self.fulfillments: dict[int, dict] = {}  # id → fulfillment with "events": [...]
         self.webhooks: dict[int, dict] = {}
         self.requests: list[tuple[str, str]] = []  # (method, path?query) of every call
-        self.fail_next: list[int] = []  # status codes to answer the next calls with
+        # Status codes to answer the next calls with (None: answer that call normally).
+        self.fail_next: list[int | None] = []
         self.base_url = ""
         self._ids = itertools.count(1_000_000_001)
         self._lock = threading.Lock()
@@ -179,8 +180,8 @@ class FakeShopify:
         parts = urlsplit(handler.path)
         self.requests.append((method, handler.path))
         body = handler.read_json() if method == "POST" else {}
-        if self.fail_next:
-            status = self.fail_next.pop(0)
+        status = self.fail_next.pop(0) if self.fail_next else None
+        if status is not None:
             return handler.send_json(status, {"errors": f"Fake failure {status}"})
         if handler.headers.get("X-Shopify-Access-Token") != self.token:
             return handler.send_json(

@@ -81,9 +81,12 @@ def connect_store(
         connector.test_connection()
         connector.on_connect()
     except PlatformError as error:
-        connector.on_disconnect()  # anything registered before the failure
-        connection.delete()
+        _abandon(connector, connection)
         raise ValidationError(f"Not connected: {error.detail}") from error
+    except Exception as error:  # a connector's bug or an answer it could not read: no 500
+        logger.exception("connecting a %s store failed", platform)
+        _abandon(connector, connection)
+        raise ValidationError("Not connected: the platform's answer could not be read.") from error
     finally:
         connector.close()
     connection.state = PlatformConnection.State.ACTIVE
@@ -94,6 +97,15 @@ def connect_store(
     if backfill_days:
         job = start_backfill(connection=connection, days=backfill_days, user=user)
     return connection, job
+
+
+def _abandon(connector, connection: PlatformConnection) -> None:
+    """Undo a failed connect: webhooks registered before the failure, then the row."""
+    try:
+        connector.on_disconnect()
+    except Exception:
+        logger.exception("store %s: removing webhooks after a failed connect", connection.pk)
+    connection.delete()
 
 
 def start_backfill(*, connection: PlatformConnection, days: int, user: User | None = None) -> Job:

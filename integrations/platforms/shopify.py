@@ -353,7 +353,10 @@ class ShopifyConnector(PlatformConnector):
             body = {"webhook": {"topic": topic, "address": address, "format": "json"}}
             try:
                 response = self._call("POST", self._url("webhooks.json"), json=body)
-                ids[topic] = self._json(response, "webhook")["id"]
+                made = self._json(response, "webhook")
+                if not isinstance(made, Mapping) or "id" not in made:
+                    raise PlatformError("Shopify's answer has no webhook id.")
+                ids[topic] = made["id"]
             except PlatformError as error:
                 if error.status != 422:
                     self.connection.settings = {**self.connection.settings, "webhook_ids": ids}
@@ -415,6 +418,7 @@ class ShopifyConnector(PlatformConnector):
             {"fulfillment_order_id": fo["id"]}
             for fo in self._json(response, "fulfillment_orders") or []
             if isinstance(fo, Mapping)
+            and fo.get("id")
             and fo.get("status") in ("open", "in_progress")
             and "create_fulfillment" in (fo.get("supported_actions") or ["create_fulfillment"])
         ]

@@ -445,6 +445,21 @@ def test_a_refused_token_connects_nothing(merchant_a, store):
 
 
 @pytest.mark.django_db
+def test_a_failure_halfway_through_connecting_leaves_no_webhook_and_no_store(merchant_a, store):
+    store.fail_next = [None, None, 500]  # shop.json, the first webhook, then Shopify fails
+    with pytest.raises(ValidationError, match="Not connected: Shopify answered 500"):
+        connect_store(
+            merchant=merchant_a.merchant,
+            platform="shopify",
+            shop_url=store.base_url,
+            credentials={"access_token": TOKEN, "app_secret": SECRET},
+        )
+    assert store.webhooks == {}  # the one registered was removed again
+    assert [m for m, _ in store.requests].count("DELETE") == 1
+    assert not PlatformConnection.objects.exists()
+
+
+@pytest.mark.django_db
 def test_a_store_other_than_myshopify_is_not_accepted(merchant_a, settings):
     settings.NEARBOX_PLATFORMS_ALLOW_LOOPBACK = False
     for address in (
