@@ -82,8 +82,21 @@ def _nonce(headers: Mapping[str, str], body: bytes) -> str:
     return hashlib.sha256((signed or "").encode() + b"\x1f" + body).hexdigest()
 
 
+class _AccountChanged(Exception):
+    """The account remembered for a token was changed or deactivated since: read it again."""
+
+
 def receive_webhook(*, token: str, body: bytes, headers: Mapping[str, str]) -> WebhookOutcome:
-    account = _active_account(token) if token else None
+    try:
+        return _receive(token=token, body=body, headers=headers, remembered=True)
+    except _AccountChanged:  # verified with old credentials: verify again with the stored ones
+        return _receive(token=token, body=body, headers=headers, remembered=False)
+
+
+def _receive(
+    *, token: str, body: bytes, headers: Mapping[str, str], remembered: bool
+) -> WebhookOutcome:
+    account = _account_for(token, remembered=remembered) if token else None
     if account is None:
         raise UnknownWebhook("No courier account has this webhook address.")
     # No HTTP client: a webhook is parsed, never answered by a call to the courier (building
@@ -111,8 +124,14 @@ def receive_webhook(*, token: str, body: bytes, headers: Mapping[str, str]) -> W
             reports[0].reference
         )
         if shipment_id is not None:  # the courier's every few seconds: see _receive_position
-            stored = _receive_position(account, nonce, shipment_id, reports[0], now)
+            stored = _receive_position(account, token, nonce, shipment_id, reports[0], now)
             return WebhookOutcome(0, 0, 0, positions=1, stored_positions=int(stored))
+    if remembered:  # the general path checks the remembered account first
+        current = _active_account(token)
+        if current is None or _identity(current) != _identity(account):
+            _forget_account(token)
+            raise _AccountChanged
+        account = current
     try:
         with transaction.atomic():
             # The transaction's first write: a replay has written nothing, and raising rolls
@@ -155,34 +174,51 @@ def _one_statement_will_do(account: CourierAccount) -> bool:
 # seconds a courier: the receipt, the position if newer, and what nearby needs, in one
 # autocommitted statement (atomic: a replay or an error stores nothing) instead of six round
 # trips (BEGIN, three statements, COMMIT). The same rules as the general path.
+# `current`: the account is still active with the credentials the webhook was verified with
+# (an account remembered in memory, _account_for); else nothing is stored.
 _ONE_POSITION_SQL = (
-    "WITH receipt AS ("
+    f'WITH current AS (SELECT a.id FROM "{CourierAccount._meta.db_table}" a WHERE a.id = %s '
+    "AND a.is_active AND a.webhook_token = %s AND a.courier = %s "
+    "AND a.credentials_encrypted = %s AND a.base_url = %s), "
+    "receipt AS ("
     f'INSERT INTO "{WebhookReceipt._meta.db_table}" (account_id, nonce, received_at, events) '
-    "VALUES (%s, %s, %s, 1) ON CONFLICT (account_id, nonce) DO NOTHING RETURNING id), "
+    "SELECT id, %s, %s, 1 FROM current "
+    "ON CONFLICT (account_id, nonce) DO NOTHING RETURNING id), "
     f"stored AS ({upsert_sql(f'SELECT {ROW_PLACEHOLDERS} FROM receipt')}) "
-    "SELECT (SELECT count(*) FROM receipt), (SELECT count(*) FROM stored), news.* "
+    "SELECT (SELECT count(*) FROM current), (SELECT count(*) FROM receipt), "
+    "(SELECT count(*) FROM stored), news.* "
     "FROM (SELECT 1) AS one "
     f"LEFT JOIN ({nearby.news_sql('(SELECT shipment_id FROM stored)')}) AS news ON true"
 )
 
 
 def _receive_position(
-    account: CourierAccount, nonce: str, shipment_id: int, report: PositionReport, now: dt.datetime
+    account: CourierAccount,
+    token: str,
+    nonce: str,
+    shipment_id: int,
+    report: PositionReport,
+    now: dt.datetime,
 ) -> bool:
     """Store the receipt and the position of a one-position webhook; True if the position was
-    the newest. Raises WebhookReplayed (nothing stored) or WebhookRetry (shipment deleted)."""
+    the newest. Raises WebhookReplayed (nothing stored), WebhookRetry (shipment deleted) or
+    _AccountChanged (nothing stored)."""
     position = _position(report)
     values = row_values(merchant_id=account.merchant_id, shipment_id=shipment_id, position=position)
     received_at = connection.ops.adapt_datetimefield_value(now)
     try:
         with connection.cursor() as cursor:
             cursor.execute(
-                _ONE_POSITION_SQL, (account.pk, nonce, received_at, *values, *nearby.NEWS_PARAMS)
+                _ONE_POSITION_SQL,
+                (*_identity(account, token), nonce, received_at, *values, *nearby.NEWS_PARAMS),
             )
-            receipts, stored, *news = cursor.fetchone()
+            current, receipts, stored, *news = cursor.fetchone()
     except IntegrityError:  # the shipment matched from memory was deleted meanwhile
         forget_known_shipments()
         raise WebhookRetry("A shipment of this webhook changed meanwhile; send it again.") from None
+    if not current:
+        _forget_account(token)
+        raise _AccountChanged
     if not receipts:
         raise WebhookReplayed("This webhook was received before.")
     if stored:
@@ -204,6 +240,45 @@ _RECEIPT_SQL = (
     f'INSERT INTO "{WebhookReceipt._meta.db_table}" (account_id, nonce, received_at, events) '
     "VALUES (%s, %s, %s, %s) ON CONFLICT (account_id, nonce) DO NOTHING RETURNING id"
 )
+
+
+# token → its active account, as read before: a courier posting every few seconds is verified
+# without reading its account again. Only ever trusted with a check in the same statement as
+# the write (_ONE_POSITION_SQL's `current`) or against a fresh read (the general path).
+_accounts: dict[str, CourierAccount] = {}
+_accounts_lock = threading.Lock()
+ACCOUNTS_MAX = 1000
+
+
+def _identity(account: CourierAccount, token: str | None = None) -> tuple:
+    """What a webhook's verification depends on (with the token: _ONE_POSITION_SQL's order)."""
+    return (
+        account.pk,
+        *((token,) if token is not None else ()),
+        account.courier,
+        account.credentials_encrypted,
+        account.base_url,
+    )
+
+
+def _account_for(token: str, *, remembered: bool) -> CourierAccount | None:
+    if remembered:
+        with _accounts_lock:
+            account = _accounts.get(token)
+        if account is not None:
+            return account
+    account = _active_account(token)
+    if account is not None:
+        with _accounts_lock:
+            if len(_accounts) >= ACCOUNTS_MAX:
+                _accounts.clear()
+            _accounts[token] = account
+    return account
+
+
+def _forget_account(token: str) -> None:
+    with _accounts_lock:
+        _accounts.pop(token, None)
 
 
 def _active_account(token: str) -> CourierAccount | None:
@@ -269,8 +344,11 @@ KNOWN_MAX = 50_000
 
 
 def forget_known_shipments() -> None:
+    """Forget what this process remembers: shipments by job id, and accounts by token."""
     with _known_lock:
         _known.clear()
+    with _accounts_lock:
+        _accounts.clear()
 
 
 def _shipments_by_reference(account: CourierAccount, references: set[str]) -> dict[str, int]:

@@ -14,7 +14,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from fulfillment.models import CourierPosition, Notification, WebhookReceipt
+from fulfillment.couriers.services import accounts as courier_service
+from fulfillment.models import CourierAccount, CourierPosition, Notification, WebhookReceipt
 from fulfillment.tracking import nearby, webhooks
 from fulfillment.tracking.positions import Position, record_position
 from tests.fulfillment.tracking.test_courier_positions import (
@@ -75,7 +76,7 @@ def test_one_statement_stores_what_the_general_path_stores(merchant_a, merchant_
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_one_position_webhook_is_two_statements(merchant_a, monkeypatch):
+def test_a_one_position_webhook_is_one_statement(merchant_a, monkeypatch):
     acct, shipment = on_demand(merchant_a.merchant, "uber_direct", DELIVERY)
     one_statement(monkeypatch, True)
     first = uber_body(at=datetime.now(UTC) - timedelta(seconds=5))
@@ -83,8 +84,9 @@ def test_a_one_position_webhook_is_two_statements(merchant_a, monkeypatch):
     body = uber_body(lat=40.75)
     with CaptureQueriesContext(connection) as queries:
         assert post(acct.webhook_token, body, uber_signed(body)).json()["positions"] == 1
-    # The account, then receipt + position + nearby's read in one (no BEGIN, no COMMIT).
-    assert len(queries) == 2, [q["sql"][:80] for q in queries]
+    # The account is remembered; its check, the receipt, the position and nearby's read are one
+    # statement (no BEGIN, no COMMIT).
+    assert len(queries) == 1, [q["sql"][:80] for q in queries]
     assert CourierPosition.objects.get(shipment=shipment).latitude == 40.75
 
 
@@ -143,3 +145,27 @@ def test_the_account_lookup_and_the_receipt_work_on_either_database(merchant_a):
     account.is_active = False
     account.save(update_fields=["is_active"])
     assert webhooks._active_account(account.webhook_token) is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("enabled", [True, False], ids=["one statement", "general path"])
+def test_a_remembered_account_rotated_or_deactivated_is_read_again(
+    merchant_a, monkeypatch, enabled
+):
+    acct, shipment = on_demand(merchant_a.merchant, "uber_direct", DELIVERY)
+    one_statement(monkeypatch, enabled)
+    first = uber_body(at=datetime.now(UTC) - timedelta(seconds=20))
+    assert post(acct.webhook_token, first, uber_signed(first)).status_code == 200  # remembered
+    credentials = courier_service.credentials_for(acct) | {"webhook_signing_key": "new-key"}
+    CourierAccount.objects.filter(pk=acct.pk).update(  # no save(): updated_at stays
+        credentials_encrypted=courier_service.encrypt_credentials(credentials)
+    )
+    old_key = uber_body(at=datetime.now(UTC) - timedelta(seconds=10), lat=40.9)
+    assert post(acct.webhook_token, old_key, uber_signed(old_key)).status_code == 401
+    new_key = uber_body(at=datetime.now(UTC) - timedelta(seconds=5), lat=40.8)
+    assert post(acct.webhook_token, new_key, uber_signed(new_key, "new-key")).status_code == 200
+    CourierAccount.objects.filter(pk=acct.pk).update(is_active=False)
+    late = uber_body(lat=40.7)
+    assert post(acct.webhook_token, late, uber_signed(late, "new-key")).status_code == 404
+    assert CourierPosition.objects.get(shipment=shipment).latitude == 40.8
+    assert WebhookReceipt.objects.filter(account=acct).count() == 2
