@@ -1,22 +1,27 @@
 """Courier position webhooks: signed Uber Direct `event.courier_update` bodies posted over HTTP
-to the running app, as fast as the clients can, and stored (latest position per job).
+to the running app, as fast as the clients can (or at `--rate`), and stored (latest position per
+job).
 
 python -m bench.courier_positions [--jobs 500] [--history 20000] [--seconds 15] [--clients 8]
+                                  [--rate 0] [--workers 3] [--threads 4]
                                   [--out-of-order 0.1] [--port 8782] [--keep-db]
 
 Sets up a throwaway PostgreSQL database `nearbox_bench_positions` on the server of
 DATABASE_URL, one merchant with an Uber Direct account, `--jobs` shipments out for delivery
 (each with its delivery id as courier_reference) among `--history` delivered ones of the same
-account, then serves the app with gunicorn (`--workers` sync workers, 127.0.0.1, as
-bench.delivery_options does) and posts from `--clients` threads, each with its own keep-alive
+account, then serves the app with gunicorn on 127.0.0.1 (`--workers` gthread workers of
+`--threads` threads, which keep connections alive; `--threads 1`: sync workers, a connection a
+request) and posts from `--clients` threads, each with its own keep-alive
 http.client connection (the standard library's: a third of httpx's CPU a request, and the
 generator shares the 2 cores with the app and PostgreSQL): each
 body is the documented courier update (tests/fixtures/courier_payloads) with its own event id,
 `created` time and coordinates, signed with the account's key (hex HMAC-SHA256 in
 x-uber-signature). A share `--out-of-order` of the posts carries a time older than the job's
 last one (accepted, not stored). Measured: positions accepted per second, latency p50/p95/p99
-as the client sees it, the workers' CPU per request; then checked: every job's stored position
-is the newest one accepted for it. Writes bench/results/courier_positions.json.
+as the client sees it, the CPU a webhook costs the machine (the app's workers, PostgreSQL's
+backends of the bench database, the load generator) and how busy the 2 cores were with other
+work; then checked: every job's stored position is the newest one accepted for it. Writes
+bench/results/courier_positions.json.
 """
 
 from __future__ import annotations
@@ -121,7 +126,10 @@ class Load:
         )  # fmt: skip
         return json.dumps(document).encode()
 
-    def run(self, seconds: float, clients: int, seed: int) -> float:
+    def run(self, seconds: float, clients: int, seed: int, rate: float = 0) -> float:
+        """Post for `seconds` from `clients` threads: as fast as answers come back, or at
+        `rate` posts a second in all (open loop: each client keeps its own schedule, and a
+        post's latency counts from its scheduled time, so a server falling behind shows)."""
         import http.client
         from urllib.parse import urlsplit
 
@@ -132,6 +140,8 @@ class Load:
             rng = random.Random(seed * 1000 + n)
             mine = self.references[n::clients]  # a job's posts come from one client, in turn
             server = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
+            interval = clients / rate if rate else 0.0
+            due = time.perf_counter() + rng.random() * interval
             try:
                 i = 0
                 while time.monotonic() < stop:
@@ -148,6 +158,10 @@ class Load:
                     body = self.body(reference, created, lat, lng)
                     signature = hmac.new(SIGNING_KEY.encode(), body, hashlib.sha256).hexdigest()
                     started = time.perf_counter()
+                    if interval:
+                        if due > started:
+                            time.sleep(due - started)
+                        started, due = due, due + interval
                     server.request(
                         "POST", target.path, body=body,
                         headers={"Content-Type": "application/json", "x-uber-signature": signature},
@@ -242,11 +256,16 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=20_000)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument(
+        "--rate", type=float, default=0, help="posts a second in all (0: as fast as answered)"
+    )
     parser.add_argument("--out-of-order", type=float, default=0.1)
     parser.add_argument("--port", type=int, default=8782)
-    # Sync workers wait on PostgreSQL for most of a webhook: gunicorn's guide is 2-4 a core.
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=1, help="above 1: gthread workers")
+    # gthread workers keep the couriers' connections alive (sync workers close one a request,
+    # and the TCP set-up cost as much CPU as the webhook); threads overlap PostgreSQL's waits.
+    # Measured on 2 cores: 3 x 4 carried 427/s where 2 x 4 carried 389/s and 4 sync 137/s.
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=4, help="1: sync workers")
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
 
@@ -302,7 +321,7 @@ def main() -> None:
         database_before = processes_cpu_seconds(backends)
         client_before = time.process_time()  # the load generator: this process, all threads
         machine_before = machine_cpu_seconds()
-        elapsed = load.run(args.seconds, args.clients, seed=7)
+        elapsed = load.run(args.seconds, args.clients, seed=7, rate=args.rate)
         machine_after = machine_cpu_seconds()
         client = time.process_time() - client_before
         database = processes_cpu_seconds(backends) - database_before
@@ -344,6 +363,7 @@ def main() -> None:
             },
             "server": f"gunicorn, {server_kind}, 127.0.0.1 (config.wsgi, PostgreSQL)",
             "settings": "tests.settings with DEBUG=0, CONN_MAX_AGE 60 (persistent connections)",
+            "offered_rate_per_s": args.rate or "as fast as answered (closed loop)",
             "client": f"{args.clients} threads, a keep-alive http.client connection each (HTTP)",
             "webhook": "Uber Direct event.courier_update, documented body, HMAC-SHA256 signed",
             "jobs": args.jobs,
