@@ -16,6 +16,7 @@ from collections.abc import Callable
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Subquery
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from fulfillment.models import Shipment
@@ -29,7 +30,7 @@ logger = logging.getLogger(__name__)
 CACHE_SECONDS = 300
 
 
-def _cache_key() -> str:
+def cache_key() -> str:
     from django.db import connection
 
     return f"platforms:merchants-with-stores:{connection.settings_dict['NAME']}"
@@ -38,21 +39,21 @@ def _cache_key() -> str:
 def merchants_with_stores() -> frozenset[int]:
     """Merchants with a connected store, from the shared cache: tracking signals every status
     change of every shipment and most merchants have no store to write to."""
-    ids = cache.get(_cache_key())
+    ids = cache.get(cache_key())
     if ids is None:
         ids = frozenset(
             PlatformConnection.objects.exclude(state=PlatformConnection.State.DISCONNECTED)
             .values_list("merchant_id", flat=True)
             .distinct()
         )
-        cache.set(_cache_key(), ids, CACHE_SECONDS)
+        cache.set(cache_key(), ids, CACHE_SECONDS)
     return ids
 
 
 def stores_changed() -> None:
     """Call when a store is connected or disconnected: forget the set now and after commit."""
-    cache.delete(_cache_key())
-    transaction.on_commit(lambda: cache.delete(_cache_key()))
+    cache.delete(cache_key())
+    transaction.on_commit(lambda: cache.delete(cache_key()))
 
 
 def _never_raises(receiver: Callable[..., None]) -> Callable[..., None]:
@@ -86,16 +87,22 @@ def queue_push(shipment_id: int) -> int | None:
 
 @_never_raises
 def on_shipment_booked(sender, *, shipment_id: int, **_) -> None:
-    queue_push(shipment_id)
+    if merchants_with_stores():
+        queue_push(shipment_id)
 
 
 @_never_raises
 def on_shipment_status_changed(
     sender, *, shipment_id: int, merchant_id: int | None = None, **_
 ) -> None:
-    if merchant_id is not None and merchant_id not in merchants_with_stores():
-        return
+    stores = merchants_with_stores()
+    if not stores or (merchant_id is not None and merchant_id not in stores):
+        return  # no query: no store could want this change
     queue_push(shipment_id)
+
+
+def _connection_saved_or_deleted(sender, **_) -> None:
+    stores_changed()
 
 
 def connect() -> None:
@@ -105,6 +112,13 @@ def connect() -> None:
     tracking_signals.shipment_status_changed.connect(
         on_shipment_status_changed, dispatch_uid="integrations.platforms.on_status_changed"
     )
+    # A store connected or disconnected anywhere (the page, the admin, a shell) renews the set.
+    for model_signal in (post_save, post_delete):
+        model_signal.connect(
+            _connection_saved_or_deleted,
+            sender=PlatformConnection,
+            dispatch_uid=f"integrations.platforms.stores_{model_signal is post_save}",
+        )
 
 
 def push(*, platform_order_id: int, shipment_id: int) -> dict | None:

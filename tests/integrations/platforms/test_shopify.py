@@ -605,3 +605,20 @@ def test_two_deliveries_of_one_order_taken_in_at_the_same_moment_make_one_order(
     assert sorted(outcomes) == ["created", "updated"]
     assert Order.objects.count() == 1 and PlatformOrder.objects.count() == 1
     assert StockLevel.objects.get().reserved == 1
+
+
+@pytest.mark.django_db
+def test_a_status_change_of_a_merchant_without_a_store_costs_no_query(
+    merchant_a, merchant_b, django_assert_num_queries
+):
+    from fulfillment.tracking.signals import shipment_status_changed
+
+    make_connection(merchant_b.merchant)  # another shop has a store: the set is not empty
+    shipment = make_shipment(merchant_a.merchant)
+    change = {"shipment_id": shipment.pk, "old_status": "in_transit", "new_status": "delivered"}
+    assert writeback.merchants_with_stores() == {merchant_b.merchant.pk}  # saving renewed it
+    with django_assert_num_queries(0):
+        writeback.on_shipment_status_changed(None, merchant_id=merchant_a.merchant.pk, **change)
+    with django_assert_num_queries(1):  # the shipment's order has no platform order: one look
+        writeback.on_shipment_status_changed(None, merchant_id=merchant_b.merchant.pk, **change)
+    assert shipment_status_changed.has_listeners()
