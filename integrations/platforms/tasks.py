@@ -38,6 +38,11 @@ def process_inbound_webhook(self, webhook_id: int) -> None:
             receiving.give_up(webhook_id=webhook_id, reason=f"Gave up after retries: {error}")
             return
         raise self.retry(exc=error, countdown=_countdown(self.request.retries)) from error
+    except Exception as error:
+        # Not something a retry cures (a payload a connector chokes on): failed, with the
+        # reason on the store's page, instead of queued forever for beat's sweep to retry.
+        logger.exception("platform webhook %s could not be processed", webhook_id)
+        receiving.give_up(webhook_id=webhook_id, reason=f"Could not be processed: {error!r}")
 
 
 @shared_task(

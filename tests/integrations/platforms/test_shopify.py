@@ -622,3 +622,24 @@ def test_a_status_change_of_a_merchant_without_a_store_costs_no_query(
     with django_assert_num_queries(1):  # the shipment's order has no platform order: one look
         writeback.on_shipment_status_changed(None, merchant_id=merchant_b.merchant.pk, **change)
     assert shipment_status_changed.has_listeners()
+
+
+@pytest.mark.django_db
+def test_a_delivery_that_breaks_its_connector_fails_once_instead_of_looping(
+    client, connection, monkeypatch
+):
+    from integrations.platforms.tasks import process_inbound_webhook
+
+    deliver(client, connection, "orders/create", chicago_order("MUG-1"))
+    webhook = InboundWebhook.objects.get()
+
+    def broken(self, payload):
+        raise KeyError("line_items")
+
+    monkeypatch.setattr(ShopifyConnector, "order_from_payload", broken)
+    process_inbound_webhook(webhook.pk)  # the task's body, run here
+
+    webhook.refresh_from_db()
+    assert webhook.state == "failed"
+    assert webhook.error == "Could not be processed: KeyError('line_items')"
+    assert receiving.queued_too_long(older_than=dt.timedelta(0)) == []  # beat leaves it
