@@ -643,3 +643,19 @@ def test_a_delivery_that_breaks_its_connector_fails_once_instead_of_looping(
     assert webhook.state == "failed"
     assert webhook.error == "Could not be processed: KeyError('line_items')"
     assert receiving.queued_too_long(older_than=dt.timedelta(0)) == []  # beat leaves it
+
+
+@pytest.mark.django_db
+def test_a_locker_chosen_at_shopify_checkout_becomes_a_locker_order(client, connection, stocked):
+    from tests.factories.lockers import make_bank, make_shop
+
+    bank, shop = make_bank(connection.merchant), make_shop(connection.merchant)
+    deliver(client, connection, "orders/create", chicago_order("MUG-1", code=bank.pickup_ref))
+    deliver(client, connection, "orders/create", chicago_order("BEANS-1", code=shop.pickup_ref))
+    assert process_all() == ["done", "done"]
+
+    orders = Order.objects.order_by("pk")
+    assert [(o.delivery_kind, o.pickup_location_ref) for o in orders] == [
+        ("locker", f"locker:{bank.pk}"),
+        ("pickup_shop", f"shop:{shop.pk}"),
+    ]
