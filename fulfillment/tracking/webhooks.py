@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from fulfillment.couriers.adapters.base import get_adapter
 from fulfillment.couriers.adapters.errors import CourierError, WebhookRejected
-from fulfillment.couriers.adapters.types import PositionReport
+from fulfillment.couriers.adapters.types import PositionReport, WebhookUpdate
 from fulfillment.couriers.adapters.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from fulfillment.couriers.services import accounts as courier_service
 from fulfillment.models import (
@@ -89,33 +89,27 @@ class _AccountChanged(Exception):
 def receive_webhook(*, token: str, body: bytes, headers: Mapping[str, str]) -> WebhookOutcome:
     try:
         return _receive(token=token, body=body, headers=headers, remembered=True)
-    except _AccountChanged:  # verified with old credentials: verify again with the stored ones
+    except _AccountChanged:  # verified against what memory had: verify again with the stored
+        pass
+    try:
         return _receive(token=token, body=body, headers=headers, remembered=False)
+    except _AccountChanged:  # changed again while this webhook was being stored
+        raise WebhookRetry("The courier account changed meanwhile; send it again.") from None
 
 
 def _receive(
     *, token: str, body: bytes, headers: Mapping[str, str], remembered: bool
 ) -> WebhookOutcome:
-    account = _account_for(token, remembered=remembered) if token else None
+    account, from_memory = _account_for(token, remembered=remembered) if token else (None, False)
     if account is None:
         raise UnknownWebhook("No courier account has this webhook address.")
-    # No HTTP client: a webhook is parsed, never answered by a call to the courier (building
-    # one loads the TLS trust store, 40 ms a request).
-    adapter = get_adapter(
-        account.courier,
-        credentials=courier_service.credentials_for(account),
-        base_url=account.base_url or None,
-    )
-    if not adapter.capabilities.has_webhooks:
-        raise WebhookRejected(f"{account.name} does not send webhooks", courier=account.courier)
     try:
-        update = adapter.parse_webhook_update(body, headers)  # verifies before it parses
-    except WebhookRejected:
+        update = _verified_update(account, body, headers)
+    except (WebhookRejected, WebhookMalformed):
+        if from_memory:  # perhaps signed with credentials changed since: read them again
+            _forget_account(token)
+            raise _AccountChanged from None
         raise
-    except CourierError as error:
-        raise WebhookMalformed(str(error)) from None
-    except RecursionError:  # json.loads of a signed body nested thousands of levels deep
-        raise WebhookMalformed("The webhook body is nested too deeply to read.") from None
     events, reports = list(update.events), list(update.positions)
     now = timezone.now()
     nonce = (update.nonce or _nonce(headers, body))[:128]
@@ -126,7 +120,7 @@ def _receive(
         if shipment_id is not None:  # the courier's every few seconds: see _receive_position
             stored = _receive_position(account, token, nonce, shipment_id, reports[0], now)
             return WebhookOutcome(0, 0, 0, positions=1, stored_positions=int(stored))
-    if remembered:  # the general path checks the remembered account first
+    if from_memory:  # the general path checks the remembered account first
         current = _active_account(token)
         if current is None or _identity(current) != _identity(account):
             _forget_account(token)
@@ -164,6 +158,28 @@ def _receive(
     return WebhookOutcome(len(events), shipments, transitions, matched, unmatched, stored)
 
 
+def _verified_update(
+    account: CourierAccount, body: bytes, headers: Mapping[str, str]
+) -> WebhookUpdate:
+    # No HTTP client: a webhook is parsed, never answered by a call to the courier (building
+    # one loads the TLS trust store, 40 ms a request).
+    adapter = get_adapter(
+        account.courier,
+        credentials=courier_service.credentials_for(account),
+        base_url=account.base_url or None,
+    )
+    if not adapter.capabilities.has_webhooks:
+        raise WebhookRejected(f"{account.name} does not send webhooks", courier=account.courier)
+    try:
+        return adapter.parse_webhook_update(body, headers)  # verifies before it parses
+    except WebhookRejected:
+        raise
+    except CourierError as error:
+        raise WebhookMalformed(str(error)) from None
+    except RecursionError:  # json.loads of a signed body nested thousands of levels deep
+        raise WebhookMalformed("The webhook body is nested too deeply to read.") from None
+
+
 def _one_statement_will_do(account: CourierAccount) -> bool:
     """A webhook of one position and nothing else can be stored by one statement
     (_receive_position): on PostgreSQL, when the account needs no marking as pushing."""
@@ -178,7 +194,7 @@ def _one_statement_will_do(account: CourierAccount) -> bool:
 # (an account remembered in memory, _account_for); else nothing is stored.
 _ONE_POSITION_SQL = (
     f'WITH current AS (SELECT a.id FROM "{CourierAccount._meta.db_table}" a WHERE a.id = %s '
-    "AND a.is_active AND a.webhook_token = %s AND a.courier = %s "
+    "AND a.is_active AND a.webhook_token = %s AND a.merchant_id = %s AND a.courier = %s "
     "AND a.credentials_encrypted = %s AND a.base_url = %s), "
     "receipt AS ("
     f'INSERT INTO "{WebhookReceipt._meta.db_table}" (account_id, nonce, received_at, events) '
@@ -255,25 +271,27 @@ def _identity(account: CourierAccount, token: str | None = None) -> tuple:
     return (
         account.pk,
         *((token,) if token is not None else ()),
+        account.merchant_id,
         account.courier,
         account.credentials_encrypted,
         account.base_url,
     )
 
 
-def _account_for(token: str, *, remembered: bool) -> CourierAccount | None:
+def _account_for(token: str, *, remembered: bool) -> tuple[CourierAccount | None, bool]:
+    """(the token's active account, whether it came from memory rather than the database)."""
     if remembered:
         with _accounts_lock:
             account = _accounts.get(token)
         if account is not None:
-            return account
+            return account, True
     account = _active_account(token)
     if account is not None:
         with _accounts_lock:
             if len(_accounts) >= ACCOUNTS_MAX:
                 _accounts.clear()
             _accounts[token] = account
-    return account
+    return account, False
 
 
 def _forget_account(token: str) -> None:

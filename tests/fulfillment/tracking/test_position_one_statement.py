@@ -164,8 +164,15 @@ def test_a_remembered_account_rotated_or_deactivated_is_read_again(
     assert post(acct.webhook_token, old_key, uber_signed(old_key)).status_code == 401
     new_key = uber_body(at=datetime.now(UTC) - timedelta(seconds=5), lat=40.8)
     assert post(acct.webhook_token, new_key, uber_signed(new_key, "new-key")).status_code == 200
+    # Rotated again: the first webhook is signed with the key memory has not seen yet.
+    credentials["webhook_signing_key"] = "newer-key"
+    CourierAccount.objects.filter(pk=acct.pk).update(
+        credentials_encrypted=courier_service.encrypt_credentials(credentials)
+    )
+    newer = uber_body(at=datetime.now(UTC) - timedelta(seconds=2), lat=40.85)
+    assert post(acct.webhook_token, newer, uber_signed(newer, "newer-key")).status_code == 200
     CourierAccount.objects.filter(pk=acct.pk).update(is_active=False)
     late = uber_body(lat=40.7)
-    assert post(acct.webhook_token, late, uber_signed(late, "new-key")).status_code == 404
-    assert CourierPosition.objects.get(shipment=shipment).latitude == 40.8
-    assert WebhookReceipt.objects.filter(account=acct).count() == 2
+    assert post(acct.webhook_token, late, uber_signed(late, "newer-key")).status_code == 404
+    assert CourierPosition.objects.get(shipment=shipment).latitude == 40.85
+    assert WebhookReceipt.objects.filter(account=acct).count() == 3
