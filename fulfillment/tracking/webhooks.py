@@ -3,9 +3,12 @@ a signed timestamp, or a configured header), refuse replays (one receipt per non
 account), then store what the webhook says: tracking events and live courier positions.
 
 A request that fails any check stores nothing: the receipt, the events and the positions are
-written in one transaction, after verification. A position whose job id matches no shipment of
-the account is ignored and counted (a job booked outside Nearbox, or another tenant's id: it
-never reaches another merchant's shipment, as only this account's shipments are looked at).
+written in one transaction, after verification. The webhook couriers send most (one position,
+every few seconds a courier) is one statement on PostgreSQL, with the account remembered in
+the process and checked in that statement (_ONE_POSITION_SQL). A position whose job id matches
+no shipment of the account is ignored and counted (a job booked outside Nearbox, or another
+tenant's id: it never reaches another merchant's shipment, as only this account's shipments are
+looked at).
 """
 
 from __future__ import annotations
