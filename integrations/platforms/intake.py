@@ -8,6 +8,7 @@ make one Nearbox order. A platform's older version never overwrites a newer one.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -230,7 +231,9 @@ def _line_problem(order: NormalizedOrder) -> str | None:
 
 def _create(connection: PlatformConnection, order: NormalizedOrder) -> tuple[Order | None, str]:
     reference = order.external_name or order.external_id
-    for attempt in (reference, f"{reference} ({connection.platform} {connection.pk})"):
+    attempts = [reference, f"{reference} ({connection.platform} {connection.pk})"]
+    while attempts:
+        attempt = attempts[0]
         try:
             created, _ = create_order(
                 merchant=connection.merchant,
@@ -238,13 +241,24 @@ def _create(connection: PlatformConnection, order: NormalizedOrder) -> tuple[Ord
                 source=connection.platform,
             )
         except DuplicateReference:
-            continue  # another store (or the API) already used this number
+            attempts.pop(0)  # another store (or the API) already used this number
+            continue
         except ValidationError as error:
+            if order.reservation_token and _only_the_hold(error):
+                # The shopper paid for a locker whose checkout hold lapsed (or was never
+                # ours): take the order in; a compartment is given when the parcel arrives.
+                order = dataclasses.replace(order, reservation_token="")
+                continue
             return None, _words(error)
         except Unroutable as error:
             return None, f"No storage point can fill it: {error.detail}"
         return created, ""
     return None, f"An order with reference “{reference}” already exists in Nearbox."
+
+
+def _only_the_hold(error: ValidationError) -> bool:
+    fields = getattr(error, "error_dict", {}).keys()
+    return bool(fields) and all("reservation_token" in field for field in fields)
 
 
 def order_data(order: NormalizedOrder, *, reference: str) -> dict[str, Any]:
@@ -273,6 +287,7 @@ def order_data(order: NormalizedOrder, *, reference: str) -> dict[str, Any]:
             "kind": order.delivery_kind,
             "service": order.delivery_service,
             "pickup_location_ref": order.pickup_location_ref,
+            **({"reservation_token": order.reservation_token} if order.reservation_token else {}),
         },
         "currency": order.currency,
         "value": order.value_minor,

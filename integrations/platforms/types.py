@@ -38,6 +38,8 @@ class NormalizedOrder:
     delivery_service: str = ""  # the rate/service code chosen at checkout (our rate code)
     pickup_location_ref: str = ""  # the locker/shop reference chosen at checkout
     paid: bool = True  # unpaid orders are not taken in until paid
+    # The compartment the widget held at checkout (a locker order): confirmed with the order.
+    reservation_token: str = ""
 
 
 @dataclass(frozen=True)

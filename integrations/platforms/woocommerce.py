@@ -62,6 +62,8 @@ API_PATH = "/wp-json/wc/v3"
 WEBHOOK_TOPICS = ("order.created", "order.updated")
 NEARBOX_METHOD_ID = "nearbox"
 NEARBOX_RATE_META = "nearbox_rate"
+# The locker compartment the widget held at checkout, beside the rate in the same line's meta.
+RESERVATION_META = "nearbox_reservation_token"
 TRACKING_META = "_wc_shipment_tracking_items"
 # processing: paid, waiting to be shipped; completed: paid and done. on-hold waits for a bank
 # transfer or cheque, pending and failed for a payment: not taken in until paid.
@@ -208,6 +210,7 @@ class WooCommerceConnector(PlatformConnector):
             delivery_service=choice.delivery_service,
             pickup_location_ref=choice.pickup_location_ref,
             paid=status in PAID_STATUSES,
+            reservation_token=_shipping_meta(payload.get("shipping_lines"), RESERVATION_META)[:64],
         )
 
     # --- the REST API -------------------------------------------------------------------
@@ -622,11 +625,16 @@ def _lines(value: Any, currency: str) -> tuple[NormalizedLine, ...]:
 def _checkout_choice(value: Any):
     """The Nearbox rate the shopper chose (home service, locker, shop) from the shipping lines;
     any other shipping method is home delivery with the service left to our rules."""
+    return checkout_choice(_shipping_meta(value, NEARBOX_RATE_META))
+
+
+def _shipping_meta(value: Any, key: str) -> str:
+    """A meta value of the Nearbox shipping line ("" when there is none)."""
     for line in value if isinstance(value, list) else []:
         if not isinstance(line, Mapping) or line.get("method_id") != NEARBOX_METHOD_ID:
             continue
         meta = line.get("meta_data")
         for entry in meta if isinstance(meta, list) else []:
-            if isinstance(entry, Mapping) and entry.get("key") == NEARBOX_RATE_META:
-                return checkout_choice(_text(entry.get("value")))
-    return checkout_choice("")
+            if isinstance(entry, Mapping) and entry.get("key") == key:
+                return _text(entry.get("value"))
+    return ""

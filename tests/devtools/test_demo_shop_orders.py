@@ -13,12 +13,14 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
+from django.utils import timezone
 
 from demo.seeders.woocommerce import ensure_demo_store
 from devtools.demo_shop import make_server
 from fulfillment.models import Order
 from integrations.models import InboundWebhook, PlatformOrder
 from integrations.platforms import receiving, writeback
+from lockers.models import Reservation
 from lockers.parcels import Parcel
 from lockers.services.reservations import reserve_compartment
 from tests.factories.couriers import make_shipment
@@ -116,10 +118,31 @@ def test_a_locker_order_reaches_nearbox_as_a_woocommerce_order(merchant_a, shop)
     assert (order.reference, order.source) == (f"#{placed['number']}", "woocommerce")
     assert (order.delivery_kind, order.pickup_location_ref) == ("locker", bank.pickup_ref)
     assert order.shopper_name == "Ann Shopper"
+    # The compartment held at checkout is the order's now, not left to expire.
+    held.refresh_from_db()
+    assert (held.status, held.order_id) == (Reservation.Status.CONFIRMED, order.pk)
     # A second click on "Place order" (same checkout) is the same order, not another one.
     again_status, again = request(url(shop), locker_checkout(bank, held.token, "c0ffee01"))
     assert again_status == 200 and f"#{placed['number']}" in again
     assert len(shop.shop.store.orders) == 1 and InboundWebhook.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locker_order_whose_hold_lapsed_is_still_taken_in(merchant_a, shop):
+    bank = make_bank(merchant_a.merchant, compartments={"L": 2})
+    held = reserve_compartment(bank=bank, parcel=SMALL)
+    Reservation.objects.filter(pk=held.pk).update(expires_at=timezone.now())
+
+    status, page = request(url(shop), locker_checkout(bank, held.token, "c0ffee03"))
+    assert status == 200, refusal(page)
+    take_in_everything()
+
+    # The shopper paid: the order comes in for that locker, a compartment given on arrival.
+    platform_order = PlatformOrder.objects.select_related("order").get()
+    assert (platform_order.state, platform_order.problem) == ("imported", "")
+    assert platform_order.order.pickup_location_ref == bank.pickup_ref
+    held.refresh_from_db()
+    assert held.order_id is None
 
 
 @pytest.mark.django_db(transaction=True)
