@@ -367,6 +367,11 @@ NEARBOX_WEBHOOKS_RETRY_HOURS = float(os.environ.get("NEARBOX_WEBHOOKS_RETRY_HOUR
 NEARBOX_WEBHOOKS_DISABLE_AFTER = int(os.environ.get("NEARBOX_WEBHOOKS_DISABLE_AFTER", "100"))
 NEARBOX_WEBHOOKS_TIMEOUT_SECONDS = float(os.environ.get("NEARBOX_WEBHOOKS_TIMEOUT_SECONDS", "10"))
 
+# --- Shop platforms (integrations/platforms/) ----------------------------------------------------
+# A connected store's address must be https and not a local one: Nearbox sends it tokens and
+# calls it. Development (`make run`: the demo shop) and tests allow stores on 127.0.0.1.
+NEARBOX_PLATFORMS_ALLOW_LOOPBACK = env_bool("NEARBOX_PLATFORMS_ALLOW_LOOPBACK", DEBUG)
+
 # --- Checkout widget (lockers/views/widget.py) ----------------------------------------------------
 # Map tiles of the pickup widget on shops' pages; empty: no tiles (the list still works).
 NEARBOX_WIDGET_TILE_URL = os.environ.get(

@@ -109,7 +109,7 @@ TRACKING_COMPANY = {
 def _allow_loopback() -> bool:
     """The fake Shopify of tests and `make run` listens on 127.0.0.1; production stores are
     always <shop>.myshopify.com."""
-    return bool(getattr(settings, "NEARBOX_PLATFORMS_ALLOW_LOOPBACK", settings.DEBUG))
+    return settings.NEARBOX_PLATFORMS_ALLOW_LOOPBACK
 
 
 def _text(value: Any, limit: int = 200) -> str:

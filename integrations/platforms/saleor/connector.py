@@ -75,7 +75,7 @@ def manifest_url(connection: PlatformConnection) -> str:
 
 def _allow_local() -> bool:
     """The fake Saleor of tests and `make run` listens on 127.0.0.1 over plain HTTP."""
-    return bool(getattr(settings, "NEARBOX_PLATFORMS_ALLOW_LOOPBACK", settings.DEBUG))
+    return settings.NEARBOX_PLATFORMS_ALLOW_LOOPBACK
 
 
 def _refuse_local(url: str) -> None:
