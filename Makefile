@@ -53,6 +53,9 @@ bench: install services
 	$(BIN)/python -m bench.label_batch
 	$(BIN)/python -m bench.eta
 	$(BIN)/python -m bench.tracking
+	$(BIN)/python -m bench.parser_fidelity
+	$(BIN)/python -m bench.courier_positions
+	$(BIN)/python -m bench.platform_intake
 	$(BIN)/python -m bench.delivery_options
 	$(BIN)/python -m bench.reservations
 

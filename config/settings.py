@@ -56,7 +56,7 @@ INSTALLED_APPS = [
     "merchant",
     "fulfillment",
     "lockers",
-    "integrations",  # outgoing webhooks (and, later, the shop platform connectors)
+    "integrations",  # outgoing webhooks and the shop platform connectors
     "demo",  # `manage.py seed_demo`: the demo data, nothing the product needs
 ]
 
