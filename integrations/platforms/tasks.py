@@ -1,4 +1,4 @@
-"""Celery tasks of shop platforms: process a stored webhook, write a shipment back, and beat's
+"""Celery tasks of shop platforms: drain the stored webhooks, write a shipment back, and beat's
 sweep of deliveries whose task was lost. Registered as integrations.tasks.* (re-exported there
 for autodiscovery). Each takes ids and is idempotent."""
 
@@ -12,7 +12,6 @@ from django.db import OperationalError
 
 from integrations.platforms import receiving, writeback
 from integrations.platforms.base import PlatformError
-from merchant.services.geocoding import GeocoderUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -30,19 +29,19 @@ def _countdown(retries: int) -> int:
     ignore_result=True,
     max_retries=MAX_RETRIES,
 )
-def process_inbound_webhook(self, webhook_id: int) -> None:
+def process_inbound_webhook(self, webhook_id: int | None = None) -> None:
+    """Drain the stored deliveries (receiving.drain): queued by the receiving view only when no
+    drain is coming, so a burst of deliveries is a few tasks, not one each. `webhook_id` is what
+    messages of the task-per-delivery release carry: that one goes first."""
     try:
-        receiving.process_webhook(webhook_id=webhook_id)
-    except (GeocoderUnavailable, OperationalError) as error:
+        receiving.drain(first=webhook_id)
+    except OperationalError as error:
+        # The database itself is away (a delivery's own retryable failure is postponed by the
+        # drain): the deliveries stay queued for this retry, or for beat's sweep.
         if self.request.retries >= MAX_RETRIES:
-            receiving.give_up(webhook_id=webhook_id, reason=f"Gave up after retries: {error}")
+            logger.error("platform webhook drain gave up: %s", error)
             return
         raise self.retry(exc=error, countdown=_countdown(self.request.retries)) from error
-    except Exception as error:
-        # Not something a retry cures (a payload a connector chokes on): failed, with the
-        # reason on the store's page, instead of queued forever for beat's sweep to retry.
-        logger.exception("platform webhook %s could not be processed", webhook_id)
-        receiving.give_up(webhook_id=webhook_id, reason=f"Could not be processed: {error!r}")
 
 
 @shared_task(
@@ -64,7 +63,9 @@ def push_platform_shipment(self, platform_order_id: int, shipment_id: int) -> No
 
 @shared_task(name="integrations.tasks.queue_lost_inbound_webhooks", ignore_result=True)
 def queue_lost_inbound_webhooks() -> int:
-    ids = receiving.queued_too_long()
-    for webhook_id in ids:
-        process_inbound_webhook.delay(webhook_id)
+    """Deliveries waiting too long (their drain was lost with a worker or the broker): one drain
+    for all of them."""
+    ids = receiving.queued_too_long(limit=1)
+    if ids:
+        receiving.queue_drain()
     return len(ids)
