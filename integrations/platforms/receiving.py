@@ -271,7 +271,9 @@ def _take_next(*, webhook_id: int | None = None) -> tuple[int, str] | None:
             _due(timezone.now())
             .select_for_update(skip_locked=True, of=("self",))
             .select_related("connection__merchant")
-            .order_by("received_at", "pk")
+            # received_at alone: the partial index inbound_webhook_due gives the oldest
+            # first without sorting every queued row.
+            .order_by("received_at")
         )
         if webhook_id is not None:
             claim = claim.filter(pk=webhook_id)
