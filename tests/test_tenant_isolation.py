@@ -106,6 +106,7 @@ NOT_OBJECT_IDS = {
     "uidb64": "password reset: signed with a token",
     "token": "password reset: signed with a token",
     "path": "static and media files",
+    "platform": "a shop platform's name (shopify, woocommerce, saleor), the same for everyone",
 }
 SKIPPED_NAMESPACES = {"admin": "the Django admin is for the operators of Nearbox, not merchants"}
 PARAM = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
