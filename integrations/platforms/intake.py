@@ -110,7 +110,9 @@ def take_in(
                 ],
                 ignore_conflicts=True,
             )
-            found = _locked(connection, order.external_id)
+            # Without its order: the row is new, or a concurrent intake's that has just
+            # committed (then found.order loads lazily, by its id).
+            found = _locked(connection, order.external_id, with_order=False)
         elif _older(order, found):
             return Intake(Outcome.IGNORED, found, "An older version of the order: kept the newer.")
         found.payload = dict(payload)
@@ -122,14 +124,13 @@ def take_in(
     return Intake(outcome, found, found.problem)
 
 
-def _locked(connection: PlatformConnection, external_id: str) -> PlatformOrder | None:
-    return (
-        PlatformOrder.objects.select_for_update(of=("self",))
-        .select_related("order")
-        .filter(connection=connection, external_id=external_id)
-        .order_by()
-        .first()
-    )
+def _locked(
+    connection: PlatformConnection, external_id: str, *, with_order: bool = True
+) -> PlatformOrder | None:
+    rows = PlatformOrder.objects.select_for_update(of=("self",))
+    if with_order:
+        rows = rows.select_related("order")
+    return rows.filter(connection=connection, external_id=external_id).order_by().first()
 
 
 def take_in_again(*, platform_order: PlatformOrder) -> Intake:
