@@ -39,6 +39,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import httpx
 
 from fulfillment.couriers.adapters.base import CredentialField
+from integrations.platforms.addresses import AddressRefused, refuse_local, refuse_local_resolved
 from integrations.platforms.base import (
     ORDER_CANCELLED,
     ORDER_CREATED,
@@ -113,6 +114,12 @@ class WooCommerceConnector(PlatformConnector):
             "Webhooks: their secret. Nearbox makes its own when you connect.",
         ),
     )
+
+    @classmethod
+    def normalize_shop_url(cls, value: str) -> str:
+        base = super().normalize_shop_url(value)
+        refuse_local(base)  # Nearbox sends the store's keys there
+        return base
 
     # --- webhooks in --------------------------------------------------------------------
 
@@ -386,6 +393,10 @@ class WooCommerceConnector(PlatformConnector):
         secret = self.credentials.get("consumer_secret", "")
         if not key or not secret:
             raise PlatformError("The store is not connected: no consumer key and secret.")
+        try:
+            refuse_local_resolved(url)
+        except AddressRefused as error:
+            raise PlatformError(f"Nearbox does not call this store: {error}") from None
         query = dict(params or {})
         auth: httpx.Auth | None = None
         if urlsplit(url).scheme == "https":

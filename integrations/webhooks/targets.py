@@ -20,7 +20,7 @@ class TargetRefused(Exception):
     """The URL's host is (or resolves to) an address Nearbox does not send to."""
 
 
-def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     return address.is_global and not address.is_multicast
@@ -52,7 +52,7 @@ def clean_url(value: str) -> str:
             literal = ipaddress.ip_address(host)
         except ValueError:
             literal = None
-        if literal is not None and not _is_public(literal):
+        if literal is not None and not is_public(literal):
             raise ValidationError("Nearbox cannot send to a private or local address.")
     return url
 
@@ -69,5 +69,5 @@ def check_resolved(url: str) -> None:
         raise TargetRefused(f"The host name does not resolve: {error}") from error
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if not _is_public(address):
+        if not is_public(address):
             raise TargetRefused(f"{parts.hostname} resolves to {address}, not a public address.")

@@ -34,6 +34,7 @@ SMALL = Parcel(weight_g=2000, length_mm=300, width_mm=200, height_mm=150)
 @pytest.fixture
 def shop(merchant_a, live_server, settings, monkeypatch) -> Iterator:
     settings.NEARBOX_BASE_URL = live_server.url
+    settings.NEARBOX_PLATFORMS_ALLOW_LOOPBACK = True  # the fake store is on 127.0.0.1
     monkeypatch.setattr(receiving, "_enqueue", lambda webhook_id: None)  # processed below
     merchant = merchant_a.merchant
     point = make_point(merchant, postal_code="60601")

@@ -32,6 +32,7 @@ KEY, SECRET = "ck_roundtrip_5a1e", "cs_roundtrip_9f3b"
 @pytest.fixture
 def store(live_server, settings, monkeypatch) -> Iterator[FakeWooCommerce]:
     settings.NEARBOX_BASE_URL = live_server.url  # where the store delivers our webhooks
+    settings.NEARBOX_PLATFORMS_ALLOW_LOOPBACK = True  # the fake store is on 127.0.0.1
     queued: list[int] = []
     # The deliveries are processed below by the task's own function, not by a worker.
     monkeypatch.setattr(receiving, "_enqueue", queued.append)
