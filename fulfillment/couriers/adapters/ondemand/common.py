@@ -192,9 +192,15 @@ def first_name(value: Any) -> str:
 
 
 def coordinate(value: Any, *, courier: str, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise MalformedResponse(f"{courier}: {field} is not a number", courier=courier)
-    return float(value)
+    try:
+        number = float(value)  # an integer of hundreds of digits (JSON allows it) overflows
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise MalformedResponse(f"{courier}: {field} is not a number", courier=courier)
+    return number
 
 
 def position_report(
