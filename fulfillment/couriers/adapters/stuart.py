@@ -424,6 +424,6 @@ def _driver_positions(data: Mapping[str, Any], at: datetime) -> tuple[PositionRe
             courier_name=first_name(data.get("firstname") or data.get("name")),
             vehicle=vehicle,
             eta_at=optional_timestamp(current.get("etaToDestination")),
-            arriving=current.get("status") in ARRIVING,
+            arriving=text(current.get("status"), 40) in ARRIVING,
         ),
     )

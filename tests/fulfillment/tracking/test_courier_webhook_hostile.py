@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from fulfillment.models import CourierPosition
 from fulfillment.tracking.webhooks import forget_known_shipments
 from tests.fulfillment.tracking.test_courier_positions import (
     DELIVERY,
@@ -67,3 +68,18 @@ def test_a_stuart_coordinate_too_large_for_a_float_is_malformed_not_a_500(stuart
     answer = post(acct.webhook_token, body, {"Authorization": STUART_VALUE})
     assert answer.status_code == 400, answer.content
     assert nothing_stored(shipment)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("status", [["almost_delivering"], {"a": 1}])
+def test_a_stuart_delivery_status_that_is_not_a_text_is_no_500(stuart, status):
+    acct, shipment = stuart
+    body = json.dumps(
+        {"event": "driver", "type": "update",
+         "data": {"latitude": 48.8, "longitude": 2.3,
+                  "job": {"id": JOB, "currentDelivery": {"status": status}}}}
+    ).encode()  # fmt: skip
+    answer = post(acct.webhook_token, body, {"Authorization": STUART_VALUE})
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["positions"] == 1
+    assert CourierPosition.objects.filter(shipment=shipment).exists()
