@@ -103,7 +103,9 @@ def receive_webhook(*, token: str, body: bytes, headers: Mapping[str, str]) -> W
 def _receive(
     *, token: str, body: bytes, headers: Mapping[str, str], remembered: bool
 ) -> WebhookOutcome:
-    account, from_memory = _account_for(token, remembered=remembered) if token else (None, False)
+    account, from_memory = (
+        _account_for(token, remembered=remembered) if _is_token(token) else (None, False)
+    )
     if account is None:
         raise UnknownWebhook("No courier account has this webhook address.")
     try:
@@ -279,6 +281,15 @@ def _identity(account: CourierAccount, token: str | None = None) -> tuple:
         account.credentials_encrypted,
         account.base_url,
     )
+
+
+# new_public_token's alphabet and CourierAccount.webhook_token's length: anything else is no
+# account's address, answered without a query (a NUL in it would fail PostgreSQL's text).
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def _is_token(token: str) -> bool:
+    return 0 < len(token) <= 64 and _TOKEN_CHARS.issuperset(token)
 
 
 def _account_for(token: str, *, remembered: bool) -> tuple[CourierAccount | None, bool]:

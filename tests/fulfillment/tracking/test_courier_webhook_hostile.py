@@ -83,3 +83,13 @@ def test_a_stuart_delivery_status_that_is_not_a_text_is_no_500(stuart, status):
     assert answer.status_code == 200, answer.content
     assert answer.json()["positions"] == 1
     assert CourierPosition.objects.filter(shipment=shipment).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("token", ["a\x00b", "\x00", "x" * 5000, "é", "a b"])
+def test_a_junk_webhook_address_is_unknown_not_a_500(uber, token):
+    _, shipment = uber
+    answer = post(token, b"{}", {})
+    assert answer.status_code == 404, answer.content
+    assert answer.json()["code"] == "unknown_webhook"
+    assert nothing_stored(shipment)
