@@ -22,6 +22,9 @@ for name, value in {
     "NEARBOX_VAR_DIR": "/tmp/nearbox-test-var",
     # Outgoing webhooks go to receivers on 127.0.0.1 (tests/integrations/conftest.py).
     "NEARBOX_WEBHOOKS_ALLOW_PRIVATE": "1",
+    # The fake shops (devtools/fake_platforms) too, also from the Celery worker of the tests;
+    # the tests of the refusal turn it off.
+    "NEARBOX_PLATFORMS_ALLOW_LOOPBACK": "1",
 }.items():
     os.environ.setdefault(name, value)
 

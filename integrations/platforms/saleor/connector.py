@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import ipaddress
 import json
 import logging
 from collections.abc import Iterator, Mapping
@@ -23,6 +22,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations.platforms.addresses import AddressRefused, refuse_local, refuse_local_resolved
 from integrations.platforms.base import (
     HTTP_TIMEOUT,
     CredentialField,
@@ -83,17 +83,11 @@ def _refuse_local(url: str) -> None:
     not be pointed at its own network (localhost, private or link-local addresses)."""
     if _allow_local():
         return
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
     try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        local = host == "localhost" or host.endswith((".localhost", ".local", ".internal"))
-    else:
-        local = not address.is_global
-    if local:
-        raise ValueError("Enter the shop's public Saleor API URL, not a local address.")
-    if parts.scheme != "https":
+        refuse_local(url)
+    except AddressRefused:
+        raise ValueError("Enter the shop's public Saleor API URL, not a local address.") from None
+    if urlsplit(url).scheme != "https":
         raise ValueError("The Saleor API URL must start with https://.")
 
 
@@ -283,6 +277,10 @@ class SaleorConnector(PlatformConnector):
                 "The Nearbox app is not installed in Saleor yet: install it from its manifest "
                 "URL (Saleor Dashboard → Apps → Install external app)."
             )
+        try:
+            refuse_local_resolved(self.connection.shop_url)  # before the token goes there
+        except AddressRefused as error:
+            raise PlatformError(f"Nearbox does not call this shop: {error}") from None
         try:
             response = self.http.post(
                 self.connection.shop_url,

@@ -12,6 +12,7 @@ import pytest
 from integrations.models import PlatformConnection
 from integrations.platforms.base import PlatformError
 from integrations.platforms.credentials import store_credentials
+from integrations.platforms.saleor import SaleorConnector
 from integrations.platforms.woocommerce import WooCommerceConnector
 
 CREDENTIALS = {"consumer_key": "ck_test_0123456789", "consumer_secret": "cs_test_0123456789"}
@@ -78,4 +79,35 @@ def test_a_store_name_that_resolves_to_a_private_address_is_not_called(
     with pytest.raises(PlatformError) as refused:
         connector.test_connection()
     assert "10.1.2.3" in refused.value.detail
+    assert sent == []
+
+
+def test_a_saleor_api_name_that_resolves_to_a_private_address_gets_no_app_token(
+    merchant_a, settings, monkeypatch
+):
+    settings.NEARBOX_PLATFORMS_ALLOW_LOOPBACK = False
+    connection = PlatformConnection(
+        merchant=merchant_a.merchant,
+        platform="saleor",
+        name="Saleor",
+        shop_url="https://shop.example.com/graphql/",
+        webhook_token=secrets.token_urlsafe(32),
+        state=PlatformConnection.State.ACTIVE,
+    )
+    store_credentials(connection, {"auth_token": "app-token"})
+    connection.save()
+    real = socket.getaddrinfo
+
+    def resolve(host, port, *args, **kwargs):
+        if host != "shop.example.com":
+            return real(host, port, *args, **kwargs)
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("fd00::7", port, 0, 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    sent = []
+    connector = SaleorConnector(connection, {"auth_token": "app-token"})
+    monkeypatch.setattr(connector.http, "post", lambda *a, **k: sent.append(k))
+    with pytest.raises(PlatformError) as refused:
+        connector.test_connection()
+    assert "fd00::7" in refused.value.detail
     assert sent == []
