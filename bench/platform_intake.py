@@ -311,6 +311,9 @@ def main() -> None:
         postgres_cpu0 = bench_postgres_cpu()
         load_at_start = [round(x, 2) for x in os.getloadavg()]
         sent = post_all(url, timed, args.clients)
+        in_at_last_webhook = (
+            PlatformOrder.objects.filter(connection=store, order__isnull=False).count() - WARM_UP
+        )
         all_in = wait_until_in(store.pk, WARM_UP + args.orders)
         server_cpu = worker_cpu_seconds(server) - server_cpu0
         worker_cpu = group_cpu_seconds(worker.pid) - worker_cpu0
@@ -340,6 +343,11 @@ def main() -> None:
             "seconds_after_last_webhook_until_all_in": drain_s,
             "seconds_first_webhook_until_all_in": round(all_in - sent["started"], 2),
             "orders_per_second_end_to_end": round(args.orders / (all_in - sent["started"]), 1),
+            # While the store posts, the worker (at nice 10) gets what the web tier leaves.
+            "orders_in_at_last_webhook": in_at_last_webhook,
+            "orders_per_second_after_last_webhook": round(
+                (args.orders - in_at_last_webhook) / max(drain_s, 0.01), 1
+            ),
             "lost": expected - imported,
             "duplicated": (ours - imported) + (stored - expected),
             "nearbox_orders": ours,
