@@ -42,7 +42,10 @@ def refuse_local_resolved(url: str) -> None:
         return
     refuse_local(url)
     parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as error:
+        raise AddressRefused(f"The address cannot be read: {error}") from error
     try:
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):

@@ -133,8 +133,12 @@ class PlatformConnector(abc.ABC):
         sentence for one that cannot be the platform's. The default keeps scheme, host and path
         without a trailing slash."""
         value = (value or "").strip()
-        parts = urlsplit(value if "://" in value else f"https://{value}")
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(value if "://" in value else f"https://{value}")
+            parts.port  # noqa: B018 — raises ValueError for a port out of range
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("Enter the store's address, like https://shop.example.com.")
         return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 

@@ -35,7 +35,11 @@ def clean_url(value: str) -> str:
         raise ValidationError(f"Use a URL of at most {MAX_URL} characters.")
     if any(ord(c) < 33 or ord(c) == 127 for c in url) or not url.isprintable():
         raise ValidationError("The URL has spaces or control characters.")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 — raises ValueError for a port out of range
+    except ValueError:
+        raise ValidationError("Enter a valid URL, for example https://example.com/hooks.") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise ValidationError("Use an http:// or https:// URL.")
     if parts.username or parts.password:
@@ -61,8 +65,11 @@ def check_resolved(url: str) -> None:
     """Raise TargetRefused when the URL's host resolves to an address that is not public."""
     if settings.NEARBOX_WEBHOOKS_ALLOW_PRIVATE:
         return
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as error:
+        raise TargetRefused(f"The URL cannot be read: {error}") from error
     try:
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError) as error:
