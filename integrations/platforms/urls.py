@@ -4,6 +4,7 @@ public webhook endpoint (`public_patterns`) at webhooks/platforms/ (config/urls.
 
 from django.urls import path
 
+import integrations.platforms.converters  # noqa: F401 — registers <webhook_token:…>
 from integrations.platforms import views
 
 urlpatterns = [
@@ -19,5 +20,5 @@ urlpatterns = [
 ]
 
 public_patterns = [
-    path("<str:token>", views.platform_webhook, name="platform_webhook"),
+    path("<webhook_token:token>", views.platform_webhook, name="platform_webhook"),
 ]

@@ -2,14 +2,19 @@
 
 from django.urls import path
 
+import integrations.platforms.converters  # noqa: F401 — registers <webhook_token:…>
 from integrations.platforms.saleor import views
 
 urlpatterns = [
-    path("<str:token>/manifest", views.manifest, name="saleor_manifest"),
-    path("<str:token>/register", views.register, name="saleor_register"),
-    path("<str:token>/shipping-methods", views.shipping_methods, name="saleor_shipping_methods"),
+    path("<webhook_token:token>/manifest", views.manifest, name="saleor_manifest"),
+    path("<webhook_token:token>/register", views.register, name="saleor_register"),
     path(
-        "<str:token>/filter-shipping-methods",
+        "<webhook_token:token>/shipping-methods",
+        views.shipping_methods,
+        name="saleor_shipping_methods",
+    ),
+    path(
+        "<webhook_token:token>/filter-shipping-methods",
         views.filter_shipping_methods,
         name="saleor_filter_shipping_methods",
     ),
