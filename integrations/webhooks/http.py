@@ -27,16 +27,26 @@ class Answer:
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
     try:
-        check_resolved(url)
-    except TargetRefused as error:
+        address = check_resolved(url)
+        target = httpx.URL(url)
+    except (TargetRefused, httpx.InvalidURL) as error:
         return Answer(None, "", str(error)[:300])
     seconds = settings.NEARBOX_WEBHOOKS_TIMEOUT_SECONDS
     timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0))
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers}
+    extensions = {}
+    if address is not None:
+        # Connect to the address that was checked; the name stays in Host, SNI and the
+        # certificate check.
+        headers["Host"] = target.netloc.decode("ascii")
+        extensions["sni_hostname"] = target.raw_host.decode("ascii")
+        target = target.copy_with(host=address)
     try:
         with (
             httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client,
-            client.stream("POST", url, content=body, headers=headers) as response,
+            client.stream(
+                "POST", target, content=body, headers=headers, extensions=extensions
+            ) as response,
         ):
             head = b""
             for chunk in response.iter_bytes():

@@ -61,10 +61,14 @@ def clean_url(value: str) -> str:
     return url
 
 
-def check_resolved(url: str) -> None:
-    """Raise TargetRefused when the URL's host resolves to an address that is not public."""
+def check_resolved(url: str) -> str | None:
+    """The address to connect to for this URL: its host resolved once, every address it
+    resolves to public (TargetRefused otherwise). The caller connects to this address, not to
+    the name, so a name that answers the check with a public address and the connection with a
+    private one (DNS rebinding) cannot turn the POST inward. None when private addresses are
+    allowed (development): the HTTP client resolves the name itself."""
     if settings.NEARBOX_WEBHOOKS_ALLOW_PRIVATE:
-        return
+        return None
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -74,7 +78,10 @@ def check_resolved(url: str) -> None:
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError) as error:
         raise TargetRefused(f"The host name does not resolve: {error}") from error
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    for address in addresses:
         if not is_public(address):
             raise TargetRefused(f"{parts.hostname} resolves to {address}, not a public address.")
+    if not addresses:
+        raise TargetRefused(f"{parts.hostname} resolves to no address.")
+    return str(addresses[0])
