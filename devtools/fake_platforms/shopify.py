@@ -95,6 +95,9 @@ class FakeShopify:
         self.requests: list[tuple[str, str]] = []  # (method, path?query) of every call
         # Status codes to answer the next calls with (None: answer that call normally).
         self.fail_next: list[int | None] = []
+        # API paths (after the version) whose next call is done and then answered 502, as when
+        # Shopify's answer is lost on the way back.
+        self.lose_answer_of: list[str] = []
         self.base_url = ""
         self._ids = itertools.count(1_000_000_001)
         self._lock = threading.Lock()
@@ -198,6 +201,9 @@ class FakeShopify:
             return handler.send_json(400, {"errors": "Invalid JSON"})
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         status, data, headers = self._route(method, matched["rest"], query, body)
+        if matched["rest"] in self.lose_answer_of:
+            self.lose_answer_of.remove(matched["rest"])
+            return handler.send_json(502, {"errors": "Bad Gateway"})
         handler.send_json(status, data, headers)
 
     def _route(
@@ -216,6 +222,13 @@ class FakeShopify:
                 return self._orders_page(query)
             if m := re.fullmatch(r"orders/(\d+)/fulfillment_orders\.json", rest):
                 return 200, {"fulfillment_orders": self.fulfillment_orders.get(int(m[1]), [])}, {}
+            if method == "GET" and (m := re.fullmatch(r"orders/(\d+)/fulfillments\.json", rest)):
+                found = [
+                    {k: v for k, v in f.items() if k != "events"}
+                    for f in self.fulfillments.values()
+                    if f["order_id"] == int(m[1])
+                ]
+                return 200, {"fulfillments": found}, {}
             if (method, rest) == ("POST", "fulfillments.json"):
                 return self._fulfil(body)
             if m := re.fullmatch(r"orders/(\d+)/fulfillments/(\d+)/events\.json", rest):

@@ -423,6 +423,10 @@ class ShopifyConnector(PlatformConnector):
             and "create_fulfillment" in (fo.get("supported_actions") or ["create_fulfillment"])
         ]
         if not open_orders:
+            # Made already, if our own earlier attempt's answer was lost on the way back.
+            made = self._fulfillment_with(order_id, shipment.tracking_number)
+            if made is not None:
+                return made
             raise PlatformError("Shopify has nothing left to fulfil on this order.")
         courier = shipment.account.courier if shipment.account_id else ""
         body = {
@@ -442,6 +446,18 @@ class ShopifyConnector(PlatformConnector):
         if not isinstance(fulfillment, Mapping) or "id" not in fulfillment:
             raise PlatformError("Shopify's answer has no fulfillment id.")
         return fulfillment["id"]
+
+    def _fulfillment_with(self, order_id: str, tracking_number: str) -> int | None:
+        """The id of the order's fulfilment carrying this tracking number, or None."""
+        response = self._call("GET", self._url(f"orders/{order_id}/fulfillments.json"))
+        for fulfillment in self._json(response, "fulfillments") or []:
+            if not isinstance(fulfillment, Mapping) or not fulfillment.get("id"):
+                continue
+            numbers = fulfillment.get("tracking_numbers")
+            numbers = numbers if isinstance(numbers, list) else []
+            if tracking_number in (fulfillment.get("tracking_number"), *numbers):
+                return fulfillment["id"]
+        return None
 
     # --- backfill ---------------------------------------------------------------------------
 

@@ -567,6 +567,39 @@ def test_write_back_creates_one_fulfilment_then_events(merchant_a, store, stocke
     assert platform_order.fulfillments[str(shipment.pk)]["status"] == "delivered"
 
 
+@pytest.mark.django_db
+def test_a_fulfilment_made_whose_answer_was_lost_is_found_not_lost(merchant_a, store, stocked):
+    """Shopify made the fulfilment but its answer did not arrive: the retry finds it by the
+    tracking number (its fulfilment order is closed now, nothing is left to fulfil) and goes
+    on with its events, instead of failing for good with no fulfilment id kept."""
+    connection, _ = connect_store(
+        merchant=merchant_a.merchant,
+        platform="shopify",
+        shop_url=store.base_url,
+        credentials={"access_token": TOKEN, "app_secret": SECRET},
+    )
+    payload = store.add_order(chicago_order("MUG-1"))
+    platform_order = intake.take_in(connection=connection, payload=payload).platform_order
+    shipment = make_shipment(
+        connection.merchant,
+        order=platform_order.order,
+        tracking_number="SBX124",
+        status="info_received",
+    )
+    store.lose_answer_of = ["fulfillments.json"]
+    with pytest.raises(PlatformError) as failed:
+        writeback.push(platform_order_id=platform_order.pk, shipment_id=shipment.pk)
+    assert failed.value.transient
+
+    entry = writeback.push(platform_order_id=platform_order.pk, shipment_id=shipment.pk)
+
+    [fulfillment] = store.fulfillments_of(payload["id"])
+    assert entry["id"] == fulfillment["id"]
+    assert [e["status"] for e in fulfillment["events"]] == ["confirmed"]
+    platform_order.refresh_from_db()
+    assert platform_order.fulfillments[str(shipment.pk)]["id"] == fulfillment["id"]
+
+
 def test_verify_refuses_without_a_stored_secret():
     connector = ShopifyConnector(PlatformConnection(shop_url="https://x.myshopify.com"), {})
     body, headers = signed("orders/create", {"id": 1})
