@@ -26,7 +26,7 @@ def get_shipment_for_merchant(merchant: Merchant, shipment_id: object) -> Shipme
 
 
 def get_shipment_by_token(token: str) -> Shipment:
-    if not token or len(token) > 64:
+    if not token or len(token) > 64 or "\x00" in token:  # PostgreSQL's text refuses a NUL
         raise Http404("No such tracking page.")
     try:
         return Shipment.objects.select_related("merchant", "order", "account", "service").get(

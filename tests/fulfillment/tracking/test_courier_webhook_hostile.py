@@ -1,5 +1,6 @@
-"""Hostile but correctly authenticated courier webhooks, and junk webhook addresses, through
-the endpoint (POST /webhooks/couriers/<token>): a clear 4xx with nothing stored, never a 500."""
+"""Hostile but correctly authenticated courier webhooks and junk webhook addresses, through the
+endpoint (POST /webhooks/couriers/<token>), and junk tracking links (/t/<token>/): a clear 4xx
+with nothing stored, never a 500."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from django.test import Client
 
 from fulfillment.models import CourierPosition
 from fulfillment.tracking.webhooks import forget_known_shipments
@@ -93,3 +95,9 @@ def test_a_junk_webhook_address_is_unknown_not_a_500(uber, token):
     assert answer.status_code == 404, answer.content
     assert answer.json()["code"] == "unknown_webhook"
     assert nothing_stored(shipment)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/t/a%00b/", "/t/a%00b/status"])
+def test_a_tracking_link_with_a_nul_byte_is_not_found_not_a_500(path):
+    assert Client().get(path).status_code == 404
