@@ -32,7 +32,7 @@ def problem(status: int, code: str, detail: str, field: str | None = None) -> Js
 @require_POST
 def courier_webhook(request: HttpRequest, token: str) -> JsonResponse:
     length = request.headers.get("Content-Length") or "0"
-    if not length.isdigit():
+    if not (length.isascii() and length.isdigit()):  # "²".isdigit(), yet int("²") fails
         return problem(400, "malformed", "Content-Length is not a number.", "body")
     if int(length) > MAX_BODY_BYTES:
         return problem(413, "too_large", "Webhook bodies are limited to 1 MB.")

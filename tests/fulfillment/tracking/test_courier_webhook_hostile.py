@@ -101,3 +101,15 @@ def test_a_junk_webhook_address_is_unknown_not_a_500(uber, token):
 @pytest.mark.parametrize("path", ["/t/a%00b/", "/t/a%00b/status"])
 def test_a_tracking_link_with_a_nul_byte_is_not_found_not_a_500(path):
     assert Client().get(path).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("length", ["²", "٣", "abc"])
+def test_a_content_length_of_non_ascii_digits_is_malformed_not_a_500(stuart, length):
+    acct, shipment = stuart
+    answer = post(
+        acct.webhook_token, b"{}", {"Authorization": STUART_VALUE, "Content-Length": length}
+    )
+    assert answer.status_code == 400, answer.content
+    assert answer.json()["code"] == "malformed"
+    assert nothing_stored(shipment)
