@@ -36,3 +36,14 @@ def test_a_stored_url_with_an_impossible_port_is_refused_not_raised(settings):
 def test_a_store_address_with_an_impossible_port_is_refused(connector):
     with pytest.raises(ValueError):
         connector.normalize_shop_url("https://shop.example.com:99999")
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "https://example.com:99999/hooks"])
+def test_the_api_answers_an_unreadable_endpoint_url_with_a_problem(api_client_a, url):
+    response = api_client_a.post(
+        "/api/v1/webhooks/endpoints",
+        {"url": url, "events": ["order.created"]},
+        content_type="application/json",
+    )
+    assert response.status_code in (400, 422), response.content
+    assert not WebhookEndpoint.objects.exists()
