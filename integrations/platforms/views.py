@@ -156,7 +156,7 @@ def platform_webhook(request: HttpRequest, token: str) -> JsonResponse:
     """Answers 200 once the delivery is stored (or was already), 401 when it is refused
     (nothing is stored), 404 for an address no connected store has."""
     length = request.headers.get("Content-Length") or "0"
-    if not length.isdigit():
+    if not (length.isascii() and length.isdigit()):  # "²".isdigit(), yet int("²") fails
         return _problem(400, "malformed", "Content-Length is not a number.")
     if int(length) > receiving.MAX_BODY_BYTES:
         return _problem(413, "too_large", "Webhook bodies are limited to 2 MB.")
