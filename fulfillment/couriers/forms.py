@@ -35,7 +35,8 @@ class AccountForm(forms.Form):
         label="Credentials (name=value)",
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off", "spellcheck": "false"}),
         help_text="One <code>name=value</code> per line (e.g. <code>api_key=…</code>), or "
-        "<code>api_key=env:COURIER_KEY</code> to read it from the environment. Write-only: "
+        "<code>api_key=env:NEARBOX_COURIER_KEY</code> to read it from the server's environment "
+        "(variables named NEARBOX_COURIER_…). Write-only: "
         "leave empty to keep the stored credentials.",
     )
     base_url = forms.URLField(

@@ -1,8 +1,11 @@
 """Courier accounts, services with their rate cards, service areas and the merchant's rule.
 
 Credentials: a map of name → value, stored as one Fernet token under a key derived from
-SECRET_KEY (HKDF). A value written `env:NAME` is read from the environment when it is used, so
-production secrets can stay out of the database. Pages see only `credentials_hint`.
+SECRET_KEY (HKDF). A value written `env:NEARBOX_COURIER_…` is read from the environment when it
+is used, so production secrets can stay out of the database. Only variables with that prefix:
+a merchant writes these references and sets the account's base URL, so any other name would let
+a merchant send the server's own secrets (SECRET_KEY, DATABASE_URL…) to a server of theirs.
+Pages see only `credentials_hint`.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ from merchant.zones import zone_of
 logger = logging.getLogger(__name__)
 
 ENV_PREFIX = "env:"
+# The environment variables an `env:` credential may name (see the module docstring).
+ENV_VARIABLE = re.compile(r"^NEARBOX_COURIER_[A-Z0-9_]{1,80}$")
 CREDENTIAL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,40}$")
 ACCOUNT_FIELDS = ("courier", "name", "base_url", "requests_per_second", "currency", "is_active")
 SERVICE_FIELDS = (
@@ -76,11 +81,14 @@ def parse_credentials(text: str) -> dict[str, str]:
         if not sep or not CREDENTIAL_NAME.match(name) or not value:
             raise ValidationError(
                 {"credentials": f"Line {number}: write name=value, e.g. api_key=… or "
-                 "api_key=env:COURIER_API_KEY."}
+                 "api_key=env:NEARBOX_COURIER_API_KEY."}
             )  # fmt: skip
-        if value.startswith(ENV_PREFIX) and not re.match(r"^[A-Z_][A-Z0-9_]*$", value[4:]):
+        if value.startswith(ENV_PREFIX) and not ENV_VARIABLE.match(value[len(ENV_PREFIX) :]):
             raise ValidationError(
-                {"credentials": f"Line {number}: env: must be followed by a variable NAME."}
+                {
+                    "credentials": f"Line {number}: env: must name a variable that starts "
+                    "with NEARBOX_COURIER_ (e.g. env:NEARBOX_COURIER_DHL_KEY)."
+                }
             )
         values[name] = value
     return values
@@ -149,10 +157,16 @@ def credentials_for(account: CourierAccount) -> dict[str, str]:
     except (InvalidToken, ValueError):
         logger.error("courier account %s: credentials cannot be decrypted", account.pk)
         return {}
-    return {
-        name: os.environ.get(value[4:], "") if value.startswith(ENV_PREFIX) else value
-        for name, value in stored.items()
-    }
+    return {name: _resolved(value) for name, value in stored.items()}
+
+
+def _resolved(value: str) -> str:
+    """A stored value, or the environment variable it names (only NEARBOX_COURIER_…: a
+    reference stored before that rule resolves to nothing)."""
+    if not value.startswith(ENV_PREFIX):
+        return value
+    variable = value[len(ENV_PREFIX) :]
+    return os.environ.get(variable, "") if ENV_VARIABLE.match(variable) else ""
 
 
 def adapter_for(

@@ -31,7 +31,7 @@ def test_credentials_are_encrypted_and_never_shown_in_pages_api_or_logs(
         {
             "courier": "dhl",
             "name": "DHL Express",
-            "credentials": f"api_key={SECRET}\nwebhook_secret=env:DHL_HOOK",
+            "credentials": f"api_key={SECRET}\nwebhook_secret=env:NEARBOX_COURIER_DHL_HOOK",
             "requests_per_second": "5",
             "currency": "USD",
             "is_active": "on",
@@ -50,7 +50,7 @@ def test_credentials_are_encrypted_and_never_shown_in_pages_api_or_logs(
     ]
     for body in pages:
         assert SECRET not in body
-    assert "••••3210" in pages[0] and "webhook_secret from env:DHL_HOOK" in pages[0]
+    assert "••••3210" in pages[0] and "webhook_secret from env:NEARBOX_COURIER_DHL_HOOK" in pages[0]
     assert "401 for key [redacted]" in pages[0]
     assert SECRET not in caplog.text
     assert "[redacted]" in caplog.text
@@ -140,3 +140,30 @@ def test_the_demo_couriers_are_seeded_once(merchant_a):
     assert sorted(a.courier for a in accounts) == ["manual", "sandbox"]
     assert CourierService.objects.filter(account__in=accounts).count() == 4
     assert credentials_for(accounts.get(courier="sandbox")) == {"api_key": "sandbox-key"}
+
+
+def test_env_credentials_name_only_nearbox_courier_variables(merchant_a, monkeypatch):
+    # A merchant writes env: references and sets the base URL: any other variable would let
+    # them send the server's own secrets (SECRET_KEY, DATABASE_URL…) to a server of theirs.
+    monkeypatch.setenv("NEARBOX_COURIER_DHL_KEY", "from-env")
+    for name in ("SECRET_KEY", "DATABASE_URL", "NEARBOX_COURIER_", "nearbox_courier_x"):
+        with pytest.raises(ValidationError) as refused:
+            make_account(merchant_a.merchant, courier="dhl", credentials=f"api_key=env:{name}")
+        assert "NEARBOX_COURIER_" in str(refused.value)
+    account = make_account(
+        merchant_a.merchant, courier="dhl", credentials="api_key=env:NEARBOX_COURIER_DHL_KEY"
+    )
+    assert credentials_for(account) == {"api_key": "from-env"}
+
+
+def test_a_stored_env_reference_outside_the_prefix_resolves_to_nothing(merchant_a, monkeypatch):
+    from fulfillment.couriers.services.accounts import encrypt_credentials
+
+    monkeypatch.setenv("SECRET_KEY_COPY", "server secret")
+    account = make_account(merchant_a.merchant, courier="dhl", credentials="api_key=abcdefgh")
+    # As stored before the rule: the reference stays, the variable is never read.
+    CourierAccount.objects.filter(pk=account.pk).update(
+        credentials_encrypted=encrypt_credentials({"api_key": "env:SECRET_KEY_COPY"})
+    )
+    account.refresh_from_db()
+    assert credentials_for(account) == {"api_key": ""}
