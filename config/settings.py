@@ -367,6 +367,11 @@ NEARBOX_WEBHOOKS_RETRY_HOURS = float(os.environ.get("NEARBOX_WEBHOOKS_RETRY_HOUR
 NEARBOX_WEBHOOKS_DISABLE_AFTER = int(os.environ.get("NEARBOX_WEBHOOKS_DISABLE_AFTER", "100"))
 NEARBOX_WEBHOOKS_TIMEOUT_SECONDS = float(os.environ.get("NEARBOX_WEBHOOKS_TIMEOUT_SECONDS", "10"))
 
+# --- Courier accounts --------------------------------------------------------------------------
+# A courier account's API base URL may be on loopback or a private network (the courier sandbox of
+# `make run` and the tests); in production it must be public (merchant/netguard.py).
+NEARBOX_COURIERS_ALLOW_PRIVATE = env_bool("NEARBOX_COURIERS_ALLOW_PRIVATE", DEBUG)
+
 # --- Shop platforms (integrations/platforms/) ----------------------------------------------------
 # A connected store's address must be https and not a local one: Nearbox sends it tokens and
 # calls it. Development (`make run`: the demo shop) and tests allow stores on 127.0.0.1.

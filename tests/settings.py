@@ -25,6 +25,8 @@ for name, value in {
     # The fake shops (devtools/fake_platforms) too, also from the Celery worker of the tests;
     # the tests of the refusal turn it off.
     "NEARBOX_PLATFORMS_ALLOW_LOOPBACK": "1",
+    # The courier sandbox and fake couriers run on 127.0.0.1.
+    "NEARBOX_COURIERS_ALLOW_PRIVATE": "1",
 }.items():
     os.environ.setdefault(name, value)
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from integrations.webhooks.targets import is_public
+from merchant.netguard import is_public
 
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain")
 

@@ -39,6 +39,7 @@ from fulfillment.couriers.adapters.base import (
 from fulfillment.couriers.adapters.redaction import Redactor
 from fulfillment.models import CourierAccount, CourierService, ServiceArea, ShippingSettings
 from merchant.models import Merchant
+from merchant.netguard import non_public_reason
 from merchant.zones import zone_of
 
 logger = logging.getLogger(__name__)
@@ -192,7 +193,9 @@ def adapter_for(
 # --- accounts -----------------------------------------------------------------------------
 
 
-def _check_account(merchant: Merchant, fields: dict, pk: int | None) -> None:
+def _check_account(
+    merchant: Merchant, fields: dict, pk: int | None, *, base_url_changed: bool = True
+) -> None:
     if fields.get("courier") not in ADAPTERS:  # every registered adapter, karrio's included
         raise ValidationError({"courier": "Choose one of the couriers listed."})
     if not (fields.get("name") or "").strip():
@@ -200,6 +203,12 @@ def _check_account(merchant: Merchant, fields: dict, pk: int | None) -> None:
     taken = CourierAccount.objects.for_merchant(merchant).filter(name=fields["name"].strip())
     if taken.exclude(pk=pk).exists():
         raise ValidationError({"name": "Another courier account already has this name."})
+    # Nearbox sends the account's credentials to its base URL: never into its own network.
+    checked = base_url_changed and fields.get("base_url")
+    allowed = settings.NEARBOX_COURIERS_ALLOW_PRIVATE
+    reason = "" if allowed or not checked else non_public_reason(fields["base_url"], resolve=True)
+    if reason:
+        raise ValidationError({"base_url": reason})
     rps = fields.get("requests_per_second", 5.0)
     if not isinstance(rps, int | float) or not 0.1 <= rps <= 1000:
         raise ValidationError({"requests_per_second": "Between 0.1 and 1000 requests a second."})
@@ -229,7 +238,12 @@ def update_account(
     values = parse_credentials(credentials)
     fields = {k: v for k, v in fields.items() if k in ACCOUNT_FIELDS}
     merged = {f: getattr(account, f) for f in ACCOUNT_FIELDS} | fields
-    _check_account(account.merchant, merged, account.pk)
+    _check_account(
+        account.merchant,
+        merged,
+        account.pk,
+        base_url_changed=fields.get("base_url", account.base_url) != account.base_url,
+    )
     merged["name"] = merged["name"].strip()
     with transaction.atomic():
         for name, value in merged.items():

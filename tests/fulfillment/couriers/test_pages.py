@@ -167,3 +167,39 @@ def test_a_stored_env_reference_outside_the_prefix_resolves_to_nothing(merchant_
     )
     account.refresh_from_db()
     assert credentials_for(account) == {"api_key": ""}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:6379",
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.0.0.5",
+        "http://[::1]:8000",
+        "http://localhost:8765",
+        "http://db.internal",
+    ],
+)
+def test_a_base_url_into_nearboxs_own_network_is_refused_in_production(merchant_a, settings, url):
+    # Nearbox sends the account's credentials to its base URL: never into its own network.
+    settings.NEARBOX_COURIERS_ALLOW_PRIVATE = False
+    with pytest.raises(ValidationError) as refused:
+        make_account(merchant_a.merchant, courier="dhl", base_url=url)
+    assert "base_url" in refused.value.message_dict
+    assert not CourierAccount.objects.filter(merchant=merchant_a.merchant).exists()
+
+
+def test_a_public_base_url_is_kept_and_a_stored_local_one_survives_other_edits(
+    merchant_a, settings
+):
+    from fulfillment.couriers.services.accounts import update_account
+
+    local = make_account(merchant_a.merchant, courier="dhl", base_url="http://127.0.0.1:8765")
+    settings.NEARBOX_COURIERS_ALLOW_PRIVATE = False
+    public = make_account(merchant_a.merchant, courier="dhl", base_url="https://93.184.215.14")
+    assert public.base_url == "https://93.184.215.14"
+    # Renaming an account set up before the rule does not fail on its old address...
+    assert update_account(account=local, name="Renamed").name == "Renamed"
+    # ...but moving it to another local one does.
+    with pytest.raises(ValidationError):
+        update_account(account=local, base_url="http://127.0.0.1:9999")
