@@ -3,8 +3,6 @@ base URL is the sandbox tracks for real, through the karrio bridge and our HTTP 
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 
@@ -13,6 +11,7 @@ from fulfillment.couriers.adapters import get_adapter
 from fulfillment.couriers.adapters.errors import CourierRejected, TrackingNotFound
 from fulfillment.couriers.adapters.types import TrackingStatus
 from tests.support.couriers import SANDBOX_KEY, start_sandbox
+from tests.support.helpers import wait_for
 from tests.support.tracking import book_at_sandbox
 
 S = TrackingStatus
@@ -37,13 +36,13 @@ def dpd_at(url: str, sandbox_http, password: str = SANDBOX_KEY):
 
 def delivered(adapter, numbers: list[str], *, unknown: str) -> dict:
     """Poll until every known parcel is delivered (the sandbox's clock runs its journey)."""
-    deadline = time.monotonic() + 20
-    while True:
+
+    def all_delivered() -> dict | None:
         results = adapter.track([*numbers, unknown])
         done = all(getattr(results[n], "status", None) is S.DELIVERED for n in numbers)
-        if done or time.monotonic() > deadline:
-            return results
-        time.sleep(0.3)
+        return results if done else None
+
+    return wait_for(all_delivered, timeout=20, every=0.3, what="DPD parcels delivered")
 
 
 def test_a_dpd_account_at_the_sandbox_tracks_its_parcels_for_real(failing_sandbox, sandbox_http):
@@ -106,7 +105,9 @@ def test_dpd_dates_are_dpds_twelve_hour_format():
 
 
 @pytest.mark.django_db
-def test_polling_a_dpd_account_stores_dpds_events_once_with_the_reason(merchant_a, failing_sandbox):
+def test_polling_a_dpd_account_stores_dpds_events_once_with_the_reason(
+    merchant_a, failing_sandbox, sandbox_http
+):
     """The tracking pipeline as the worker runs it (poll_batch), for an account made as the
     account form makes it: DPD's scans stored once, the shipment delivered, the reason kept."""
     from fulfillment.models import ShipmentEvent
@@ -122,7 +123,8 @@ def test_polling_a_dpd_account_stores_dpds_events_once_with_the_reason(merchant_
     )  # fmt: skip
     service = make_service(account, level="next_day", code="dpd_cl", name="DPD Classic")
     numbers = book_at_sandbox(failing_sandbox.url, 2)
-    time.sleep(2.0)  # the journeys end on the sandbox's clock (about 1.5 s at this speed)
+    # The journeys end on the sandbox's clock: wait for it, so one poll sees them whole.
+    delivered(dpd_at(failing_sandbox.url, sandbox_http), numbers, unknown="09999999999999")
     shipments = [add_shipment(account, service, number=n) for n in numbers]
     ids = [s.pk for s in shipments]
 
