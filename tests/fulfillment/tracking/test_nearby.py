@@ -50,6 +50,8 @@ def nearby_rows(shipment) -> list[Notification]:
     return list(Notification.objects.filter(shipment=shipment, kind="nearby"))
 
 
+# Also on SQLite: nearby.NEWS_SQL is hand-written and runs under `make run`.
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_a_courier_far_away_sends_nothing_and_the_first_near_position_queues_one_message(
     carried, settings
@@ -84,6 +86,8 @@ def test_the_courier_is_near_by_its_own_word_or_its_eta_even_far_in_a_straight_l
     assert len(nearby_rows(carried)) == 1
 
 
+# Also on SQLite: nearby.NEWS_SQL is hand-written and runs under `make run`.
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_no_message_before_the_pickup_from_an_old_position_to_a_locker_or_when_switched_off(
     merchant_a, carried, settings
