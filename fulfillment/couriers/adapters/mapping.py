@@ -7,7 +7,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from fulfillment.couriers.adapters.errors import MalformedResponse
+from fulfillment.couriers.adapters.errors import (
+    CourierError,
+    CourierRejected,
+    MalformedResponse,
+    TrackingNotFound,
+)
 from fulfillment.couriers.adapters.types import TrackingStatus
 from merchant.limits import moment_problem
 
@@ -80,3 +85,22 @@ def read_document(body: bytes, *, courier: str) -> Any:
         return json.loads(body)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise MalformedResponse(f"{courier}: the document is not JSON", courier=courier) from None
+
+
+def tracking_error(
+    *,
+    courier: str,
+    code: str,
+    words: str,
+    status_code: int | None,
+    tracking_number: str,
+    not_found_codes: set[str] | frozenset[str],
+) -> CourierError:
+    """A courier's error document as our error: not found (one of its not-found codes, or a
+    404 without a code), else a rejection carrying the courier's code; the message says who
+    answered what for which number."""
+    answered = f"{courier} answered {status_code}" if status_code else f"{courier} error document"
+    message = f"{answered} for {tracking_number or 'the request'}: {words or 'no details'}"
+    if code in not_found_codes or (status_code == 404 and not code):
+        return TrackingNotFound(message, courier=courier, status_code=status_code)
+    return CourierRejected(message, courier=courier, status_code=status_code, courier_code=code)

@@ -15,9 +15,7 @@ from typing import Any
 from fulfillment.couriers.adapters.base import Capabilities, CourierAdapter, CredentialField
 from fulfillment.couriers.adapters.errors import (
     CourierError,
-    CourierRejected,
     MalformedResponse,
-    TrackingNotFound,
 )
 from fulfillment.couriers.adapters.http import CourierResponse
 from fulfillment.couriers.adapters.mapping import (
@@ -28,6 +26,7 @@ from fulfillment.couriers.adapters.mapping import (
     parse_timestamp,
     read_document,
     status_by_keyword,
+    tracking_error,
 )
 from fulfillment.couriers.adapters.types import (
     DeliveryWindow,
@@ -124,11 +123,14 @@ def error_from_body(body: Any, status_code: int | None, tracking_number: str) ->
     first = first if isinstance(first, Mapping) else {}
     code = clean_text(first.get("errorCode"))
     words = join_text([code, first.get("errorDescription"), first.get("errorResolution")], ": ")
-    answered = f"royalmail answered {status_code}" if status_code else "royalmail error document"
-    message = f"{answered} for {tracking_number or 'the request'}: " + (words or "no details")
-    if code in NOT_FOUND_CODES or (status_code == 404 and not code):
-        return TrackingNotFound(message, courier=COURIER, status_code=status_code)
-    return CourierRejected(message, courier=COURIER, status_code=status_code, courier_code=code)
+    return tracking_error(
+        courier=COURIER,
+        code=code,
+        words=words,
+        status_code=status_code,
+        tracking_number=tracking_number,
+        not_found_codes=NOT_FOUND_CODES,
+    )
 
 
 def error_for(response: CourierResponse, tracking_number: str) -> CourierError:

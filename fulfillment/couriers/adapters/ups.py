@@ -41,6 +41,7 @@ from fulfillment.couriers.adapters.mapping import (
     join_text,
     read_document,
     status_by_keyword,
+    tracking_error,
 )
 from fulfillment.couriers.adapters.types import (
     DeliveryWindow,
@@ -185,13 +186,14 @@ def error_from_body(body: Any, status_code: int | None, tracking_number: str) ->
     errors = errors if isinstance(errors, list) else []
     first = errors[0] if errors and isinstance(errors[0], Mapping) else {}
     code = clean_text(first.get("code"))
-    answered = f"ups answered {status_code}" if status_code else "ups error document"
-    message = f"{answered} for {tracking_number or 'the request'}: " + (
-        join_text([code, first.get("message")], " ") or "no details"
+    return tracking_error(
+        courier=COURIER,
+        code=code,
+        words=join_text([code, first.get("message")], " "),
+        status_code=status_code,
+        tracking_number=tracking_number,
+        not_found_codes=NOT_FOUND_CODES,
     )
-    if code in NOT_FOUND_CODES or (status_code == 404 and not code):
-        return TrackingNotFound(message, courier=COURIER, status_code=status_code)
-    return CourierRejected(message, courier=COURIER, status_code=status_code, courier_code=code)
 
 
 def error_for(response: CourierResponse, tracking_number: str) -> CourierError:
