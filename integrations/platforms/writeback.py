@@ -9,10 +9,6 @@ written is kept in PlatformOrder.fulfillments.
 
 from __future__ import annotations
 
-import functools
-import logging
-from collections.abc import Callable
-
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Subquery
@@ -24,8 +20,7 @@ from fulfillment.shipments import signals as shipment_signals
 from fulfillment.tracking import signals as tracking_signals
 from integrations.models import PlatformConnection, PlatformOrder
 from integrations.platforms.base import PlatformError, get_connector
-
-logger = logging.getLogger(__name__)
+from integrations.receivers import never_raises
 
 CACHE_SECONDS = 300
 
@@ -56,15 +51,7 @@ def stores_changed() -> None:
     transaction.on_commit(lambda: cache.delete(cache_key()))
 
 
-def _never_raises(receiver: Callable[..., None]) -> Callable[..., None]:
-    @functools.wraps(receiver)
-    def wrapper(*args, **kwargs) -> None:
-        try:
-            receiver(*args, **kwargs)
-        except Exception:
-            logger.exception("platform write-back not queued by %s", receiver.__name__)
-
-    return wrapper
+_never_raises = never_raises("platform write-back not queued by %s")
 
 
 def queue_push(shipment_id: int) -> int | None:

@@ -3,10 +3,6 @@ commit; a failure here is logged and never reaches the code that sent the signal
 
 from __future__ import annotations
 
-import functools
-import logging
-from collections.abc import Callable
-
 from django.db.models import Subquery
 from django.db.models.signals import post_delete, post_save
 
@@ -16,24 +12,14 @@ from fulfillment.orders import signals as order_signals
 from fulfillment.shipments import signals as shipment_signals
 from fulfillment.tracking import signals as tracking_signals
 from integrations.models import WebhookEndpoint
+from integrations.receivers import never_raises
 from integrations.webhooks import events
 from integrations.webhooks.active import endpoints_changed, has_endpoints
 from integrations.webhooks.services.deliveries import record_event, subscribed_endpoints
 from lockers import signals as locker_signals
 from lockers.models import PickupParcel
 
-logger = logging.getLogger(__name__)
-
-
-def _never_raises(receiver: Callable[..., None]) -> Callable[..., None]:
-    @functools.wraps(receiver)
-    def wrapper(*args, **kwargs) -> None:
-        try:
-            receiver(*args, **kwargs)
-        except Exception:
-            logger.exception("webhook event from %s not recorded", receiver.__name__)
-
-    return wrapper
+_never_raises = never_raises("webhook event from %s not recorded")
 
 
 @_never_raises
