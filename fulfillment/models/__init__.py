@@ -38,3 +38,10 @@ __all__ += [
     "PollCursor",
     "WebhookReceipt",
 ]
+
+# The shipping desk (#19): each module lists its models in its own __all__.
+from fulfillment.models.boxes import *  # noqa: E402, F403
+from fulfillment.models.checkout import *  # noqa: E402, F403
+from fulfillment.models.desk import *  # noqa: E402, F403
+from fulfillment.models.messaging import *  # noqa: E402, F403
+from fulfillment.models.returns import *  # noqa: E402, F403

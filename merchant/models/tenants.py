@@ -66,12 +66,20 @@ class User(AbstractBaseUser, PermissionsMixin):
 class Merchant(models.Model):
     """A shop using Nearbox. Every business row carries a foreign key to one."""
 
+    class UnitSystem(models.TextChoices):
+        # Stored values stay grams and millimetres; this only says how people read them.
+        METRIC = "metric", "Kilograms and centimetres"
+        IMPERIAL = "imperial", "Pounds, ounces and inches"
+
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
     time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="USD")
     brand_color = models.CharField(max_length=7, default="#0f766e", validators=[hex_colour])
     logo = models.ImageField(upload_to="logos/", blank=True)
+    unit_system = models.CharField(
+        max_length=8, choices=UnitSystem.choices, default=UnitSystem.METRIC
+    )
     # Shopify cannot send our API keys, so its rate callback is authenticated by this URL token.
     shopify_token = models.CharField(max_length=64, unique=True, default=new_shopify_token)
     created_at = models.DateTimeField(auto_now_add=True)
