@@ -77,6 +77,15 @@ class Merchant(models.Model):
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="USD")
     brand_color = models.CharField(max_length=7, default="#0f766e", validators=[hex_colour])
     logo = models.ImageField(upload_to="logos/", blank=True)
+    # Branding of the tracking page and shopper messages (fulfillment/messaging/).
+    accent_color = models.CharField(max_length=7, default="#f59e0b", validators=[hex_colour])
+    reply_to_email = models.EmailField(
+        blank=True, help_text="Shoppers' replies to messages go here; also the sender's address "
+        "when the server has no sending address of its own."
+    )  # fmt: skip
+    website_url = models.URLField(max_length=300, blank=True)
+    support_url = models.URLField(max_length=300, blank=True)
+    support_email = models.EmailField(blank=True)
     unit_system = models.CharField(
         max_length=8, choices=UnitSystem.choices, default=UnitSystem.METRIC
     )
