@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -23,6 +24,13 @@ class LabelSource(models.TextChoices):
     NONE = "", "No label stored"
     COURIER = "courier", "The courier's label"
     NEARBOX = "nearbox", "Rendered by Nearbox"
+
+
+class RefundState(models.TextChoices):
+    NONE = "", "No refund"
+    REQUESTED = "requested", "Refund asked of the courier"
+    NOT_CHARGED = "not_charged", "Nothing was charged"
+    CALL_COURIER = "call", "Ask the courier for it"
 
 
 class Shipment(MerchantOwned):
@@ -90,6 +98,20 @@ class Shipment(MerchantOwned):
     reship_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reships"
     )
+    # Void (fulfillment/shipments/services/voiding.py): the label was given back before hand-over.
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    refund_state = models.CharField(max_length=12, choices=RefundState.choices, blank=True)
+    refund_minor = models.PositiveIntegerField(null=True, blank=True)
+    # Boxes (fulfillment/boxes): the box packed, the scale's reading if one was typed, and the
+    # weight the courier was told (the reading, else the items plus the box's empty weight).
+    box = models.ForeignKey(
+        "fulfillment.BoxPreset", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    measured_weight_g = models.PositiveIntegerField(null=True, blank=True)
+    weight_g = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
