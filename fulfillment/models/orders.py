@@ -63,6 +63,9 @@ class Order(MerchantOwned):
     shopper_name = models.CharField(max_length=150)
     shopper_email = models.EmailField(blank=True)
     shopper_phone = models.CharField(max_length=32, blank=True)
+    language = models.CharField(
+        max_length=8, blank=True, help_text="The shopper's language for messages (en, es, de)."
+    )
 
     # Destination as entered.
     line1 = models.CharField("address line 1", max_length=200, blank=True)
