@@ -385,3 +385,28 @@ NEARBOX_WIDGET_TILE_URL = os.environ.get(
 NEARBOX_WIDGET_TILE_ATTRIBUTION = os.environ.get(
     "NEARBOX_WIDGET_TILE_ATTRIBUTION", "© OpenStreetMap contributors"
 )
+
+# --- Data that grows (fulfillment/housekeeping/, docs/production.md) -----------------------------
+# Days a row is kept; 0 keeps it for ever. An hourly task deletes older rows in small batches.
+# Courier webhook receipts (replay nonces; signed timestamps are refused after 5 minutes anyway).
+NEARBOX_RETENTION_WEBHOOK_RECEIPTS_DAYS = int(
+    os.environ.get("NEARBOX_RETENTION_WEBHOOK_RECEIPTS_DAYS", "30")
+)
+# Store webhooks already processed (done, ignored, failed); a queued one is never deleted.
+NEARBOX_RETENTION_INBOUND_WEBHOOKS_DAYS = int(
+    os.environ.get("NEARBOX_RETENTION_INBOUND_WEBHOOKS_DAYS", "30")
+)
+# Outgoing webhook events and their deliveries, once no delivery of the event is still open.
+NEARBOX_RETENTION_WEBHOOK_DELIVERIES_DAYS = int(
+    os.environ.get("NEARBOX_RETENTION_WEBHOOK_DELIVERIES_DAYS", "30")
+)
+# Finished background jobs (the Jobs page).
+NEARBOX_RETENTION_JOBS_DAYS = int(os.environ.get("NEARBOX_RETENTION_JOBS_DAYS", "90"))
+# Tracking history is part of its shipment and kept as long as it (0). When set, a shipment
+# finished that many days ago keeps only its last event and its proofs of delivery.
+NEARBOX_RETENTION_TRACKING_EVENTS_DAYS = int(
+    os.environ.get("NEARBOX_RETENTION_TRACKING_EVENTS_DAYS", "0")
+)
+# Rows per DELETE (one short transaction each) and seconds of deleting per run of the task.
+NEARBOX_RETENTION_BATCH = int(os.environ.get("NEARBOX_RETENTION_BATCH", "1000"))
+NEARBOX_RETENTION_SECONDS = int(os.environ.get("NEARBOX_RETENTION_SECONDS", "120"))
