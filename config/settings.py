@@ -323,6 +323,16 @@ NEARBOX_SMS_BACKEND = os.environ.get(
     "NEARBOX_SMS_BACKEND", "fulfillment.tracking.sms.ConsoleSmsBackend"
 )
 NEARBOX_SMS_FILE_PATH = os.environ.get("NEARBOX_SMS_FILE_PATH", str(VAR_DIR / "sms.jsonl"))
+# fulfillment.tracking.sms.TwilioSmsBackend: Twilio's Messages API (or a service speaking it).
+NEARBOX_SMS_TWILIO_BASE_URL = os.environ.get(
+    "NEARBOX_SMS_TWILIO_BASE_URL", "https://api.twilio.com"
+)
+NEARBOX_SMS_TWILIO_ACCOUNT_SID = os.environ.get("NEARBOX_SMS_TWILIO_ACCOUNT_SID", "")
+NEARBOX_SMS_TWILIO_AUTH_TOKEN = os.environ.get("NEARBOX_SMS_TWILIO_AUTH_TOKEN", "")
+NEARBOX_SMS_TWILIO_FROM = os.environ.get("NEARBOX_SMS_TWILIO_FROM", "")  # +1… or MG… service
+# The email provider's delivery reports (POST /webhooks/messages/email-events) carry this as a
+# Bearer token; empty: the endpoint is off (404).
+NEARBOX_EMAIL_EVENTS_TOKEN = os.environ.get("NEARBOX_EMAIL_EVENTS_TOKEN", "")
 # A claimed poll batch that never reports (worker killed) comes due again after this long.
 NEARBOX_TRACKING_LEASE_SECONDS = int(os.environ.get("NEARBOX_TRACKING_LEASE_SECONDS", "600"))
 # Queue of the tracking tasks (empty: the default queue).
