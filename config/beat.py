@@ -12,7 +12,7 @@ from datetime import timedelta
 def beat_schedule(*, heartbeat_seconds: int) -> dict[str, dict]:
     """The periodic tasks: the beat heartbeat (merchant), the pickup network's expiries and
     reminders (lockers), the tracking polls and ETA tables (fulfillment), webhook retries
-    (integrations)."""
+    (integrations), the retention of the data that grows (fulfillment.housekeeping)."""
     return {
         "beat-heartbeat": {
             "task": "merchant.tasks.record_beat_tick",
@@ -52,6 +52,11 @@ def beat_schedule(*, heartbeat_seconds: int) -> dict[str, dict]:
         "tracking-refresh-eta": {
             "task": "fulfillment.tasks.refresh_eta_tables",
             "schedule": timedelta(hours=6),
+            "options": {"expires": 3600},
+        },
+        "housekeeping-retention": {
+            "task": "fulfillment.tasks.enforce_retention",
+            "schedule": timedelta(hours=1),
             "options": {"expires": 3600},
         },
     }

@@ -1,6 +1,7 @@
 """Celery's autodiscovery imports `<app>.tasks`: this module loads each domain's tasks
 (fulfillment/<domain>/tasks.py) so the worker registers them. Task code lives with its domain."""
 
+from fulfillment.housekeeping.tasks import enforce_retention
 from fulfillment.shipments.tasks import book_shipment_task
 from fulfillment.tracking.tasks import (
     plan_tracking_polls,
@@ -13,6 +14,7 @@ from fulfillment.tracking.tasks import (
 
 __all__ = [
     "book_shipment_task",
+    "enforce_retention",
     "plan_tracking_polls",
     "poll_tracking_batch",
     "poll_tracking_changes",

@@ -14,3 +14,5 @@ class IntegrationsConfig(AppConfig):
         from integrations.platforms import jobs, writeback  # noqa: F401 (registers on import)
 
         writeback.connect()
+        # Retention of store webhooks and outgoing webhook logs (fulfillment's housekeeping).
+        from integrations import housekeeping  # noqa: F401 (registers on import)

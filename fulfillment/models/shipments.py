@@ -190,6 +190,8 @@ class ShipmentEvent(MerchantOwned):
         constraints = [
             models.UniqueConstraint(fields=["shipment", "event_id"], name="shipment_event_unique"),
         ]
+        # The retention task's thinning (fulfillment/housekeeping), oldest first.
+        indexes = [models.Index(fields=["created_at"], name="shipment_event_age")]
 
     def __str__(self) -> str:
         return f"{self.status} at {self.occurred_at:%Y-%m-%d %H:%M}"
