@@ -16,3 +16,7 @@ class FulfillmentConfig(AppConfig):
         # import fulfillment).
         register(work_cards)
         register(exceptions_card)
+        # A delivered return parcel receives its return request (stock back, order returned).
+        from fulfillment.returns import receivers
+
+        receivers.connect()

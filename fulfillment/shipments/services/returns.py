@@ -53,12 +53,13 @@ def return_shipment(order: Order) -> Shipment | None:
     ).first()
 
 
-def create_return_shipment(*, merchant: Merchant, order: Order) -> Shipment:
+def create_return_shipment(*, merchant: Merchant, order: Order, key_suffix: str = "") -> Shipment:
     """The order's return parcel (shopper -> storage point) with its own tracking number.
 
     One per order: a second call (a double click, a retry) returns the same shipment. The
     courier is asked under the return's own idempotency key, so a retried booking gets the
-    same number back; couriers we cannot book with here get a Nearbox number."""
+    same number back; couriers we cannot book with here get a Nearbox number. `key_suffix`
+    names a later return of the same order (the returns portal's second request)."""
     if order.merchant_id != merchant.pk:
         raise ValidationError({"order_id": "That order is not yours."})
     outbound = outbound_shipment(order)
@@ -66,7 +67,7 @@ def create_return_shipment(*, merchant: Merchant, order: Order) -> Shipment:
         raise ValidationError(
             {"order_id": "This order has no booked shipment yet, so there is nothing to return."}
         )
-    key = return_idempotency_key(order)
+    key = f"{return_idempotency_key(order)}{key_suffix}"
     try:
         with transaction.atomic():
             shipment, _ = Shipment.objects.get_or_create(
