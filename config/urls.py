@@ -32,6 +32,7 @@ urlpatterns = [
     path("app/pickup/", include("lockers.urls")),
     path("app/shipments/", include("fulfillment.tracking.urls")),
     path("app/labels/", include("fulfillment.labels.urls")),
+    path("app/desk/", include("fulfillment.desk.urls")),
     path("t/", include(public_patterns)),
     path("webhooks/couriers/", include(webhook_patterns)),
     path("webhooks/platforms/", include(platform_webhook_patterns)),

@@ -2,6 +2,7 @@
 
 from django.urls import reverse
 
+from fulfillment.desk import jobs as desk_jobs  # noqa: F401  (registers the ship run's job)
 from fulfillment.labels.services import batches as label_batches
 from fulfillment.orders.services import csv_import as order_csv
 from merchant.models import Job

@@ -45,10 +45,40 @@ class OrderFilterForm(forms.Form):
     source = forms.ChoiceField(
         label="Source", required=False, choices=[("", "Any source"), *Order.Source.choices]
     )
+    service_level = forms.ChoiceField(
+        label="Service",
+        required=False,
+        choices=[("", "Any service"), *Order.ServiceLevel.choices],
+    )
+    zip_prefix = forms.RegexField(
+        label="ZIP starts with",
+        required=False,
+        max_length=10,
+        regex=r"^[0-9A-Za-z -]+$",
+        error_messages={"invalid": "Letters, digits, spaces and dashes only."},
+    )
+    state = forms.CharField(label="State", required=False, max_length=40)
+    country = forms.RegexField(
+        label="Country",
+        required=False,
+        max_length=2,
+        regex=r"^[A-Za-z]{2}$",
+        help_text="Two letters, like US.",
+        error_messages={"invalid": "Two letters, like US."},
+    )
+    tag = forms.CharField(label="Tag", required=False, max_length=40)
 
     def __init__(self, *args, merchant: Merchant, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["point"].queryset = _points(merchant)
+
+    def search_filters(self) -> dict:
+        """The valid filters as `search_orders` keyword arguments ({} when the form is bad)."""
+        if not self.is_valid():
+            return {}
+        data = dict(self.cleaned_data)
+        data["query"] = data.pop("q", "")
+        return data
 
     def clean(self) -> dict:
         data = super().clean()

@@ -7,7 +7,7 @@ import re
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from fulfillment.models import Allocation, Order
+from fulfillment.models import Allocation, Order, OrderTag
 from fulfillment.orders.selectors.orders import order_list
 from merchant.models import Merchant, StoragePoint
 
@@ -26,11 +26,35 @@ def search_orders(
     created_to: dt.date | None = None,
     query: str = "",
     source: str = "",
+    service_level: str = "",
+    zip_prefix: str = "",
+    state: str = "",
+    country: str = "",
+    tag: str = "",
     tz: dt.tzinfo | None = None,
 ) -> QuerySet[Order]:
     """Newest first, each with its allocations and their points prefetched (2 more queries
-    per page). `query` is a reference (exact or prefix), an e-mail address or a ZIP code."""
+    per page). `query` is a reference (exact or prefix), an e-mail address or a ZIP code;
+    the destination filters match the normalised ZIP and state as well as the entered ones."""
     orders = order_list(merchant, status=status or None)
+    if service_level:
+        orders = orders.filter(service_level=service_level)
+    zip_prefix = (zip_prefix or "").strip()
+    if zip_prefix:
+        orders = orders.filter(
+            Q(normalized_postal_code__startswith=zip_prefix)
+            | Q(postal_code__istartswith=zip_prefix)
+        )
+    state = (state or "").strip()
+    if state:
+        orders = orders.filter(Q(normalized_state__iexact=state) | Q(state__iexact=state))
+    if country:
+        orders = orders.filter(country=country.strip().upper())
+    tag = (tag or "").strip().lower()
+    if tag:
+        orders = orders.filter(
+            Exists(OrderTag.objects.filter(order=OuterRef("pk"), merchant=merchant, name=tag))
+        )
     if point is not None:
         orders = orders.filter(
             Exists(

@@ -13,6 +13,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fulfillment import hooks as order_hooks
+from fulfillment.desk.forms import ship_form
+from fulfillment.desk.services.tags import order_tags
 from fulfillment.models import Order
 from fulfillment.orders.forms import (
     AdvanceForm,
@@ -90,18 +92,8 @@ class ReversingPaginator(Paginator):
 def order_list(request: HttpRequest) -> HttpResponse:
     merchant = request.merchant
     form = OrderFilterForm(request.GET or None, merchant=merchant)
-    filters = form.cleaned_data if form.is_valid() else {}
-    orders = search_orders(
-        merchant,
-        status=filters.get("status", ""),
-        point=filters.get("point"),
-        address=filters.get("address", ""),
-        created_from=filters.get("created_from"),
-        created_to=filters.get("created_to"),
-        query=filters.get("q", ""),
-        source=filters.get("source", ""),
-        tz=zoneinfo.ZoneInfo(merchant.time_zone),
-    )
+    filters = form.search_filters()
+    orders = search_orders(merchant, **filters, tz=zoneinfo.ZoneInfo(merchant.time_zone))
     page = ReversingPaginator(orders, PER_PAGE).get_page(request.GET.get("page"))
     template = "fulfillment/_order_table.html" if request.htmx else "fulfillment/order_list.html"
     return render(
@@ -111,9 +103,18 @@ def order_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page_obj": page,
             "filtered": bool(filters and any(filters.values())),
+            # "Ship selected" re-applies the same filter for "all N matching" (desk/views.py).
+            "filter_query": _without_page(request),
+            "ship_form": ship_form(merchant),
             "nav_active": NAV,
         },
     )
+
+
+def _without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 # --- Detail and its actions ---------------------------------------------------------------
@@ -145,6 +146,7 @@ def _detail(request: HttpRequest, order_id: int, status: int = 200, **forms) -> 
         "reroute_form": forms.get("reroute_form") or RerouteForm(merchant=merchant),
         "fix_form": forms.get("fix_form") or FixAddressForm(initial=fix_initial, prefix="fix"),
         "override_form": forms.get("override_form") or OverrideAddressForm(prefix="override"),
+        "order_tags": order_tags(order),
         "nav_active": NAV,
     }
     return render(request, "fulfillment/order_detail.html", context, status=status)
