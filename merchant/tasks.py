@@ -10,7 +10,8 @@ MAX_TRANSIENT_RETRIES = 5
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
-def run_job_task(self, job_id: int) -> None:
+def run_job_task(self, job_id: int, kind: str = "") -> None:
+    """Run a Job; `kind` only routes the message to its queue (config/queues.py)."""
     try:
         jobs.run_job(job_id)
     except jobs.JobBusy as exc:

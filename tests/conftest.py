@@ -18,6 +18,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.test import Client
 
+from config.queues import all_queue_names
 from merchant.services.merchants import NewMerchant, create_merchant
 from tests.support.couriers import fresh_sandbox, sandbox, sandbox_http  # noqa: F401 (fixtures)
 from tests.support.helpers import (
@@ -85,7 +86,8 @@ def keep_connection() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen]:
-    """`celery worker` in its own process, on the test database and a test-only queue."""
+    """`celery worker` in its own process, on the test database and this run's own queues
+    (every queue by work, config/queues.py)."""
     from config.celery import app
 
     db = settings.DATABASES["default"]
@@ -98,8 +100,10 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Pop
         CELERY_EXTRA_IMPORTS="tests.support.jobs",
         PYTHONPATH=str(ROOT),
     )
+    queues = all_queue_names()  # every queue by work, under this run's own default queue
     with app.connection_for_write() as conn:
-        app.amqp.queues[settings.CELERY_TASK_DEFAULT_QUEUE].bind(conn.default_channel).purge()
+        for queue in queues:
+            app.amqp.queues[queue].bind(conn.default_channel).purge()
     # Job ids restart with each test database: forget run counters of earlier sessions.
     test_redis = redis.Redis.from_url(settings.REDIS_URL)
     for key in test_redis.scan_iter("nearbox-test:*"):
@@ -119,6 +123,8 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Pop
             "--pool=prefork",
             "--without-gossip",
             "--without-mingle",
+            "-Q",
+            ",".join(queues),
             f"--hostname={worker_name().split('@')[0]}@%h",
         ],
         cwd=ROOT,
@@ -179,14 +185,14 @@ def worker_idle_before_teardown(request):
     yield
     from config.celery import app
 
-    queue = settings.CELERY_TASK_DEFAULT_QUEUE
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         inspect = app.control.inspect(destination=[worker_name()], timeout=1)
         busy = [t for tasks in (inspect.active() or {}).values() for t in tasks]
         busy += [t for tasks in (inspect.reserved() or {}).values() for t in tasks]
         with app.connection_for_write() as conn:
-            waiting = conn.default_channel.client.llen(queue)
+            client = conn.default_channel.client
+            waiting = sum(client.llen(queue) for queue in all_queue_names())
         if not busy and not waiting:
             return
         time.sleep(0.2)

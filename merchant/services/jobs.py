@@ -125,7 +125,9 @@ def retry_job(*, job: Job) -> Job:
 def _enqueue_on_commit(job: Job) -> None:
     from merchant.tasks import run_job_task  # tasks stand on services, not the other way
 
-    run_job_task.delay_on_commit(job.pk)
+    # The kind picks the job's queue (config/queues.py: a label batch never waits behind an
+    # import, and neither waits behind the other).
+    run_job_task.delay_on_commit(job.pk, kind=job.kind)
 
 
 def run_job(job_id: int) -> Job | None:
