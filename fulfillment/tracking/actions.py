@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from fulfillment.couriers.adapters.errors import CourierError, CourierNotSupported
-from fulfillment.couriers.services import accounts as courier_service
+from fulfillment.couriers.adapters.errors import CourierError
 from fulfillment.models import Shipment
+from fulfillment.shipments.services.voiding import cancel_at_courier
 from fulfillment.tracking.status import FINAL_STATUSES
 
 
@@ -34,15 +34,10 @@ def cancel_shipment(*, shipment: Shipment) -> Shipment:
         raise ValidationError({"action": "This shipment is already cancelled."})
     if shipment.status == "delivered":
         raise ValidationError({"action": "A delivered shipment cannot be cancelled."})
-    note = ""
-    if shipment.tracking_number:
-        adapter = courier_service.adapter_for(shipment.account)
-        try:
-            adapter.cancel(shipment.tracking_number)
-        except CourierNotSupported:
-            note = "The courier takes no cancellations through its API: call them."
-        except CourierError as error:
-            note = f"The courier refused the cancellation: {error}"
+    try:
+        note = cancel_at_courier(shipment).note if shipment.tracking_number else ""
+    except CourierError as error:
+        note = f"The courier refused the cancellation: {error}"
     with transaction.atomic():
         locked = _locked(shipment)
         locked.cancelled_at = timezone.now()

@@ -20,6 +20,12 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from fulfillment.boxes.services.packing import (
+    BoxChoice,
+    box_for_order,
+    check_measured_weight,
+    with_box,
+)
 from fulfillment.couriers.adapters import (
     CourierError,
     CourierUnavailable,
@@ -42,7 +48,7 @@ from fulfillment.couriers.services.rates import (
     with_live_quotes,
 )
 from fulfillment.couriers.services.rates import _sorted as sorted_options
-from fulfillment.models import CourierAccount, Order, Shipment, ShipmentEvent
+from fulfillment.models import BoxPreset, CourierAccount, Order, Shipment, ShipmentEvent
 from fulfillment.orders.services import status as order_status
 from fulfillment.orders.services.addresses import assert_can_ship
 from fulfillment.orders.services.status import OrderNotReadyToShip
@@ -87,12 +93,18 @@ class ShipmentExists(Exception):
 
 
 def rates_for_order(
-    *, merchant: Merchant, order: Order, live: bool = True, now: dt.datetime | None = None
+    *,
+    merchant: Merchant,
+    order: Order,
+    live: bool = True,
+    now: dt.datetime | None = None,
+    packing: BoxChoice | None = None,
 ) -> RateResult:
-    """All options for an order and the rule's choice; live quotes where couriers give them."""
+    """All options for an order and the rule's choice; live quotes where couriers give them.
+    The parcel is the order packed in its box (`packing`, else the box chosen by fit)."""
     now = now or timezone.now()
     book = rate_book(merchant)
-    inp = rate_input_for_order(order)
+    inp = with_box(rate_input_for_order(order), packing or box_for_order(order))
     options = build_options(book, inp, now)
     if live:
         accounts = {
@@ -124,24 +136,41 @@ def idempotency_key(order: Order) -> str:
     return f"nbx-m{order.merchant_id}-order-{order.pk}"
 
 
+def booking_key(order: Order) -> str:
+    """The idempotency key of the order's next outbound shipment: a voided label's key stays
+    with it (the courier knows that key), so each void moves the next booking to a new one."""
+    voided = Shipment.objects.filter(order=order, is_return=False, voided_at__isnull=False).count()
+    return idempotency_key(order) + (f"-after-void-{voided}" if voided else "")
+
+
 def request_shipment(
     *,
     merchant: Merchant,
     order: Order,
     option_id: str = "rule",
     now: dt.datetime | None = None,
+    box: BoxPreset | None = None,
+    measured_weight_g: int | None = None,
 ) -> Shipment:
-    """Create the shipment row with the chosen option and queue its booking at the courier."""
+    """Create the shipment row with the chosen option and queue its booking at the courier.
+    `box` (one of the merchant's) replaces the box chosen by fit; `measured_weight_g` (a scale
+    reading) replaces the computed weight."""
     assert_can_ship(order=order)
     if not order.can_ship:
         raise OrderNotReadyToShip(
             {"order_id": f"An order that is {order.get_status_display().lower()} cannot ship."},
             code=OrderNotReadyToShip.code,
         )
-    existing = Shipment.objects.filter(idempotency_key=idempotency_key(order)).first()
+    key = booking_key(order)
+    existing = Shipment.objects.filter(idempotency_key=key).first()
     if existing is not None:
         raise ShipmentExists(existing)
-    result = rates_for_order(merchant=merchant, order=order, now=now)
+    if box is not None and (box.merchant_id != merchant.pk or not box.is_active):
+        raise ValidationError({"box": "Choose one of your active boxes."})
+    packing = box_for_order(
+        order, box=box, measured_weight_g=check_measured_weight(measured_weight_g)
+    )
+    result = rates_for_order(merchant=merchant, order=order, now=now, packing=packing)
     # Picking the rule's own option from the list is following the rule, not overriding it.
     if option_id in ("", "rule") or (result.chosen and option_id == result.chosen.option_id):
         if result.chosen is None:
@@ -163,17 +192,20 @@ def request_shipment(
                 order=order,
                 account_id=option.account_id,
                 service_id=option.service_id,
-                idempotency_key=idempotency_key(order),
+                idempotency_key=key,
                 price_minor=option.price_minor,
                 currency=option.currency,
                 promised_from=option.window.start if option.window else None,
                 promised_until=option.window.end if option.window else None,
                 chosen_by=chosen_by,
                 why=_with_fx_note(why, option.fx_note),
+                box=packing.box,
+                measured_weight_g=packing.parcel.weight_g if packing.measured else None,
+                weight_g=packing.parcel.weight_g,
             )
             book_shipment_task.delay_on_commit(shipment.pk)
     except IntegrityError:
-        raise ShipmentExists(Shipment.objects.get(idempotency_key=idempotency_key(order))) from None
+        raise ShipmentExists(Shipment.objects.get(idempotency_key=key)) from None
     logger.info("shipment %s for order %s queued (%s)", shipment.pk, order.pk, option.option_id)
     return shipment
 
@@ -191,8 +223,10 @@ def book_shipment(*, shipment_id: int) -> Shipment:
     Raises CourierUnavailable (transient: the task retries); any other courier error is kept
     on the shipment as `last_error` for staff to act on.
     """
-    shipment = Shipment.objects.select_related("account", "service", "order").get(pk=shipment_id)
-    if shipment.is_booked:
+    shipment = Shipment.objects.select_related("account", "service", "order", "box").get(
+        pk=shipment_id
+    )
+    if shipment.is_booked or shipment.voided_at is not None:
         return shipment
     try:
         assert_can_ship(order=shipment.order)
@@ -204,7 +238,10 @@ def book_shipment(*, shipment_id: int) -> Shipment:
         return shipment
     account = shipment.account
     adapter = courier_service.adapter_for(account)
-    inp = rate_input_for_order(shipment.order)
+    packing = box_for_order(
+        shipment.order, box=shipment.box, measured_weight_g=shipment.measured_weight_g
+    )
+    inp = with_box(rate_input_for_order(shipment.order), packing)
     request = ShipmentRequest(
         **{
             **quote_request(inp, shipment.service.code).__dict__,
@@ -227,6 +264,12 @@ def book_shipment(*, shipment_id: int) -> Shipment:
         locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
         if locked.is_booked:  # another run of the task got there first
             return locked
+        if locked.voided_at is not None:  # voided while the courier booked it: give it back
+            _give_back(locked, created.tracking_number)
+            return locked
+        # A reship (tracking/actions.py) is made without a box: it gets the one chosen now.
+        locked.box = locked.box or packing.box
+        locked.weight_g = packing.parcel.weight_g
         locked.tracking_number = created.tracking_number
         locked.courier_reference = created.courier_reference[:100]  # an on-demand job id
         locked.status = TrackingStatus.INFO_RECEIVED.value
@@ -257,6 +300,13 @@ def book_shipment(*, shipment_id: int) -> Shipment:
     courier_service.clear_account_error(account=account)
     logger.info("shipment %s booked: %s", locked.pk, locked.tracking_number)
     return locked
+
+
+def _give_back(shipment: Shipment, tracking_number: str) -> None:
+    try:
+        courier_service.adapter_for(shipment.account).cancel(tracking_number)
+    except CourierError as exc:
+        _fail(shipment, f"Voided while booking; the courier kept {tracking_number}: {exc}")
 
 
 def _fail(shipment: Shipment, message: str) -> None:
