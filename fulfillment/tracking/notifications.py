@@ -1,6 +1,7 @@
 """Shopper notifications: each sent at most once (the row is claimed pending → sending by one
 conditional UPDATE before anything goes out), by email (HTML and text in the merchant's
-branding, Django's mail) and by SMS (sms.py), as the merchant's settings allow."""
+branding and the shopper's language, Django's mail) and by SMS (sms.py), as the merchant's
+settings allow. The words, the layout and the log of what went out are fulfillment/messaging's."""
 
 from __future__ import annotations
 
@@ -10,59 +11,21 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import get_connection
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from fulfillment.messaging.services import composing, rendering, sending
 from fulfillment.models import Notification, NotificationSettings, Shipment
 from fulfillment.orders.services import status as order_status
 from fulfillment.tracking import hooks
-from fulfillment.tracking.sms import SmsMessage, get_sms_backend
 from merchant.models import Merchant
 from merchant.zones import merchant_zone
 
 logger = logging.getLogger(__name__)
 
-COPY = {
-    "shipped": (
-        "Your order from {shop} is on its way",
-        "Your parcel is on its way",
-        "We handed your parcel to {courier}.",
-    ),
-    "out_for_delivery": (
-        "Your {shop} parcel arrives today",
-        "Out for delivery",
-        "The driver has your parcel and is delivering it today.",
-    ),
-    "available_for_pickup": (
-        "Your {shop} parcel is ready for pickup",
-        "Ready for pickup",
-        "Your parcel is waiting for you at the pickup point.",
-    ),
-    "delivered": (
-        "Your {shop} parcel was delivered",
-        "Delivered",
-        "Your parcel was delivered. Enjoy!",
-    ),
-    "failed_attempt": (
-        "We missed you: your {shop} parcel",
-        "We tried to deliver your parcel",
-        "Nobody could take the parcel. The courier will try again, or you can have it sent "
-        "to a locker or pickup shop near you.",
-    ),
-    # The lead is the courier's name and minutes away, filled in when sent (nearby.py).
-    "nearby": (
-        "Your {shop} parcel is nearly there",
-        "Your courier is nearly there",
-        "Your courier is nearly there with your parcel.",
-    ),
-}
-# Kinds with their own templates (fulfillment/emails/<name>.html, .txt, _sms.txt).
-TEMPLATES = {"nearby": "nearby"}
 OUTDATED = "Not sent: the parcel had already moved on (a later update is the one that counts)."
-PICKUP_CODE_PLACEHOLDER = "You will receive your pickup code in a separate message."
 
 
 def get_settings(merchant: Merchant) -> NotificationSettings:
@@ -91,24 +54,16 @@ def tracking_url(shipment: Shipment) -> str:
 
 
 def message_context(notification: Notification) -> dict:
+    """What a message of this notification may say (placeholders and the layout's parts);
+    its words come from fulfillment/messaging (the merchant's template or the default)."""
     shipment = notification.shipment
     merchant = notification.merchant
     order = shipment.order
     tz = zoneinfo.ZoneInfo(merchant.time_zone or "UTC")
-    subject, headline, lead = COPY[notification.kind]
-    names = {"shop": merchant.name, "courier": shipment.account.name}
     context = {
         "kind": notification.kind,
-        "subject": subject.format(**names),
-        "headline": headline,
-        "lead": lead.format(**names),
         "merchant": merchant,
-        "brand_color": merchant.brand_color or "#0f766e",
-        "logo_url": (
-            settings.NEARBOX_BASE_URL + reverse("merchant_logo", args=[merchant.slug])
-            if merchant.logo
-            else ""
-        ),
+        "courier": shipment.account.name,
         "shopper_name": order.shopper_name,
         "order_reference": order.reference or f"#{order.pk}",
         "tracking_url": tracking_url(shipment),
@@ -122,13 +77,11 @@ def message_context(notification: Notification) -> dict:
     }
     if notification.kind == "available_for_pickup":
         context["pickup_code"] = hooks.pickup_code(shipment) or ""
-        context["pickup_code_placeholder"] = PICKUP_CODE_PLACEHOLDER
         context["pickup_point"] = hooks.pickup_point(shipment)
     if notification.kind == "nearby":
         from fulfillment.tracking import nearby  # nearby queues through this module
 
-        copy = nearby.message_copy(shipment)
-        context.update(copy, lead=copy["nearby_lead"] + ".", subject=copy["nearby_lead"])
+        context.update(nearby.message_copy(shipment))
     return context
 
 
@@ -256,28 +209,22 @@ def _render_and_send(
     notification: Notification, prefs: NotificationSettings, mail, channels: list[str]
 ) -> None:
     order = notification.shipment.order
+    merchant = notification.merchant
     context = message_context(notification)
-    template = "fulfillment/emails/" + TEMPLATES.get(notification.kind, "tracking")
+    language = rendering.shopper_language(order.language)
+    event = notification.kind
     if prefs.email_enabled and order.shopper_email:
-        email = EmailMultiAlternatives(
-            subject=context["subject"],
-            body=render_to_string(f"{template}.txt", context),
-            from_email=f"{notification.merchant.name} <{_from_address()}>",
-            to=[order.shopper_email],
-            headers={"X-Nearbox-Notification": str(notification.pk)},
-            connection=mail,
-        )
-        email.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
-        email.send()
+        email = composing.compose_email(merchant, event=event, language=language, context=context)
+        sending.send_email(
+            merchant=merchant, to=order.shopper_email, email=email, event=event,
+            language=language, order=order, notification=notification, connection=mail,
+        )  # fmt: skip
         channels.append("email")
     if prefs.sms_enabled and order.shopper_phone:
-        text = render_to_string(f"{template}_sms.txt", context).strip()
-        get_sms_backend().send(
-            SmsMessage(order.shopper_phone, text, f"notification-{notification.pk}")
-        )
+        text = composing.compose_sms(merchant, event=event, language=language, context=context)
+        sending.send_sms(
+            merchant=merchant, to=order.shopper_phone, text=text, event=event,
+            reference=f"notification-{notification.pk}", language=language, order=order,
+            notification=notification,
+        )  # fmt: skip
         channels.append("sms")
-
-
-def _from_address() -> str:
-    sender = settings.DEFAULT_FROM_EMAIL
-    return sender.split("<", 1)[1].rstrip(">") if "<" in sender else sender
