@@ -14,6 +14,7 @@ from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from config.beat import beat_schedule
+from config.queues import task_queues
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("NEARBOX_VAR_DIR", BASE_DIR / "var"))
@@ -114,6 +115,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: broker and cache when REDIS_URL is set, embedded fallbacks otherwise -----------
+# Every machine must see the same cache: rate limits, the checkout caches and webhook dedup
+# keys live there. Redis when REDIS_URL is set; else the database (PostgreSQL: run
+# `manage.py createcachetable` once after migrate); a local file only for the SQLite default,
+# which is one machine by definition.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
@@ -123,6 +128,13 @@ if REDIS_URL:
             "KEY_PREFIX": "nearbox",
         }
     }
+elif DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "nearbox_cache",
+        }
+    }
 else:
     CACHES = {
         "default": {
@@ -130,6 +142,13 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+# Sessions in the database, read through the shared cache when it is Redis: any web machine
+# serves any signed-in merchant, and a Redis restart signs nobody out.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "merchant.User"
@@ -179,8 +198,39 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Labels, label batches, proofs of delivery, logos and staged imports go through Django's
+# storage API only: MEDIA_ROOT on the local disk by default (one machine, or a shared mount),
+# or any S3-compatible store with NEARBOX_STORAGE=s3 (AWS S3, MinIO, Ceph...). The bucket stays
+# private: merchants get files through the signed-in views, which stream them from the store.
+NEARBOX_STORAGE = os.environ.get("NEARBOX_STORAGE", "local").strip().lower()
+if NEARBOX_STORAGE == "local":
+    DEFAULT_FILE_STORAGE_BACKEND = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif NEARBOX_STORAGE == "s3":
+    if not os.environ.get("NEARBOX_S3_BUCKET"):
+        raise ImproperlyConfigured("NEARBOX_STORAGE=s3 needs NEARBOX_S3_BUCKET.")
+    DEFAULT_FILE_STORAGE_BACKEND = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["NEARBOX_S3_BUCKET"],
+            # Empty: AWS itself; e.g. http://minio.internal:9000 for MinIO.
+            "endpoint_url": os.environ.get("NEARBOX_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("NEARBOX_S3_REGION") or None,
+            # Empty: boto3's own chain (AWS_* variables, instance role).
+            "access_key": os.environ.get("NEARBOX_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("NEARBOX_S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("NEARBOX_S3_PREFIX", ""),  # a folder inside the bucket
+            "addressing_style": os.environ.get("NEARBOX_S3_ADDRESSING_STYLE") or None,
+            "default_acl": "private",
+            "querystring_auth": True,  # any URL it makes is presigned and expires
+            "querystring_expire": 300,
+            # Like the local disk: a name already taken gets a suffix, never overwrites.
+            "file_overwrite": False,
+        },
+    }
+else:
+    raise ImproperlyConfigured("NEARBOX_STORAGE must be local or s3.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_FILE_STORAGE_BACKEND,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG and env_bool("STATIC_MANIFEST", True)
@@ -262,6 +312,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # still drop broken or CONN_MAX_AGE-old connections before each task (config/celery.py).
 CELERY_DB_REUSE_MAX = int(os.environ.get("CELERY_DB_REUSE_MAX", "1000"))
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "nearbox")
+# Queues by work (tracking, webhooks, notifications, labels, imports, planning, default), all
+# the routing in config/queues.py. A worker without -Q consumes them all.
+CELERY_TASK_QUEUES = task_queues(CELERY_TASK_DEFAULT_QUEUE)
+CELERY_TASK_ROUTES = ("config.queues.route_task",)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers an unacknowledged task after this long (a worker that vanished).
 CELERY_BROKER_TRANSPORT_OPTIONS = (
@@ -269,6 +323,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 )
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# With a Redis broker, beat keeps its schedule in Redis under a lock (celery-redbeat): a beat
+# started on each machine is safe, one sends and the others wait to take over when it stops.
+# The lock lives under the default queue's name, like the queues. The embedded broker keeps
+# the local file scheduler (one machine by definition).
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    CELERY_REDBEAT_REDIS_URL = CELERY_BROKER_URL
+    CELERY_REDBEAT_KEY_PREFIX = f"{CELERY_TASK_DEFAULT_QUEUE}:redbeat:"
+    # A standby beat takes over this long after the holder stopped renewing the lock.
+    CELERY_REDBEAT_LOCK_TIMEOUT = int(os.environ.get("BEAT_LOCK_TIMEOUT_SECONDS", "120"))
+    CELERY_BEAT_MAX_LOOP_INTERVAL = min(30, max(1, CELERY_REDBEAT_LOCK_TIMEOUT // 4))
 BEAT_HEARTBEAT_SECONDS = int(os.environ.get("BEAT_HEARTBEAT_SECONDS", "30"))
 # Every periodic task, for every app, in one place (config/beat.py).
 CELERY_BEAT_SCHEDULE = beat_schedule(heartbeat_seconds=BEAT_HEARTBEAT_SECONDS)
