@@ -10,23 +10,23 @@ from collections.abc import Mapping
 
 from django.utils.html import linebreaks
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext_lazy as _
 
 from fulfillment.messaging.copy import DEFAULT_LANGUAGE, LANGUAGES
 
+# What each name stands for, as the template editor lists them.
 PLACEHOLDERS = {
-    "shop_name": _("your shop's name"),
-    "shopper_name": _("the shopper's name"),
-    "order_reference": _("the order number"),
-    "tracking_number": _("the courier's tracking number"),
-    "tracking_url": _("the tracking page's address"),
-    "courier": _("the courier's name"),
-    "eta": _("the expected delivery window, when known"),
-    "pickup_code": _("the pickup code (ready for pickup)"),
-    "pickup_point": _("the pickup point's name and address"),
-    "nearby_lead": _("who is how far away (courier nearby)"),
-    "website_url": _("your website"),
-    "support_email": _("your support email address"),
+    "shop_name": "your shop's name",
+    "shopper_name": "the shopper's name",
+    "order_reference": "the order number",
+    "tracking_number": "the courier's tracking number",
+    "tracking_url": "the tracking page's address",
+    "courier": "the courier's name",
+    "eta": "the expected delivery window, when known",
+    "pickup_code": "the pickup code (ready for pickup)",
+    "pickup_point": "the pickup point's name and address",
+    "nearby_lead": "who is how far away (courier nearby)",
+    "website_url": "your website",
+    "support_email": "your support email address",
 }
 PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 
