@@ -37,6 +37,7 @@ import uuid
 from pathlib import Path
 
 from bench.common import ROOT, database_urls, drop_database, recreate_database, setup_django
+from config.queues import all_queue_names
 
 RESULTS = ROOT / "bench" / "results" / "platform_intake.json"
 BENCH_DB = "nearbox_bench_platforms"
@@ -118,7 +119,9 @@ def start_worker(concurrency: int, env: dict, log: Path) -> subprocess.Popen:
         ["nice", "-n", str(NICE), sys.executable, "-m", "celery", "-A", "config", "worker",
          "--loglevel=WARNING",
          f"--concurrency={concurrency}", "--pool=prefork", "--without-gossip",
-         "--without-mingle", "--without-heartbeat", "-Q", QUEUE, f"--hostname={name}"],
+         "--without-mingle", "--without-heartbeat",
+         "-Q", ",".join(all_queue_names(QUEUE)),  # every queue by work (config/queues.py)
+         f"--hostname={name}"],
         cwd=ROOT, env=env, stdout=open(log, "w"),  # noqa: SIM115 (the process keeps it)
         stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip

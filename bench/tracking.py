@@ -51,6 +51,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench import common
+from config.queues import all_queue_names
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "tracking.json"
@@ -180,7 +181,9 @@ def start_worker(concurrency: int, log: Path) -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=WARNING",
          f"--concurrency={concurrency}", "--pool=prefork", "--without-gossip",
-         "--without-mingle", "--without-heartbeat", "-Q", QUEUE, f"--hostname={name}"],
+         "--without-mingle", "--without-heartbeat",
+         "-Q", ",".join(all_queue_names(QUEUE)),  # every queue by work (config/queues.py)
+         f"--hostname={name}"],
         cwd=ROOT, env={**os.environ, **ENV}, stdout=open(log, "a"),  # noqa: SIM115
         stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
