@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from fulfillment.couriers.services.accounts import shipping_settings
 from fulfillment.couriers.services.rates import (
+    CourierRuleEntry,
     Origin,
     RateBook,
     RateInput,
@@ -20,6 +21,7 @@ from fulfillment.couriers.services.scorecard import on_time_records
 from fulfillment.models import (
     Allocation,
     CourierAccount,
+    CourierRule,
     CourierService,
     Order,
     ServiceArea,
@@ -52,7 +54,7 @@ def accounts_overview(merchant: Merchant) -> QuerySet[CourierAccount]:
 
 
 def rate_book(merchant: Merchant) -> RateBook:
-    """Everything rate shopping needs for a merchant, in five queries."""
+    """Everything rate shopping needs for a merchant, in six queries."""
     accounts = list(
         CourierAccount.objects.for_merchant(merchant)
         .filter(is_active=True)
@@ -81,6 +83,24 @@ def rate_book(merchant: Merchant) -> RateBook:
         preferred_account_id=rule.preferred_account_id,
         tolerance_pct=rule.tolerance_pct,
         on_time=on_time_records(merchant),
+        courier_rules=courier_rule_entries(merchant),
+    )
+
+
+def courier_rule_entries(merchant: Merchant) -> tuple[CourierRuleEntry, ...]:
+    """The merchant's active courier rules per point and destination, in order."""
+    rows = CourierRule.objects.for_merchant(merchant).filter(is_active=True)
+    return tuple(
+        CourierRuleEntry(
+            name=row.name,
+            point_id=row.point_id,
+            destinations=tuple(row.destinations),
+            rule=row.rule,
+            preferred_account_id=row.preferred_account_id,
+            preferred_service_id=row.preferred_service_id,
+            tolerance_pct=row.tolerance_pct,
+        )
+        for row in rows.order_by("position", "pk")
     )
 
 

@@ -32,6 +32,10 @@ class OptionsQuery(InputSchema):
     height_mm: QueryCount | None = None
     cart: str = Field("", max_length=4000, description="SKU:quantity lines, comma-separated.")
     limit: int = Field(5, ge=1, le=20, description="Lockers and shops to list, each.")
+    value_minor: QueryCount | None = Field(
+        None, description="The cart's value in minor units (for rules such as free shipping over)."
+    )
+    tags: str = Field("", max_length=1000, description="The cart's tags, comma-separated.")
 
 
 class Money(Schema):
@@ -43,7 +47,9 @@ class HomeOption(Schema):
     id: str
     courier: str
     service: str
+    level: str
     price: Money
+    rule: str | None = Field(None, description="The checkout rule the price comes from.")
     eta: dict
 
 
@@ -59,6 +65,8 @@ class PlaceOption(Schema):
     open_24_7: bool
     open_now: bool | None
     ready_by: str | None
+    price: Money
+    rule: str | None = Field(None, description="The checkout rule the price comes from.")
 
 
 class LockerOption(PlaceOption):
@@ -72,6 +80,10 @@ class OptionsOut(Schema):
     home: list[HomeOption]
     lockers: list[LockerOption]
     shops: list[PlaceOption]
+
+
+def cart_tags(text: str) -> list[str]:
+    return [tag.strip() for tag in text.split(",") if tag.strip()][:50]
 
 
 def _parcel(request: HttpRequest, q) -> tuple[Parcel, list[tuple[str, int]] | None]:
@@ -105,6 +117,8 @@ def delivery_options(request: HttpRequest, q: Query[OptionsQuery]):
         cart=cart,
         limit=q.limit,
         versions=request.checkout_versions,
+        value_minor=q.value_minor,
+        tags=cart_tags(q.tags),
     )
     # Serialised directly: validating this per keystroke through OptionsOut cost a third of the
     # request's CPU; tests/lockers check that the answer still matches the documented schema.

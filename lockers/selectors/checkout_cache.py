@@ -1,12 +1,13 @@
 """Per-process copies of what every checkout request reads but rarely changes: the merchant's
-rate book (courier accounts, services, areas, the rule) and its shipping points.
+rate book (courier accounts, services, areas, the rule), its checkout rules and its shipping
+points.
 
 As with the spatial index, each copy is tagged with the merchant's checkout version in the
 shared cache. Saving or deleting a courier account, service, area, the shipping rule, a storage
-point or the merchant bumps that version once the transaction commits (receivers connected in
-LockersConfig.ready), and every process reloads on its next request. The rate book's on-time
-records change as parcels are delivered, without such a write: a copy older than
-MAX_AGE_SECONDS is reloaded anyway.
+point, a checkout or courier rule, or the merchant bumps that version once the transaction
+commits (receivers connected in LockersConfig.ready), and every process reloads on its next
+request. The rate book's on-time records change as parcels are delivered, without such a
+write: a copy older than MAX_AGE_SECONDS is reloaded anyway.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from fulfillment.checkout.services.pricing import Rule
 from fulfillment.couriers.services.rates import RateBook
 from merchant.models import Merchant, StoragePoint
 from merchant.ratelimit import redis_client
@@ -84,13 +86,14 @@ def bump_checkout_version(merchant_id: int) -> None:
 
 
 class _Held:
-    __slots__ = ("book", "loaded_at", "points", "version")
+    __slots__ = ("book", "loaded_at", "points", "rules", "version")
 
     def __init__(self, version: str) -> None:
         self.version = version
         self.loaded_at = time.monotonic()
         self.book: RateBook | None = None
         self.points: list[StoragePoint] | None = None
+        self.rules: tuple[Rule, ...] | None = None
 
 
 _local: dict[int, _Held] = {}
@@ -121,6 +124,16 @@ def rate_book(merchant: Merchant, version: str) -> RateBook:
     return held.book
 
 
+def checkout_rules(merchant: Merchant, version: str) -> tuple[Rule, ...]:
+    """The merchant's active checkout rules (fulfillment/checkout), loaded once per version."""
+    from fulfillment.checkout.selectors import active_rules
+
+    held = _held(merchant.pk, version)
+    if held.rules is None:
+        held.rules = active_rules(merchant.pk)
+    return held.rules
+
+
 def shipping_points(merchant: Merchant, version: str) -> list[StoragePoint]:
     """The merchant's active in-use points with coordinates (read-only copies)."""
     held = _held(merchant.pk, version)
@@ -142,13 +155,27 @@ def _changed(sender: Any, instance: Any, **kwargs: Any) -> None:
         bump_checkout_version(merchant_id)
 
 
+def _rules_reordered(sender: Any, merchant_id: int, **kwargs: Any) -> None:
+    bump_checkout_version(merchant_id)
+
+
 def connect_signals() -> None:
-    from fulfillment.models import CourierAccount, CourierService, ServiceArea, ShippingSettings
+    from fulfillment.checkout.signals import rules_changed
+    from fulfillment.models import (
+        CheckoutRule,
+        CourierAccount,
+        CourierRule,
+        CourierService,
+        ServiceArea,
+        ShippingSettings,
+    )
     from merchant.models import PlacementPlan
 
-    for model in (CourierAccount, CourierService, ServiceArea, ShippingSettings, StoragePoint):
+    models = (CourierAccount, CourierService, ServiceArea, ShippingSettings, StoragePoint)
+    for model in (*models, CheckoutRule, CourierRule):
         for signal in (post_save, post_delete):
             signal.connect(_changed, sender=model, dispatch_uid=f"checkout-{model.__name__}")
+    rules_changed.connect(_rules_reordered, dispatch_uid="checkout-rules-reordered")
     post_save.connect(_changed, sender=Merchant, dispatch_uid="checkout-Merchant")
     # Accepting a placement plan opens its points with a queryset update (no per-row signal);
     # the plan row itself is saved in the same transaction.

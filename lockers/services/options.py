@@ -12,12 +12,14 @@ import datetime as dt
 import functools
 import math
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from fulfillment.checkout.services.pricing import Cart, price_answer
 from fulfillment.couriers.adapters import Parcel as CourierParcel
 from fulfillment.couriers.services.rates import Origin, RateBook, RateInput, build_options
 from fulfillment.orders.services.routing import same_day_refusal
@@ -79,6 +81,7 @@ def home_options(
             "id": o.option_id,
             "courier": o.account_name,
             "service": o.service_name,
+            "level": o.level,
             "price": {"amount": o.price_minor, "currency": o.currency},
             "eta": {"from": o.window.start.isoformat(), "until": o.window.end.isoformat()},
         }
@@ -311,9 +314,13 @@ def delivery_options(
     limit: int = 5,
     now: dt.datetime | None = None,
     versions: tuple[str, str] | None = None,
+    value_minor: int | None = None,
+    tags: Iterable[str] = (),
 ) -> dict:
-    """The answer of the checkout API. `versions`: the merchant's (network, checkout) cache
-    versions when the caller has read them already (lockers/selectors/checkout_cache.py)."""
+    """The answer of the checkout API, priced by the merchant's checkout rules for a cart worth
+    `value_minor` with `tags` (fulfillment/checkout/services/pricing.py). `versions`: the
+    merchant's (network, checkout) cache versions when the caller has read them already
+    (lockers/selectors/checkout_cache.py)."""
     tz = zoneinfo.ZoneInfo(merchant.time_zone)
     now_local = (now or timezone.now()).astimezone(tz)
     here = (destination.latitude, destination.longitude)
@@ -374,7 +381,7 @@ def delivery_options(
         if loads.get(row[0], 0) < row[9]
     ][:limit]
 
-    return {
+    answer = {
         "destination": {
             "lat": destination.latitude,
             "lon": destination.longitude,
@@ -394,3 +401,18 @@ def delivery_options(
         "lockers": lockers,
         "shops": shops,
     }
+    cart_facts = Cart(
+        value_minor=value_minor,
+        weight_g=parcel.weight_g,
+        dims_mm=parcel.sorted_dims,
+        country=destination.country,
+        postal_code=destination.postal_code,
+        tags=frozenset(tags),
+        currency=merchant.currency,
+    )
+    return price_answer(
+        answer,
+        checkout_cache.checkout_rules(merchant, checkout_version),
+        cart_facts,
+        pickup_minor=settings.NEARBOX_SHOPIFY_PICKUP_PRICE_MINOR,
+    )

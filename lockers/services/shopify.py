@@ -4,6 +4,8 @@ options back into Shopify's `rates`.
 Shopify POSTs the cart and destination to the merchant's callback URL at checkout and drops the
 answer if it is late (a few seconds) or malformed, so this path uses rate cards and the cached
 network only, and a destination we cannot place answers no rates rather than an error.
+Prices are the checkout rules' (fulfillment/checkout/services/pricing.py), from the items'
+prices; lockers and shops start at NEARBOX_SHOPIFY_PICKUP_PRICE_MINOR.
 Format: /work/shared/data/shopify/ (Shopify's `DeliveryCarrierService` documentation).
 """
 
@@ -13,7 +15,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from lockers.parcels import MAX_WEIGHT_G, Parcel
@@ -40,6 +41,7 @@ class Item:
     sku: str
     grams: int
     quantity: int
+    price_minor: int | None = None  # one unit's price, when the platform sends it
 
 
 def merchant_for_token(token: str) -> Merchant | None:
@@ -79,8 +81,21 @@ def parse_items(rate: dict) -> list[Item]:
         quantity = _whole(line.get("quantity"), f"rate.items[{n}].quantity", minimum=1)
         if line.get("requires_shipping", True) is False:
             continue
-        items.append(Item(sku=_text(line.get("sku")), grams=grams, quantity=quantity))
+        price = line.get("price")  # cents, an integer in Shopify's rate request
+        if isinstance(price, bool) or not isinstance(price, int) or not 0 <= price <= 10**12:
+            price = None
+        items.append(
+            Item(sku=_text(line.get("sku")), grams=grams, quantity=quantity, price_minor=price)
+        )
     return items
+
+
+def cart_value(items: list[Item]) -> int | None:
+    """The cart's value in minor units, or None when an item's price is not known (rules such
+    as free shipping over a value then do not apply)."""
+    if any(item.price_minor is None for item in items):
+        return None
+    return sum(item.price_minor * item.quantity for item in items)
 
 
 def product_sizes(merchant: Merchant, items: list[Item]) -> dict[str, tuple[int, int, int]]:
@@ -168,6 +183,7 @@ def carrier_rates(*, merchant: Merchant, payload: Any, now: dt.datetime | None =
         cart=cart_for_items(items, sizes),
         limit=PICKUP_PLACES,
         now=now,
+        value_minor=cart_value(items),
     )
     rates = [
         {
@@ -181,7 +197,6 @@ def carrier_rates(*, merchant: Merchant, payload: Any, now: dt.datetime | None =
         }
         for home in found["home"]
     ]
-    pickup_price = str(settings.NEARBOX_SHOPIFY_PICKUP_PRICE_MINOR)
     for kind, label in (("lockers", "Pickup locker"), ("shops", "Pickup shop")):
         for place in found[kind]:
             ready = _when(place["ready_by"])
@@ -190,8 +205,8 @@ def carrier_rates(*, merchant: Merchant, payload: Any, now: dt.datetime | None =
                 {
                     "service_name": f"{label}: {place['name']} ({_distance(place['distance_m'])})",
                     "service_code": place["ref"],
-                    "total_price": pickup_price,
-                    "currency": merchant.currency,
+                    "total_price": str(place["price"]["amount"]),
+                    "currency": place["price"]["currency"],
                     "min_delivery_date": ready,
                     "max_delivery_date": ready,
                     "description": f"{place['address']}. Collect {hours}.",

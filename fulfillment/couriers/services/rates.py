@@ -142,6 +142,41 @@ class ServiceEntry:
 
 
 @dataclass(frozen=True)
+class CourierRuleEntry:
+    """A courier rule per point and destination (fulfillment/models/checkout.py CourierRule)."""
+
+    name: str
+    point_id: int | None  # None: from any point
+    destinations: tuple[str, ...]  # "60601", "606*", "60601-60614"; () for anywhere
+    rule: str
+    preferred_account_id: int | None = None
+    preferred_service_id: int | None = None
+    tolerance_pct: int = 10
+
+    def matches(self, point_id: int | None, zip_code: str) -> bool:
+        if self.point_id is not None and point_id != self.point_id:
+            return False
+        return not self.destinations or zip_in(self.destinations, zip_code)
+
+
+def zip_in(entries: Iterable[str], zip_code: str) -> bool:
+    """Whether a ZIP is one of the entries: a ZIP, a prefix ("606*") or a range of ZIPs of one
+    length ("60601-60614", compared on the ZIP's first digits)."""
+    code = "".join(c for c in zip_code.upper() if c.isalnum())
+    for entry in entries:
+        if entry.endswith("*"):
+            if code.startswith(entry[:-1]):
+                return True
+        elif "-" in entry:
+            low, high = entry.split("-", 1)
+            if len(code) >= len(low) and low <= code[: len(low)] <= high:
+                return True
+        elif code == entry:
+            return True
+    return False
+
+
+@dataclass(frozen=True)
 class RateBook:
     merchant_id: int
     time_zone: str
@@ -151,6 +186,8 @@ class RateBook:
     preferred_account_id: int | None = None
     tolerance_pct: int = 10
     on_time: dict[tuple[int, int], tuple[float, int]] = field(default_factory=dict)
+    # Ordered rules per point and destination; the first that matches replaces `rule`.
+    courier_rules: tuple[CourierRuleEntry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -439,7 +476,39 @@ def _why_cheapest(best: RateOption, pool: list[RateOption], prefix: str = "") ->
     return f"{prefix}Cheapest of {len(pool)} option(s): {_label(best)} at {best.price_text}{tail}."
 
 
+def matching_rule(book: RateBook, inp: RateInput) -> CourierRuleEntry | None:
+    """The first courier rule for the order's point and destination, or None (global rule)."""
+    point_id = inp.origin.point_id if inp.origin is not None else None
+    return next((r for r in book.courier_rules if r.matches(point_id, inp.zip_code)), None)
+
+
 def choose(
+    book: RateBook, options: list[RateOption], inp: RateInput
+) -> tuple[RateOption | None, str]:
+    """The option the merchant's rule picks and why: the first matching courier rule (its name
+    leads the sentence), else the global rule."""
+    found = matching_rule(book, inp)
+    if found is None:
+        return _choose(book, options, inp)
+    lead = f"Rule “{found.name}”: "
+    if found.rule == "service":
+        own = [o for o in options if o.eligible and o.service_id == found.preferred_service_id]
+        if own:
+            best = _cheapest(own)
+            return best, f"{lead}{_label(best)} at {best.price_text}, as the rule says."
+        chosen, why = _choose(replace(book, rule="cheapest"), options, inp)
+        return chosen, f"{lead}its service cannot carry this order, so the cheapest. {why}"
+    ruled = replace(
+        book,
+        rule=found.rule,
+        preferred_account_id=found.preferred_account_id,
+        tolerance_pct=found.tolerance_pct,
+    )
+    chosen, why = _choose(ruled, options, inp)
+    return chosen, f"{lead}{why}"
+
+
+def _choose(
     book: RateBook, options: list[RateOption], inp: RateInput
 ) -> tuple[RateOption | None, str]:
     eligible = [o for o in options if o.eligible]
@@ -514,7 +583,13 @@ def shop(book: RateBook, inp: RateInput, now: dt.datetime) -> RateResult:
     """The pure rate shop: options from the rate cards, and the rule's choice."""
     options = build_options(book, inp, now)
     chosen, why = choose(book, options, inp)
-    return RateResult(_sorted(options), chosen, why, book.rule)
+    return RateResult(_sorted(options), chosen, why, rule_in_force(book, inp))
+
+
+def rule_in_force(book: RateBook, inp: RateInput) -> str:
+    """The rule that chose for this order: the matching courier rule's, else the global one."""
+    found = matching_rule(book, inp)
+    return found.rule if found is not None else book.rule
 
 
 # --- live quotes ----------------------------------------------------------------------------

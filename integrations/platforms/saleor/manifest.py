@@ -56,6 +56,7 @@ CHECKOUT_FIELDS = f"""
   id channel {{ slug currencyCode }}
   shippingAddress {{ {ADDRESS} }}
   lines {{ quantity variant {{ sku weight {{ unit value }} }} }}
+  subtotalPrice {{ gross {{ amount currency }} }}
 """
 
 SHIPPING_LIST_QUERY = (

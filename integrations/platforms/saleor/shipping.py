@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -136,7 +135,21 @@ def found_options(
         cart=cart,
         limit=PICKUP_PLACES,
         now=now,
+        value_minor=checkout_value(checkout, merchant.currency),
     )
+
+
+def checkout_value(checkout: Mapping[str, Any], currency: str) -> int | None:
+    """The checkout's subtotal (gross) in minor units of the merchant's currency, or None when
+    it is missing or in another currency (value rules such as free shipping then do not apply)."""
+    gross = _object(_object(checkout.get("subtotalPrice")).get("gross"))
+    amount = gross.get("amount")
+    if isinstance(amount, bool) or not isinstance(amount, int | float):
+        return None
+    if _text(gross.get("currency"), 3).upper() != currency or not 0 <= amount <= 10**10:
+        return None
+    exponent = 0 if currency in ZERO_DECIMAL else 2
+    return int((Decimal(str(amount)) * 10**exponent).to_integral_value())
 
 
 def list_methods(
@@ -167,7 +180,6 @@ def list_methods(
                 "metadata": {"nearbox_kind": "home"},
             }
         )
-    pickup_minor = settings.NEARBOX_SHOPIFY_PICKUP_PRICE_MINOR
     for kind, label in (("lockers", "Pickup locker"), ("shops", "Pickup shop")):
         for place in found[kind]:
             ready = _days(place["ready_by"], today, tz)
@@ -176,8 +188,8 @@ def list_methods(
                 {
                     "id": place["ref"],
                     "name": f"{label}: {place['name']} ({_distance(place['distance_m'])})",
-                    "amount": _amount(pickup_minor, merchant.currency),
-                    "currency": merchant.currency,
+                    "amount": _amount(place["price"]["amount"], place["price"]["currency"]),
+                    "currency": place["price"]["currency"],
                     "minimum_delivery_days": ready,
                     "maximum_delivery_days": ready,
                     "description": f"{place['address']}. Collect {hours}.",

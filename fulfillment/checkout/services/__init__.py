@@ -1,0 +1,1 @@
+"""Services of the checkout-rules domain: pricing (pure), rules (writes), preview."""
