@@ -8,7 +8,8 @@
 (function () {
   "use strict";
 
-  // settings: {apiBase, keyCheck, key, country, limit, cart: "SKU:2,…", parcel: {weight_g, …}}
+  // settings: {apiBase, keyCheck, key, country, limit, cart: "SKU:2,…", parcel: {weight_g, …},
+  //            value: "4999" (minor units), tags: "gift,bulky"}
   function NearboxApi(settings) {
     function url(base, params) {
       var address = new URL(base);
@@ -93,6 +94,8 @@
       options: function (query, signal) {
         var params = Object.assign(
           { country: settings.country, limit: settings.limit },
+          // The cart's value (minor units) and tags: the shop's checkout rules price by them.
+          { value_minor: settings.value, tags: settings.tags },
           parcelParams(),
           query.postal_code
             ? { postal_code: query.postal_code }

@@ -49,6 +49,8 @@
     locale: script.dataset.locale || navigator.language || "en",
     country: script.dataset.country || "US",
     cart: (script.dataset.cart || "").trim(),
+    value: (script.dataset.value || "").trim(),
+    tags: (script.dataset.tags || "").trim(),
     parcel: {
       weight_g: script.dataset.weightG,
       length_mm: script.dataset.lengthMm,
