@@ -26,3 +26,9 @@ class LockersConfig(AppConfig):
 
         if order_pickup_place not in order_hooks.PICKUP_PLACE_PROVIDERS:
             order_hooks.PICKUP_PLACE_PROVIDERS.append(order_pickup_place)
+        # The checkout-rules preview answers with the delivery-options API's own code path.
+        from fulfillment.checkout import hooks as checkout_hooks
+        from lockers.services.options import answer_for_query
+
+        if answer_for_query not in checkout_hooks.DELIVERY_OPTIONS:
+            checkout_hooks.DELIVERY_OPTIONS.append(answer_for_query)

@@ -11,7 +11,7 @@ from ninja.decorators import decorate_view
 
 from lockers.api.publishable import PublishableKey, preflight, problem, publishable_endpoint
 from lockers.models import Reservation
-from lockers.parcels import Parcel, parcel_from_cart, parcel_from_dims, parse_cart
+from lockers.parcels import parcel_from_cart, parcel_from_dims
 from lockers.selectors.network import get_bank_for_merchant
 from lockers.services import options, reservations
 from merchant.api.fields import Count, Id, InputSchema, Problem, QueryCount, Text
@@ -82,22 +82,6 @@ class OptionsOut(Schema):
     shops: list[PlaceOption]
 
 
-def cart_tags(text: str) -> list[str]:
-    return [tag.strip() for tag in text.split(",") if tag.strip()][:50]
-
-
-def _parcel(request: HttpRequest, q) -> tuple[Parcel, list[tuple[str, int]] | None]:
-    if q.cart.strip():
-        cart = parse_cart(q.cart)
-        return parcel_from_cart(request.api_merchant, cart), cart
-    return (
-        parcel_from_dims(
-            weight_g=q.weight_g, length_mm=q.length_mm, width_mm=q.width_mm, height_mm=q.height_mm
-        ),
-        None,
-    )
-
-
 @router.get(
     "/delivery-options",
     response={200: OptionsOut, 401: Problem, 403: Problem, 422: Problem, 429: Problem},
@@ -106,19 +90,22 @@ def _parcel(request: HttpRequest, q) -> tuple[Parcel, list[tuple[str, int]] | No
 )
 @decorate_view(publishable_endpoint)
 def delivery_options(request: HttpRequest, q: Query[OptionsQuery]):
-    parcel, cart = _parcel(request, q)
-    destination = options.resolve_destination(
-        country=q.country, postal_code=q.postal_code, address=q.address, lat=q.lat, lon=q.lon
-    )
-    answer = options.delivery_options(
+    answer = options.answer_for_query(
         merchant=request.api_merchant,
-        destination=destination,
-        parcel=parcel,
-        cart=cart,
+        country=q.country,
+        postal_code=q.postal_code,
+        address=q.address,
+        lat=q.lat,
+        lon=q.lon,
+        cart=q.cart,
+        weight_g=q.weight_g,
+        length_mm=q.length_mm,
+        width_mm=q.width_mm,
+        height_mm=q.height_mm,
         limit=q.limit,
-        versions=request.checkout_versions,
         value_minor=q.value_minor,
-        tags=cart_tags(q.tags),
+        tags=options.cart_tags(q.tags),
+        versions=request.checkout_versions,
     )
     # Serialised directly: validating this per keystroke through OptionsOut cost a third of the
     # request's CPU; tests/lockers check that the answer still matches the documented schema.

@@ -416,3 +416,53 @@ def delivery_options(
         cart_facts,
         pickup_minor=settings.NEARBOX_SHOPIFY_PICKUP_PRICE_MINOR,
     )
+
+
+def cart_tags(text: str) -> list[str]:
+    """The cart's tags from the query's comma-separated text (at most 50)."""
+    return [tag.strip() for tag in text.split(",") if tag.strip()][:50]
+
+
+def answer_for_query(
+    *,
+    merchant: Merchant,
+    country: str = "US",
+    postal_code: str = "",
+    address: str = "",
+    lat: float | None = None,
+    lon: float | None = None,
+    cart: str = "",
+    weight_g: int | None = None,
+    length_mm: int | None = None,
+    width_mm: int | None = None,
+    height_mm: int | None = None,
+    limit: int = 5,
+    value_minor: int | None = None,
+    tags: Iterable[str] = (),
+    versions: tuple[str, str] | None = None,
+) -> dict:
+    """The delivery-options API's answer for its query: the API and the checkout-rules preview
+    (fulfillment/checkout, through its hook) both call this. Raises ValidationError."""
+    from lockers.parcels import parcel_from_cart, parcel_from_dims, parse_cart
+
+    lines = None
+    if cart.strip():
+        lines = parse_cart(cart)
+        parcel = parcel_from_cart(merchant, lines)
+    else:
+        parcel = parcel_from_dims(
+            weight_g=weight_g, length_mm=length_mm, width_mm=width_mm, height_mm=height_mm
+        )
+    destination = resolve_destination(
+        country=country, postal_code=postal_code, address=address, lat=lat, lon=lon
+    )
+    return delivery_options(
+        merchant=merchant,
+        destination=destination,
+        parcel=parcel,
+        cart=lines,
+        limit=limit,
+        versions=versions,
+        value_minor=value_minor,
+        tags=tags,
+    )
