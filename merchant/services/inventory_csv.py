@@ -1,6 +1,6 @@
 """CSV import and export of products and stock counts.
 
-Import is preview-first: `stage_upload` keeps the file under MEDIA_ROOT/imports/<merchant>/
+Import is preview-first: `stage_upload` keeps the file in storage under imports/<merchant>/
 and `preview_import` validates every row and counts what would change; `confirm_import`
 validates again and writes every row in one transaction, or nothing (files over
 BACKGROUND_ABOVE rows go to a background job, see merchant/jobs.py). Writes skip rows that
@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 from django.db.models import QuerySet
@@ -28,6 +26,7 @@ from django.utils import timezone
 from merchant.models import Job, Merchant, Product, StockLevel, StoragePoint, User
 from merchant.services import stock
 from merchant.services.products import NAME_MAX, NUMBER_FIELDS, NUMBER_MAX, SKU_MAX
+from merchant.services.staged_files import load_file, stage_file
 
 PRODUCTS, STOCK = "products", "stock"
 KINDS = {PRODUCTS: "Products", STOCK: "Stock counts"}
@@ -110,10 +109,6 @@ class ImportResult:
 # --- Staging the upload -------------------------------------------------------------------
 
 
-def _import_dir(merchant: Merchant) -> Path:
-    return Path(settings.MEDIA_ROOT) / "imports" / str(merchant.pk)
-
-
 def stage_upload(*, merchant: Merchant, kind: str, filename: str, data: bytes) -> str:
     """Keep an uploaded file for preview and confirm; returns its import id."""
     if kind not in KINDS:
@@ -123,23 +118,24 @@ def stage_upload(*, merchant: Merchant, kind: str, filename: str, data: bytes) -
             {"file": f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is 5 MB."}
         )
     import_id = uuid.uuid4().hex
-    folder = _import_dir(merchant)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{import_id}.csv").write_bytes(data)
     meta = {"kind": kind, "filename": Path(filename or "upload.csv").name[:120]}
-    (folder / f"{import_id}.json").write_text(json.dumps(meta))
+    stage_file(merchant_id=merchant.pk, name=import_id, data=data, meta=meta)
     return import_id
 
 
 def load_upload(merchant: Merchant, import_id: str) -> tuple[str, str, bytes]:
     """(kind, filename, bytes) of a staged file of this merchant."""
-    folder = _import_dir(merchant)
-    if not _IMPORT_ID.match(import_id or "") or not (folder / f"{import_id}.csv").exists():
+    staged = (
+        load_file(merchant_id=merchant.pk, name=import_id)
+        if _IMPORT_ID.match(import_id or "")
+        else None
+    )
+    if staged is None:
         raise ValidationError(
             {"file": "That upload is no longer available; upload the file again."}
         )
-    meta = json.loads((folder / f"{import_id}.json").read_text())
-    return meta["kind"], meta["filename"], (folder / f"{import_id}.csv").read_bytes()
+    meta, data = staged
+    return meta["kind"], meta["filename"], data
 
 
 # --- Validation -----------------------------------------------------------------------------

@@ -13,14 +13,12 @@ job (fulfillment/jobs.py) that records "applied" in the same transaction as the 
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -37,6 +35,7 @@ from merchant.services.geocoding import GeocoderUnavailable
 # line numbers; orders share its limits (5 MB, 50,000 rows) and its plan's error reporting.
 from merchant.services.inventory_csv import MAX_BYTES, CsvImportPlan, RowError, read_csv_rows
 from merchant.services.products import NUMBER_MAX
+from merchant.services.staged_files import load_file, stage_file
 
 REQUIRED = ["reference", "shopper_name", "postal_code", "sku", "quantity"]
 OPTIONAL = [
@@ -140,10 +139,6 @@ class Confirmed:
 # --- Staging ------------------------------------------------------------------------------
 
 
-def _import_dir(merchant: Merchant) -> Path:
-    return Path(settings.MEDIA_ROOT) / "imports" / str(merchant.pk)
-
-
 def stage_order_upload(*, merchant: Merchant, filename: str, data: bytes) -> str:
     """Keep an uploaded file for preview and confirm; returns its import id."""
     if len(data) > MAX_BYTES:
@@ -151,22 +146,23 @@ def stage_order_upload(*, merchant: Merchant, filename: str, data: bytes) -> str
             {"file": f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is 5 MB."}
         )
     import_id = uuid.uuid4().hex
-    folder = _import_dir(merchant)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"orders-{import_id}.csv").write_bytes(data)
     meta = {"filename": Path(filename or "orders.csv").name[:120]}
-    (folder / f"orders-{import_id}.json").write_text(json.dumps(meta))
+    stage_file(merchant_id=merchant.pk, name=f"orders-{import_id}", data=data, meta=meta)
     return import_id
 
 
 def load_order_upload(merchant: Merchant, import_id: str) -> tuple[str, bytes]:
-    folder = _import_dir(merchant)
-    if not _IMPORT_ID.match(import_id or "") or not (folder / f"orders-{import_id}.csv").exists():
+    staged = (
+        load_file(merchant_id=merchant.pk, name=f"orders-{import_id}")
+        if _IMPORT_ID.match(import_id or "")
+        else None
+    )
+    if staged is None:
         raise ValidationError(
             {"file": "That upload is no longer available; upload the file again."}
         )
-    meta = json.loads((folder / f"orders-{import_id}.json").read_text())
-    return meta["filename"], (folder / f"orders-{import_id}.csv").read_bytes()
+    meta, data = staged
+    return meta["filename"], data
 
 
 # --- Validation ---------------------------------------------------------------------------
