@@ -39,6 +39,7 @@ urlpatterns = [
     path("pickup/", include("lockers.urls.public")),
     path("shopify/", include("lockers.urls.shopify")),
     path("saleor/", include("integrations.platforms.saleor.urls")),
+    path("app/settings/boxes/", include("fulfillment.boxes.urls")),
     path("app/settings/integrations/", include("integrations.urls")),
     path("app/", include("merchant.urls")),
     path("api/v1/", api.urls),

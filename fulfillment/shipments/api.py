@@ -16,6 +16,7 @@ from ninja.pagination import paginate
 
 from fulfillment.labels.services.labels import CannotPrint, label_for
 from fulfillment.models import Shipment
+from fulfillment.shipments.services.voiding import CannotVoid, void_shipment
 from fulfillment.tracking.selectors import get_shipment_for_merchant
 from merchant.api.fields import InputSchema, Page, QueryId
 
@@ -59,6 +60,16 @@ class ShipmentOut(Schema):
     has_courier_label: bool
     created_at: dt.datetime
     booked_at: dt.datetime | None
+    voided_at: dt.datetime | None = None
+    refund_state: str = ""
+    refund_minor: int | None = None
+    box: str | None = None
+    weight_g: int | None = None
+    measured_weight_g: int | None = None
+
+    @staticmethod
+    def resolve_box(obj: Shipment) -> str | None:
+        return obj.box.name if obj.box_id else None
 
     @staticmethod
     def resolve_courier(obj: Shipment) -> str:
@@ -82,7 +93,7 @@ def problem(status: int, code: str, detail: str, field: str | None = None) -> St
 def list_shipments(request: HttpRequest, filters: Query[ShipmentFilters]):
     merchant = request.api_merchant
     shipments = Shipment.objects.for_merchant(merchant).select_related(
-        "account", "service", "order"
+        "account", "service", "order", "box"
     )
     if filters.status:
         shipments = shipments.filter(status=filters.status)
@@ -112,7 +123,9 @@ def shipment_label(
     try:
         label = label_for(shipment, size=size, fmt=format, source=source)
     except CannotPrint as error:
-        return problem(409, "no_tracking_number", " ".join(error.messages), "tracking_number")
+        code = "voided" if "shipment" in getattr(error, "error_dict", {}) else "no_tracking_number"
+        field = "shipment" if code == "voided" else "tracking_number"
+        return problem(409, code, " ".join(error.messages), field)
     except ValidationError as error:
         field = next(iter(error.message_dict), None) if hasattr(error, "error_dict") else None
         return problem(422, "invalid", " ".join(error.messages), field)
@@ -121,3 +134,24 @@ def shipment_label(
     # A plain str: wsgiref (runserver) refuses header values of any other type, enums included.
     response["X-Label-Source"] = str(label.source)
     return response
+
+
+@router.post(
+    "/{shipment_id}/void",
+    response={200: ShipmentOut, 409: ShipmentProblemOut, 503: ShipmentProblemOut},
+    summary="Void a shipment's label before hand-over",
+    description="Cancels the booking with the courier where its API takes cancellations (else "
+    "the label is only marked void: `refund_state` `call`), stops tracking and leaves the order "
+    "ready to ship again with its stock still reserved. Voiding a voided shipment answers it "
+    "again. 409 `too_late_to_void` once the courier has the parcel, `courier_refused` when the "
+    "courier says no, `not_voidable` for a return or a cancelled shipment; 503 "
+    "`courier_unavailable` when the courier cannot be reached (nothing changed: try again).",
+)
+def void_shipment_endpoint(request: HttpRequest, shipment_id: QueryId):
+    shipment = get_shipment_for_merchant(request.api_merchant, shipment_id)
+    try:
+        shipment = void_shipment(shipment=shipment, by=None)
+    except CannotVoid as error:
+        status = 503 if error.problem_code == "courier_unavailable" else 409
+        return problem(status, error.problem_code, " ".join(error.messages), "shipment")
+    return Status(200, get_shipment_for_merchant(request.api_merchant, shipment.pk))

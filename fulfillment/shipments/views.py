@@ -10,10 +10,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from fulfillment.boxes.forms import PackingForm
+from fulfillment.boxes.services.packing import box_for_order
 from fulfillment.couriers.selectors import shipment_events, shipment_for_order
 from fulfillment.orders.selectors.orders import get_order_for_merchant
 from fulfillment.orders.services.addresses import AddressNeedsAttention
 from fulfillment.shipments.services.booking import ShipmentExists, rates_for_order, request_shipment
+from fulfillment.shipments.services.voiding import CannotVoid, can_void, void_shipment
 from fulfillment.tracking.selectors import get_shipment_for_merchant
 from merchant.decorators import merchant_required
 from merchant.money import money_in
@@ -21,8 +24,24 @@ from merchant.money import money_in
 
 def rates_context(request: HttpRequest, order) -> dict:
     shipment = shipment_for_order(order)
-    result = None if shipment else rates_for_order(merchant=request.merchant, order=order)
-    return {"order": order, "result": result, "shipment": shipment}
+    voided = shipment if shipment is not None and shipment.voided_at is not None else None
+    if voided is not None:  # its label was given back: the order ships again
+        shipment = None
+    packing = None if shipment else box_for_order(order)
+    result = (
+        None
+        if shipment
+        else rates_for_order(merchant=request.merchant, order=order, packing=packing)
+    )
+    return {
+        "order": order,
+        "result": result,
+        "shipment": shipment,
+        "voided": voided,
+        "packing": packing,
+        "packing_form": PackingForm(merchant=request.merchant) if packing else None,
+        "can_void": shipment is not None and can_void(shipment),
+    }
 
 
 @merchant_required
@@ -44,7 +63,16 @@ def order_ship(request: HttpRequest, order_id: int) -> HttpResponse:
     order = get_order_for_merchant(request.merchant, order_id)
     option_id = (request.POST.get("option_id") or "rule").strip()[:40]
     try:
-        shipment = request_shipment(merchant=request.merchant, order=order, option_id=option_id)
+        packing = PackingForm(request.POST, merchant=request.merchant)
+        if not packing.is_valid():
+            raise ValidationError(packing.error_text())
+        shipment = request_shipment(
+            merchant=request.merchant,
+            order=order,
+            option_id=option_id,
+            box=packing.cleaned_data["box"],
+            measured_weight_g=packing.cleaned_data["scale_reading"],
+        )
     except ShipmentExists as exc:
         messages.info(request, "This order already has a shipment.")
         shipment = exc.shipment
@@ -78,8 +106,31 @@ def shipment_detail(request: HttpRequest, shipment_id: int) -> HttpResponse:
                 merchant_currency=request.merchant.currency,
             ),
             "nav_active": "shipments",
+            "can_void": can_void(shipment),
+            "refund": money_in(
+                shipment.refund_minor,
+                currency=shipment.currency,
+                merchant_currency=request.merchant.currency,
+            )
+            if shipment.refund_minor
+            else "",
         },
     )
+
+
+@merchant_required
+@require_POST
+def shipment_void(request: HttpRequest, shipment_id: int) -> HttpResponse:
+    shipment = get_shipment_for_merchant(request.merchant, shipment_id)
+    try:
+        void_shipment(shipment=shipment, by=request.user)
+    except CannotVoid as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Label voided: the order is ready to ship again.")
+    if request.POST.get("next") == "order":
+        return redirect("order_detail", order_id=shipment.order_id)
+    return redirect("shipment_detail", shipment_id=shipment.pk)
 
 
 @merchant_required

@@ -11,6 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 
+from merchant.units import METRIC, format_weight
+
 COUNTRY_NAMES = {
     "US": "UNITED STATES",
     "PL": "POLAND",
@@ -75,6 +77,7 @@ class LabelData:
     parcel_index: int = 1
     parcel_count: int = 1
     is_return: bool = False  # prints a RETURN banner and ships recipient -> sender
+    unit_system: str = METRIC  # the merchant's: the weight prints in kg or lb/oz
 
     def __post_init__(self) -> None:
         tracking = self.tracking_number.strip()
@@ -111,7 +114,7 @@ class LabelData:
 
     @property
     def weight_text(self) -> str:
-        return f"{self.weight_g / 1000:.2f} kg" if self.weight_g >= 1000 else f"{self.weight_g} g"
+        return format_weight(self.weight_g, self.unit_system)
 
     def as_return(
         self, *, tracking_number: str, qr_payload: str, qr_caption: str, date: dt.datetime

@@ -92,15 +92,17 @@ def start_label_batch(
         raise ValidationError(
             {"day": f"More than {MAX_LABELS} shipments: narrow the filter (a day, a courier)."}
         )
-    printable = [s.pk for s in shipments if s.tracking_number]
+    printable = [s.pk for s in shipments if s.tracking_number and s.voided_at is None]
     skipped = [
         {
             "id": s.pk,
             "reference": s.order.reference or f"Order {s.order_id}",
-            "reason": "no tracking number yet — book the shipment first",
+            "reason": "label voided"
+            if s.voided_at
+            else "no tracking number yet — book the shipment first",
         }
         for s in shipments
-        if not s.tracking_number
+        if not s.tracking_number or s.voided_at is not None
     ]
     if not printable:
         raise ValidationError(

@@ -41,6 +41,9 @@ CONTENT_TYPES = {"pdf": "application/pdf", "zpl": "application/zpl"}
 NO_TRACKING_NUMBER = "cannot print: no tracking number yet — book the shipment first"
 
 
+VOIDED = "This label was voided: the courier will not take it. Ship the order again."
+
+
 class CannotPrint(ValidationError):
     """A shipment whose label cannot exist yet (no tracking number): a 409, not a bad request."""
 
@@ -144,7 +147,8 @@ def label_data_for(shipment: Shipment) -> LabelData:
             service_name=shipment.service.name,
             sender=sender,
             recipient=recipient,
-            weight_g=_weight_g(order),
+            # The weight the courier was told (box and scale reading included), else the items'.
+            weight_g=shipment.weight_g or _weight_g(order),
             reference=order.reference or f"Order {order.pk}",
             # The merchant's day: a parcel booked at 8 pm in Chicago is not dated tomorrow.
             date=local_time(shipment.booked_at or shipment.created_at, shipment.merchant),
@@ -154,6 +158,7 @@ def label_data_for(shipment: Shipment) -> LabelData:
                 ship_to.postal_code, "RET" if shipment.is_return else point_code(point.name)
             ),
             is_return=shipment.is_return,
+            unit_system=shipment.merchant.unit_system,
         )
     except LabelError as exc:
         raise ValidationError({exc.field: f"cannot print: {exc.message}"}) from exc
@@ -171,6 +176,8 @@ def label_for(
     changed (an address fixed, a pickup code issued); ZPL is rendered each time (it takes
     well under a millisecond)."""
     check_label_options(size=size, fmt=fmt, source=source)
+    if shipment.voided_at is not None:
+        raise CannotPrint({"shipment": VOIDED}, code="voided")
     if not shipment.tracking_number.strip():
         raise CannotPrint({"tracking_number": NO_TRACKING_NUMBER}, code="no_tracking_number")
     number = shipment.tracking_number
