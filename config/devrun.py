@@ -134,11 +134,14 @@ def main() -> int:
         f"{PYTHON} manage.py runserver {host}:{port} {env.get('RUNSERVER_OPTIONS', '')}",
         env=env,
     )
+    # One worker for everything: without -Q it consumes every queue by work (config/queues.py);
+    # production runs one per group of queues (docs/production.md).
     manager.add_process(
         "worker",
         f"{celery} worker -l info --concurrency 2 --without-gossip --without-mingle",
         env=env,
     )
+    # With Redis, beat schedules under a Redis lock (celery-redbeat); embedded: the file scheduler.
     manager.add_process("beat", f"{celery} beat -l info", env=env)
     manager.add_process(
         "sandbox",

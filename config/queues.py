@@ -68,6 +68,7 @@ RUN_JOB_TASK = "merchant.tasks.run_job_task"
 # Job kind (merchant/services/jobs.py) -> group.
 JOB_GROUPS: dict[str, str] = {
     "labels.batch": "labels",
+    "desk.ship_run": "labels",  # the shipping desk: a run's labels and packing slips
     "orders.import_csv": "imports",
     "inventory.import_csv": "imports",
     "platforms.backfill": "imports",
