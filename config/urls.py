@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from config.api import api
 from fulfillment.couriers.urls import driver_patterns
+from fulfillment.messaging.urls import webhook_patterns as message_webhook_patterns
 from fulfillment.tracking.urls import public_patterns, webhook_patterns
 from integrations.platforms.urls import public_patterns as platform_webhook_patterns
 from merchant.views import auth, brand, dashboard, favicon, health
@@ -33,9 +34,11 @@ urlpatterns = [
     path("app/shipments/", include("fulfillment.tracking.urls")),
     path("app/labels/", include("fulfillment.labels.urls")),
     path("app/desk/", include("fulfillment.desk.urls")),
+    path("app/messages/", include("fulfillment.messaging.urls")),
     path("t/", include(public_patterns)),
     path("webhooks/couriers/", include(webhook_patterns)),
     path("webhooks/platforms/", include(platform_webhook_patterns)),
+    path("webhooks/messages/", include(message_webhook_patterns)),
     path("pickup/", include("lockers.urls.public")),
     path("shopify/", include("lockers.urls.shopify")),
     path("saleor/", include("integrations.platforms.saleor.urls")),

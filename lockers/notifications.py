@@ -1,13 +1,14 @@
-"""Emails to shoppers about parcels at lockers and shops (plain Django mail). The tracking
-notifications may take these over by disconnecting `email_pickup_code` from the signal."""
+"""Emails to shoppers about parcels at lockers and shops: plain text in the shop's name with
+its reply-to, logged on the order (fulfillment/messaging). The tracking notifications may take
+these over by disconnecting `email_pickup_code` from the signal."""
 
 from __future__ import annotations
 
 import logging
 
-from django.core.mail import send_mail
 from django.utils.formats import date_format
 
+from fulfillment.messaging.services.sending import send_plain_email
 from lockers.models import PickupParcel
 from merchant.zones import local_time
 
@@ -37,7 +38,10 @@ def email_pickup_code(sender, *, parcel: PickupParcel, pin: str, qr_payload: str
         "it goes back to the shop.\n"
     )
     try:
-        send_mail(f"Your parcel is ready: code {pin}", body, None, [order.shopper_email])
+        send_plain_email(
+            merchant=order.merchant, to=order.shopper_email, order=order,
+            subject=f"Your parcel is ready: code {pin}", text=body, event="available_for_pickup",
+        )  # fmt: skip
     except Exception:  # the code stays valid; staff can see the parcel on the counter page
         logger.warning("Could not email the pickup code of parcel %s", parcel.pk, exc_info=True)
 
@@ -51,4 +55,7 @@ def send_expiry_reminder(parcel: PickupParcel) -> None:
         f"at {_where(parcel)}. Collect it by {_collect_by(parcel)}"
         " with the code we sent you; after that it goes back to the shop.\n"
     )
-    send_mail("Your parcel goes back tomorrow", body, None, [order.shopper_email])
+    send_plain_email(
+        merchant=order.merchant, to=order.shopper_email, order=order,
+        subject="Your parcel goes back tomorrow", text=body, event="available_for_pickup",
+    )  # fmt: skip

@@ -62,6 +62,8 @@ def brand_context(merchant: Merchant) -> dict[str, str]:
         "brand_text": text_colour_on(brand),
         "accent_color": accent,
         "accent_text": text_colour_on(accent),
+        # Links on white: the brand colour when it reads on white, else near-black.
+        "link_color": brand if contrast_ratio(brand, LIGHT_TEXT) >= 4.5 else DARK_TEXT,
         "logo_url": logo_url(merchant),
         "website_url": merchant.website_url,
         "support_url": merchant.support_url,
@@ -91,3 +93,22 @@ def sender(merchant: Merchant) -> str:
 def reply_to(merchant: Merchant) -> list[str]:
     address = merchant.reply_to_email or merchant.support_email
     return [address] if address else []
+
+
+BRAND_FIELDS = (
+    "brand_color", "accent_color", "reply_to_email", "website_url", "support_url",
+    "support_email",
+)  # fmt: skip
+
+
+def update_brand(*, merchant: Merchant, **fields: str) -> Merchant:
+    """Change the shop's brand fields (validated by the model: #rrggbb colours, http(s) links,
+    email addresses); raises ValidationError naming the field."""
+    unknown = set(fields) - set(BRAND_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown brand field {sorted(unknown)[0]}")
+    for name, value in fields.items():
+        setattr(merchant, name, value)
+    merchant.full_clean(exclude=[f.name for f in Merchant._meta.fields if f.name not in fields])
+    merchant.save(update_fields=[*fields])
+    return merchant

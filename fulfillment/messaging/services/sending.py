@@ -55,7 +55,8 @@ def send_email(
         subject=email.subject, body=email.text, from_email=brand.sender(merchant), to=[to],
         reply_to=brand.reply_to(merchant), headers=headers, connection=connection,
     )  # fmt: skip
-    message.attach_alternative(email.html, "text/html")
+    if email.html:
+        message.attach_alternative(email.html, "text/html")
     try:
         message.send()
     except Exception as error:
@@ -114,3 +115,11 @@ def record_delivery_report(
             sent.state, sent.detail = state, detail[:300]
             sent.save(update_fields=["state", "detail", "updated_at"])
     return sent
+
+
+def send_plain_email(
+    *, merchant: Merchant, to: str, subject: str, text: str, event: str, order: Order | None
+) -> SentMessage:
+    """A plain-text email in the shop's name (the pickup code, the reminder), logged."""
+    email = Email(subject=subject, text=text, html="", body_html="")
+    return send_email(merchant=merchant, to=to, email=email, event=event, order=order)

@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from fulfillment.messaging.services.brand import brand_context
 from fulfillment.models import Order
 from fulfillment.orders.services import status as order_status
 from fulfillment.tracking import hooks, nearby
@@ -38,6 +39,7 @@ def _context(shipment) -> dict:
     return {
         "shipment": shipment,
         "merchant": merchant,
+        "brand": brand_context(merchant),
         "events": list(timeline(shipment)[:50]),
         "waiting_at_pickup": waiting_at_pickup,
         "collected": collected,
