@@ -139,7 +139,9 @@ def start_ship_run(
         raise ValidationError({"service": "That service is switched off; choose another."})
     orders = selected_orders(merchant, order_ids=order_ids, filters=filters)
     orders = list(
-        orders.order_by().prefetch_related(
+        orders.order_by()
+        .prefetch_related(None)  # the order list prefetches allocations its own way
+        .prefetch_related(
             Prefetch("lines", queryset=OrderLine.objects.select_related("product")),
             Prefetch(
                 "allocations",
