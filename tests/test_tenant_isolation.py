@@ -107,6 +107,9 @@ NOT_OBJECT_IDS = {
     "token": "password reset: signed with a token",
     "path": "static and media files",
     "platform": "a shop platform's name (shopify, woocommerce, saleor), the same for everyone",
+    "event": "a shopper message's event (shipped, delivered…), the same for everyone",
+    "channel": "a shopper message's channel (email, sms), the same for everyone",
+    "language": "a shopper message's language (en, es, de), the same for everyone",
 }
 SKIPPED_NAMESPACES = {"admin": "the Django admin is for the operators of Nearbox, not merchants"}
 PARAM = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
