@@ -22,7 +22,8 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v zbarimg >/dev/null || missing+=(zbar-tools)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
-command -v pg_isready >/dev/null || missing+=(postgresql-client)
+# pg_dump and pg_restore too (tests/ops/test_backup_restore.py): Debian's client is the server's major version.
+{ command -v pg_isready && command -v pg_dump && command -v pg_restore; } >/dev/null || missing+=(postgresql-client)
 command -v redis-cli >/dev/null || missing+=(redis-tools)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
