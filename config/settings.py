@@ -59,9 +59,14 @@ INSTALLED_APPS = [
     "lockers",
     "integrations",  # outgoing webhooks and the shop platform connectors
     "demo",  # `manage.py seed_demo`: the demo data, nothing the product needs
+    "django_prometheus",  # request and database metrics at /metrics (config/observability)
+    "config.observability",  # metrics, request ids, JSON logs, health for a load balancer
 ]
 
 MIDDLEWARE = [
+    "config.observability.requestid.RequestIdMiddleware",  # first: every log line carries it
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "config.observability.metrics.IncomingWebhookMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",  # the Content-Security-Policy header (CSP block below)
@@ -74,6 +79,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "merchant.middleware.CurrentMerchantMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into its answer
+    "django_prometheus.middleware.PrometheusAfterMiddleware",  # metrics by view: innermost
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -261,7 +267,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not 
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Load balancers probe health and Prometheus scrapes each machine over the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^healthz/(live|ready)$", r"^metrics$"]
 if env_bool("USE_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
@@ -347,16 +354,44 @@ NEARBOX_GEOCODER = os.environ.get("NEARBOX_GEOCODER", "offline")
 NEARBOX_GEOCODER_OPTIONS = json.loads(os.environ.get("NEARBOX_GEOCODER_OPTIONS", "{}") or "{}")
 NEARBOX_GEOCODE_CACHE_SECONDS = int(os.environ.get("NEARBOX_GEOCODE_CACHE_SECONDS", "2592000"))
 
+# --- Observability (config/observability, docs/production.md) --------------------------------
+# Log lines as JSON objects ("json") or plain text ("text", `make run`); both carry request ids.
+NEARBOX_LOG_FORMAT = "json" if os.environ.get("NEARBOX_LOG_FORMAT") == "json" else "text"
+# /metrics answers this bearer token (and staff sessions); empty: staff only, others 404.
+NEARBOX_METRICS_TOKEN = os.environ.get("NEARBOX_METRICS_TOKEN", "")
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")  # error reporting, off when empty
+if SENTRY_DSN:
+    from config.observability.sentry import init_sentry
+
+    init_sentry(SENTRY_DSN, environment=os.environ.get("SENTRY_ENVIRONMENT", ""))
+# Query counts and durations for /metrics: django-prometheus's wrapper of the same backend
+# (after every check of ENGINE above).
+if env_bool("NEARBOX_DB_METRICS", True):
+    DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+        "django.db.backends.", "django_prometheus.db.backends."
+    )
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
+        "request_id": {"()": "config.observability.logging.RequestIdFilter"},
         "pdf_fallback_once": {
             "()": "config.logfilters.OncePerProcess",
             "prefixes": ["Using fontTools instead of HarfBuzz-Subset"],
         },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"()": "config.observability.logging.TextFormatter"},
+        "json": {"()": "config.observability.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": NEARBOX_LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # WeasyPrint logs every step of every document at INFO ("Step 5 - Creating layout"), and
     # without libharfbuzz-subset warns for every font of every PDF (said once, see the filter);

@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config.api import api
+from config.observability import health as probes
+from config.observability.metrics import metrics_view
 from fulfillment.couriers.urls import driver_patterns
 from fulfillment.messaging.urls import webhook_patterns as message_webhook_patterns
 from fulfillment.tracking.urls import public_patterns, webhook_patterns
@@ -12,6 +14,9 @@ from merchant.views import auth, brand, dashboard, favicon, health
 urlpatterns = [
     path("", dashboard.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("healthz/live", probes.live, name="healthz_live"),
+    path("healthz/ready", probes.ready, name="healthz_ready"),
+    path("metrics", metrics_view, name="metrics"),
     path("brand/<slug:slug>/logo", brand.merchant_logo, name="merchant_logo"),
     path("favicon.ico", favicon.favicon, name="favicon"),
     path("signup/", auth.signup, name="signup"),

@@ -1,0 +1,28 @@
+"""gunicorn hooks for Prometheus's multiprocess mode (PROMETHEUS_MULTIPROC_DIR set).
+
+Each gunicorn worker writes its metrics to files in that folder and /metrics sums them. The
+folder must be empty when the server starts (counts of a previous run would be added) and a
+dead worker's live gauges dropped. A gunicorn config file takes them with
+`from config.observability.gunicorn import child_exit, on_starting`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+
+def on_starting(server: Any) -> None:
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for stale in Path(folder).glob("*.db"):
+            stale.unlink()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
