@@ -49,6 +49,7 @@ urlpatterns = [
     path("saleor/", include("integrations.platforms.saleor.urls")),
     path("app/settings/boxes/", include("fulfillment.boxes.urls")),
     path("app/settings/integrations/", include("integrations.urls")),
+    path("app/", include("fulfillment.checkout.urls")),  # settings/checkout-rules, couriers/rules
     path("app/", include("merchant.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

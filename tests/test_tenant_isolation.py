@@ -17,7 +17,17 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from fulfillment.models import CourierAccount, LabelBatch, Order, Shipment, ShipmentEvent
+from fulfillment.models import (
+    CheckoutRule,
+    CourierAccount,
+    CourierRule,
+    LabelBatch,
+    Order,
+    Shipment,
+    ShipmentEvent,
+    ShipRun,
+)
+from fulfillment.models.returns import ReturnRequest
 from lockers.parcels import Parcel
 from lockers.services.reservations import reserve_compartment
 from merchant.models import (
@@ -40,6 +50,7 @@ from tests.factories.integrations import TENANT_FACTORIES as INTEGRATION_FACTORI
 from tests.factories.lockers import make_bank, make_shop
 from tests.factories.merchant import make_point, make_product
 from tests.factories.orders import make_order
+from tests.fulfillment.returns.factories import make_return
 
 
 def make_transfer(merchant: Merchant) -> Transfer:
@@ -98,7 +109,13 @@ OBJECT_FACTORIES: dict[str, Callable[[NewMerchant], int]] = {
     "batch_id": lambda new: (
         LabelBatch.objects.create(merchant=new.merchant, key="b", size="4x6", title="B's").pk
     ),
+    "checkout_rule_id": lambda new: (
+        CheckoutRule.objects.create(merchant=new.merchant, name="B's", action="hide").pk
+    ),
+    "courier_rule_id": lambda new: CourierRule.objects.create(merchant=new.merchant, name="B's").pk,
     **INTEGRATION_FACTORIES,
+    "return_id": lambda new: make_return(new.merchant).pk,
+    "run_id": lambda new: ShipRun.objects.create(merchant=new.merchant, description="B's").pk,
 }
 # parameters that are not ids of a merchant's objects
 NOT_OBJECT_IDS = {
@@ -185,4 +202,5 @@ def snapshot() -> tuple:
         list(Order.objects.values_list("pk", "status").order_by("pk")),
         list(Shipment.objects.values_list("pk", "status", "tracking_number").order_by("pk")),
         list(CourierAccount.objects.values_list("pk", "name", "is_active").order_by("pk")),
+        list(ReturnRequest.objects.values_list("pk", "state", "note").order_by("pk")),
     )

@@ -11,8 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from ninja import Field, Router, Schema
+from django.http import HttpRequest, JsonResponse
+from ninja import Field, Router, Schema, Status
 from pydantic import Strict
 
 from fulfillment.checkout.selectors import (
@@ -154,7 +154,7 @@ def list_checkout_rules(request: HttpRequest):
 )
 def create_checkout_rule(request: HttpRequest, payload: CheckoutRuleIn):
     rule = service.save_checkout_rule(merchant=request.api_merchant, data=_checkout_data(payload))
-    return 201, rule
+    return Status(201, rule)
 
 
 @router.post("/preview", response={200: PreviewOut, 422: Problem}, summary="Preview a cart")
@@ -168,26 +168,26 @@ def preview_checkout(request: HttpRequest, payload: PreviewIn):
 @router.post("/order", response={204: None, 422: Problem}, summary="Put checkout rules in order")
 def order_checkout_rules(request: HttpRequest, payload: OrderIn):
     service.reorder(merchant=request.api_merchant, model=CheckoutRule, ids=payload.ids)
-    return 204, None
+    return Status(204, None)
 
 
-@router.get("/{int:rule_id}", response={200: CheckoutRuleOut, 404: Problem})
-def get_checkout_rule(request: HttpRequest, rule_id: int):
-    return get_checkout_rule_for_merchant(request.api_merchant, rule_id)
+@router.get("/{int:checkout_rule_id}", response={200: CheckoutRuleOut, 404: Problem})
+def get_checkout_rule(request: HttpRequest, checkout_rule_id: int):
+    return get_checkout_rule_for_merchant(request.api_merchant, checkout_rule_id)
 
 
-@router.put("/{int:rule_id}", response={200: CheckoutRuleOut, **ERRORS})
-def replace_checkout_rule(request: HttpRequest, rule_id: int, payload: CheckoutRuleIn):
-    rule = get_checkout_rule_for_merchant(request.api_merchant, rule_id)
+@router.put("/{int:checkout_rule_id}", response={200: CheckoutRuleOut, **ERRORS})
+def replace_checkout_rule(request: HttpRequest, checkout_rule_id: int, payload: CheckoutRuleIn):
+    rule = get_checkout_rule_for_merchant(request.api_merchant, checkout_rule_id)
     return service.save_checkout_rule(
         merchant=request.api_merchant, rule=rule, data=_checkout_data(payload)
     )
 
 
-@router.delete("/{int:rule_id}", response={204: None, 404: Problem})
-def delete_checkout_rule(request: HttpRequest, rule_id: int) -> tuple[int, None]:
-    service.delete_rule(rule=get_checkout_rule_for_merchant(request.api_merchant, rule_id))
-    return 204, None
+@router.delete("/{int:checkout_rule_id}", response={204: None, 404: Problem})
+def delete_checkout_rule(request: HttpRequest, checkout_rule_id: int) -> Status:
+    service.delete_rule(rule=get_checkout_rule_for_merchant(request.api_merchant, checkout_rule_id))
+    return Status(204, None)
 
 
 # --- courier rules --------------------------------------------------------------------------
@@ -201,29 +201,29 @@ def list_courier_rules(request: HttpRequest):
 @courier_router.post("", response={201: CourierRuleOut, 422: Problem}, summary="Add (last)")
 def create_courier_rule(request: HttpRequest, payload: CourierRuleIn):
     rule = service.save_courier_rule(merchant=request.api_merchant, data=_courier_data(payload))
-    return 201, rule
+    return Status(201, rule)
 
 
 @courier_router.post("/order", response={204: None, 422: Problem}, summary="Put in order")
-def order_courier_rules(request: HttpRequest, payload: OrderIn) -> HttpResponse | tuple:
+def order_courier_rules(request: HttpRequest, payload: OrderIn) -> Status:
     service.reorder(merchant=request.api_merchant, model=CourierRule, ids=payload.ids)
-    return 204, None
+    return Status(204, None)
 
 
-@courier_router.get("/{int:rule_id}", response={200: CourierRuleOut, 404: Problem})
-def get_courier_rule(request: HttpRequest, rule_id: int):
-    return get_courier_rule_for_merchant(request.api_merchant, rule_id)
+@courier_router.get("/{int:courier_rule_id}", response={200: CourierRuleOut, 404: Problem})
+def get_courier_rule(request: HttpRequest, courier_rule_id: int):
+    return get_courier_rule_for_merchant(request.api_merchant, courier_rule_id)
 
 
-@courier_router.put("/{int:rule_id}", response={200: CourierRuleOut, **ERRORS})
-def replace_courier_rule(request: HttpRequest, rule_id: int, payload: CourierRuleIn):
-    rule = get_courier_rule_for_merchant(request.api_merchant, rule_id)
+@courier_router.put("/{int:courier_rule_id}", response={200: CourierRuleOut, **ERRORS})
+def replace_courier_rule(request: HttpRequest, courier_rule_id: int, payload: CourierRuleIn):
+    rule = get_courier_rule_for_merchant(request.api_merchant, courier_rule_id)
     return service.save_courier_rule(
         merchant=request.api_merchant, rule=rule, data=_courier_data(payload)
     )
 
 
-@courier_router.delete("/{int:rule_id}", response={204: None, 404: Problem})
-def delete_courier_rule(request: HttpRequest, rule_id: int) -> tuple[int, None]:
-    service.delete_rule(rule=get_courier_rule_for_merchant(request.api_merchant, rule_id))
-    return 204, None
+@courier_router.delete("/{int:courier_rule_id}", response={204: None, 404: Problem})
+def delete_courier_rule(request: HttpRequest, courier_rule_id: int) -> Status:
+    service.delete_rule(rule=get_courier_rule_for_merchant(request.api_merchant, courier_rule_id))
+    return Status(204, None)

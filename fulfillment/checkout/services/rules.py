@@ -184,8 +184,10 @@ def _clean_checkout(merchant: Merchant, data: dict[str, Any]) -> dict[str, Any]:
     if any(not re.fullmatch(r"[A-Z]{2}", c) for c in countries):
         raise ValidationError({"countries": "Give two-letter country codes, e.g. US, CA."})
     clean["countries"] = sorted(set(countries))
-    prefixes = [normalized_zip(z) for z in split_list(data.get("zip_prefixes"), "zip_prefixes")]
-    if any(not ZIP_ENTRY.match(z) for z in prefixes):
+    raw_prefixes = split_list(data.get("zip_prefixes"), "zip_prefixes")
+    prefixes = [normalized_zip(z) for z in raw_prefixes]
+    typed = (re.fullmatch(r"[A-Za-z0-9 -]{1,12}", z) for z in raw_prefixes)
+    if not all(typed) or any(not ZIP_ENTRY.match(z) for z in prefixes):
         raise ValidationError({"zip_prefixes": "Give ZIP codes or their first digits, e.g. 606."})
     clean["zip_prefixes"] = sorted(set(prefixes))
     tags = split_list(data.get("tags"), "tags")
