@@ -19,6 +19,7 @@ def test_every_scheduled_task_is_a_registered_celery_task():
 # module moved must still find it (tasks moved into fulfillment/<domain>/tasks.py keep them).
 REGISTERED_NAMES = {
     "fulfillment.tasks.book_shipment_task",
+    "fulfillment.tasks.enforce_retention",
     "fulfillment.tasks.plan_tracking_polls",
     "fulfillment.tasks.poll_tracking_batch",
     "fulfillment.tasks.poll_tracking_changes",
