@@ -45,10 +45,12 @@ class SignupForm(forms.Form):
 class MerchantSettingsForm(forms.ModelForm):
     class Meta:
         model = Merchant
-        fields = ["name", "time_zone", "currency", "brand_color", "logo"]
+        fields = ["name", "time_zone", "currency", "unit_system", "brand_color", "logo"]
         widgets = {"brand_color": forms.TextInput(attrs={"type": "color"})}
         help_texts = {
             "time_zone": "Times in the dashboard, cut-offs and pick lists use this zone.",
+            "unit_system": "How weights and sizes read on pages, packing slips and labels "
+            "(stored the same either way).",
             "brand_color": "Accent colour of the dashboard, tracking page and checkout widget.",
         }
 

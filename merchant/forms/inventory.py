@@ -2,27 +2,51 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
+from merchant import units
 from merchant.forms.products import ProductField
+from merchant.forms.units import LengthField, WeightField
 from merchant.models import Merchant, Product, StockMovement, StoragePoint, Transfer
 from merchant.services import inventory_csv
 from merchant.services.products import NUMBER_MAX
+
+# [is weight][is imperial]
+PRODUCT_UNIT_HELP = {
+    False: {
+        False: "E.g. 30 cm; a number alone is mm.",
+        True: "E.g. 12.5 in; a number alone is mm.",
+    },
+    True: {
+        False: "E.g. 1.2 kg; a number alone is grams.",
+        True: "E.g. 1 lb 6 oz; a number alone is grams.",
+    },
+}
 
 
 class ProductForm(forms.Form):
     sku = forms.CharField(label="SKU", max_length=64)
     name = forms.CharField(max_length=200)
-    weight_g = forms.IntegerField(label="Weight (g)", min_value=1)
-    length_mm = forms.IntegerField(label="Length (mm)", min_value=1)
-    width_mm = forms.IntegerField(label="Width (mm)", min_value=1)
-    height_mm = forms.IntegerField(label="Height (mm)", min_value=1)
+    weight_g = WeightField(label="Weight", max_value=NUMBER_MAX)
+    length_mm = LengthField(label="Length", max_value=NUMBER_MAX)
+    width_mm = LengthField(label="Width", max_value=NUMBER_MAX)
+    height_mm = LengthField(label="Height", max_value=NUMBER_MAX)
     value = forms.IntegerField(
         label="Unit value (cents)",
         min_value=0,
         initial=0,
         help_text="Minor units: 1250 = 12.50.",
     )
+
+    def __init__(self, *args: Any, unit_system: str = units.METRIC, **kwargs: Any) -> None:
+        """Weights and sizes are typed in any unit and shown in the merchant's."""
+        super().__init__(*args, **kwargs)
+        for name in ("weight_g", "length_mm", "width_mm", "height_mm"):
+            field = self.fields[name]
+            field.unit_system = unit_system
+            field.help_text = PRODUCT_UNIT_HELP[name == "weight_g"][unit_system == units.IMPERIAL]
 
 
 class ProductSearchForm(forms.Form):

@@ -45,6 +45,10 @@ def unique_slug(name: str) -> str:
     return slug
 
 
+def default_unit_system(currency: str) -> str:
+    return Merchant.UnitSystem.IMPERIAL if currency == "USD" else Merchant.UnitSystem.METRIC
+
+
 def create_merchant(
     *,
     name: str,
@@ -52,6 +56,7 @@ def create_merchant(
     owner_password: str | None,
     time_zone: str = "UTC",
     currency: str = "USD",
+    unit_system: str | None = None,
     issue_keys: bool = False,
     allowed_origins: tuple[str, ...] = ("http://localhost:8000", "http://127.0.0.1:8000"),
 ) -> NewMerchant:
@@ -66,7 +71,12 @@ def create_merchant(
         try:
             with transaction.atomic():
                 merchant = Merchant.objects.create(
-                    name=name, slug=unique_slug(name), time_zone=time_zone, currency=currency
+                    name=name,
+                    slug=unique_slug(name),
+                    time_zone=time_zone,
+                    currency=currency,
+                    # US shops read pounds and inches unless they say otherwise.
+                    unit_system=unit_system or default_unit_system(currency),
                 )
                 owner = User.objects.create_user(email, owner_password)
                 Membership.objects.create(merchant=merchant, user=owner, role=Membership.Role.OWNER)

@@ -122,7 +122,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
 @merchant_required
 @require_http_methods(["GET", "POST"])
 def product_create(request: HttpRequest) -> HttpResponse:
-    form = ProductForm(request.POST or None)
+    form = ProductForm(request.POST or None, unit_system=request.merchant.unit_system)
     if request.method == "POST" and form.is_valid():
         try:
             product = products.create_product(merchant=request.merchant, **form.cleaned_data)
@@ -141,7 +141,9 @@ def product_create(request: HttpRequest) -> HttpResponse:
 def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
     product = selectors.get_product_for_merchant(request.merchant, product_id)
     initial = {name: getattr(product, name) for name in products.EDITABLE_FIELDS}
-    form = ProductForm(request.POST or None, initial=initial)
+    form = ProductForm(
+        request.POST or None, initial=initial, unit_system=request.merchant.unit_system
+    )
     if request.method == "POST" and form.is_valid():
         try:
             products.update_product(product=product, **form.cleaned_data)

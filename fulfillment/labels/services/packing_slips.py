@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from fulfillment.boxes.services.packing import box_for_order
 from fulfillment.labels.render import (
     SLIP_SIZES,
     LabelError,
@@ -14,9 +15,10 @@ from fulfillment.labels.render import (
     render_packing_slips_pdf,
 )
 from fulfillment.labels.services.labels import LabelFile, point_address, sending_point
-from fulfillment.models import Order
+from fulfillment.models import Order, Shipment
 from fulfillment.orders.services.addresses import order_address
 from fulfillment.shipments.services.returns import outbound_shipment
+from merchant import units
 from merchant.zones import local_time, merchant_zone
 
 
@@ -34,6 +36,7 @@ def packing_slip_data(order: Order) -> PackingSlipData:
     shipment = outbound_shipment(order)
     if shipment is not None:
         extra = {"Courier": shipment.account.name, "Tracking": shipment.tracking_number}
+    extra.update(_packing_facts(order, shipment))
     try:
         return PackingSlipData(
             reference=order.reference or f"Order {order.pk}",
@@ -45,6 +48,24 @@ def packing_slip_data(order: Order) -> PackingSlipData:
         )
     except LabelError as exc:
         raise ValidationError({exc.field: f"cannot print: {exc.message}"}) from exc
+
+
+def _packing_facts(order: Order, shipment: Shipment | None) -> dict[str, str]:
+    """The box to pack into and the parcel's weight, in the merchant's units: the booked
+    shipment's, else the box chosen by fit now."""
+    system = order.merchant.unit_system
+    if shipment is not None and shipment.weight_g:
+        box, weight = shipment.box, shipment.weight_g
+    else:
+        choice = box_for_order(order)
+        box, weight = choice.box, choice.parcel.weight_g
+    facts = {"Weight": units.format_weight(weight, system)}
+    if box is not None:
+        size = units.format_size(
+            box.inner_length_mm, box.inner_width_mm, box.inner_height_mm, system
+        )
+        facts = {"Box": f"{box.name} ({size})", **facts}
+    return facts
 
 
 def packing_slip_for(order: Order, *, size: str = "a4") -> LabelFile:

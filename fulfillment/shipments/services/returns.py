@@ -37,9 +37,12 @@ def return_idempotency_key(order: Order) -> str:
 
 
 def outbound_shipment(order: Order) -> Shipment | None:
-    """The order's newest booked outbound shipment (a reship replaces the original)."""
+    """The order's newest booked outbound shipment (a reship replaces the original; a voided
+    label never left)."""
     return (
-        Shipment.objects.filter(order=order, merchant_id=order.merchant_id, is_return=False)
+        Shipment.objects.filter(
+            order=order, merchant_id=order.merchant_id, is_return=False, voided_at__isnull=True
+        )
         .exclude(tracking_number="")
         .select_related("account", "service")
         .order_by("-created_at", "-pk")
