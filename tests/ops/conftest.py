@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from django.conf import settings
+from django.db import connection
 
 from tests.support.helpers import ARTIFACTS, ROOT, wait_for
 
@@ -33,17 +33,19 @@ def namespace(settings) -> Iterator[str]:
 
 def process_env(namespace: str, **extra: str) -> dict[str, str]:
     """The environment of a worker or beat: the test database and the test's namespace."""
-    db = settings.DATABASES["default"]
+    db = connection.settings_dict  # the test database's, in a test marked django_db
     env = dict(os.environ)
     env.pop("NEARBOX_TRACKING_QUEUE", None)
     env.update(
-        DJANGO_SETTINGS_MODULE="tests.settings",
-        DATABASE_URL=(
-            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        ),
-        CELERY_QUEUE=namespace,
-        PYTHONPATH=str(ROOT),
-        **extra,
+        {
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": (
+                f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+            ),
+            "CELERY_QUEUE": namespace,
+            "PYTHONPATH": str(ROOT),
+            **extra,
+        }
     )
     return env
 

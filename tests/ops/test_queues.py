@@ -153,6 +153,7 @@ def test_a_label_batch_backlog_never_delays_tracking(namespace, make_merchant, s
 
 
 @pytest.mark.worker
+@pytest.mark.django_db
 def test_a_worker_without_queues_consumes_every_queue(namespace, spawn):
     """What `make run` starts (config/devrun.py: no -Q): one worker for every queue."""
     _, hostname = start_worker(spawn, namespace, "all", None)
