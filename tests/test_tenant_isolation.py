@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from fulfillment.models import (
+    BoxPreset,
     CheckoutRule,
     CourierAccount,
     CourierRule,
@@ -116,6 +117,15 @@ OBJECT_FACTORIES: dict[str, Callable[[NewMerchant], int]] = {
     **INTEGRATION_FACTORIES,
     "return_id": lambda new: make_return(new.merchant).pk,
     "run_id": lambda new: ShipRun.objects.create(merchant=new.merchant, description="B's").pk,
+    "box_id": lambda new: (
+        BoxPreset.objects.create(
+            merchant=new.merchant,
+            name="B's box",
+            inner_length_mm=300,
+            inner_width_mm=200,
+            inner_height_mm=100,
+        ).pk
+    ),
 }
 # parameters that are not ids of a merchant's objects
 NOT_OBJECT_IDS = {
