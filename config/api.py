@@ -15,6 +15,7 @@ from config.api_docs import VendoredSwagger
 from fulfillment.checkout import api as fulfillment_checkout
 from fulfillment.couriers import api as fulfillment_couriers
 from fulfillment.orders import api as fulfillment_orders
+from fulfillment.returns import api as fulfillment_returns
 from fulfillment.shipments import api as fulfillment_shipments
 from fulfillment.tracking import api as fulfillment_tracking
 from integrations.webhooks import api as integrations_webhooks
@@ -46,6 +47,7 @@ api.add_router("/couriers", fulfillment_couriers.router)
 api.add_router("/shipments", fulfillment_tracking.router)
 api.add_router("/shipments", fulfillment_shipments.router)  # list and labels
 api.add_router("/webhooks", integrations_webhooks.router)
+api.add_router("/returns", fulfillment_returns.router)
 api.add_router("/checkout-rules", fulfillment_checkout.router)
 api.add_router("/courier-rules", fulfillment_checkout.courier_router)
 

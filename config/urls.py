@@ -7,6 +7,7 @@ from config.observability import health as probes
 from config.observability.metrics import metrics_view
 from fulfillment.couriers.urls import driver_patterns
 from fulfillment.messaging.urls import webhook_patterns as message_webhook_patterns
+from fulfillment.returns.urls import public_patterns as returns_public_patterns
 from fulfillment.tracking.urls import public_patterns, webhook_patterns
 from integrations.platforms.urls import public_patterns as platform_webhook_patterns
 from merchant.views import auth, brand, dashboard, favicon, health
@@ -38,6 +39,8 @@ urlpatterns = [
     path("app/pickup/", include("lockers.urls")),
     path("app/shipments/", include("fulfillment.tracking.urls")),
     path("app/labels/", include("fulfillment.labels.urls")),
+    path("app/returns/", include("fulfillment.returns.urls")),
+    path("returns/", include(returns_public_patterns)),
     path("app/desk/", include("fulfillment.desk.urls")),
     path("app/messages/", include("fulfillment.messaging.urls")),
     path("t/", include(public_patterns)),

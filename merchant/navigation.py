@@ -13,6 +13,7 @@ MAIN_NAV = [
     ("demand", "Demand", "demand", ()),
     ("couriers", "Couriers", "couriers", ()),
     ("shipments", "Shipments", "shipments", ()),
+    ("returns", "Returns", "returns", ()),
     ("pickup-network", "Pickup network", "pickup_network", ()),
     ("labels", "Labels", "label_batches", ()),
     ("analytics", "Analytics", "area", ("analytics",)),
