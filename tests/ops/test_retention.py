@@ -1,5 +1,6 @@
 """Retention (fulfillment/housekeeping): old logs and receipts go in small batches, what is still
-in use stays. Marked sqlite: the deletes run on `make run`'s SQLite too."""
+in use stays. All but the worker test are marked sqlite: the deletes run on `make run`'s SQLite
+too."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from integrations.models import InboundWebhook, WebhookDelivery, WebhookEvent
 from merchant.models import Job
 from tests.factories.couriers import make_account, make_shipment
 from tests.factories.integrations import make_delivery, make_endpoint, make_store
+from tests.support.helpers import wait_for
 
-pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
+pytestmark = pytest.mark.django_db
 
 NOW = timezone.now()
 OLD = NOW - dt.timedelta(days=400)
@@ -42,6 +44,7 @@ def event(shipment, status: str, at: dt.datetime, **fields) -> ShipmentEvent:
     )
 
 
+@pytest.mark.sqlite
 def test_old_webhook_receipts_go_in_batches_and_recent_ones_stay(merchant_a):
     account = make_account(merchant_a.merchant)
     old = [receipt(account, OLD) for _ in range(7)]
@@ -57,6 +60,7 @@ def test_old_webhook_receipts_go_in_batches_and_recent_ones_stay(merchant_a):
     assert enforce_retention(now=NOW, batch_size=3).deleted["webhook_receipts"] == 0
 
 
+@pytest.mark.sqlite
 def test_a_run_stops_at_its_deadline_and_the_next_goes_on(merchant_a):
     account = make_account(merchant_a.merchant)
     for _ in range(5):
@@ -70,6 +74,7 @@ def test_a_run_stops_at_its_deadline_and_the_next_goes_on(merchant_a):
     assert WebhookReceipt.objects.count() == 0
 
 
+@pytest.mark.sqlite
 def test_a_retention_of_zero_days_keeps_rows_for_ever(merchant_a, settings):
     settings.NEARBOX_RETENTION_WEBHOOK_RECEIPTS_DAYS = 0
     receipt(make_account(merchant_a.merchant), OLD)
@@ -78,6 +83,7 @@ def test_a_retention_of_zero_days_keeps_rows_for_ever(merchant_a, settings):
     assert WebhookReceipt.objects.count() == 1
 
 
+@pytest.mark.sqlite
 def test_finished_jobs_go_and_running_ones_stay(merchant_a):
     m = merchant_a.merchant
     done = Job.objects.create(merchant=m, kind="k", title="t", state="succeeded", finished_at=OLD)
@@ -94,6 +100,7 @@ def test_finished_jobs_go_and_running_ones_stay(merchant_a):
     assert done.pk not in kept and failed.pk not in kept
 
 
+@pytest.mark.sqlite
 def test_processed_store_webhooks_go_and_queued_ones_stay(merchant_a):
     connection = make_store(merchant_a.merchant)
 
@@ -119,6 +126,7 @@ def test_processed_store_webhooks_go_and_queued_ones_stay(merchant_a):
     assert not kept & {w.pk for w in gone}
 
 
+@pytest.mark.sqlite
 def test_old_outgoing_events_go_with_their_deliveries_unless_one_is_still_open(merchant_a):
     m = merchant_a.merchant
     endpoint = make_endpoint(m)
@@ -137,6 +145,7 @@ def test_old_outgoing_events_go_with_their_deliveries_unless_one_is_still_open(m
     assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {retrying.pk, recent.pk}
 
 
+@pytest.mark.sqlite
 def test_tracking_history_is_kept_with_its_shipment_by_default(merchant_a):
     shipment = make_shipment(merchant_a.merchant, status="delivered", status_changed_at=OLD)
     event(shipment, "in_transit", OLD)
@@ -146,6 +155,7 @@ def test_tracking_history_is_kept_with_its_shipment_by_default(merchant_a):
     assert shipment.events.count() == 2
 
 
+@pytest.mark.sqlite
 def test_long_finished_shipments_keep_their_last_event_and_proofs(merchant_a, settings):
     settings.NEARBOX_RETENTION_TRACKING_EVENTS_DAYS = 365
     m = merchant_a.merchant
@@ -170,6 +180,7 @@ def test_long_finished_shipments_keep_their_last_event_and_proofs(merchant_a, se
     assert enforce_retention(now=NOW).deleted["tracking_events"] == 0
 
 
+@pytest.mark.sqlite
 def test_cancelled_shipments_count_as_finished(merchant_a, settings):
     settings.NEARBOX_RETENTION_TRACKING_EVENTS_DAYS = 30
     shipment = make_shipment(merchant_a.merchant, status="info_received", cancelled_at=OLD)
@@ -181,8 +192,21 @@ def test_cancelled_shipments_count_as_finished(merchant_a, settings):
     assert list(shipment.events.values_list("pk", flat=True)) == [last.pk]
 
 
+@pytest.mark.sqlite
 def test_the_beat_task_runs_the_retention(merchant_a):
     receipt(make_account(merchant_a.merchant), OLD)
 
     assert enforce_retention_task.apply().get()["webhook_receipts"] == 1
     assert WebhookReceipt.objects.count() == 0
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_task_sent_as_beat_sends_it_runs_in_a_worker(celery_worker, merchant_a):
+    account = make_account(merchant_a.merchant)
+    old, recent = receipt(account, OLD), receipt(account, RECENT)
+
+    enforce_retention_task.delay()
+
+    wait_for(lambda: not WebhookReceipt.objects.filter(pk=old.pk).exists(), timeout=60)
+    assert WebhookReceipt.objects.filter(pk=recent.pk).exists()
