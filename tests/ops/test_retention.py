@@ -162,7 +162,7 @@ def test_long_finished_shipments_keep_their_last_event_and_proofs(merchant_a, se
     finished = make_shipment(m, status="delivered", status_changed_at=OLD)
     transit = event(finished, "in_transit", OLD)
     proof = event(finished, "failed_attempt", OLD + dt.timedelta(minutes=5), proof="proofs/x.jpg")
-    out = event(finished, "out_for_delivery", OLD + dt.timedelta(minutes=10))
+    out = event(finished, "out_for_delivery", OLD + dt.timedelta(minutes=10), proof=None)
     last = event(finished, "delivered", OLD + dt.timedelta(hours=1))
     # Still moving after a year (a lost parcel): every event stays.
     moving = make_shipment(m, status="in_transit", status_changed_at=OLD)

@@ -106,8 +106,9 @@ def purge_tracking_events(*, cutoff: dt.datetime, batch_size: int, deadline: Dea
         | Q(occurred_at=OuterRef("occurred_at"), pk__gt=OuterRef("pk"))
     )
     finished = Shipment.objects.filter(finished_before(cutoff), pk=OuterRef("shipment_id"))
+    no_proof = Q(proof="") | Q(proof__isnull=True)
     old = ShipmentEvent.objects.filter(
-        Exists(finished), Exists(later), created_at__lt=cutoff, proof=""
+        no_proof, Exists(finished), Exists(later), created_at__lt=cutoff
     )
     return delete_in_batches(old, order_by="created_at", batch_size=batch_size, deadline=deadline)
 
