@@ -67,6 +67,7 @@ def message_edit(request: HttpRequest, event: str, channel: str, language: str) 
         return redirect(here)
     subject, body = composing.words(merchant, event=event, channel=channel, language=language)
     form = TemplateForm(request.POST or None, initial={"subject": subject, "body": body})
+    form.fields["subject"].required = channel == Channel.EMAIL
     if request.method == "POST" and form.is_valid():
         fields = {"subject": form.cleaned_data["subject"], "body": form.cleaned_data["body"]}
         try:
