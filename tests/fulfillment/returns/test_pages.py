@@ -35,7 +35,7 @@ def test_a_shopper_finds_the_order_asks_and_downloads_the_label(merchant_a):
     assert found.status_code == 302
     page = shopper.get(found["Location"])
     assert page.status_code == 200 and f'name="qty_{line.pk}"' in page.content.decode()
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
 
     made = shopper.post(
         found["Location"], {f"qty_{line.pk}": "1", "reason": "Too small", "method": "label"}
