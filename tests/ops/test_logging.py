@@ -149,3 +149,34 @@ def test_the_tasks_a_request_enqueues_log_with_its_id_in_the_worker_retries_too(
     assert all(line.endswith(f"[request_id={request_id}]") for line in lines)
     started["job"].refresh_from_db()
     assert started["job"].state == "succeeded" and started["job"].attempts == 2
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_in_json_mode_writes_the_request_id_and_the_task_on_its_lines(
+    namespace, spawn, merchant_a
+):
+    from tests.ops.conftest import process_env
+
+    env = process_env(
+        namespace, NEARBOX_LOG_FORMAT="json", CELERY_EXTRA_IMPORTS="tests.support.jobs"
+    )
+    args = ["worker", "--concurrency=1", "--without-gossip", "--without-mingle"]
+    _, log = spawn("json-worker", [*args, f"--hostname=json-{namespace}@%h"], env)
+    request_id = f"req-{uuid.uuid4().hex[:12]}"
+
+    def view(request: HttpRequest) -> HttpResponse:
+        jobs.start_job(merchant=merchant_a.merchant, kind="tests.count", params={"steps": 1})
+        return HttpResponse("started")
+
+    RequestIdMiddleware(view)(RequestFactory().post("/", headers={"X-Request-ID": request_id}))
+
+    def tagged() -> list[dict]:
+        lines = [json.loads(line) for line in log.read_text().splitlines() if request_id in line]
+        return lines if any("succeeded" in line["message"] for line in lines) else []
+
+    lines = wait_for(tagged, timeout=60, what="the worker's JSON lines with the request id")
+    for line in lines:
+        assert line["request_id"] == request_id
+        assert line["task_name"] == "merchant.tasks.run_job_task" and line["task_id"]
+        assert line["level"] and line["logger"] and line["time"]
