@@ -229,6 +229,7 @@ elif NEARBOX_STORAGE == "s3":
             "default_acl": "private",
             "querystring_auth": True,  # any URL it makes is presigned and expires
             "querystring_expire": 300,
+            "signature_version": "s3v4",
             # Like the local disk: a name already taken gets a suffix, never overwrites.
             "file_overwrite": False,
         },
