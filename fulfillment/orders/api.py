@@ -52,6 +52,10 @@ class ShopperIn(InputSchema):
     name: str
     email: str = ""
     phone: str = ""
+    language: str = Field(
+        "", description="Language of the shopper's messages: en, es or de (es-MX reads as es); "
+        "blank or another: English."
+    )  # fmt: skip
 
 
 class DestinationIn(InputSchema):

@@ -197,6 +197,7 @@ def _clean(merchant: Merchant, data: Mapping[str, Any]) -> dict:
         "shopper_name": _text(shopper, "name", "shopper.name", errors, limit=150, required=True),
         "shopper_email": _text(shopper, "email", "shopper.email", errors, limit=254),
         "shopper_phone": _text(shopper, "phone", "shopper.phone", errors, limit=32),
+        "language": _text(shopper, "language", "shopper.language", errors, limit=8),
         "delivery_service": _text(delivery, "service", "delivery.service", errors, limit=64),
         "pickup_location_ref": _text(
             delivery, "pickup_location_ref", "delivery.pickup_location_ref", errors, limit=64
@@ -347,6 +348,7 @@ def _write_order(
         shopper_name=clean["shopper_name"],
         shopper_email=clean["shopper_email"],
         shopper_phone=clean["shopper_phone"],
+        language=clean["language"],
         **destination.as_order_fields(),
         delivery_kind=clean["delivery_kind"],
         delivery_service=clean["delivery_service"],

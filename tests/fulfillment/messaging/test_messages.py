@@ -201,3 +201,22 @@ def test_the_delivery_report_endpoint_needs_its_token(client, settings):
     assert _report(client, body, token="wröng").status_code == 401
     no_header = client.post("/webhooks/messages/email-events", body, "application/json")
     assert no_header.status_code == 401
+
+
+def test_the_order_api_takes_the_shoppers_language(api_client_a, merchant_a):
+    from fulfillment.models import Order
+    from tests.factories.merchant import make_point, make_product
+    from tests.factories.orders import order_data, stock
+
+    merchant = merchant_a.merchant
+    stock(merchant, make_point(merchant, postal_code="60614"), make_product(merchant, sku="M"), 5)
+
+    def post(language):
+        body = order_data(("M", 1), shopper={"language": language})
+        return api_client_a.post("/api/v1/orders", json.dumps(body), "application/json")
+
+    assert post("es-MX").status_code == 201
+    assert Order.objects.get(merchant=merchant).language == "es-MX"
+    refused = post("x" * 9)
+    assert refused.status_code == 422 and "shopper.language" in refused.content.decode()
+    assert Order.objects.filter(merchant=merchant).count() == 1
