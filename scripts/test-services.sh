@@ -48,3 +48,16 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.5; done
 fi
 echo "redis: $(redis-cli -h 127.0.0.1 -p 6379 ping)"
+
+# S3-compatible object store for tests/ops/test_storage_s3.py (NEARBOX_STORAGE=s3): moto's server
+# mode, which the test starts on a free port itself. MinIO would be the first choice, but no
+# package on PyPI, Debian or npm ships its server binary (their helpers download it at run time).
+# moto comes with the dev extra (pyproject.toml); installed here only when it is missing.
+VENV_PY="$(dirname "$0")/../.venv/bin/python"
+if [ -x "$VENV_PY" ] && ! "$VENV_PY" -c "import moto.server, flask" >/dev/null 2>&1; then
+  echo "test-services: installing moto[server] (the tests' S3-compatible server)"
+  "$VENV_PY" -m pip install --quiet "moto[server]>=5,<6"
+fi
+if [ -x "$VENV_PY" ]; then
+  echo "s3 test server: moto $("$VENV_PY" -c 'import moto; print(moto.__version__)')"
+fi
