@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 
 @pytest.mark.sqlite
+@pytest.mark.django_db
 def test_no_model_change_lacks_a_migration() -> None:
     out = StringIO()
     try:
