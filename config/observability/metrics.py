@@ -54,7 +54,9 @@ def _stamp_message(headers: dict[str, Any] | None = None, **_: object) -> None:
         headers[PUBLISHED_HEADER] = time.time()
 
 
-_started: dict[str, tuple[float, float | None]] = {}
+_started: dict[str, tuple[float, float | None, float]] = {}
+# Each outgoing webhook attempt is one run of this task (integrations/webhooks/tasks.py).
+DELIVER_TASK = "integrations.tasks.deliver_webhook"
 
 
 def _task_started(task_id: str = "", task: Any = None, **_: object) -> None:
@@ -70,14 +72,21 @@ def _task_started(task_id: str = "", task: Any = None, **_: object) -> None:
             with contextlib.suppress(ValueError):
                 due = max(due, datetime.fromisoformat(str(eta)).timestamp())
         wait = max(0.0, now - due)
-    _started[task_id] = (time.monotonic(), wait)
+    _started[task_id] = (time.monotonic(), wait, now)
 
 
-def _task_finished(task_id: str = "", task: Any = None, state: str | None = None, **_: Any) -> None:
+def _task_finished(
+    task_id: str = "",
+    task: Any = None,
+    state: str | None = None,
+    args: Any = None,
+    kwargs: Any = None,
+    **_: Any,
+) -> None:
     started = _started.pop(task_id, None)
     if started is None or task is None:
         return
-    began, wait = started
+    began, wait, wall = started
     queue = str((task.request.delivery_info or {}).get("routing_key") or "")
     increments = {
         "task_runtime": store.histogram_fields(
@@ -86,7 +95,30 @@ def _task_finished(task_id: str = "", task: Any = None, state: str | None = None
     }
     if wait is not None:
         increments["task_wait"] = store.histogram_fields((task.name, queue), wait, WAIT_BUCKETS)
+    if task.name == DELIVER_TASK:
+        outcome = _delivery_outcome((kwargs or {}).get("delivery_id", (args or [None])[0]), wall)
+        if outcome:
+            increments["webhooks_outgoing_failed"] = {store.field(outcome): 1}
     store.add(increments)
+
+
+def _delivery_outcome(delivery_id: Any, since: float) -> str:
+    """ "retry" or "given_up" when this run attempted the delivery and it failed, else ""."""
+    from integrations.models import WebhookDelivery
+
+    try:
+        row = (
+            WebhookDelivery.objects.filter(pk=int(delivery_id))
+            .values("state", "last_attempt_at")
+            .first()
+        )
+    except Exception:  # a metric never fails the task (a database gone, an odd argument)
+        return ""
+    if row is None or row["last_attempt_at"] is None:
+        return ""
+    if row["last_attempt_at"].timestamp() < since or row["state"] == "delivered":
+        return ""  # an earlier run's attempt (this one found nothing due), or it worked
+    return "given_up" if row["state"] == "failed" else "retry"
 
 
 def _batch_saved(instance: Any, update_fields: Any = None, **_: object) -> None:
@@ -270,7 +302,15 @@ def _histogram(
 
 
 def _counted_metrics() -> Iterator[Metric]:
-    counted = store.read(["task_wait", "task_runtime", "labels_rendered", "webhooks_rejected"])
+    counted = store.read(
+        [
+            "task_wait",
+            "task_runtime",
+            "labels_rendered",
+            "webhooks_rejected",
+            "webhooks_outgoing_failed",
+        ]
+    )
     yield _histogram(
         "nearbox_celery_task_wait_seconds",
         "From a task's publication (or its ETA) to a worker starting it.",
@@ -297,6 +337,14 @@ def _counted_metrics() -> Iterator[Metric]:
     for key, amount in sorted(counted["webhooks_rejected"].items()):
         rejected.add_metric(store.labels_of(key), amount)
     yield rejected
+    failed = CounterMetricFamily(
+        "nearbox_webhooks_outgoing_failed",
+        "Outgoing webhook attempts that failed: retried later, or the last one (given up).",
+        labels=["outcome"],
+    )
+    for key, amount in sorted(counted["webhooks_outgoing_failed"].items()):
+        failed.add_metric(store.labels_of(key), amount)
+    yield failed
 
 
 class NearboxCollector:

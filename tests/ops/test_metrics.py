@@ -230,6 +230,37 @@ def test_task_wait_and_run_time_come_from_the_worker(token, celery_worker, merch
     assert sum(waits) >= 1
 
 
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_outgoing_webhook_attempt_is_counted_by_the_worker(
+    token, celery_worker, merchant_a
+):
+    from integrations.models import WebhookDelivery
+    from integrations.webhooks.tasks import deliver_webhook
+    from tests.factories.integrations import make_delivery, make_endpoint
+
+    name = "nearbox_webhooks_outgoing_failed_total"
+    before = value(scrape(), name, outcome="retry")
+    endpoint = make_endpoint(merchant_a.merchant, url="http://127.0.0.1:9/hooks")  # refused
+    delivery = make_delivery(merchant_a.merchant, endpoint=endpoint)
+    now = timezone.now()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        state=WebhookDelivery.State.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        give_up_at=now + timedelta(hours=1),
+    )
+    deliver_webhook.delay(delivery.pk)
+    wait_for(
+        lambda: value(scrape(), name, outcome="retry") == before + 1,
+        what="the failed attempt in /metrics",
+    )
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1 and delivery.state == WebhookDelivery.State.PENDING
+    assert delivery.last_error
+    assert value(scrape(), name, outcome="given_up") == 0.0
+
+
 # --- several gunicorn processes ------------------------------------------------------------
 
 
