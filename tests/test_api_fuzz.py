@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from fulfillment.models import Order
+from fulfillment.models import CheckoutRule, CourierRule, Order
 from lockers.parcels import parcel_from_dims
 from lockers.services import reservations
 from merchant.services.transfers import create_transfer
@@ -79,7 +79,11 @@ def seed(new) -> dict[str, list]:
         bank=banks[0],
         parcel=parcel_from_dims(weight_g=500, length_mm=100, width_mm=100, height_mm=50),
     )
+    checkout_rule = CheckoutRule.objects.create(merchant=merchant, name="Hide", action="hide")
+    courier_rule = CourierRule.objects.create(merchant=merchant, name="Any", point=points[0])
     return {
+        "checkout_rule_id": [checkout_rule.pk],
+        "courier_rule_id": [courier_rule.pk],
         "point_id": [p.pk for p in points],
         "product_id": [p.pk for p in products],
         "order_id": [o.pk for o in orders],

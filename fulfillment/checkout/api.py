@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
 from ninja import Field, Router, Schema, Status
 from pydantic import Strict
@@ -128,6 +129,14 @@ class PreviewOut(Schema):
     shops: list[dict]
 
 
+def _required(payload: Any) -> Any:
+    """A replace's body, read after the id is found to be the merchant's (another merchant's
+    id is 404 whatever the body)."""
+    if payload is None:
+        raise ValidationError({"body": "Send the whole rule as a JSON object."})
+    return payload
+
+
 def _checkout_data(payload: CheckoutRuleIn) -> dict[str, Any]:
     data = payload.dict()
     data["service"] = data.pop("service_id")
@@ -177,8 +186,11 @@ def get_checkout_rule(request: HttpRequest, checkout_rule_id: int):
 
 
 @router.put("/{int:checkout_rule_id}", response={200: CheckoutRuleOut, **ERRORS})
-def replace_checkout_rule(request: HttpRequest, checkout_rule_id: int, payload: CheckoutRuleIn):
+def replace_checkout_rule(
+    request: HttpRequest, checkout_rule_id: int, payload: CheckoutRuleIn | None = None
+):
     rule = get_checkout_rule_for_merchant(request.api_merchant, checkout_rule_id)
+    payload = _required(payload)
     return service.save_checkout_rule(
         merchant=request.api_merchant, rule=rule, data=_checkout_data(payload)
     )
@@ -216,8 +228,11 @@ def get_courier_rule(request: HttpRequest, courier_rule_id: int):
 
 
 @courier_router.put("/{int:courier_rule_id}", response={200: CourierRuleOut, **ERRORS})
-def replace_courier_rule(request: HttpRequest, courier_rule_id: int, payload: CourierRuleIn):
+def replace_courier_rule(
+    request: HttpRequest, courier_rule_id: int, payload: CourierRuleIn | None = None
+):
     rule = get_courier_rule_for_merchant(request.api_merchant, courier_rule_id)
+    payload = _required(payload)
     return service.save_courier_rule(
         merchant=request.api_merchant, rule=rule, data=_courier_data(payload)
     )

@@ -220,6 +220,8 @@ def test_rules_of_another_merchant_answer_404_and_reorder_must_list_every_rule(
         client, f"/api/v1/checkout-rules/{mine}", {**FREE_OVER_50, "min_order_minor": 7000}, "put"
     )
     assert replaced.json()["min_order_minor"] == 7000
+    empty = client.put(f"/api/v1/checkout-rules/{mine}")
+    assert empty.status_code == 422 and empty.json()["field"] == "body"
     assert client.delete(f"/api/v1/checkout-rules/{mine}").status_code == 204
     assert CheckoutRule.objects.filter(pk=theirs).exists()
     assert json.loads(client.get("/api/v1/checkout-rules").content) == []
