@@ -41,7 +41,8 @@ class BoxForm(forms.Form):
     def __init__(self, *args: Any, merchant: Merchant, box: BoxPreset | None = None, **kwargs):
         self.merchant, self.box = merchant, box
         self.system = merchant.unit_system
-        if box is not None and not kwargs.get("data") and not args:
+        bound = bool(args and args[0] is not None) or kwargs.get("data") is not None
+        if box is not None and not bound:
             kwargs["initial"] = self.initial_for(box)
         super().__init__(*args, **kwargs)
         system = self.system
