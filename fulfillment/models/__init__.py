@@ -39,9 +39,10 @@ __all__ += [
     "WebhookReceipt",
 ]
 
-# The shipping desk (#19): each module lists its models in its own __all__.
+# The shipping desk (#19) and the own fleet (#16): each module lists its models in __all__.
 from fulfillment.models.boxes import *  # noqa: E402, F403
 from fulfillment.models.checkout import *  # noqa: E402, F403
 from fulfillment.models.desk import *  # noqa: E402, F403
+from fulfillment.models.fleet import *  # noqa: E402, F403
 from fulfillment.models.messaging import *  # noqa: E402, F403
 from fulfillment.models.returns import *  # noqa: E402, F403
