@@ -32,3 +32,11 @@ class LockersConfig(AppConfig):
 
         if answer_for_query not in checkout_hooks.DELIVERY_OPTIONS:
             checkout_hooks.DELIVERY_OPTIONS.append(answer_for_query)
+        # A return of a locker order is dropped off in that locker (a compartment held for it).
+        from fulfillment.returns import hooks as return_hooks
+        from lockers.services.return_dropoffs import release_return_dropoff, reserve_return_dropoff
+
+        if reserve_return_dropoff not in return_hooks.DROPOFF_RESERVERS:
+            return_hooks.DROPOFF_RESERVERS.append(reserve_return_dropoff)
+        if release_return_dropoff not in return_hooks.DROPOFF_RELEASERS:
+            return_hooks.DROPOFF_RELEASERS.append(release_return_dropoff)

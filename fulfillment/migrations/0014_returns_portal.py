@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         choices=[
                             ("label", "Return label (print and post)"),
-                            ("dropoff", "Drop off at the shop with a code"),
+                            ("dropoff", "Drop off with a code (your locker or the shop)"),
                         ],
                         max_length=8,
                     ),
@@ -59,6 +59,8 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("dropoff_code", models.CharField(blank=True, max_length=12)),
+                ("dropoff_place", models.CharField(blank=True, max_length=300)),
+                ("dropoff_reference", models.CharField(blank=True, max_length=64)),
                 (
                     "public_token",
                     models.CharField(

@@ -25,7 +25,7 @@ DEFAULT_REASONS = [
 
 class ReturnMethod(models.TextChoices):
     LABEL = "label", "Return label (print and post)"
-    DROPOFF = "dropoff", "Drop off at the shop with a code"
+    DROPOFF = "dropoff", "Drop off with a code (your locker or the shop)"
 
 
 class ReturnSettings(MerchantOwned):
@@ -85,6 +85,11 @@ class ReturnRequest(MerchantOwned):
         "fulfillment.Shipment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     dropoff_code = models.CharField(max_length=12, blank=True)
+    # Where a drop-off goes when not to the point itself: the order's locker, with the
+    # compartment held for it (lockers' reservation, named by its token: fulfillment cannot
+    # point at lockers' rows).
+    dropoff_place = models.CharField(max_length=300, blank=True)
+    dropoff_reference = models.CharField(max_length=64, blank=True)
     public_token = models.CharField(max_length=64, unique=True, default=new_public_token)
     created_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)

@@ -23,6 +23,7 @@ from fulfillment.labels.services.labels import sending_point
 from fulfillment.models import Order, OrderEvent, OrderLine
 from fulfillment.models.returns import ReturnRequest, ReturnRequestLine
 from fulfillment.orders.services import status as order_status
+from fulfillment.returns import hooks
 from fulfillment.returns.services.settings import get_return_settings
 from fulfillment.shipments.services.returns import create_return_shipment
 from merchant.limits import INT32_MAX
@@ -229,10 +230,14 @@ def approve_return(
                 locked.shipment = shipment
                 if locked.method == Method.DROPOFF:
                     locked.dropoff_code = _new_code()
+                    place = hooks.reserve_dropoff(order=locked.order)
+                    if place is not None:
+                        locked.dropoff_place = place.place[:300]
+                        locked.dropoff_reference = place.reference[:64]
                 locked.save()
                 return locked
-        except IntegrityError:  # the same drop-off code drawn twice: draw again
-            continue
+        except IntegrityError:  # the same drop-off code drawn twice: draw again (the
+            continue  # savepoint's rollback also undid a compartment hold)
     raise ValidationError({"dropoff_code": "Could not issue a drop-off code; try again."})
 
 
@@ -298,6 +303,7 @@ def receive_return(
         locked.state = State.RECEIVED
         locked.received_at = timezone.now()
         locked.save(update_fields=["state", "received_at"])
+        hooks.release_dropoff(merchant_id=locked.merchant_id, reference=locked.dropoff_reference)
     logger.info("return %s of order %s received (%s)", locked.pk, locked.order_id, how or "staff")
     return locked
 
