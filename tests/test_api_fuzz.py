@@ -154,7 +154,7 @@ def runserver_strict(app):
 
 def _order_of_operations(operation) -> tuple[int, str]:
     # Deleting and cancelling last, so the other operations still find the seeded rows.
-    late = operation.method.upper() == "DELETE" or operation.path.endswith("/cancel")
+    late = operation.method.upper() == "DELETE" or operation.path.endswith(("/cancel", "/void"))
     return (1 if late else 0, operation.label)
 
 
