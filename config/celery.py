@@ -12,6 +12,17 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@app.on_after_configure.connect(weak=False)
+def _redbeat_settings_by_their_own_names(sender: Celery, **_: object) -> None:
+    """celery-redbeat asks whether its settings are there by their plain names, which the
+    CELERY_ namespace hides: it read them all the same, but warned at each start that
+    redbeat_redis_url was missing. Copy them under their plain names."""
+    for key in ("redbeat_redis_url", "redbeat_key_prefix", "redbeat_lock_timeout"):
+        value = sender.conf.get(key)
+        if value is not None:
+            sender.conf[key] = value
+
+
 @task_prerun.connect(weak=False)
 def _drop_unusable_connections(task=None, **_: object) -> None:
     """With CELERY_DB_REUSE_MAX a worker keeps its connection between tasks: drop it first
