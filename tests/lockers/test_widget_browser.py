@@ -190,7 +190,8 @@ def test_phone_viewport_in_polish_stacks_the_list_over_the_map_and_filters(
             "ref": f"shop:{shop.pk}",
             "id": shop.pk,
             "name": "Corner Store",
-            "price": None,
+            # A pickup shop is priced too: the default pickup price, as no checkout rule is set.
+            "price": {"amount": 0, "currency": "USD"},
             "reservation": None,
         }
         assert page.locator("input[name=nearbox_pickup_location_ref]").input_value() == (
