@@ -210,3 +210,21 @@ def test_two_clicks_at_once_cancel_at_the_courier_once(merchant_a, sandbox):
     deletes = sum(v for k, v in sandbox.stats().items() if k.startswith("DELETE"))
     assert deletes == 1
     assert OrderEvent.objects.filter(order=order, note__contains="voided").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_void_endpoint_refuses_hostile_ids_and_answers_404_for_another_merchant(
+    merchant_a, merchant_b, api_client_a
+):
+    theirs = make_shipment(merchant_b.merchant)
+    for bad in (str(2**63), "1%00", "abc", "-1"):
+        response = api_client_a.post(f"/api/v1/shipments/{bad}/void")
+        assert 400 <= response.status_code < 500, bad
+    too_big = api_client_a.post(f"/api/v1/shipments/{2**63}/void")
+    assert too_big.status_code == 422 and "shipment_id" in too_big.content.decode()
+    foreign = api_client_a.post(
+        f"/api/v1/shipments/{theirs.pk}/void", data=b"\x00{]", content_type="application/json"
+    )
+    assert foreign.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.voided_at is None
