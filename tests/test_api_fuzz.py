@@ -26,6 +26,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from fulfillment.models import CheckoutRule, CourierRule, Order
+from fulfillment.models.returns import ReturnRequest
 from lockers.parcels import parcel_from_dims
 from lockers.services import reservations
 from merchant.services.transfers import create_transfer
@@ -33,6 +34,7 @@ from tests.factories.couriers import make_shipment
 from tests.factories.lockers import make_bank, make_shop
 from tests.factories.merchant import make_point, make_product
 from tests.factories.orders import order_data, stock
+from tests.fulfillment.returns.factories import make_return
 
 EXAMPLES_PER_OPERATION = 30  # x 47 operations: about 1,400 requests, a few minutes
 MIN_REQUESTS = 1000
@@ -81,7 +83,10 @@ def seed(new) -> dict[str, list]:
     )
     checkout_rule = CheckoutRule.objects.create(merchant=merchant, name="Hide", action="hide")
     courier_rule = CourierRule.objects.create(merchant=merchant, name="Any", point=points[0])
+    returns = [make_return(merchant), make_return(merchant)]
+    ReturnRequest.objects.filter(pk=returns[1].pk).update(state="requested")  # to decide
     return {
+        "return_id": [r.pk for r in returns],
         "checkout_rule_id": [checkout_rule.pk],
         "courier_rule_id": [courier_rule.pk],
         "point_id": [p.pk for p in points],
