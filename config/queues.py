@@ -123,4 +123,7 @@ if __name__ == "__main__":
     import os
 
     namespace = os.environ.get("CELERY_QUEUE", "nearbox")
-    print(",".join(queue_name(g, namespace) for g in (sys.argv[1:] or list(QUEUE_GROUPS))))
+    try:
+        print(",".join(queue_name(g, namespace) for g in (sys.argv[1:] or list(QUEUE_GROUPS))))
+    except ValueError as error:
+        sys.exit(str(error))

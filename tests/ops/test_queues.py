@@ -7,6 +7,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 import redis
@@ -27,7 +30,7 @@ from merchant.models import Job
 from merchant.services import jobs
 from tests.factories.couriers import make_shipment
 from tests.ops.conftest import start_worker
-from tests.support.helpers import wait_for
+from tests.support.helpers import ROOT, wait_for
 
 
 def registered_tasks() -> set[str]:
@@ -161,3 +164,16 @@ def test_a_worker_without_queues_consumes_every_queue(namespace, spawn):
     consumed = {queue["name"] for queue in active.get(hostname, [])}
     assert consumed == set(all_queue_names(namespace))
     assert len(consumed) == len(QUEUE_GROUPS) == 7
+
+
+def test_the_queue_names_of_a_worker_command_line():
+    """`python -m config.queues GROUP...`: the -Q value of a worker, under CELERY_QUEUE."""
+    env = {**os.environ, "CELERY_QUEUE": "shop"}
+    run = [sys.executable, "-m", "config.queues"]
+    done = subprocess.run(
+        [*run, "tracking", "default"], env=env, capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.stdout.strip() == "shop.tracking,shop"
+    done = subprocess.run([*run, "label"], env=env, capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 1 and "No queue group 'label'" in done.stderr
+    assert "Traceback" not in done.stderr
