@@ -25,6 +25,9 @@ command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 # pg_dump and pg_restore too (tests/ops/test_backup_restore.py): Debian's client is the server's major version.
 { command -v pg_isready && command -v pg_dump && command -v pg_restore; } >/dev/null || missing+=(postgresql-client)
 command -v redis-cli >/dev/null || missing+=(redis-tools)
+# nginx from Debian: tests/ops/test_production_config.py runs `nginx -t` on the sample, and
+# python -m bench.cluster puts it in front of two web processes (it is not started here).
+{ command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null || missing+=(nginx)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
 # PostgreSQL: use the one that answers, else install and start our own.
