@@ -58,6 +58,8 @@ bench: install services
 	$(BIN)/python -m bench.platform_intake
 	$(BIN)/python -m bench.delivery_options
 	$(BIN)/python -m bench.reservations
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench.cluster --minutes 5
 
 clean:
 	rm -rf $(VENV) var staticfiles test-artifacts .pytest_cache .ruff_cache
