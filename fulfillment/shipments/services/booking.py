@@ -45,6 +45,7 @@ from fulfillment.couriers.services.rates import (
     choose,
     override,
     quote_request,
+    rule_in_force,
     with_live_quotes,
 )
 from fulfillment.couriers.services.rates import _sorted as sorted_options
@@ -126,7 +127,7 @@ def rates_for_order(
             on_success=lambda account: courier_service.clear_account_error(account=account),
         )
     chosen, why = choose(book, options, inp)
-    return RateResult(sorted_options(options), chosen, why, book.rule)
+    return RateResult(sorted_options(options), chosen, why, rule_in_force(book, inp))
 
 
 # --- requesting and booking ----------------------------------------------------------------

@@ -83,6 +83,7 @@ def test_the_first_matching_rule_chooses_and_the_shipment_why_names_it(merchant_
     result = rates_for_order(merchant=merchant_a.merchant, order=order, live=False, now=NOON_UTC)
     assert result.chosen.service_id == bike.pk
     assert result.why.startswith("Rule “Bike courier downtown”: ")
+    assert result.rule == "service"  # the order page's "Rule: …" is the rule that chose
     shipment = request_shipment(merchant=merchant_a.merchant, order=order, now=NOON_UTC)
     assert shipment.service_id == bike.pk
     assert "Bike courier downtown" in shipment.why
