@@ -325,9 +325,13 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "nearbox")
 CELERY_TASK_QUEUES = task_queues(CELERY_TASK_DEFAULT_QUEUE)
 CELERY_TASK_ROUTES = ("config.queues.route_task",)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Redis redelivers an unacknowledged task after this long (a worker that vanished).
+# Redis redelivers an unacknowledged task after this long (a worker that vanished): a label
+# batch whose machine died resumes then. Keep it above the longest task (jobs hold a lease too).
+CELERY_VISIBILITY_TIMEOUT_SECONDS = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT_SECONDS", "3600"))
 CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {"visibility_timeout": 3600} if CELERY_BROKER_URL.startswith("redis") else {}
+    {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS}
+    if CELERY_BROKER_URL.startswith("redis")
+    else {}
 )
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
