@@ -43,9 +43,10 @@ QUEUE_GROUPS: dict[str, tuple[str, ...]] = {
         "integrations.tasks.deliver_webhook",
         "integrations.tasks.queue_due_webhooks",
     ),
-    # Messages to shoppers: tracking emails and SMS, locker pick-up reminders.
+    # Messages to shoppers: tracking emails and SMS, return messages, locker pick-up reminders.
     "notifications": (
         "fulfillment.tasks.send_tracking_notifications",
+        "fulfillment.tasks.send_return_message",
         "lockers.tasks.remind_uncollected_parcels",
     ),
     # Booking with couriers (which brings the label) and label batch jobs (JOB_GROUPS).

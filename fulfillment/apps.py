@@ -20,3 +20,7 @@ class FulfillmentConfig(AppConfig):
         from fulfillment.returns import receivers
 
         receivers.connect()
+        # A return approved with a label, or received, tells the shopper (after commit).
+        from fulfillment.messaging import receivers as message_receivers
+
+        message_receivers.connect()

@@ -2,6 +2,7 @@
 (fulfillment/<domain>/tasks.py) so the worker registers them. Task code lives with its domain."""
 
 from fulfillment.housekeeping.tasks import enforce_retention
+from fulfillment.messaging.tasks import send_return_message
 from fulfillment.shipments.tasks import book_shipment_task
 from fulfillment.tracking.tasks import (
     plan_tracking_polls,
@@ -20,5 +21,6 @@ __all__ = [
     "poll_tracking_changes",
     "refresh_eta_table",
     "refresh_eta_tables",
+    "send_return_message",
     "send_tracking_notifications",
 ]
