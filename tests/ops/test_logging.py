@@ -144,11 +144,12 @@ def test_the_tasks_a_request_enqueues_log_with_its_id_in_the_worker_retries_too(
         lines = [line for line in log.read_text().splitlines() if request_id in line]
         return lines if any("succeeded" in line for line in lines) else []
 
-    lines = wait_for(tagged_lines, what="the job's task lines with the request id")
-    assert any("retry" in line.lower() for line in lines)
-    assert all(line.endswith(f"[request_id={request_id}]") for line in lines)
-    started["job"].refresh_from_db()
-    assert started["job"].state == "succeeded" and started["job"].attempts == 2
+    lines = wait_for(tagged_lines, timeout=60, what="the job's task lines with the request id")
+    assert any("retry" in line.lower() for line in lines), lines
+    assert all(line.endswith(f"[request_id={request_id}]") for line in lines), lines
+    job = started["job"]
+    job.refresh_from_db()
+    assert (job.state, job.attempts) == ("succeeded", 2), (job.message, job.error, lines)
 
 
 @pytest.mark.worker
