@@ -57,7 +57,9 @@ class ReturnSettingsForm(forms.Form):
     auto_approve = forms.BooleanField(label="Approve every request at once", required=False)
     allow_label = forms.BooleanField(label="Shoppers may print a return label", required=False)
     allow_dropoff = forms.BooleanField(
-        label="Shoppers may drop the parcel off at the shop with a code", required=False
+        label="Shoppers may drop the parcel off with a code",
+        help_text="At the storage point the order left from, or in the order's own locker.",
+        required=False,
     )
 
     @classmethod
