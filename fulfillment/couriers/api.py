@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from fulfillment.boxes.services.packing import packing_from_api
 from fulfillment.couriers.selectors import accounts_overview
 from fulfillment.models import CourierAccount
 from fulfillment.orders.selectors.orders import get_order_for_merchant
@@ -110,6 +111,15 @@ class RatesQuery(InputSchema):
 class ShipIn(InputSchema):
     order_id: Id
     option_id: str = Field("rule", description='An option_id from /couriers/rates, or "rule".')
+    box_id: Id | None = Field(
+        None, description="One of the shop's active boxes; by default the box chosen by fit."
+    )
+    scale_reading: str | None = Field(
+        None,
+        max_length=60,
+        description='The parcel\'s weight from a scale, e.g. "2.4 lb", "1 lb 6 oz", "1.2 kg" or '
+        '"850 g" (a bare number is in the shop\'s main unit); replaces the computed weight.',
+    )
 
 
 class ShipmentAccepted(Schema):
@@ -146,10 +156,18 @@ def order_rates(request: HttpRequest, query: Query[RatesQuery]):
     summary="Ship an order with the rule's choice or a given option (booked in the background)",
 )
 def create_shipment(request: HttpRequest, payload: ShipIn):
-    order = get_order_for_merchant(request.api_merchant, payload.order_id)
+    merchant = request.api_merchant
+    order = get_order_for_merchant(merchant, payload.order_id)
     try:
+        box, grams = packing_from_api(
+            merchant, box_id=payload.box_id, scale_reading=payload.scale_reading
+        )
         shipment = request_shipment(
-            merchant=request.api_merchant, order=order, option_id=payload.option_id
+            merchant=merchant,
+            order=order,
+            option_id=payload.option_id,
+            box=box,
+            measured_weight_g=grams,
         )
     except ShipmentExists as exc:
         return problem(

@@ -18,7 +18,8 @@ from django.core.exceptions import ValidationError
 from fulfillment.couriers.adapters.types import Parcel
 from fulfillment.couriers.services.rates import RateInput, parcel_for_items
 from fulfillment.models import Allocation, BoxPreset, Order, PointBox, ProductBox
-from merchant.units import MAX_WEIGHT_G
+from merchant.models import Merchant
+from merchant.units import MAX_WEIGHT_G, UnitError, default_weight_unit, parse_weight
 
 
 @dataclass(frozen=True)
@@ -183,3 +184,23 @@ def check_measured_weight(grams: int | None) -> int | None:
     if not 1 <= int(grams) <= MAX_WEIGHT_G:
         raise ValidationError({"measured_weight": "A scale reading is between 1 g and a tonne."})
     return int(grams)
+
+
+def packing_from_api(
+    merchant: Merchant, *, box_id: int | None, scale_reading: str | None
+) -> tuple[BoxPreset | None, int | None]:
+    """The box and grams an API caller named: ValidationError naming the field otherwise."""
+    box = None
+    if box_id is not None:
+        box = BoxPreset.objects.for_merchant(merchant).filter(pk=box_id, is_active=True).first()
+        if box is None:
+            raise ValidationError({"box_id": "Choose one of your active boxes."})
+    grams = None
+    if scale_reading is not None and scale_reading.strip():
+        try:
+            grams = parse_weight(
+                scale_reading, default_unit=default_weight_unit(merchant.unit_system)
+            )
+        except UnitError as error:
+            raise ValidationError({"scale_reading": str(error)}) from None
+    return box, grams

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from fulfillment.boxes.services.packing import Item, box_for_order, choose_box, holds
 from fulfillment.couriers.adapters.types import Parcel
 from fulfillment.labels.services.labels import label_data_for
-from fulfillment.models import BoxPreset, PointBox, ProductBox
+from fulfillment.models import BoxPreset, PointBox, ProductBox, Shipment
 from fulfillment.shipments.services.booking import (
     book_shipment,
     rates_for_order,
@@ -169,3 +169,43 @@ def test_the_points_box_and_a_foreign_or_retired_box_is_refused(merchant_a, merc
     with pytest.raises(ValidationError, match="between 1 g and a tonne"):
         request_shipment(merchant=merchant, order=order, measured_weight_g=10**9)
     assert not order.allocations.filter(state="picked").exists()  # nothing moved
+
+
+@pytest.mark.django_db
+def test_the_ship_api_takes_a_box_and_a_scale_reading_and_names_a_bad_one(
+    merchant_a, merchant_b, api_client_a
+):
+    merchant = merchant_a.merchant
+    make_service(make_account(merchant))
+    order = make_order(merchant)
+    mine = BoxPreset.objects.create(
+        merchant=merchant, name="Mine", inner_length_mm=300, inner_width_mm=300,
+        inner_height_mm=300, empty_weight_g=200,
+    )  # fmt: skip
+    theirs = BoxPreset.objects.create(
+        merchant=merchant_b.merchant, name="Theirs", inner_length_mm=300, inner_width_mm=300,
+        inner_height_mm=300,
+    )  # fmt: skip
+    url = "/api/v1/couriers/shipments"
+    cases = [
+        ({"box_id": theirs.pk}, "box_id"),
+        ({"scale_reading": "two pounds"}, "scale_reading"),
+        ({"scale_reading": "1\x00 lb"}, "scale_reading"),
+        ({"scale_reading": "9" * 61}, "scale_reading"),
+    ]
+    for extra, field in cases:
+        response = api_client_a.post(
+            url, {"order_id": order.pk, **extra}, content_type="application/json"
+        )
+        assert response.status_code == 422, extra
+        assert field in response.content.decode()
+    assert not order.allocations.filter(state="picked").exists()
+
+    response = api_client_a.post(
+        url,
+        {"order_id": order.pk, "box_id": mine.pk, "scale_reading": "3"},  # lb: a US shop
+        content_type="application/json",
+    )
+    assert response.status_code == 202
+    shipment = Shipment.objects.get(pk=response.json()["shipment_id"])
+    assert (shipment.box, shipment.measured_weight_g, shipment.weight_g) == (mine, 1361, 1361)
