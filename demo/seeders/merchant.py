@@ -134,7 +134,12 @@ def seed_demo() -> DemoSummary:
     with transaction.atomic():
         merchant, _ = Merchant.objects.get_or_create(
             slug=DEMO_SLUG,
-            defaults={"name": DEMO_NAME, "time_zone": "America/Chicago", "currency": "USD"},
+            defaults={
+                "name": DEMO_NAME,
+                "time_zone": "America/Chicago",
+                "currency": "USD",
+                "unit_system": Merchant.UnitSystem.IMPERIAL,  # a Chicago shop reads pounds
+            },
         )
         owner, created = User.objects.get_or_create(
             email=DEMO_EMAIL, defaults={"full_name": "Demo Owner"}

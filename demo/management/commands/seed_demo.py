@@ -17,7 +17,7 @@ from demo.seeders.merchant import DEMO_SLUG
 from merchant.models import Merchant
 
 # In dependency order: every later part needs the merchant.
-PARTS = ("merchant", "couriers", "pickup", "orders", "labels", "woocommerce")
+PARTS = ("merchant", "boxes", "couriers", "pickup", "orders", "labels", "woocommerce")
 # Loaded only when asked for (--only): it books at the running courier sandbox (make run
 # loads it once the sandbox answers).
 ON_REQUEST = ("ondemand",)
@@ -67,6 +67,12 @@ class Command(BaseCommand):
 
         self.summary = seed_demo().as_dict()
         return f"Demo merchant {self.summary['name']} ready."
+
+    def _seed_boxes(self, options: dict) -> str:
+        from demo.seeders.boxes import ensure_demo_boxes
+
+        made = ensure_demo_boxes(merchant=self._merchant())
+        return f"Demo boxes: {made} added (Settings → Boxes)."
 
     def _seed_couriers(self, options: dict) -> str:
         from demo.seeders.couriers import ensure_demo_couriers
