@@ -93,6 +93,7 @@ def test_deactivating_a_box_is_an_htmx_fragment_and_a_plain_post_too(merchant_a,
     assert not box.is_active
 
 
+@pytest.mark.sqlite  # make run's database
 @pytest.mark.django_db
 def test_the_order_page_ships_with_a_chosen_box_and_a_pasted_scale_reading(merchant_a, client_a):
     merchant = merchant_a.merchant
