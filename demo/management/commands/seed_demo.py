@@ -17,7 +17,9 @@ from demo.seeders.merchant import DEMO_SLUG
 from merchant.models import Merchant
 
 # In dependency order: every later part needs the merchant.
-PARTS = ("merchant", "boxes", "couriers", "pickup", "orders", "labels", "woocommerce")
+PARTS = (
+    "merchant", "boxes", "couriers", "pickup", "orders", "labels", "returns", "woocommerce",
+)  # fmt: skip
 # Loaded only when asked for (--only): it books at the running courier sandbox (make run
 # loads it once the sandbox answers).
 ON_REQUEST = ("ondemand",)
@@ -116,6 +118,12 @@ class Command(BaseCommand):
             )
         except (httpx.HTTPError, CourierError, ValueError) as exc:  # no sandbox, no stock
             raise CommandError(f"On-demand demo not loaded: {exc}") from exc
+
+    def _seed_returns(self, options: dict) -> str:
+        from demo.seeders.returns import ensure_demo_returns
+
+        made = ensure_demo_returns(merchant=self._merchant())
+        return f"Demo returns: {made} added (Returns)."
 
     def _seed_woocommerce(self, options: dict) -> str:
         from demo.seeders.woocommerce import ensure_demo_store
