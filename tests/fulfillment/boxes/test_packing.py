@@ -209,3 +209,23 @@ def test_the_ship_api_takes_a_box_and_a_scale_reading_and_names_a_bad_one(
     assert response.status_code == 202
     shipment = Shipment.objects.get(pk=response.json()["shipment_id"])
     assert (shipment.box, shipment.measured_weight_g, shipment.weight_g) == (mine, 1361, 1361)
+
+
+@pytest.mark.django_db
+def test_choosing_a_box_costs_a_fixed_few_queries_per_order(merchant_a, django_assert_num_queries):
+    merchant = merchant_a.merchant
+    order = make_order(merchant, quantity=3)
+    with django_assert_num_queries(2):  # the lines, and no boxes saved: done
+        assert box_for_order(order).box is None
+    BoxPreset.objects.bulk_create(
+        BoxPreset(
+            merchant=merchant,
+            name=f"Box {n}",
+            inner_length_mm=100 * n,
+            inner_width_mm=100 * n,
+            inner_height_mm=100 * n,
+        )
+        for n in range(1, 30)
+    )
+    with django_assert_num_queries(5):  # lines, boxes, product defaults, point, point default
+        assert box_for_order(order).box.name == "Box 3"
