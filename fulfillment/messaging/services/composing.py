@@ -88,9 +88,11 @@ def compose_email(
     context: dict[str, Any],
     subject: str | None = None,
     body: str | None = None,
+    in_page: bool = False,
 ) -> Email:
     """The email of an event; `subject` and `body` given: those words (the editor's preview)
-    instead of the saved ones."""
+    instead of the saved ones. `in_page`: the card goes inside a dashboard page, whose own h1
+    stays the only one."""
     with translation.override(language):
         if subject is None or body is None:
             subject, body = words(merchant, event=event, channel="email", language=language)
@@ -107,6 +109,7 @@ def compose_email(
             "body_text": filled_body,
             "eta": values["eta"],
             "layout": {key: str(text) for key, text in LAYOUT.items()},
+            "heading": "h2" if in_page else "h1",
             "reference_line": str(LAYOUT["reference"])
             % {"order": values["order_reference"], "number": values["tracking_number"]},
             "confidence_line": _confidence(context),

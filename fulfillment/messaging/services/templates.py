@@ -121,8 +121,9 @@ def preview(
             )
             return {"text": text}
         email = composing.compose_email(
-            merchant, event=event, language=language, context=context, subject=subject, body=body
-        )
+            merchant, event=event, language=language, context=context, subject=subject,
+            body=body, in_page=True,
+        )  # fmt: skip
     return {"subject": email.subject, "html": email.body_html}
 
 

@@ -23,7 +23,9 @@ def test_editing_a_message_updates_the_preview_and_saves(live_server, page, merc
     page.get_by_role("link", name="Español").click()
     row = page.get_by_role("row", name="Ready for pickup")
     row.get_by_role("link", name="Edit").first.click()
-    expect(page.locator(".page-header h1")).to_contain_text("Ready for pickup: email in Español")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        "Ready for pickup: email in Español"
+    )
     expect(page.locator("#preview-subject")).to_have_text(
         "Tu paquete de Shop A está listo para recoger"
     )
