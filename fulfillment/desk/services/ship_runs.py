@@ -13,12 +13,15 @@ A failed booking is rolled back whole (no half-made shipment), with the reason o
 
 from __future__ import annotations
 
+import logging
 import zoneinfo
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
@@ -48,6 +51,8 @@ from fulfillment.shipments.services.booking import (
 from merchant.models import Job, Merchant, User
 from merchant.services.jobs import Progress, start_job
 from merchant.zones import merchant_zone
+
+logger = logging.getLogger(__name__)
 
 JOB_KIND = "desk.ship_run"
 MAX_ORDERS = 1000
@@ -230,9 +235,23 @@ def run_ship_run(*, run_id: int, progress: Progress) -> ShipRun:
     run = ShipRun.objects.select_related("merchant", "service").get(pk=run_id)
     pending = list(run.items.filter(state=State.PENDING).order_by("position", "pk"))
     progress.set_total(len(pending), f"Booking {len(pending)} orders")
-    for done, item in enumerate(pending, start=1):
-        _book_item(run, item)
-        progress.advance(1, f"Booked {done} of {len(pending)} orders")
+    threads = booking_threads()
+    if threads == 1:
+        for done, item in enumerate(pending, start=1):
+            _book_item(run, item)
+            progress.advance(1, f"Booked {done} of {len(pending)} orders")
+    else:
+        # Each booking waits on the courier and the database far more than it computes, so a
+        # few run at once; each thread has its own connection (closed when the thread ends).
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ship-run") as pool:
+            futures = [pool.submit(_book_item_in_thread, run, item) for item in pending]
+            try:
+                for done, future in enumerate(as_completed(futures), start=1):
+                    future.result()
+                    progress.advance(1, f"Booked {done} of {len(pending)} orders")
+            finally:
+                for future in futures:
+                    future.cancel()
     refresh_counts(run)
     if run.booked and not run.pdf:
         _print(run, _Continuing(progress.job))
@@ -240,6 +259,21 @@ def run_ship_run(*, run_id: int, progress: Progress) -> ShipRun:
         run.finished_at = timezone.now()
         run.save(update_fields=["finished_at"])
     return run
+
+
+def booking_threads() -> int:
+    """Bookings at once: 1 inside a transaction (other connections cannot see its rows) and
+    on SQLite (one writer at a time), else NEARBOX_SHIP_RUN_THREADS."""
+    if connection.in_atomic_block or connection.vendor != "postgresql":
+        return 1
+    return max(1, int(getattr(settings, "NEARBOX_SHIP_RUN_THREADS", 6)))
+
+
+def _book_item_in_thread(run: ShipRun, item: ShipRunItem) -> None:
+    try:
+        _book_item(run, item)
+    finally:
+        connection.close()
 
 
 def _book_item(run: ShipRun, item: ShipRunItem) -> None:
@@ -263,9 +297,18 @@ def _book_item(run: ShipRun, item: ShipRunItem) -> None:
                 raise _NotBooked(shipment.last_error or "The courier did not book the parcel.")
             _mark(locked, State.BOOKED, shipment=shipment)
     except (_NotBooked, CourierError, ValidationError, AddressNeedsAttention) as exc:
-        ShipRunItem.objects.filter(pk=item.pk, state=State.PENDING).update(
-            state=State.FAILED, error=_reason(exc)[:500]
-        )
+        _fail(item, _reason(exc))
+    except DatabaseError:
+        raise  # the database is gone: the job fails and runs again, nothing to record here
+    except Exception as exc:  # one order's bug must not stop the other 499
+        logger.exception("ship run %s: order %s failed", run.pk, item.order_id)
+        _fail(item, f"Unexpected error: {exc}")
+
+
+def _fail(item: ShipRunItem, reason: str) -> None:
+    ShipRunItem.objects.filter(pk=item.pk, state=State.PENDING).update(
+        state=State.FAILED, error=reason[:500]
+    )
 
 
 def _mark(
