@@ -525,3 +525,24 @@ NEARBOX_RETENTION_TRACKING_EVENTS_DAYS = int(
 # Rows per DELETE (one short transaction each) and seconds of deleting per run of the task.
 NEARBOX_RETENTION_BATCH = int(os.environ.get("NEARBOX_RETENTION_BATCH", "1000"))
 NEARBOX_RETENTION_SECONDS = int(os.environ.get("NEARBOX_RETENTION_SECONDS", "120"))
+
+# Own fleet route planning (#16). The offline travel model: great-circle distance x circuity at a
+# speed per vehicle kind (km/h) times an hour-of-day factor (local hour -> factor: rush hours).
+# With NEARBOX_FLEET_OSRM_URL (an OSRM server's base URL) or NEARBOX_FLEET_VALHALLA_URL set, the
+# planner asks that server for its travel matrix and falls back to the offline model if it fails.
+NEARBOX_FLEET_CIRCUITY = float(os.environ.get("NEARBOX_FLEET_CIRCUITY", "1.3"))
+_FLEET_RUSH = {"7": 0.75, "8": 0.7, "9": 0.85, "16": 0.85, "17": 0.7, "18": 0.8}
+NEARBOX_FLEET_SPEEDS = (
+    json.loads(os.environ["NEARBOX_FLEET_SPEEDS"])
+    if os.environ.get("NEARBOX_FLEET_SPEEDS")
+    else {
+        "cargo_bike": {"kmh": 15.0, "hours": {}},
+        "car": {"kmh": 30.0, "hours": _FLEET_RUSH},
+        "van": {"kmh": 26.0, "hours": _FLEET_RUSH},
+    }
+)
+NEARBOX_FLEET_OSRM_URL = os.environ.get("NEARBOX_FLEET_OSRM_URL", "")
+NEARBOX_FLEET_VALHALLA_URL = os.environ.get("NEARBOX_FLEET_VALHALLA_URL", "")
+NEARBOX_FLEET_MATRIX_TIMEOUT = float(os.environ.get("NEARBOX_FLEET_MATRIX_TIMEOUT", "10"))
+# Seconds the planner may spend on one plan (VROOM, then the improvement phase).
+NEARBOX_FLEET_PLAN_SECONDS = float(os.environ.get("NEARBOX_FLEET_PLAN_SECONDS", "10"))
