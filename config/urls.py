@@ -6,6 +6,7 @@ from config.api import api
 from config.observability import health as probes
 from config.observability.metrics import metrics_view
 from fulfillment.couriers.urls import driver_patterns
+from fulfillment.fleet.urls import public_patterns as fleet_public_patterns
 from fulfillment.messaging.urls import webhook_patterns as message_webhook_patterns
 from fulfillment.returns.urls import public_patterns as returns_public_patterns
 from fulfillment.tracking.urls import public_patterns, webhook_patterns
@@ -37,6 +38,8 @@ urlpatterns = [
     path("app/couriers/", include("fulfillment.shipments.urls")),
     path("driver/", include(driver_patterns)),
     path("app/pickup/", include("lockers.urls")),
+    path("app/fleet/", include("fulfillment.fleet.urls")),
+    path("d/", include(fleet_public_patterns)),
     path("app/shipments/", include("fulfillment.tracking.urls")),
     path("app/labels/", include("fulfillment.labels.urls")),
     path("app/returns/", include("fulfillment.returns.urls")),
