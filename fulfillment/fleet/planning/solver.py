@@ -574,7 +574,7 @@ def solve(
     vroom_breaks: dict[int, list[tuple[int, int]]] = {}
     if todo and nv:
         left = max(0.5, deadline - time.monotonic())
-        found, vroom_breaks = _vroom_routes(model, todo, timeout_s=left * 0.5)
+        found, vroom_breaks = _vroom_routes(model, todo, timeout_s=left * 0.5 if improve else left)
         for vi, seq in found.items():
             routes[vi] = seq
     free = [not v.breaks for v in problem.vehicles]
