@@ -58,6 +58,7 @@ bench: install services
 	$(BIN)/python -m bench.platform_intake
 	$(BIN)/python -m bench.delivery_options
 	$(BIN)/python -m bench.reservations
+	$(BIN)/python -m bench.bulk_ship --orders 500
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench.cluster --minutes 5
 
