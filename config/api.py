@@ -14,6 +14,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from config.api_docs import VendoredSwagger
 from fulfillment.checkout import api as fulfillment_checkout
 from fulfillment.couriers import api as fulfillment_couriers
+from fulfillment.desk import api as fulfillment_desk
 from fulfillment.orders import api as fulfillment_orders
 from fulfillment.returns import api as fulfillment_returns
 from fulfillment.shipments import api as fulfillment_shipments
@@ -47,9 +48,10 @@ api.add_router("/couriers", fulfillment_couriers.router)
 api.add_router("/shipments", fulfillment_tracking.router)
 api.add_router("/shipments", fulfillment_shipments.router)  # list and labels
 api.add_router("/webhooks", integrations_webhooks.router)
-api.add_router("/returns", fulfillment_returns.router)
 api.add_router("/checkout-rules", fulfillment_checkout.router)
 api.add_router("/courier-rules", fulfillment_checkout.courier_router)
+api.add_router("/ship-runs", fulfillment_desk.router)
+api.add_router("/returns", fulfillment_returns.router)
 
 
 def problem(status: int, code: str, detail: str, **extra: object) -> dict:
