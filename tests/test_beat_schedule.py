@@ -23,6 +23,7 @@ REGISTERED_NAMES = {
     "fulfillment.tasks.plan_tracking_polls",
     "fulfillment.tasks.poll_tracking_batch",
     "fulfillment.tasks.poll_tracking_changes",
+    "fulfillment.tasks.send_return_message",
     "fulfillment.tasks.send_tracking_notifications",
     "fulfillment.tasks.refresh_eta_tables",
     "fulfillment.tasks.refresh_eta_table",
