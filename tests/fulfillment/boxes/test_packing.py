@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from fulfillment.boxes.services.packing import Item, box_for_order, choose_box, holds
 from fulfillment.couriers.adapters.types import Parcel
 from fulfillment.labels.services.labels import label_data_for
+from fulfillment.labels.services.packing_slips import packing_slip_data
 from fulfillment.models import BoxPreset, PointBox, ProductBox, Shipment
 from fulfillment.shipments.services.booking import (
     book_shipment,
@@ -229,3 +230,17 @@ def test_choosing_a_box_costs_a_fixed_few_queries_per_order(merchant_a, django_a
     )
     with django_assert_num_queries(5):  # lines, boxes, product defaults, point, point default
         assert box_for_order(order).box.name == "Box 3"
+
+
+@pytest.mark.django_db
+def test_the_packing_slip_names_the_box_to_pack_into_and_the_weight_in_the_shops_units(
+    merchant_a,
+):
+    merchant = merchant_a.merchant
+    order = make_order(merchant, quantity=2)  # 2 × 500 g
+    BoxPreset.objects.create(
+        merchant=merchant, name="Cube", inner_length_mm=300, inner_width_mm=300,
+        inner_height_mm=300, empty_weight_g=134,
+    )  # fmt: skip
+    extra = packing_slip_data(order).extra
+    assert extra == {"Box": "Cube (11.8 × 11.8 × 11.8 in)", "Weight": "2 lb 8 oz"}
