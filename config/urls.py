@@ -36,6 +36,7 @@ urlpatterns = [
     path("app/orders/", include("fulfillment.orders.urls")),
     path("app/couriers/", include("fulfillment.couriers.urls")),
     path("app/couriers/", include("fulfillment.shipments.urls")),
+    path("driver/", include("fulfillment.fleet.driver_app.urls")),  # own drivers' app (#16)
     path("driver/", include(driver_patterns)),
     path("app/pickup/", include("lockers.urls")),
     path("app/fleet/", include("fulfillment.fleet.urls")),

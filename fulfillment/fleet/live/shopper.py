@@ -1,0 +1,82 @@
+"""What the shopper's tracking page shows of an own driver: how many stops before theirs,
+about how many minutes, and the promised window narrowing as the driver gets closer. The
+driver's position on the map is the page's live courier (tracking.nearby.live_courier), which
+the position service gives only to the next few stops' shipments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from fulfillment.models import Route, RouteStop, Shipment
+
+# Half the narrowed window: five minutes, plus three for each stop before this one.
+BASE_MARGIN = dt.timedelta(minutes=5)
+PER_STOP_MARGIN = dt.timedelta(minutes=3)
+
+
+@dataclass(frozen=True)
+class OwnDriverDelivery:
+    stops_away: int  # pending stops before this one
+    minutes: int | None
+    window_from: dt.datetime | None
+    window_until: dt.datetime | None
+    driver_first_name: str
+    state: str
+    next_step: str  # a failed stop: what happens next (RouteStop.NextStep label)
+
+    @property
+    def next(self) -> bool:
+        return self.stops_away == 0
+
+
+def narrowed_window(
+    stop: RouteStop, *, stops_away: int
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The ETA ± a margin that shrinks with each stop done, inside the promised window."""
+    if stop.eta is None:
+        return stop.window_from, stop.window_until
+    margin = BASE_MARGIN + PER_STOP_MARGIN * stops_away
+    start, end = stop.eta - margin, stop.eta + margin
+    if stop.window_from and stop.window_until and stop.window_from <= stop.eta <= stop.window_until:
+        start, end = max(start, stop.window_from), min(end, stop.window_until)
+    return start, end
+
+
+def own_driver_delivery(
+    shipment: Shipment, *, now: dt.datetime | None = None
+) -> OwnDriverDelivery | None:
+    """The shipment's stop on an own driver's route that is on the road now, or None."""
+    stop = (
+        RouteStop.objects.filter(
+            merchant_id=shipment.merchant_id,
+            shipment_id=shipment.pk,
+            route__state=Route.State.STARTED,
+        )
+        .select_related("route__driver")
+        .order_by("-plan__date", "-pk")
+        .first()
+    )
+    if stop is None:
+        return None
+    now = now or timezone.now()
+    before = RouteStop.objects.filter(
+        route_id=stop.route_id, state=RouteStop.State.PENDING, sequence__lt=stop.sequence
+    ).count()
+    pending = stop.state == RouteStop.State.PENDING
+    start, end = narrowed_window(stop, stops_away=before) if pending else (None, None)
+    minutes = None
+    if pending and stop.eta is not None:
+        minutes = max(1, math.ceil((stop.eta - now).total_seconds() / 60))
+    return OwnDriverDelivery(
+        stops_away=before,
+        minutes=minutes,
+        window_from=start,
+        window_until=end,
+        driver_first_name=stop.route.driver.first_name,
+        state=stop.state,
+        next_step=stop.get_next_step_display() if stop.next_step else "",
+    )
