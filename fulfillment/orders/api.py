@@ -15,6 +15,7 @@ from django.utils import timezone
 from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
+from fulfillment.desk.services.tags import order_tags, set_order_tags
 from fulfillment.models import Order
 from fulfillment.orders.selectors.orders import get_order_for_merchant, order_detail, order_list
 from fulfillment.orders.services.orders import (
@@ -99,6 +100,12 @@ class OrderIn(InputSchema):
     value: Money | None = Field(None, description="Minor units; default: sum of product values.")
     currency: str | None = Field(None, description="ISO 4217; default: the merchant's.")
     lines: list[LineIn]
+
+
+class TagsIn(InputSchema):
+    tags: list[Annotated[str, Field(max_length=40)]] = Field(
+        ..., max_length=20, description="The order's tags; replaces the ones it has."
+    )
 
 
 class OrderFilters(InputSchema):
@@ -212,6 +219,11 @@ class OrderOut(OrderSummaryOut):
     routing: dict
     lines: list[LineOut]
     events: list[OrderEventOut]
+    tags: list[str] = Field(description="Staff's tags (lowercase), for filters and ship runs.")
+
+    @staticmethod
+    def resolve_tags(obj) -> list[str]:
+        return order_tags(obj)
 
     @staticmethod
     def resolve_shopper(obj) -> dict:
@@ -327,4 +339,21 @@ def cancel_order_endpoint(request: HttpRequest, order_id: QueryId):
         cancel_order(order=order, user=None, note="Cancelled through the API")
     except TransitionNotAllowed as error:
         return problem(409, "transition_not_allowed", " ".join(error.messages), field="status")
+    return Status(200, order_detail(request.api_merchant, order.pk))
+
+
+@router.put(
+    "/{order_id}/tags",
+    response={200: OrderOut, 422: OrderProblemOut},
+    summary="Set an order's tags",
+    description="Replaces the order's tags: trimmed, lowercased, duplicates dropped. A tag is "
+    "up to 40 letters, digits, spaces, dots, dashes or underscores; 422 `invalid` (field "
+    "`tags`) otherwise. Filter ship runs by a tag (POST /api/v1/ship-runs).",
+)
+def set_order_tags_endpoint(request: HttpRequest, order_id: QueryId, payload: TagsIn):
+    order = get_order_for_merchant(request.api_merchant, order_id)
+    try:
+        set_order_tags(order=order, tags=payload.tags)
+    except ValidationError as error:
+        return invalid(error)
     return Status(200, order_detail(request.api_merchant, order.pk))
