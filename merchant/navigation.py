@@ -14,6 +14,7 @@ MAIN_NAV = [
     ("couriers", "Couriers", "couriers", ()),
     ("shipments", "Shipments", "shipments", ()),
     ("returns", "Returns", "returns", ()),
+    ("fleet", "Fleet", "fleet_drivers", ()),
     ("pickup-network", "Pickup network", "pickup_network", ()),
     ("labels", "Labels", "label_batches", ()),
     ("analytics", "Analytics", "area", ("analytics",)),
