@@ -39,6 +39,8 @@ urlpatterns = [
     path("driver/", include("fulfillment.fleet.driver_app.urls")),  # own drivers' app (#16)
     path("driver/", include(driver_patterns)),
     path("app/pickup/", include("lockers.urls")),
+    path("app/fleet/plans/", include("fulfillment.fleet.plans.urls")),  # #16 plans
+    path("app/fleet/dispatch/", include("fulfillment.fleet.dispatch.urls")),  # #16 board
     path("app/fleet/", include("fulfillment.fleet.urls")),
     path("d/", include(fleet_public_patterns)),
     path("app/shipments/", include("fulfillment.tracking.urls")),

@@ -3,6 +3,7 @@
 from django.urls import reverse
 
 from fulfillment.desk import jobs as desk_jobs  # noqa: F401  (registers the ship run's job)
+from fulfillment.fleet.plans import jobs as fleet_plan_jobs  # noqa: F401  (the plan job)
 from fulfillment.labels.services import batches as label_batches
 from fulfillment.orders.services import csv_import as order_csv
 from merchant.models import Job
