@@ -51,6 +51,7 @@ from tests.factories.integrations import TENANT_FACTORIES as INTEGRATION_FACTORI
 from tests.factories.lockers import make_bank, make_shop
 from tests.factories.merchant import make_point, make_product
 from tests.factories.orders import make_order
+from tests.fulfillment.fleet.admin.factories import TENANT_FACTORIES as FLEET_FACTORIES
 from tests.fulfillment.returns.factories import make_return
 
 
@@ -115,6 +116,7 @@ OBJECT_FACTORIES: dict[str, Callable[[NewMerchant], int]] = {
     ),
     "courier_rule_id": lambda new: CourierRule.objects.create(merchant=new.merchant, name="B's").pk,
     **INTEGRATION_FACTORIES,
+    **FLEET_FACTORIES,
     "return_id": lambda new: make_return(new.merchant).pk,
     "run_id": lambda new: ShipRun.objects.create(merchant=new.merchant, description="B's").pk,
     "box_id": lambda new: (

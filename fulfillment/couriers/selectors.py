@@ -6,6 +6,7 @@ import datetime as dt
 import zoneinfo
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from fulfillment.couriers.services.accounts import shipping_settings
 from fulfillment.couriers.services.rates import (
@@ -18,6 +19,7 @@ from fulfillment.couriers.services.rates import (
     parcel_for_items,
 )
 from fulfillment.couriers.services.scorecard import on_time_records
+from fulfillment.fleet.services.selectors import fleet_entries
 from fulfillment.models import (
     Allocation,
     CourierAccount,
@@ -53,8 +55,9 @@ def accounts_overview(merchant: Merchant) -> QuerySet[CourierAccount]:
     )
 
 
-def rate_book(merchant: Merchant) -> RateBook:
-    """Everything rate shopping needs for a merchant, in six queries."""
+def rate_book(merchant: Merchant, *, now: dt.datetime | None = None) -> RateBook:
+    """Everything rate shopping needs for a merchant, in six queries (three more with an
+    own-fleet service: its hubs, the day's shifts, the stops booked per wave)."""
     accounts = list(
         CourierAccount.objects.for_merchant(merchant)
         .filter(is_active=True)
@@ -84,6 +87,7 @@ def rate_book(merchant: Merchant) -> RateBook:
         tolerance_pct=rule.tolerance_pct,
         on_time=on_time_records(merchant),
         courier_rules=courier_rule_entries(merchant),
+        fleet=fleet_entries(merchant, now or timezone.now()),
     )
 
 

@@ -126,6 +126,7 @@ ADAPTERS: dict[str, str] = {
     "manual": "fulfillment.couriers.adapters.manual:ManualAdapter",
     "stuart": "fulfillment.couriers.adapters.stuart:StuartAdapter",
     "uber_direct": "fulfillment.couriers.adapters.uber_direct:UberDirectAdapter",
+    "own_fleet": "fulfillment.couriers.adapters.own_fleet:OwnFleetAdapter",
 }
 
 
@@ -138,6 +139,7 @@ ADAPTER_NAMES: dict[str, str] = {
     "manual": "Local courier (no API)",
     "stuart": "Stuart (on-demand)",
     "uber_direct": "Uber Direct (on-demand)",
+    "own_fleet": "Own drivers",
 }
 
 

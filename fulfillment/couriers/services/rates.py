@@ -30,6 +30,7 @@ from fulfillment.couriers.adapters import (
     RetryPolicy,
     ShipmentRequest,
 )
+from fulfillment.fleet.services.quotes import FleetEntry, fleet_quote, next_wave
 from merchant.hours import closing_time
 from merchant.money import NoExchangeRate, convert, format_money
 
@@ -188,6 +189,8 @@ class RateBook:
     on_time: dict[tuple[int, int], tuple[float, int]] = field(default_factory=dict)
     # Ordered rules per point and destination; the first that matches replaces `rule`.
     courier_rules: tuple[CourierRuleEntry, ...] = ()
+    # Own delivery (#16): CourierService id → its FleetService's cost model and today's room.
+    fleet: dict[int, FleetEntry] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -255,6 +258,8 @@ class RateOption:
     # Set when the price was converted into the merchant's currency: the original, rate, source.
     fx_note: str = ""
     priced: bool = True  # False: no price in the merchant's currency (see price_source)
+    # Own delivery: "2.1 km from Wicker Park", "wave 15:00 has room" (said in the why).
+    fleet_detail: tuple[str, ...] = ()
 
     @property
     def price_text(self) -> str:
@@ -397,7 +402,12 @@ def build_options(book: RateBook, inp: RateInput, now: dt.datetime) -> list[Rate
         refusal = "" if inp.origin is not None else "the order is not allocated to a storage point"
         refusal = refusal or _refusal(service, inp)
         window = None
-        if not refusal:
+        fleet = book.fleet.get(service.service_id)
+        if fleet is not None:
+            window, fleet_price, fleet_detail, refusal = _fleet_terms(
+                fleet, inp, now_local, refusal
+            )
+        elif not refusal:
             pickup, refusal = pickup_at(service, inp.origin, now_local)
             if pickup is not None:
                 window = delivery_window(service, pickup)
@@ -405,7 +415,11 @@ def build_options(book: RateBook, inp: RateInput, now: dt.datetime) -> list[Rate
             inp.promised_until is None or window is None or window.end <= inp.promised_until
         )
         rate, sample = book.on_time.get((service.account_id, service.service_id), (None, 0))
-        price, source, fx_note, priced = _card_price(book, service, inp.parcel, distance)
+        if fleet is not None:
+            price, source, fx_note, priced = fleet_price, "own fleet cost model", "", True
+        else:
+            price, source, fx_note, priced = _card_price(book, service, inp.parcel, distance)
+            fleet_detail = ()
         if not priced:
             refusal = refusal or source
         options.append(
@@ -429,9 +443,29 @@ def build_options(book: RateBook, inp: RateInput, now: dt.datetime) -> list[Rate
                 price_source=source,
                 fx_note=fx_note,
                 priced=priced,
+                fleet_detail=fleet_detail,
             )
         )
     return options
+
+
+def _fleet_terms(
+    fleet: FleetEntry, inp: RateInput, now_local: dt.datetime, refusal: str
+) -> tuple[DeliveryWindow | None, int, tuple[str, ...], str]:
+    """Own delivery: (window, price, detail, refusal) from its hub, cost model and waves."""
+    if inp.latitude is None or inp.longitude is None:
+        return None, 0, (), refusal or "the address has no coordinates to plan a route to"
+    straight = haversine_m(fleet.hub_latitude, fleet.hub_longitude, inp.latitude, inp.longitude)
+    quote = fleet_quote(fleet, straight)
+    detail = (f"{quote.road_km:.1f} km from {fleet.hub_name}",)
+    if not refusal and inp.origin is not None and inp.origin.point_id != fleet.hub_id:
+        refusal = f"its drivers leave from {fleet.hub_name}, the order ships from {inp.origin.name}"
+    window = None
+    if not refusal:
+        window, wave, refusal = next_wave(fleet, now_local)
+        if wave is not None:
+            detail += (f"wave {wave:%H:%M} has room",)
+    return window, quote.price_minor, detail, refusal
 
 
 def _card_price(
@@ -487,6 +521,29 @@ def choose(
 ) -> tuple[RateOption | None, str]:
     """The option the merchant's rule picks and why: the first matching courier rule (its name
     leads the sentence), else the global rule."""
+    chosen, why = _choose_by_rule(book, options, inp)
+    if chosen is not None and chosen.fleet_detail:
+        why = _why_own_driver(chosen, options, why)
+    return chosen, why
+
+
+def _why_own_driver(chosen: RateOption, options: list[RateOption], why: str) -> str:
+    """One sentence for own delivery: "Own driver: 2.1 km from Wicker Park, $3.10 against $7.85
+    by Bike courier · Same day, wave 15:00 has room." (a courier rule's name stays in front)."""
+    lead = why[: why.index(": ") + 2] if why.startswith("Rule “") else ""
+    couriers = [o for o in options if o.eligible and not o.fleet_detail]
+    against = ""
+    if couriers:
+        best = _cheapest(couriers)
+        against = f" against {best.price_text} by {_label(best)}"
+    distance, *rest = chosen.fleet_detail
+    tail = f", {rest[0]}" if rest else ""
+    return f"{lead}Own driver: {distance}, {chosen.price_text}{against}{tail}."
+
+
+def _choose_by_rule(
+    book: RateBook, options: list[RateOption], inp: RateInput
+) -> tuple[RateOption | None, str]:
     found = matching_rule(book, inp)
     if found is None:
         return _choose(book, options, inp)

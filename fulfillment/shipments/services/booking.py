@@ -104,7 +104,7 @@ def rates_for_order(
     """All options for an order and the rule's choice; live quotes where couriers give them.
     The parcel is the order packed in its box (`packing`, else the box chosen by fit)."""
     now = now or timezone.now()
-    book = rate_book(merchant)
+    book = rate_book(merchant, now=now)
     inp = with_box(rate_input_for_order(order), packing or box_for_order(order))
     options = build_options(book, inp, now)
     if live:

@@ -1,0 +1,1 @@
+"""The merchant's vehicles: kind, capacity (parcels, weight, volume) and skills."""
