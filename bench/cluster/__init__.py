@@ -13,12 +13,13 @@ ones already running. A locust process (bench/cluster/load.py) drives at once: s
 options and tracking pages, a shop platform's order intake (API, Idempotency-Key, client
 retries) and merchants asking for label batches on the dashboard; this process makes tracking
 polls due every few seconds (as the beat's planner does, faster), so the tracking worker polls
-the sandbox all along. Three phases of the load:
+the sandbox all along. After a warm-up (not counted), the phases of the load (--minutes in
+all: 30 % "two", 30 % "one", 40 % "faults"):
 
-1. "two": nginx → 2 web processes;
-2. "one": the same load through the listener whose upstream is web 1 only (same run, same
-   data), for the ratio of each throughput;
-3. "faults": 2 web processes again, and mid-phase: web 2 SIGKILLed (group) and restarted
+1. "two" and "one", in rounds two / one / one / two (the drift of a shared machine cancels):
+   nginx → 2 web processes, and the same load through the listener whose upstream is web 1
+   only (same run, same data), for the ratio of each throughput and the cores each part used;
+2. "faults": 2 web processes again, and mid-phase: web 2 SIGKILLed (group) and restarted
    5 s later; the tracking worker SIGKILLed while a fresh set of shipments is being polled, then
    restarted; the labels worker SIGKILLed while a 300-label batch is rendering, then restarted.
 

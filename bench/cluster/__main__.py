@@ -36,7 +36,7 @@ HEARTBEAT_S = 5
 LEASE_S = 20  # a killed tracking worker's claimed batch comes due again after this
 VISIBILITY_S = 30  # Redis redelivers a killed worker's unacknowledged task after this
 TRACKING_POOL, TRACKING_KILL_SET = 2000, 400
-BATCH_ACCOUNTS, LABELS_PER_ACCOUNT, BIG_BATCH = 60, 12, 300
+BATCH_ACCOUNTS, LABELS_PER_ACCOUNT, BIG_BATCH = 61, 12, 300  # 5 slices of 12, 1 warm-up
 TMP = Path(tempfile.mkdtemp(prefix="nearbox-cluster-"))
 ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings",  # production settings, production knobs
@@ -203,6 +203,26 @@ class CpuMeter:
     def share(self) -> float:
         busy, total = self.read()
         return round((busy - self.busy) / max(1, total - self.total), 3)
+
+
+def cpu_by_part(groups: dict[int, str]) -> Counter:
+    """CPU seconds so far of every live process, by part: the process groups started here
+    (pgid -> name), PostgreSQL and Redis by name, and the rest of the machine ("other": other
+    users of these 2 cores)."""
+    tick, found = os.sysconf("SC_CLK_TCK"), Counter()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        part = groups.get(int(fields[2])) or (
+            "postgresql" if comm.startswith("postgres") else
+            "redis" if comm.startswith("redis") else "other"
+        )  # fmt: skip
+        found[part] += (int(fields[11]) + int(fields[12])) / tick
+    return found
 
 
 # --- data --------------------------------------------------------------------------------
@@ -474,15 +494,15 @@ def main() -> int:
              str(nginx_config(port_two, port_one, web_ports)), "-g", "daemon off;"],
         )  # fmt: skip
         machines += [*webs, *workers.values(), nginx.start()]
+        for beat in beats:
+            machines.append(beat.start())
+        beats_started = time.time()
         for n, w in enumerate(webs):
             wait(lambda w=w, n=n: http_ok(f"http://127.0.0.1:{web_ports[n]}/healthz/live"), 90,
                  w.name)  # fmt: skip
         for w in workers.values():
             wait(lambda w=w: worker_ready(w), 90, w.name, every=0.5)
         wait(lambda: http_ok(f"http://127.0.0.1:{port_two}/healthz/live"), 30, "nginx")
-        for beat in beats:
-            machines.append(beat.start())
-        beats_started = time.time()
         print(f"cluster up in {time.monotonic() - started_at:.0f} s; load …", flush=True)
 
         driver = TrackingDriver(data["pool_ids"])
@@ -498,34 +518,54 @@ def main() -> int:
             "owner_password": OWNER[1],
         }
         accounts = data["batch_accounts"]
-        third = len(accounts) // 3
         phases: dict[str, dict] = {}
         from django.utils import timezone
 
-        for name, port, acc in (
-            ("two", port_two, accounts[:third]),
-            ("one", port_one, accounts[third : 2 * third]),
-        ):
+        def measure(name: str, port: int, seconds: float, acc: list[int]) -> dict:
             cpu, t0, labels0 = CpuMeter(), timezone.now(), labels_ready()
-            handle = run_load(name, f"http://127.0.0.1:{port}", phase_s[name], cfg, acc)
-            result = finish_load(handle, phase_s[name] + 120)
+            handle = run_load(name, f"http://127.0.0.1:{port}", seconds, cfg, acc)
+            groups = {m.proc.pid: m.name for m in machines if m.proc}
+            groups[handle["proc"].pid] = "locust"
+            parts0, m0, machine0 = cpu_by_part(groups), time.monotonic(), CpuMeter()
+            time.sleep(seconds)  # locust still runs: it started up first
+            parts1, window = cpu_by_part(groups), time.monotonic() - m0
+            machine_cores = machine0.share() * (os.cpu_count() or 1)
+            result = finish_load(handle, seconds + 120)
             t1 = timezone.now()
-            result["tracking_polls_per_second"] = round(
-                polled_between(data["pool_ids"], t0, t1) / (t1 - t0).total_seconds(), 2
+            result["core_seconds"] = {
+                part: max(0.0, parts1[part] - parts0.get(part, 0.0))
+                for part in parts1
+                if part != "other"
+            }
+            result["core_seconds"]["other (rest of the machine)"] = max(
+                0.0, machine_cores * window - sum(result["core_seconds"].values())
             )
-            result["labels_per_second"] = round(
-                (labels_ready() - labels0) / (t1 - t0).total_seconds(), 2
-            )
+            result["window_s"] = window
+            result["polled"] = polled_between(data["pool_ids"], t0, t1)
+            result["labels"] = labels_ready() - labels0
+            result["wall_s"] = (t1 - t0).total_seconds()
             result["machine_cpu_busy"] = cpu.share()
-            result["load_average"] = [round(x, 2) for x in os.getloadavg()]
-            phases[name] = result
-            print(f"phase {name}: " + json.dumps(summary(result)), flush=True)
+            return result
+
+        # Warm-up (imports, templates, connections in each web process), not counted; then
+        # two / one / one / two web processes (ABBA: drift of the shared machine cancels).
+        phases["warmup"] = measure("warmup", port_two, min(20.0, phase_s["two"] / 2), accounts[60:])
+        slices = [accounts[n * 12 : n * 12 + 12] for n in range(5)]
+        rounds = []
+        for n, (name, port) in enumerate(
+            (("two", port_two), ("one", port_one), ("one", port_one), ("two", port_two))
+        ):
+            rounds.append((name, measure(f"{name}-{n}", port, phase_s[name] / 2, slices[n])))
+            print(f"round {n} ({name} web): " + json.dumps(summary(rounds[-1][1])), flush=True)
+        for name in ("two", "one"):
+            phases[name] = merge([r for label, r in rounds if label == name])
+            print(f"phase {name}: " + json.dumps(summary(phases[name])), flush=True)
 
         # --- faults ---------------------------------------------------------------------
         faults: dict = {}
         cpu, t0 = CpuMeter(), time.monotonic()
         handle = run_load(
-            "faults", f"http://127.0.0.1:{port_two}", phase_s["faults"], cfg, accounts[2 * third :]
+            "faults", f"http://127.0.0.1:{port_two}", phase_s["faults"], cfg, slices[4]
         )
         from fulfillment.labels.services.batches import BatchFilter, start_label_batch
         from fulfillment.models import LabelBatch, Shipment
@@ -639,8 +679,44 @@ def main() -> int:
     return 0
 
 
+KINDS = ("delivery_options", "tracking_page", "orders", "label_batches")
+
+
+def merge(results: list[dict]) -> dict:
+    """Rounds of one setting added up: requests and failures, per second over their time."""
+    seconds = sum(r["seconds"] for r in results)
+    window = sum(r["window_s"] for r in results)
+    wall = sum(r["wall_s"] for r in results)
+    parts: Counter = Counter()
+    for r in results:
+        parts.update(r["core_seconds"])
+    merged: dict = {"seconds": round(seconds, 1), "rounds": len(results)}
+    for kind in KINDS:
+        requests = sum(r[kind]["requests"] for r in results)
+        merged[kind] = {
+            "requests": requests,
+            "failures": sum(r[kind]["failures"] for r in results),
+            "per_second": round(requests / seconds, 2),
+        }
+    merged["order_keys"] = {k: v for r in results for k, v in r["order_keys"].items()}
+    merged["order_retries"] = sum(r["order_retries"] for r in results)
+    merged["locust_errors"] = {}
+    merged["tracking_polls_per_second"] = round(sum(r["polled"] for r in results) / wall, 2)
+    merged["labels_per_second"] = round(sum(r["labels"] for r in results) / wall, 2)
+    merged["machine_cpu_busy"] = round(
+        sum(r["machine_cpu_busy"] for r in results) / len(results), 3
+    )
+    merged["cores_used_by"] = {
+        part: round(value / window, 2)
+        for part, value in parts.most_common()
+        if value / window >= 0.01
+    }
+    return merged
+
+
 def summary(result: dict) -> dict:
-    return {k: v for k, v in result.items() if k not in ("order_keys", "locust_errors")}
+    hidden = ("order_keys", "locust_errors", "core_seconds", "window_s", "wall_s")
+    return {k: v for k, v in result.items() if k not in hidden}
 
 
 def ratio(two: dict, one: dict, kind: str) -> dict:
