@@ -153,30 +153,31 @@ def record_position(
         raise ValidationError({"recorded_at": "That position is from the future."})
     if route.state != Route.State.STARTED:
         raise ValidationError({"route": "Start the route first: positions are sent only then."})
-    moved = (
-        Route.objects.filter(pk=route.pk, state=Route.State.STARTED)
-        .filter(Q(position_at__isnull=True) | Q(position_at__lt=recorded_at))
-        .update(latitude=latitude, longitude=longitude, position_at=recorded_at)
-    )
-    if not moved:  # an older position arriving late: the ETAs already are newer
-        return None
-    kind = route.vehicle.kind
-    stops = live_eta.recompute_etas(
-        route, vehicle_kind=kind, latitude=latitude, longitude=longitude, at=recorded_at
-    )
-    first_name = driver.first_name
-    vehicle = route.vehicle.get_kind_display()
-    for stop in stops[: nearby_stops()]:
-        if stop.shipment_id is None:
-            continue
-        receive_position(
-            merchant_id=route.merchant_id,
-            shipment_id=stop.shipment_id,
-            position=Position(
-                latitude=latitude, longitude=longitude, recorded_at=recorded_at,
-                courier_name=first_name, vehicle=vehicle, eta_at=stop.eta, arriving=True,
-            ),
+    with transaction.atomic():  # the position and its ETAs are seen together
+        moved = (
+            Route.objects.filter(pk=route.pk, state=Route.State.STARTED)
+            .filter(Q(position_at__isnull=True) | Q(position_at__lt=recorded_at))
+            .update(latitude=latitude, longitude=longitude, position_at=recorded_at)
+        )
+        if not moved:  # an older position arriving late: the ETAs already are newer
+            return None
+        stops = live_eta.recompute_etas(
+            route, vehicle_kind=route.vehicle.kind, latitude=latitude, longitude=longitude,
+            at=recorded_at,
         )  # fmt: skip
+        first_name = driver.first_name
+        vehicle = route.vehicle.get_kind_display()
+        for stop in stops[: nearby_stops()]:
+            if stop.shipment_id is None:
+                continue
+            receive_position(
+                merchant_id=route.merchant_id,
+                shipment_id=stop.shipment_id,
+                position=Position(
+                    latitude=latitude, longitude=longitude, recorded_at=recorded_at,
+                    courier_name=first_name, vehicle=vehicle, eta_at=stop.eta, arriving=True,
+                ),
+            )  # fmt: skip
     return stops
 
 
