@@ -365,7 +365,7 @@ def _print(run: ShipRun, progress: Progress) -> None:
         batch = LabelBatch.objects.get(merchant=run.merchant, key=key)
     ShipRun.objects.filter(pk=run.pk).update(label_batch=batch)
     run.label_batch = batch
-    batch = build_label_batch(batch_id=batch.pk, progress=progress)
+    batch = run.label_batch = build_label_batch(batch_id=batch.pk, progress=progress)
     label_pages = read_pages(batch.pdf.read())
     batch.pdf.close()
     slip_pages = _slip_pages(run, [o for _, o in booked], progress)

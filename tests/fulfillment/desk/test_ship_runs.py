@@ -147,3 +147,23 @@ def test_a_selection_with_another_merchants_order_is_refused(merchant_a, merchan
     with pytest.raises(ValidationError) as error:
         ship_runs.start_ship_run(merchant=merchant_a.merchant, order_ids=[mine.pk, theirs.pk])
     assert str(theirs.pk) in " ".join(error.value.messages)
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_run_books_in_threads_on_postgresql_and_in_turn_on_sqlite(
+    merchant_a,
+    sandbox,  # noqa: F811
+):
+    from django.db import connection
+
+    merchant = merchant_a.merchant
+    sandbox_account(merchant, sandbox.url)
+    orders = ready_orders(merchant, 8)
+    sandbox.reset()
+    expected = 1 if connection.vendor == "sqlite" else 6
+    assert ship_runs.booking_threads() == expected
+    run = run_job(ship_runs.start_ship_run(merchant=merchant, order_ids=[o.pk for o in orders]))
+    assert (run.booked, run.failed) == (8, 0)
+    assert sandbox.stats().get("POST /shipments") == 8
+    assert run.pdf and run.label_batch.zpl

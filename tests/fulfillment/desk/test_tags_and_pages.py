@@ -28,7 +28,13 @@ def test_tags_are_saved_from_the_order_page_and_filter_the_list(merchant_a, clie
 
 @pytest.mark.parametrize(
     "text",
-    ["<script>alert(1)</script>", "a\x00b", "x" * 41, "\u202egift", ",".join("abcdefghijklmnopqrstu")],
+    [
+        "<script>alert(1)</script>",
+        "a\x00b",
+        "x" * 41,
+        "\u202egift",
+        ",".join("abcdefghijklmnopqrstu"),
+    ],
 )
 def test_a_bad_tag_is_a_message_and_changes_nothing(merchant_a, client_a, text):
     order = make_order(merchant_a.merchant)
