@@ -34,6 +34,7 @@ from tests.factories.couriers import make_shipment
 from tests.factories.lockers import make_bank, make_shop
 from tests.factories.merchant import make_point, make_product
 from tests.factories.orders import order_data, stock
+from tests.fulfillment.fleet.admin.factories import make_fleet_service, make_shift
 from tests.fulfillment.returns.factories import make_return
 
 EXAMPLES_PER_OPERATION = 30  # x 47 operations: about 1,400 requests, a few minutes
@@ -85,7 +86,13 @@ def seed(new) -> dict[str, list]:
     courier_rule = CourierRule.objects.create(merchant=merchant, name="Any", point=points[0])
     returns = [make_return(merchant), make_return(merchant)]
     ReturnRequest.objects.filter(pk=returns[1].pk).update(state="requested")  # to decide
+    fleet_shift = make_shift(merchant, hub=points[0])  # own fleet (#16): driver, vehicle, shift
+    fleet_service = make_fleet_service(merchant, hub=points[0])
     return {
+        "driver_id": [fleet_shift.driver_id],
+        "vehicle_id": [fleet_shift.vehicle_id],
+        "shift_id": [fleet_shift.pk],
+        "fleet_service_id": [fleet_service.pk],
         "return_id": [r.pk for r in returns],
         "checkout_rule_id": [checkout_rule.pk],
         "courier_rule_id": [courier_rule.pk],

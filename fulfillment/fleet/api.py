@@ -9,7 +9,7 @@ from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from fulfillment.fleet.drivers.selectors import drivers_for_list, get_driver_for_merchant
 from fulfillment.fleet.drivers.services import drivers as driver_service
@@ -56,10 +56,6 @@ class DriverOut(Schema):
     last_seen_at: dt.datetime | None
 
 
-class LinkIn(InputSchema):
-    channels: list[Short] = Field(..., max_length=2, description='"email", "sms" or both.')
-
-
 class LinkOut(Schema):
     sent_to: list[str]
     expires_at: dt.datetime
@@ -99,9 +95,15 @@ def deactivate_driver(request: HttpRequest, driver_id: int):
     response={201: LinkOut, **ERRORS},
     summary="Send a one-time sign-in link by email and/or SMS",
 )
-def send_link(request: HttpRequest, driver_id: int, payload: LinkIn | None = None):
+def send_link(
+    request: HttpRequest,
+    driver_id: int,
+    channels: Annotated[str, Query(max_length=20, description='"email", "sms" or "email,sms"')] = (
+        "email"
+    ),
+):
     driver = get_driver_for_merchant(request.api_merchant, driver_id)
-    links = driver_service.send_sign_in_link(driver=driver, channels=_required(payload).channels)
+    links = driver_service.send_sign_in_link(driver=driver, channels=channels.split(","))
     return Status(201, {"sent_to": [x.sent_to for x in links], "expires_at": links[0].expires_at})
 
 
