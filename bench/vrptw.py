@@ -176,13 +176,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--all", type=Path, metavar="DIR", help="every instance of DIR")
     parser.add_argument("--time-limit", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "vrptw.json")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
     if args.all:
-        return run_all(args.all, args.time_limit, args.seed)
+        return run_all(args.all, args.time_limit, args.seed, args.out)
     if not args.file:
         parser.error("give FILE or --all DIR")
     result = run(read_solomon(args.file), args.time_limit, seed=args.seed)
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if result["errors"] else 0
 
 
-def run_all(directory: Path, time_limit: float, seed: int) -> int:
+def run_all(directory: Path, time_limit: float, seed: int, out: Path) -> int:
     best = optima(directory)
     files = sorted(p for p in directory.glob("*.txt"))
     rows = []
@@ -244,7 +245,6 @@ def run_all(directory: Path, time_limit: float, seed: int) -> int:
         "all_valid": all(not r["errors"] for r in rows),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    out = ROOT / "bench" / "results" / "vrptw.json"
     out.write_text(json.dumps(summary, indent=2) + "\n")
     print(
         f"mean gap {summary['mean_gap_pct']}% (max {summary['max_gap_pct']}%), plain VROOM "

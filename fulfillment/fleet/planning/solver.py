@@ -1,11 +1,14 @@
-"""The route planner (#16 item 3): VROOM first, then our own improvement phase.
+"""The route planner (#16 item 3): VROOM first, then an improvement phase.
 
 ``solve`` builds one travel matrix per vehicle kind (from a matrix source, falling back to the
-offline model), lists jobs that cannot be served by any vehicle with the reason in a sentence,
-asks VROOM (pyvroom, highest exploration level) for a first plan with time windows, capacities in
-three dimensions, service times, skills, breaks, shift lengths and several depots, and then
-improves it with a ruin-and-recreate local search (string removal, best insertion with blinks,
-simulated annealing; windows and capacities kept by O(1) insertion checks) until the time limit.
+offline model), lists jobs that no vehicle can serve with the reason in a sentence, asks VROOM
+(pyvroom, highest exploration level, a share of the time) for a first plan with time windows,
+capacities in three dimensions, service times, skills, breaks, shift lengths and several depots,
+and then hands VROOM's routes as the warm start to PyVRP's iterated local search for the rest of
+the time (skills become routing profiles; vehicles with breaks keep VROOM's routes). The result
+is kept only when it is valid and cheaper. When VROOM left jobs out, our own ruin-and-recreate
+search (string removal, best insertion with blinks, simulated annealing; windows and capacities
+kept by O(1) insertion checks) tries to fit them in.
 
 ``check_route`` re-times one vehicle's route in a given order (moving a stop, inserting an order,
 the live ETA from the driver's position) and lists its problems in sentences.
@@ -36,6 +39,8 @@ from fulfillment.fleet.planning.types import (
 __all__ = ["check_route", "solve"]
 
 BIG = 10**12
+# Share of the time limit VROOM may use for the first plan; the improvement phase has the rest.
+VROOM_SHARE = 0.35
 
 
 @dataclass
@@ -56,6 +61,7 @@ class _Model:
     v_ready: list[int]
     v_close: list[int]
     v_cap: list[tuple[int, int, int]]
+    j_key: list[str]
     j_node: list[int]
     j_a: list[int]
     j_b: list[int]
@@ -140,6 +146,7 @@ def _build(
         v_ready=[max(_secs(v.shift_start, t0), _secs(depart, t0)) for v in vehicles],
         v_close=[_secs(v.shift_end, t0) for v in vehicles],
         v_cap=[tuple(v.capacity) for v in vehicles],  # type: ignore[misc]
+        j_key=[j.key for j in jobs],
         j_node=j_node,
         j_a=[max(0, _secs(j.window[0], t0)) if j.window else 0 for j in jobs],
         j_b=[_secs(j.window[1], t0) if j.window else 10**9 for j in jobs],
@@ -210,7 +217,6 @@ def _timeline(
     times: list[tuple[int, int, int]] = []
     metres = 0
     load = [0, 0, 0]
-    jobs = model.problem.jobs
 
     def take_breaks(t: int, leg: int) -> int:
         while pending:
@@ -234,7 +240,7 @@ def _timeline(
         start = max(arrival, model.j_a[j])
         if start > model.j_b[j]:
             late = (start - model.j_b[j] + 59) // 60
-            problems.append(f"stop {jobs[j].key} is reached {late} min after its window closes")
+            problems.append(f"stop {model.j_key[j]} is reached {late} min after its window closes")
         depart = start + model.j_svc[j]
         times.append((arrival, start, depart))
         for k in range(3):
@@ -345,6 +351,11 @@ class _Search:
     simulated annealing. Every insertion keeps windows, capacities and shift ends (O(1) check on
     forward earliest starts and backward latest starts)."""
 
+    mean_removed = 10  # SISR's c-bar: customers removed per move, on average
+    max_string = 10  # SISR's L-max: longest string removed from one route
+    t_start = 0.02  # temperatures, as a share of the mean arc cost of the first plan
+    t_end = 0.0005
+
     def __init__(
         self, model: _Model, routes: list[list[int]], free: list[bool], rng: random.Random
     ):
@@ -353,14 +364,29 @@ class _Search:
         self.free = free  # vehicles this search may change
         self.routes = [list(r) for r in routes]
         self.nv = len(routes)
-        self.S: list[list[int]] = [[] for _ in range(self.nv)]
+        self.N: list[list[int]] = [[] for _ in range(self.nv)]
+        self.D: list[list[int]] = [[] for _ in range(self.nv)]
         self.L: list[list[int]] = [[] for _ in range(self.nv)]
+        self.signature = [
+            (
+                model.v_kind[vi],
+                model.v_cost_key[vi],
+                model.v_start[vi],
+                model.v_end[vi],
+                model.v_ready[vi],
+                model.v_close[vi],
+                model.v_cap[vi],
+                model.problem.vehicles[vi].skills,
+            )
+            for vi in range(self.nv)
+        ]
         self.load: list[list[int]] = [[0, 0, 0] for _ in range(self.nv)]
         self.rcost: list[int] = [0] * self.nv
         self.where: dict[int, int] = {}
         for vi in range(self.nv):
             self._refresh(vi)
         self.unassigned: list[int] = []
+        self.saved: dict[int, list[int]] = {}  # routes changed by the current move, as they were
         n = len(model.j_node)
         ref = model.cost[model.v_cost_key[0]] if self.nv else []
         self.near: list[list[int]] = []
@@ -374,72 +400,90 @@ class _Search:
             self.near.append([k for _, k in others[:40]])
 
     def _refresh(self, vi: int) -> None:
+        """Recompute route vi's nodes, departures (D), latest starts (L), load and cost."""
         m = self.m
         seq = self.routes[vi]
-        kind = m.v_kind[vi]
-        t = m.dur[kind]
+        t = m.dur[m.v_kind[vi]]
         c = m.cost[m.v_cost_key[vi]]
-        nodes = [m.v_start[vi]] + [m.j_node[j] for j in seq] + [m.v_end[vi]]
-        S = [m.v_ready[vi]]
+        j_node, j_a, j_b, j_svc = m.j_node, m.j_a, m.j_b, m.j_svc
+        nodes = [m.v_start[vi], *(j_node[j] for j in seq), m.v_end[vi]]
+        dep = m.v_ready[vi]
+        D = [dep]
         cost = 0
-        load = [0, 0, 0]
-        for p in range(1, len(nodes)):
-            prev = S[-1] + (m.j_svc[seq[p - 2]] if p >= 2 else 0)
-            arr = prev + t[nodes[p - 1]][nodes[p]]
-            cost += c[nodes[p - 1]][nodes[p]]
-            S.append(max(arr, m.j_a[seq[p - 1]]) if p - 1 < len(seq) else arr)
-        L = [0] * len(nodes)
+        prev = nodes[0]
+        for j in seq:
+            nd = j_node[j]
+            arr = dep + t[prev][nd]
+            cost += c[prev][nd]
+            a = j_a[j]
+            dep = (arr if arr > a else a) + j_svc[j]
+            D.append(dep)
+            prev = nd
+        cost += c[prev][nodes[-1]]
+        n = len(nodes)
+        L = [0] * n
         L[-1] = m.v_close[vi]
-        for p in range(len(nodes) - 2, 0, -1):
+        for p in range(n - 2, 0, -1):
             j = seq[p - 1]
-            L[p] = min(m.j_b[j], L[p + 1] - t[nodes[p]][nodes[p + 1]] - m.j_svc[j])
-        L[0] = L[1] - t[nodes[0]][nodes[1]] if len(nodes) > 1 else m.v_close[vi]
+            late = L[p + 1] - t[nodes[p]][nodes[p + 1]] - j_svc[j]
+            L[p] = j_b[j] if j_b[j] < late else late
+        load = [0, 0, 0]
         for j in seq:
             self.where[j] = vi
             d = m.j_dem[j]
             load[0] += d[0]
             load[1] += d[1]
             load[2] += d[2]
-        self.S[vi], self.L[vi], self.load[vi], self.rcost[vi] = S, L, load, cost
-        if vi < len(self.routes):
-            self._nodes_cache = None
+        self.N[vi], self.D[vi], self.L[vi], self.load[vi], self.rcost[vi] = nodes, D, L, load, cost
 
     def total(self) -> int:
         return sum(self.rcost) + BIG * len(self.unassigned)
 
     def best_insert(self, j: int, blink: float) -> tuple[int, int, int] | None:
+        """Cheapest feasible (cost delta, vehicle, position) for job j, or None."""
         m = self.m
         nx, a, b, svc, dem = m.j_node[j], m.j_a[j], m.j_b[j], m.j_svc[j], m.j_dem[j]
         best: tuple[int, int, int] | None = None
+        best_delta = BIG
         rng = self.rng.random
+        empty_seen: set[tuple] = set()
         for vi in m.allowed[j]:
             if not self.free[vi]:
                 continue
             ld, cap = self.load[vi], m.v_cap[vi]
             if ld[0] + dem[0] > cap[0] or ld[1] + dem[1] > cap[1] or ld[2] + dem[2] > cap[2]:
                 continue
-            seq = self.routes[vi]
+            if not self.routes[vi]:
+                sig = self.signature[vi]
+                if sig in empty_seen:
+                    continue
+                empty_seen.add(sig)
             t = m.dur[m.v_kind[vi]]
             c = m.cost[m.v_cost_key[vi]]
-            S, L = self.S[vi], self.L[vi]
-            prev = m.v_start[vi]
+            N, D, L = self.N[vi], self.D[vi], self.L[vi]
             tx = t[nx]
             cx = c[nx]
-            k = len(seq)
-            for p in range(k + 1):
-                q = m.j_node[seq[p]] if p < k else m.v_end[vi]
-                dep = S[p] + (m.j_svc[seq[p - 1]] if p > 0 else 0)
-                st = dep + t[prev][nx]
-                if st < a:
-                    st = a
-                if st <= b and st + svc + tx[q] <= L[p + 1]:
-                    delta = c[prev][nx] + cx[q] - c[prev][q]
-                    if (best is None or delta < best[0]) and rng() >= blink:
+            prev = N[0]
+            for p in range(len(N) - 1):
+                dep = D[p]
+                if dep > b:
+                    break  # departures only grow along the route: no later position fits
+                q = N[p + 1]
+                cp = c[prev]
+                delta = cp[nx] + cx[q] - cp[q]
+                if delta < best_delta:
+                    st = dep + t[prev][nx]
+                    if st < a:
+                        st = a
+                    if st <= b and st + svc + tx[q] <= L[p + 1] and rng() >= blink:
+                        best_delta = delta
                         best = (delta, vi, p)
                 prev = q
         return best
 
     def insert(self, j: int, vi: int, p: int) -> None:
+        if vi not in self.saved:
+            self.saved[vi] = list(self.routes[vi])
         self.routes[vi].insert(p, j)
         self._refresh(vi)
 
@@ -450,8 +494,9 @@ class _Search:
             return []
         seed = rng.choice(assigned)
         avg = max(1, len(assigned) // max(1, sum(1 for r in self.routes if r)))
-        lmax = min(10, avg)
-        n_strings = rng.randint(1, max(1, min(4, int(4 * 10 / max(1, lmax)) // 3 + 1)))
+        lmax = min(self.max_string, avg)
+        ks_max = 4 * self.mean_removed / (1 + lmax) - 1
+        n_strings = max(1, int(rng.uniform(1, ks_max + 1)))
         touched: set[int] = set()
         removed: list[int] = []
         for j in [seed] + self.near[seed]:
@@ -461,7 +506,9 @@ class _Search:
             if vi is None or vi in touched or not self.free[vi]:
                 continue
             seq = self.routes[vi]
-            size = rng.randint(1, min(lmax, len(seq)))
+            if vi not in self.saved:
+                self.saved[vi] = list(seq)
+            size = max(1, min(len(seq), int(rng.uniform(1, lmax + 1))))
             pos = seq.index(j)
             lo = max(0, min(pos - rng.randint(0, size - 1), len(seq) - size))
             cut = seq[lo : lo + size]
@@ -507,24 +554,35 @@ class _Search:
             self._refresh(vi)
         self.unassigned = list(unassigned)
 
-    def run(self, deadline: float) -> None:
-        """Simulated annealing on ruin-and-recreate until the deadline."""
+    def undo(self) -> None:
+        for vi, seq in self.saved.items():
+            for j in self.routes[vi]:
+                self.where.pop(j, None)
+            self.routes[vi] = seq
+        for vi in self.saved:
+            self._refresh(vi)
+        self.saved = {}
+
+    def run(self, deadline: float) -> int:
+        """Simulated annealing on ruin-and-recreate until the deadline; returns the iterations."""
         current = self.total()
         best = current
         best_routes = self.snapshot()
         best_un = list(self.unassigned)
         arcs = max(1, sum(len(r) + 1 for r in self.routes if r))
         base = (current % BIG) / arcs if current % BIG else 1.0
-        t_start, t_end = 0.02 * base, 0.0005 * base
+        t_start, t_end = self.t_start * base, self.t_end * base
         began = time.monotonic()
         span = max(1e-3, deadline - began)
+        iterations = 0
         while True:
-            now = time.monotonic()
-            if now >= deadline:
-                break
-            frac = (now - began) / span
-            temp = t_start * (t_end / t_start) ** frac
-            saved_routes = self.snapshot()
+            if iterations % 16 == 0:
+                now = time.monotonic()
+                if now >= deadline:
+                    break
+                temp = t_start * (t_end / t_start) ** ((now - began) / span)
+            iterations += 1
+            self.saved = {}
             saved_un = list(self.unassigned)
             pending = self.unassigned
             self.unassigned = []
@@ -538,8 +596,125 @@ class _Search:
                     best_routes = self.snapshot()
                     best_un = list(self.unassigned)
             else:
-                self.restore(saved_routes, saved_un)
+                self.undo()
+                self.unassigned = saved_un
         self.restore(best_routes, best_un)
+        return iterations
+
+
+# --- improvement: PyVRP's iterated local search, warm-started from VROOM ------------------------
+
+
+def _pyvrp_improve(
+    model: _Model, routes: list[list[int]], free: list[bool], deadline: float, seed: int
+) -> list[list[int]] | None:
+    """Re-plan the free vehicles' jobs with PyVRP, starting from VROOM's routes; None when PyVRP
+    found nothing better (or nothing valid). Only jobs VROOM placed on free vehicles take part,
+    so coverage never drops; skills become routing profiles without edges to jobs a vehicle may
+    not serve."""
+    import pyvrp
+    from pyvrp.stop import MaxRuntime
+
+    vehicles = [vi for vi in range(len(routes)) if free[vi]]
+    jobs = sorted(j for vi in vehicles for j in routes[vi])
+    if not jobs or time.monotonic() >= deadline - 0.05:
+        return None
+    pvehicles = model.problem.vehicles
+    pm = pyvrp.Model()
+    locs = [pm.add_location(0, 0) for _ in range(model.dummy + 1)]
+    depots: dict[int, object] = {}
+    for vi in vehicles:
+        for node in (model.v_start[vi], model.v_end[vi]):
+            if node not in depots:
+                depots[node] = pm.add_depot(locs[node])
+    clients = [
+        pm.add_client(
+            locs[model.j_node[j]],
+            delivery=list(model.j_dem[j]),
+            service_duration=model.j_svc[j],
+            tw_early=model.j_a[j],
+            tw_late=max(model.j_a[j], model.j_b[j]),
+        )
+        for j in jobs
+    ]
+    del clients
+    # One profile per (cost key, skills); one vehicle type per group of identical vehicles.
+    profiles: dict[tuple, object] = {}
+    groups: dict[tuple, list[int]] = {}
+    for vi in vehicles:
+        pkey = (model.v_cost_key[vi], pvehicles[vi].skills)
+        if pkey not in profiles:
+            profiles[pkey] = pm.add_profile()
+            c = model.cost[model.v_cost_key[vi]]
+            t = model.dur[model.v_kind[vi]]
+            served = [model.j_node[j] for j in jobs if vi in model.allowed[j]]
+            nodes = sorted(set(served) | set(depots))
+            for i in nodes:
+                ci, ti, li = c[i], t[i], locs[i]
+                for k in nodes:
+                    pm.add_edge(li, locs[k], distance=ci[k], duration=ti[k], profile=profiles[pkey])
+        gkey = (
+            pkey,
+            model.v_start[vi],
+            model.v_end[vi],
+            model.v_ready[vi],
+            model.v_close[vi],
+            model.v_cap[vi],
+        )
+        groups.setdefault(gkey, []).append(vi)
+    types = []
+    for gkey, members in groups.items():
+        vi = members[0]
+        types.append(members)
+        pm.add_vehicle_type(
+            num_available=len(members),
+            capacity=list(model.v_cap[vi]),
+            start_depot=depots[model.v_start[vi]],
+            end_depot=depots[model.v_end[vi]],
+            tw_early=max(0, model.v_ready[vi]),
+            tw_late=max(0, model.v_close[vi]),
+            unit_distance_cost=1,
+            unit_duration_cost=0,
+            profile=profiles[gkey[0]],
+        )
+    data = pm.data()
+    rank = {j: i for i, j in enumerate(jobs)}
+    vtype = {vi: ti for ti, members in enumerate(types) for vi in members}
+    try:
+        start = pyvrp.Solution(
+            data,
+            [
+                pyvrp.Route(data, [rank[j] for j in routes[vi]], vtype[vi])
+                for vi in vehicles
+                if routes[vi]
+            ],
+        )
+    except (RuntimeError, ValueError, IndexError):
+        start = None
+    left = deadline - time.monotonic()
+    if left <= 0.05:
+        return None
+    result = pm.solve(
+        stop=MaxRuntime(left), seed=seed, display=False, collect_stats=False, initial_solution=start
+    )
+    best = result.best
+    if not best.is_feasible():
+        return None
+    if start is not None and start.is_feasible() and best.distance_cost() >= start.distance_cost():
+        return None
+    out = [list(r) for r in routes]
+    for vi in vehicles:
+        out[vi] = []
+    pool = {ti: list(members) for ti, members in enumerate(types)}
+    for route in best.routes():
+        vi = pool[route.vehicle_type()].pop(0)
+        out[vi] = [jobs[a.idx] for a in route if a.is_client()]
+    if sorted(j for r in out for j in r) != sorted(j for r in routes for j in r):
+        return None
+    for vi, seq in enumerate(out):
+        if any(vi not in model.allowed[j] for j in seq):
+            return None
+    return out
 
 
 # --- public -------------------------------------------------------------------------------------
@@ -574,16 +749,22 @@ def solve(
     vroom_breaks: dict[int, list[tuple[int, int]]] = {}
     if todo and nv:
         left = max(0.5, deadline - time.monotonic())
-        found, vroom_breaks = _vroom_routes(model, todo, timeout_s=left * 0.5 if improve else left)
+        share = VROOM_SHARE if improve else 1.0
+        found, vroom_breaks = _vroom_routes(model, todo, timeout_s=left * share)
         for vi, seq in found.items():
             routes[vi] = seq
     free = [not v.breaks for v in problem.vehicles]
     served = {j for r in routes for j in r}
     if improve and todo and nv and any(free) and time.monotonic() < deadline:
-        search = _Search(model, routes, free, random.Random(seed))
-        search.unassigned = [j for j in todo if j not in served]
-        search.run(deadline)
-        routes = search.snapshot()
+        better = _pyvrp_improve(model, routes, free, deadline, seed)
+        if better is not None:
+            routes = better
+        elif len(served) < len(todo) and time.monotonic() < deadline - 0.1:
+            # PyVRP only reorders what VROOM placed: our own search may still fit the rest.
+            search = _Search(model, routes, free, random.Random(seed))
+            search.unassigned = [j for j in todo if j not in served]
+            search.run(deadline)
+            routes = search.snapshot()
         served = {j for r in routes for j in r}
     for j in todo:
         if j not in served:
