@@ -82,6 +82,12 @@ def message_context(notification: Notification) -> dict:
         from fulfillment.tracking import nearby  # nearby queues through this module
 
         context.update(nearby.message_copy(shipment))
+    if notification.kind in ("out_for_delivery", "failed_attempt"):
+        # An own driver's parcel (#16): "Look out for Sam (Cargo bike)", and no locker offer
+        # once the driver chose what happens next.
+        from fulfillment.fleet.live.shopper import message_extras
+
+        context.update(message_extras(shipment))
     return context
 
 

@@ -199,10 +199,10 @@ def position(request: HttpRequest) -> HttpResponse:
     except (TypeError, ValueError):
         return _problem(422, "latitude and longitude are numbers.", "latitude")
     try:
-        recorded_at = (
-            _when(body.get("recorded_at") if isinstance(body.get("recorded_at"), str) else None)
-            or timezone.now()
-        )
+        raw_at = body.get("recorded_at")
+        if raw_at is not None and not isinstance(raw_at, str):
+            raise ValidationError({"recorded_at": "Give the time as ISO 8601 with its offset."})
+        recorded_at = _when(raw_at) or timezone.now()
         if route.state != Route.State.STARTED:
             return _problem(
                 409, "The route is not started: no positions now.", "route", "not_started"

@@ -80,3 +80,25 @@ def own_driver_delivery(
         state=stop.state,
         next_step=stop.get_next_step_display() if stop.next_step else "",
     )
+
+
+def message_extras(shipment: Shipment) -> dict[str, object]:
+    """What the shopper's "out for delivery" and "failed" messages add for an own driver: the
+    driver's first name and vehicle (the message's "Look out for Sam (Cargo bike)"); after a
+    failed stop whose next step is decided, no offer to choose a locker."""
+    stop = (
+        RouteStop.objects.filter(merchant_id=shipment.merchant_id, shipment_id=shipment.pk)
+        .select_related("route__driver", "route__vehicle")
+        .order_by("-plan__date", "-pk")
+        .first()
+    )
+    if stop is None:
+        return {}
+    extras: dict[str, object] = {
+        "courier_name": stop.route.driver.first_name,
+        "vehicle": stop.route.vehicle.get_kind_display(),
+    }
+    if stop.state == RouteStop.State.FAILED and stop.next_step:
+        extras["offer_redirect"] = False
+        extras["vehicle"] = ""  # nobody to look out for now
+    return extras
