@@ -8,7 +8,8 @@ Ports and places come from the environment, so a second copy (the end-to-end tes
 tests/test_default_setup.py) runs beside the first: PORT (8000), SANDBOX_PORT (8765),
 SHOP_PORT (8766), SANDBOX_SPEED (60 simulated seconds per second), SANDBOX_ONDEMAND_SPEED (2:
 the on-demand courier's ride of a few minutes, watchable), SANDBOX_OPTIONS (more options of
-`python -m devtools.courier_sandbox`), NEARBOX_VAR_DIR (var/).
+`python -m devtools.courier_sandbox`), SIMULATE_DRIVERS_OPTIONS (more options of
+`manage.py simulate_drivers`), NEARBOX_VAR_DIR (var/).
 """
 
 from __future__ import annotations
@@ -166,6 +167,13 @@ def main() -> int:
             "NEARBOX_DEMO_WC_CONSUMER_KEY": store.get("consumer_key", ""),
             "NEARBOX_DEMO_WC_CONSUMER_SECRET": store.get("consumer_secret", ""),
         },
+    )
+    # Today's own-fleet routes driven without a phone (demo/seeders/fleet.py; #16): positions,
+    # ETAs, deliveries and a few failures to watch on Fleet -> Dispatch.
+    manager.add_process(
+        "drivers",
+        f"{PYTHON} manage.py simulate_drivers {env.get('SIMULATE_DRIVERS_OPTIONS', '')}",
+        env=env,
     )
     threading.Thread(target=wait_then_announce, args=(host, port, banner), daemon=True).start()
     threading.Thread(

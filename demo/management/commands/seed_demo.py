@@ -19,6 +19,7 @@ from merchant.models import Merchant
 # In dependency order: every later part needs the merchant.
 PARTS = (
     "merchant", "boxes", "couriers", "pickup", "orders", "labels", "returns", "woocommerce",
+    "fleet",
 )  # fmt: skip
 # Loaded only when asked for (--only): it books at the running courier sandbox (make run
 # loads it once the sandbox answers).
@@ -132,6 +133,14 @@ class Command(BaseCommand):
         # config/devrun.py starts the demo shop with these (its webhook and API key).
         self.summary["woocommerce"] = store
         return f"Demo shop connected to Nearbox as a WooCommerce store at {store['shop_url']}."
+
+    def _seed_fleet(self, options: dict) -> str:
+        from demo.seeders.fleet import ensure_demo_fleet
+
+        try:
+            return ensure_demo_fleet(merchant=self._merchant())
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
 
     def _seed_labels(self, options: dict) -> str:
         from demo.seeders.labels import ensure_demo_labels

@@ -320,8 +320,11 @@ def _unassigned(order: Order, reason: str) -> dict:
     return {"order_id": order.pk, "reference": order.reference or str(order.pk), "reason": reason}
 
 
-def run_plan(*, plan_id: int, progress: Progress | None = None) -> RoutePlan:
-    """The job's body: idempotent (a plan already stored is returned as it is)."""
+def run_plan(
+    *, plan_id: int, progress: Progress | None = None, time_limit_s: float | None = None
+) -> RoutePlan:
+    """The job's body: idempotent (a plan already stored is returned as it is). The planner
+    gets NEARBOX_FLEET_PLAN_SECONDS unless `time_limit_s` says otherwise."""
     plan = RoutePlan.objects.select_related("merchant").get(pk=plan_id)
     if plan.state != RoutePlan.State.PLANNING:
         return plan
@@ -337,7 +340,7 @@ def run_plan(*, plan_id: int, progress: Progress | None = None) -> RoutePlan:
             10, f"Planning {len(problem.jobs)} stops on up to {len(problem.vehicles)} routes"
         )
     began = time.monotonic()
-    seconds = float(getattr(settings, "NEARBOX_FLEET_PLAN_SECONDS", 10.0))
+    seconds = time_limit_s or float(getattr(settings, "NEARBOX_FLEET_PLAN_SECONDS", 10.0))
     solution = (
         solve(problem, time_limit_s=seconds)
         if problem.jobs
