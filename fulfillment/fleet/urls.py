@@ -28,5 +28,4 @@ urlpatterns = [
 public_patterns = [
     path("<str:token>/", auth.sign_in, name="fleet_driver_sign_in"),
     path("-/sign-out", auth.sign_out, name="fleet_driver_sign_out"),
-    path("-/home", auth.placeholder_home, name="fleet_driver_placeholder"),
 ]
