@@ -44,6 +44,14 @@ def _normal_email(email: str) -> bytes:
     return email.strip().lower().encode("utf-8", "surrogatepass")
 
 
+def _counted_as(number: str) -> str:
+    """One counter for every way of writing one order number: '0012' finds order 12 as '12'
+    does, so leading zeros must not give an attacker a fresh set of tries."""
+    if number.isascii() and number.isdigit():
+        return number.lstrip("0") or "0"
+    return number.lower()
+
+
 def find_order_for_shopper(
     *, merchant: Merchant, order_number: str, email: str, client: str
 ) -> Order:
@@ -55,7 +63,7 @@ def find_order_for_shopper(
         f"returns-client:{merchant.pk}:{_digest(client)}", limit=limit, window_seconds=window
     )
     by_number = ratelimit.hit(
-        f"returns-order:{merchant.pk}:{_digest(number.lower())}",
+        f"returns-order:{merchant.pk}:{_digest(_counted_as(number))}",
         limit=limit,
         window_seconds=window,
     )

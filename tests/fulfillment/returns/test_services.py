@@ -296,3 +296,29 @@ def test_a_portal_key_is_only_good_for_its_own_merchant(merchant_a, merchant_b):
     assert lookup.order_for_portal_key(merchant=merchant_a.merchant, key=key) == order
     assert lookup.order_for_portal_key(merchant=merchant_b.merchant, key=key) is None
     assert lookup.order_for_portal_key(merchant=merchant_a.merchant, key=key + "x") is None
+
+
+@pytest.mark.django_db
+def test_an_order_number_counts_as_one_however_it_is_written(merchant_a, settings):
+    """'12', '012' and '0012' find the same order (by its id): they share one counter, else
+    leading zeros (or case) would give an attacker a fresh set of tries at the same order."""
+    import redis
+
+    settings.NEARBOX_RETURNS_LOOKUPS_PER_WINDOW = 3
+    merchant = merchant_a.merchant
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for key in client.scan_iter(f"*returns-order:{merchant.pk}:*"):
+        client.delete(key)
+    order = delivered_order(merchant, reference="")
+    throttled = 0
+    for zeros in range(6):
+        number = "0" * zeros + str(order.pk)
+        with pytest.raises((lookup.LookupFailed, lookup.LookupThrottled)) as error:
+            lookup.find_order_for_shopper(
+                merchant=merchant,
+                order_number=number,
+                email="eve@example.com",
+                client=uuid.uuid4().hex,  # a fresh address each try
+            )
+        throttled += isinstance(error.value, lookup.LookupThrottled)
+    assert throttled == 3
