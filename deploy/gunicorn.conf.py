@@ -11,10 +11,17 @@ behind nginx or a load balancer (docs/production.md, "Running in production"):
 | GUNICORN_TIMEOUT | 30 | s a request may run before its worker is killed and replaced |
 | GUNICORN_GRACEFUL_TIMEOUT | 30 | s given to running requests on SIGTERM/SIGHUP before the kill |
 | GUNICORN_KEEPALIVE | 75 | s an idle keep-alive connection is held: above nginx's 60 |
-| GUNICORN_MAX_REQUESTS | 2000 | a worker is replaced after this many requests (0: never) |
+| GUNICORN_MAX_REQUESTS | 0 | replace a worker after this many requests (0: never; below) |
 | GUNICORN_MAX_REQUESTS_JITTER | 200 | random extra so workers are not replaced together |
 | FORWARDED_ALLOW_IPS | 127.0.0.1 | proxies whose X-Forwarded-* headers are believed |
 | GUNICORN_ACCESS_LOG | - | access log file, "-" for stdout, empty for none |
+
+max_requests is off by default: gunicorn's threaded worker resets the keep-alive connections
+it still holds when it retires itself (gunicorn issue #3038, open), and python -m bench.cluster
+saw exactly that: nginx "Connection reset by peer" on every recycle, a 502 for any request
+nginx cannot send to another process (a POST, or a GET with one web process). Turn it on only
+against a leak, with two web processes behind nginx and clients that retry POSTs with their
+Idempotency-Key.
 
 Graceful restart: SIGHUP reloads the configuration and replaces the workers one by one
 (running requests finish); SIGTERM stops after running requests, up to the graceful timeout.
@@ -48,7 +55,7 @@ worker_class = "gthread" if threads > 1 else "sync"
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 75)
-max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
 # X-Forwarded-Proto/-For from these addresses only (the proxy); Django's SECURE_PROXY_SSL_HEADER
 # (USE_X_FORWARDED_PROTO) and TRUSTED_PROXY_COUNT decide what the app itself believes.

@@ -221,7 +221,9 @@ def cpu_by_part(groups: dict[int, str]) -> Counter:
             "postgresql" if comm.startswith("postgres") else
             "redis" if comm.startswith("redis") else "other"
         )  # fmt: skip
-        found[part] += (int(fields[11]) + int(fields[12])) / tick
+        # utime + stime, and the children it reaped (cutime + cstime): a gunicorn or Celery
+        # worker that was replaced still counts, under its master.
+        found[part] += sum(int(x) for x in fields[11:15]) / tick
     return found
 
 
