@@ -574,9 +574,6 @@ def main() -> int:
         from merchant.models import Job, Merchant
 
         merchant = Merchant.objects.get(pk=data["merchant_id"])
-        big = start_label_batch(
-            merchant=merchant, selection=BatchFilter(account_id=data["big_account"])
-        )
         time.sleep(phase_s["faults"] * 0.15)
         # 1. SIGKILL web 2 (its whole group: master and worker), start it again 5 s later.
         webs[1].kill()
@@ -588,7 +585,11 @@ def main() -> int:
             time.monotonic() - t0 - faults["web2_sigkilled_at_s"], 1
         )
 
-        # 2. SIGKILL the labels worker while the big batch renders.
+        # 2. SIGKILL the labels worker while the big batch renders (asked for now, so that
+        #    it is mid-job when the kill comes).
+        big = start_label_batch(
+            merchant=merchant, selection=BatchFilter(account_id=data["big_account"])
+        )
         job = Job.objects.get(pk=LabelBatch.objects.get(pk=big.pk).job_id)
         wait(
             lambda: Job.objects.filter(pk=job.pk, state="running", done__gt=0).exists(),
