@@ -108,9 +108,8 @@ def plan_move_stop(request: HttpRequest, plan_id: int) -> HttpResponse:
         context = _detail_context(plan)
         context["move_error"] = error
         context["move_ok"] = "" if error else "Moved: both routes were re-checked and re-timed."
-        return render(
-            request, "fulfillment/fleet/plans/_routes.html", context, status=422 if error else 200
-        )
+        # 200 either way: htmx swaps only successful responses, and the refusal is the content.
+        return render(request, "fulfillment/fleet/plans/_routes.html", context)
     if error:
         messages.error(request, error)
     else:
