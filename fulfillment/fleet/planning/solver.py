@@ -19,9 +19,11 @@ from __future__ import annotations
 import math
 import random
 import time
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import numpy as np
 import vroom
 
 from fulfillment.fleet.planning.matrix import MatrixSource, matrix_source, matrix_with_fallback
@@ -41,6 +43,9 @@ __all__ = ["check_route", "solve"]
 BIG = 10**12
 # Share of the time limit VROOM may use for the first plan; the improvement phase has the rest.
 VROOM_SHARE = 0.35
+VROOM_FULL_UP_TO = 150  # jobs: up to this many, VROOM explores at its highest level
+# Travel cost and time of an arc a vehicle may not take (to a job needing a skill it lacks).
+UNREACHABLE = 10**9
 
 
 @dataclass
@@ -620,39 +625,51 @@ def _pyvrp_improve(
     if not jobs or time.monotonic() >= deadline - 0.05:
         return None
     pvehicles = model.problem.vehicles
-    pm = pyvrp.Model()
-    locs = [pm.add_location(0, 0) for _ in range(model.dummy + 1)]
-    depots: dict[int, object] = {}
-    for vi in vehicles:
-        for node in (model.v_start[vi], model.v_end[vi]):
-            if node not in depots:
-                depots[node] = pm.add_depot(locs[node])
+    # Locations: the depots (vehicle start and end nodes), then one per job (never shared, so a
+    # job's skills can close its column in the profiles of vehicles without them).
+    depot_nodes = sorted(
+        {model.v_start[vi] for vi in vehicles} | {model.v_end[vi] for vi in vehicles}
+    )
+    depot_at = {node: i for i, node in enumerate(depot_nodes)}
+    idx = np.array(depot_nodes + [model.j_node[j] for j in jobs], dtype=np.int64)
+    nd = len(depot_nodes)
+    locations = [pyvrp.Location(0, 0) for _ in range(len(idx))]
+    depots = [pyvrp.Depot(i) for i in range(nd)]
     clients = [
-        pm.add_client(
-            locs[model.j_node[j]],
+        pyvrp.Client(
+            nd + k,
             delivery=list(model.j_dem[j]),
             service_duration=model.j_svc[j],
             tw_early=model.j_a[j],
             tw_late=max(model.j_a[j], model.j_b[j]),
         )
-        for j in jobs
+        for k, j in enumerate(jobs)
     ]
-    del clients
     # One profile per (cost key, skills); one vehicle type per group of identical vehicles.
-    profiles: dict[tuple, object] = {}
+    profiles: dict[tuple, int] = {}
+    distance_matrices: list[np.ndarray] = []
+    duration_matrices: list[np.ndarray] = []
+    dense: dict[str, np.ndarray] = {}
     groups: dict[tuple, list[int]] = {}
     for vi in vehicles:
         pkey = (model.v_cost_key[vi], pvehicles[vi].skills)
         if pkey not in profiles:
-            profiles[pkey] = pm.add_profile()
-            c = model.cost[model.v_cost_key[vi]]
-            t = model.dur[model.v_kind[vi]]
-            served = [model.j_node[j] for j in jobs if vi in model.allowed[j]]
-            nodes = sorted(set(served) | set(depots))
-            for i in nodes:
-                ci, ti, li = c[i], t[i], locs[i]
-                for k in nodes:
-                    pm.add_edge(li, locs[k], distance=ci[k], duration=ti[k], profile=profiles[pkey])
+            profiles[pkey] = len(profiles)
+            ckey, kind = model.v_cost_key[vi], model.v_kind[vi]
+            if ckey not in dense:
+                dense[ckey] = np.asarray(model.cost[ckey], dtype=np.int64)
+            if kind not in dense:
+                dense[kind] = np.asarray(model.dur[kind], dtype=np.int64)
+            cost = dense[ckey][np.ix_(idx, idx)]
+            dur = dense[kind][np.ix_(idx, idx)]
+            closed = [nd + k for k, j in enumerate(jobs) if vi not in model.allowed[j]]
+            if closed:
+                cost[:, closed] = UNREACHABLE
+                dur[:, closed] = UNREACHABLE
+                np.fill_diagonal(cost, 0)
+                np.fill_diagonal(dur, 0)
+            distance_matrices.append(cost)
+            duration_matrices.append(dur)
         gkey = (
             pkey,
             model.v_start[vi],
@@ -662,22 +679,27 @@ def _pyvrp_improve(
             model.v_cap[vi],
         )
         groups.setdefault(gkey, []).append(vi)
-    types = []
-    for gkey, members in groups.items():
-        vi = members[0]
-        types.append(members)
-        pm.add_vehicle_type(
+    types = list(groups.values())
+    vehicle_types = [
+        pyvrp.VehicleType(
             num_available=len(members),
-            capacity=list(model.v_cap[vi]),
-            start_depot=depots[model.v_start[vi]],
-            end_depot=depots[model.v_end[vi]],
-            tw_early=max(0, model.v_ready[vi]),
-            tw_late=max(0, model.v_close[vi]),
+            capacity=list(model.v_cap[members[0]]),
+            start_depot=depot_at[model.v_start[members[0]]],
+            end_depot=depot_at[model.v_end[members[0]]],
+            tw_early=max(0, model.v_ready[members[0]]),
+            tw_late=max(0, model.v_close[members[0]]),
             unit_distance_cost=1,
             unit_duration_cost=0,
             profile=profiles[gkey[0]],
         )
-    data = pm.data()
+        for gkey, members in groups.items()
+    ]
+    try:
+        data = pyvrp.ProblemData(
+            locations, clients, depots, vehicle_types, distance_matrices, duration_matrices
+        )
+    except (RuntimeError, ValueError):  # PyVRP refuses the problem: VROOM's plan stands
+        return None
     rank = {j: i for i, j in enumerate(jobs)}
     vtype = {vi: ti for ti, members in enumerate(types) for vi in members}
     try:
@@ -694,9 +716,11 @@ def _pyvrp_improve(
     left = deadline - time.monotonic()
     if left <= 0.05:
         return None
-    result = pm.solve(
-        stop=MaxRuntime(left), seed=seed, display=False, collect_stats=False, initial_solution=start
-    )
+    with warnings.catch_warnings():  # penalty bounds hit with closed (skill) arcs: not news
+        warnings.simplefilter("ignore")
+        result = pyvrp.solve(
+            data, MaxRuntime(left), seed=seed, collect_stats=False, initial_solution=start
+        )
     best = result.best
     if not best.is_feasible():
         return None
@@ -750,7 +774,12 @@ def solve(
     if todo and nv:
         left = max(0.5, deadline - time.monotonic())
         share = VROOM_SHARE if improve else 1.0
-        found, vroom_breaks = _vroom_routes(model, todo, timeout_s=left * share)
+        # VROOM's highest level is slow on big problems (9 s for 400 stops on a busy 2-core
+        # machine); its quickest level is a good enough start for the improvement phase there.
+        level = 5 if not improve or len(todo) <= VROOM_FULL_UP_TO else 1
+        found, vroom_breaks = _vroom_routes(
+            model, todo, timeout_s=left * share, exploration_level=level
+        )
         for vi, seq in found.items():
             routes[vi] = seq
     free = [not v.breaks for v in problem.vehicles]
