@@ -44,6 +44,7 @@ test: install services lint
 # Each benchmark prints its figures and writes bench/results/<name>.json.
 bench: install services
 	$(BIN)/python -m bench.pmedian --all ../shared/data/pmed_orlib
+	$(BIN)/python -m bench.vrptw --all ../shared/data/solomon --time-limit 10
 	$(BIN)/python -m bench.placement
 	$(BIN)/python -m bench.forecast
 	$(BIN)/python -m bench.orders_intake
