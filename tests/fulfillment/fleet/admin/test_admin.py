@@ -21,6 +21,7 @@ from fulfillment.fleet.auth.links import SignInLinkInvalid, redeem_sign_in_link
 from fulfillment.fleet.auth.selectors import get_route_for_driver
 from fulfillment.fleet.drivers.services.drivers import send_sign_in_link, set_driver_active
 from fulfillment.models import (
+    Allocation,
     CourierAccount,
     DriverSignInLink,
     Route,
@@ -30,6 +31,7 @@ from fulfillment.models import (
     Shipment,
     Vehicle,
 )
+from fulfillment.shipments.services.booking import book_shipment, request_shipment
 from fulfillment.tracking import sms
 from tests.factories.couriers import make_account, make_service
 from tests.factories.merchant import make_point
@@ -259,3 +261,21 @@ def test_fleet_pages_render_with_their_empty_states(client_a):
         page = client_a.get(reverse(name))
         assert page.status_code == 200 and b"empty-state" in page.content, name
     assert b'href="/app/fleet/drivers/"' in client_a.get(reverse("fleet_vehicles")).content
+
+
+@pytest.mark.django_db
+def test_booking_own_delivery_gives_a_nearbox_number_no_courier_label_and_the_wave(merchant_a):
+    merchant = merchant_a.merchant
+    merchant.time_zone = "America/Chicago"
+    merchant.save()
+    order = make_order(merchant)
+    hub = Allocation.objects.filter(order=order).first().point
+    make_fleet_service(merchant, hub=hub)
+    make_shift(merchant, hub=hub, day=dt.date(2026, 6, 2))
+    morning = dt.datetime(2026, 6, 2, 11, 0, tzinfo=CHICAGO)
+    shipment = request_shipment(merchant=merchant, order=order, now=morning)
+    assert shipment.account.courier == "own_fleet" and shipment.why.startswith("Own driver: ")
+    assert shipment.promised_from == dt.datetime(2026, 6, 2, 15, 0, tzinfo=CHICAGO)
+    booked = book_shipment(shipment_id=shipment.pk)
+    assert booked.tracking_number.startswith("NBX") and booked.booked_at is not None
+    assert not booked.label  # our own label is printed; no courier sends one
