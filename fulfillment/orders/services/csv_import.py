@@ -24,6 +24,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F, Sum
 
+from fulfillment.desk.services.tags import parse_tags, set_order_tags
 from fulfillment.models import Order
 from fulfillment.orders.services.addresses import resolve_destination
 from fulfillment.orders.services.orders import DuplicateReference, IdempotencyConflict, create_order
@@ -47,6 +48,7 @@ OPTIONAL = [
     "state",
     "country",
     "service_level",
+    "tags",
 ]
 COLUMNS = [
     "reference",
@@ -60,6 +62,7 @@ COLUMNS = [
     "postal_code",
     "country",
     "service_level",
+    "tags",
     "sku",
     "quantity",
 ]
@@ -76,6 +79,7 @@ LIMITS = {
     "state": 40,
     "postal_code": 12,
     "country": 2,
+    "tags": 1000,
 }
 BACKGROUND_ABOVE = 1_000
 SHOWN_WARNINGS = 50
@@ -97,6 +101,7 @@ class PlannedOrder:
     reference: str
     lines: list[int]  # file line of each order line, in order
     data: dict  # the API-shaped body create_order takes
+    tags: list[str] = field(default_factory=list)  # set on the order once made
 
 
 @dataclass
@@ -198,6 +203,12 @@ def _check_row(plan: OrderImportPlan, line: int, cells: dict[str, str]) -> dict 
             f"found “{row['service_level']}”",
         )
         bad = True
+    if row["tags"]:
+        try:
+            parse_tags(row["tags"])
+        except ValidationError as error:
+            plan.add_error(line, "tags", " ".join(error.messages))
+            bad = True
     if row["shopper_email"]:
         try:
             validate_email(row["shopper_email"])
@@ -300,7 +311,10 @@ def validate_orders_file(*, merchant: Merchant, filename: str, data: bytes) -> O
             needs[row["sku"]] = (units + int(row["quantity"]), seen)
         plan.orders.append(
             PlannedOrder(
-                reference, [line for line, _ in order_rows], _body(reference, first, order_rows)
+                reference,
+                [line for line, _ in order_rows],
+                _body(reference, first, order_rows),
+                parse_tags(first["tags"]),
             )
         )
         plan.units += sum(int(row["quantity"]) for _, row in order_rows)
@@ -431,6 +445,8 @@ def apply_order_import(
                 raise _refuse(planned, error.field, error.detail) from error
             except (DuplicateReference, IdempotencyConflict) as error:
                 raise _refuse(planned, "reference", str(error)) from error
+            if planned.tags:
+                set_order_tags(order=order, tags=planned.tags)
             created += 1
             lines += len(planned.lines)
             flagged += order.address_status == Order.AddressStatus.PROBLEM

@@ -115,3 +115,27 @@ def test_order_api_shows_and_sets_tags(merchant_a, api_client_a):
     )
     assert bad.status_code == 422 and bad.json()["field"] == "tags"
     assert Order.objects.get(pk=order.pk).tags.count() == 2
+
+
+def test_the_csv_import_sets_tags_and_names_the_line_of_a_bad_one(merchant_a):
+    from fulfillment.orders.services.csv_import import (
+        apply_order_import,
+        stage_order_upload,
+        validate_orders_file,
+    )
+    from tests.factories.merchant import make_point, make_product
+    from tests.factories.orders import stock
+
+    merchant = merchant_a.merchant
+    product = make_product(merchant)
+    stock(merchant, make_point(merchant, postal_code="60614"), product, 5)
+    header = "reference,shopper_name,line1,city,state,postal_code,sku,quantity,tags\n"
+    row = f'T-1,Ada,2001 N Clark St,Chicago,IL,60614,{product.sku},1,"{{}}"\n'
+    bad = validate_orders_file(
+        merchant=merchant, filename="o.csv", data=(header + row.format("<b>")).encode()
+    )
+    assert [(e.line, e.column) for e in bad.errors] == [(2, "tags")]
+    data = (header + row.format("Gift, fragile")).encode()
+    import_id = stage_order_upload(merchant=merchant, filename="o.csv", data=data)
+    apply_order_import(merchant=merchant, import_id=import_id)
+    assert order_tags(Order.objects.get(merchant=merchant, reference="T-1")) == ["fragile", "gift"]
