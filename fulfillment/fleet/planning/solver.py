@@ -284,7 +284,7 @@ def _vroom_routes(
     threads: int = 2,
     timeout_s: float | None = None,
     noise: random.Random | None = None,
-) -> tuple[dict[int, list[int]], dict[int, list[tuple[int, int]]]]:
+) -> tuple[dict[int, list[int]], dict[int, _VroomTiming]]:
     inp = vroom.Input()
     vehicles = model.problem.vehicles
     keys = sorted(set(model.v_cost_key))
@@ -333,19 +333,38 @@ def _vroom_routes(
         kwargs["timeout"] = timedelta(seconds=max(0.05, timeout_s))
     answer = inp.solve(**kwargs).to_dict()
     routes: dict[int, list[int]] = {}
-    breaks: dict[int, list[tuple[int, int]]] = {}
+    timing: dict[int, _VroomTiming] = {}
     for route in answer.get("routes", []):
         vi = int(route["vehicle"]) - 1
-        routes[vi] = [int(s["id"]) - 1 for s in route["steps"] if s["type"] == "job"]
-        breaks[vi] = [
-            (
-                int(s["arrival"]) + int(s.get("waiting_time", 0)),
-                int(s["arrival"]) + int(s.get("waiting_time", 0)) + int(s["service"]),
-            )
-            for s in route["steps"]
-            if s["type"] == "break"
-        ]
-    return routes, breaks
+        steps = route["steps"]
+        routes[vi] = [int(st["id"]) - 1 for st in steps if st["type"] == "job"]
+
+        def begin(st: dict) -> int:
+            return int(st["arrival"]) + int(st.get("waiting_time", 0))
+
+        timing[vi] = _VroomTiming(
+            depart=int(steps[0]["arrival"]),
+            back=int(steps[-1]["arrival"]),
+            jobs=[
+                (int(st["arrival"]), begin(st), begin(st) + int(st["service"]))
+                for st in steps
+                if st["type"] == "job"
+            ],
+            breaks=[
+                (begin(st), begin(st) + int(st["service"])) for st in steps if st["type"] == "break"
+            ],
+        )
+    return routes, timing
+
+
+@dataclass
+class _VroomTiming:
+    """VROOM's own schedule of a route (kept for routes with breaks, which VROOM placed)."""
+
+    depart: int
+    back: int
+    jobs: list[tuple[int, int, int]]
+    breaks: list[tuple[int, int]]
 
 
 # --- improvement: ruin and recreate -------------------------------------------------------------
@@ -770,14 +789,14 @@ def solve(
             todo.append(j)
     nv = len(problem.vehicles)
     routes: list[list[int]] = [[] for _ in range(nv)]
-    vroom_breaks: dict[int, list[tuple[int, int]]] = {}
+    vroom_timing: dict[int, _VroomTiming] = {}
     if todo and nv:
         left = max(0.5, deadline - time.monotonic())
         share = VROOM_SHARE if improve else 1.0
         # VROOM's highest level is slow on big problems (9 s for 400 stops on a busy 2-core
         # machine); its quickest level is a good enough start for the improvement phase there.
         level = 5 if not improve or len(todo) <= VROOM_FULL_UP_TO else 1
-        found, vroom_breaks = _vroom_routes(
+        found, vroom_timing = _vroom_routes(
             model, todo, timeout_s=left * share, exploration_level=level
         )
         for vi, seq in found.items():
@@ -816,9 +835,11 @@ def solve(
         times, back, metres, taken, _problems = _timeline(
             model, vi, seq, ready=ready + first_wait, breaks=breaks
         )
-        if vroom_breaks.get(vi):
-            taken = vroom_breaks[vi]
         depart = ready + first_wait
+        vt = vroom_timing.get(vi)
+        if v.breaks and vt is not None and len(vt.jobs) == len(seq):
+            # VROOM placed the breaks: its schedule is the one that fits them
+            times, taken, depart, back = vt.jobs, vt.breaks, vt.depart, vt.back
         duration = back - depart
         planned.append(
             PlannedRoute(
