@@ -170,7 +170,8 @@ def _fits(dem: tuple[int, int, int], cap: tuple[int, int, int]) -> bool:
 
 def _why_impossible(model: _Model, j: int, job: PlanJob) -> str | None:
     """A reason when no vehicle can serve the job even alone, else None."""
-    vehicles = model.problem.vehicles
+    if not any(model.v_ready[vi] < model.v_close[vi] for vi in range(len(model.v_ready))):
+        return "no driver has a shift for this wave"
     if not model.allowed[j]:
         need = ", ".join(sorted(job.skills))
         return f"no vehicle has the skills it needs ({need})"
@@ -195,7 +196,6 @@ def _why_impossible(model: _Model, j: int, job: PlanJob) -> str | None:
         return "no driver can reach it inside its delivery window"
     if not back:
         return "outside every shift: no driver could serve it and be back before the shift ends"
-    del vehicles
     return None
 
 
@@ -301,6 +301,8 @@ def _vroom_routes(
         for s in v.skills:
             skill_ids.setdefault(s, len(skill_ids) + 1)
     for vi, v in enumerate(vehicles):
+        if model.v_ready[vi] >= model.v_close[vi]:
+            continue  # its shift is over before the wave leaves
         inp.add_vehicle(
             vroom.Vehicle(
                 vi + 1,
@@ -801,7 +803,10 @@ def solve(
         )
         for vi, seq in found.items():
             routes[vi] = seq
-    free = [not v.breaks for v in problem.vehicles]
+    free = [
+        not v.breaks and model.v_ready[vi] < model.v_close[vi]
+        for vi, v in enumerate(problem.vehicles)
+    ]
     served = {j for r in routes for j in r}
     if improve and todo and nv and any(free) and time.monotonic() < deadline:
         better = _pyvrp_improve(model, routes, free, deadline, seed)

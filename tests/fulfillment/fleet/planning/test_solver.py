@@ -224,3 +224,13 @@ def test_checker_catches_broken_plans():
     errors = " | ".join(check_solution(problem, solution, OFFLINE))
     assert "served 2 times" in errors and "outside its window" in errors
     assert "neither served nor listed" in errors and "carries 2 parcels > 1" in errors
+
+
+def test_no_vehicle_in_the_wave_says_so():
+    over = vehicle("early", hours=1)  # its shift ends before the wave leaves
+    problem = PlanningProblem([over], [job("a", near(WICKER_PARK, 1))], depart_at=T + 2 * H)
+    solution = planned(problem)
+    assert solution.routes == []
+    assert solution.unassigned == {"a": "no driver has a shift for this wave"}
+    empty = planned(PlanningProblem([], [job("b", near(WICKER_PARK, 2))], depart_at=T))
+    assert empty.unassigned == {"b": "no driver has a shift for this wave"}
