@@ -141,7 +141,13 @@ def rate_input_for_order(order: Order) -> RateInput:
         promised_until=order.promised_until,
         recipient=courier_recipient(order),
         reference=order.reference or f"order-{order.pk}",
+        pickup_name=_pickup_name(order),
     )
+
+
+def _pickup_name(order: Order) -> str:
+    place = hooks.order_pickup_point(order) if order.pickup_location_ref else None
+    return place.name if place is not None else ""
 
 
 def courier_recipient(order: Order) -> dict[str, str]:

@@ -187,8 +187,8 @@ class ShiftOut(Schema):
     driver_id: int
     vehicle_id: int
     date: dt.date
-    starts_at: dt.time
-    ends_at: dt.time
+    starts_at: LocalTime
+    ends_at: LocalTime
     start_point_id: int | None
     start_latitude: float | None
     start_longitude: float | None
@@ -283,7 +283,7 @@ class FleetServiceOut(Schema):
     per_km_minor: int
     per_stop_minor: int
     service_seconds: int
-    cutoff: dt.time
+    cutoff: LocalTime
     waves: list[str]
     window_minutes: int
     is_active: bool

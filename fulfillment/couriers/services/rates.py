@@ -234,6 +234,8 @@ class RateInput:
     promised_until: dt.datetime | None = None
     recipient: dict[str, str] = field(default_factory=dict)
     reference: str = ""
+    # The locker or pickup shop the shopper chose at checkout ("" for home delivery).
+    pickup_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -524,6 +526,8 @@ def choose(
     chosen, why = _choose_by_rule(book, options, inp)
     if chosen is not None and chosen.fleet_detail:
         why = _why_own_driver(chosen, options, why)
+    if chosen is not None and inp.pickup_name:
+        why = f"Pickup point “{inp.pickup_name}”, the shopper's choice at checkout. {why}"
     return chosen, why
 
 

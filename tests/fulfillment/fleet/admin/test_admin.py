@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
+from dataclasses import replace
 
 import pytest
 from django.core import mail
@@ -215,6 +216,10 @@ def test_the_rule_chooses_the_own_driver_and_says_why_in_one_sentence(merchant_a
         result.why,
     ), result.why
     assert own.window.start == dt.datetime(2026, 6, 2, 15, 0, tzinfo=CHICAGO)
+    to_locker = replace(_input(hub), pickup_name="Locker Armitage")
+    assert shop(rate_book(merchant, now=morning), to_locker, morning).why.startswith(
+        "Pickup point “Locker Armitage”, the shopper's choice at checkout. Own driver: "
+    )
     assert courier.pk != own.service_id
 
     late = dt.datetime(2026, 6, 2, 14, 30, tzinfo=CHICAGO)
