@@ -50,9 +50,10 @@ def _locked_routes(route_ids: list[int]) -> list[Route]:
     list(Route.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
     routes = (
         Route.objects.filter(pk__in=ids)
-        .select_related("merchant", "hub", "vehicle", "shift__start_point", "shift__end_point")
+        .select_related("merchant", "hub", "vehicle", "driver", "shift__start_point")
+        .select_related("shift__end_point")
         .select_related("plan")
-        .prefetch_related("stops__order__lines__product", "stops__shipment__box")
+        .prefetch_related("stops")
     )
     by_id = {r.pk: r for r in routes}
     return [by_id[i] for i in route_ids if i in by_id]
