@@ -19,15 +19,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from fulfillment.fleet.live import eta as live_eta
-from fulfillment.models import Driver, Route, RouteStop, Shipment
+from fulfillment.models import Driver, Notification, Route, RouteStop, Shipment
 from fulfillment.models.shipments import EtaSource
 from fulfillment.shipments.services.booking import MAX_PROOF_BYTES, record_driver_status
-from fulfillment.tracking.positions import Position, receive_position
+from fulfillment.tracking import nearby, positions
+from fulfillment.tracking.positions import Position
 
 logger = logging.getLogger(__name__)
 
@@ -165,20 +166,51 @@ def record_position(
             route, vehicle_kind=route.vehicle.kind, latitude=latitude, longitude=longitude,
             at=recorded_at,
         )  # fmt: skip
-        first_name = driver.first_name
-        vehicle = route.vehicle.get_kind_display()
-        for stop in stops[: nearby_stops()]:
-            if stop.shipment_id is None:
-                continue
-            receive_position(
-                merchant_id=route.merchant_id,
-                shipment_id=stop.shipment_id,
-                position=Position(
-                    latitude=latitude, longitude=longitude, recorded_at=recorded_at,
-                    courier_name=first_name, vehicle=vehicle, eta_at=stop.eta, arriving=True,
-                ),
-            )  # fmt: skip
+        _share_position(route, driver, stops[: nearby_stops()], latitude, longitude, recorded_at)
     return stops
+
+
+def _share_position(
+    route: Route,
+    driver: Driver,
+    stops: list[RouteStop],
+    latitude: float,
+    longitude: float,
+    recorded_at: dt.datetime,
+) -> None:
+    """The next stops' shipments get the driver's position (their tracking page's live courier)
+    in one upsert; each one's "nearby" message is queued the first time (one query to see which
+    still need it: a position arrives every 20 s from every driver)."""
+    shipment_ids = [s.shipment_id for s in stops if s.shipment_id is not None]
+    if not shipment_ids:
+        return
+    first_name, vehicle = driver.first_name, route.vehicle.get_kind_display()
+    params: list[object] = []
+    for stop in stops:
+        if stop.shipment_id is None:
+            continue
+        position = Position(
+            latitude=latitude, longitude=longitude, recorded_at=recorded_at,
+            courier_name=first_name, vehicle=vehicle, eta_at=stop.eta, arriving=True,
+        )  # fmt: skip
+        params.extend(
+            positions.row_values(
+                merchant_id=route.merchant_id, shipment_id=stop.shipment_id, position=position
+            )
+        )
+    rows = ", ".join([f"({positions.ROW_PLACEHOLDERS})"] * len(shipment_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(positions.upsert_sql(f"VALUES {rows}"), params)
+        stored = {row[0] for row in cursor.fetchall()}
+    if not stored:
+        return
+    told = set(
+        Notification.objects.filter(
+            shipment_id__in=stored, kind=Notification.Kind.NEARBY
+        ).values_list("shipment_id", flat=True)
+    )
+    for shipment in Shipment.objects.select_related("order").filter(pk__in=stored - told):
+        nearby.queue_nearby(shipment)
 
 
 # --- stop outcomes -------------------------------------------------------------------------
