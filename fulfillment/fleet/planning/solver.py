@@ -907,6 +907,9 @@ def check_route(
             missing = ", ".join(sorted(job.skills - vehicle.skills))
             problems.append(f"stop {job.key} needs {missing}, which the vehicle lacks")
     ready = max(model.v_ready[0], _secs(depart, model.t0))
+    if start_at is None and jobs:  # planning: leave late enough not to wait at the first stop
+        first = ready + model.dur[v.kind][model.v_start[0]][model.j_node[0]]
+        ready += max(0, model.j_a[0] - first)
     now_breaks = [
         b
         for b in _v_breaks(model, 0, [v])
@@ -929,4 +932,5 @@ def check_route(
         duration_s=back - ready,
         problems=problems,
         back=_at(model, back),
+        depart=_at(model, ready),
     )

@@ -112,3 +112,4 @@ class RouteCheck:
     duration_s: int
     problems: list[str]
     back: datetime | None = None
+    depart: datetime | None = None  # when the route leaves its start (or the driver's position)

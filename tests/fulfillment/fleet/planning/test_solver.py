@@ -207,6 +207,9 @@ def test_every_plan_on_random_instances_passes_the_independent_checker(problem):
             problem, route.vehicle_key, [s.job_key for s in route.stops], matrix=OFFLINE
         )
         assert again.feasible, again.problems
+        # the same times as the plan: moving nothing changes nothing
+        assert [x.start for x in again.stops] == [x.start for x in route.stops]
+        assert again.distance_m == route.distance_m
 
 
 def test_checker_catches_broken_plans():
@@ -234,3 +237,13 @@ def test_no_vehicle_in_the_wave_says_so():
     assert solution.unassigned == {"a": "no driver has a shift for this wave"}
     empty = planned(PlanningProblem([], [job("b", near(WICKER_PARK, 2))], depart_at=T))
     assert empty.unassigned == {"b": "no driver has a shift for this wave"}
+
+
+def test_a_route_may_end_at_its_last_stop():
+    open_end = vehicle("home")
+    open_end.end = None
+    jobs = [job(f"j{i}", near(PILSEN, i, 0.03), window=None) for i in range(10)]
+    solution = planned(PlanningProblem([open_end], jobs, depart_at=T), seconds=1.5)
+    (route,) = solution.routes
+    assert len(route.stops) == 10
+    assert route.back == route.stops[-1].departure  # no drive back to the hub
