@@ -126,7 +126,7 @@ def sms_status(request: HttpRequest) -> HttpResponse:
     state = SMS_STATUSES.get(request.POST.get("MessageStatus", ""))
     sid = request.POST.get("MessageSid", "")
     if state and sid:
-        code = request.POST.get("ErrorCode", "")
+        code = _clean(request.POST.get("ErrorCode", ""))[:40]
         record_delivery_report(
             channel="sms", provider_id=_clean(sid), state=state,
             detail=f"Twilio error {code}" if code else "",

@@ -91,3 +91,33 @@ def test_twilio_unreachable_or_unconfigured_fails_the_message_with_a_reason(
     send_notification(notification_id=other.pk)
     other.refresh_from_db()
     assert other.state == "failed" and "could not be reached" in other.detail
+
+
+def test_a_signed_callback_with_a_nul_in_its_error_code_is_stored_cleaned(
+    merchant_a, client, settings
+):
+    """Only the signature is trusted, not the fields: a NUL (PostgreSQL refuses it) or a very
+    long ErrorCode is cleaned, not a 500 that makes Twilio retry for ever."""
+    settings.NEARBOX_SMS_TWILIO_AUTH_TOKEN = TOKEN
+    log = SentMessage.objects.create(
+        merchant=merchant_a.merchant, channel="sms", recipient="+13125550100", event="delivered",
+        provider_id="SMnul0001",
+    )  # fmt: skip
+    fields = {
+        "MessageSid": "SMnul0001",
+        "MessageStatus": "undelivered",
+        "ErrorCode": "300\x0003" + "9" * 500,
+    }
+    query = QueryDict(mutable=True)
+    query.update(fields)
+    signature = twilio_signature(status_callback_url(), query, TOKEN)
+    answer = client.post(
+        "/webhooks/messages/sms-status", fields, headers={"X-Twilio-Signature": signature}
+    )
+    assert answer.status_code == 204
+    log.refresh_from_db()
+    assert (
+        log.state == "failed"
+        and "\x00" not in log.detail
+        and log.detail.startswith("Twilio error 30003")
+    )
