@@ -201,14 +201,7 @@ def save_checkout_rule(
     *, merchant: Merchant, rule: CheckoutRule | None = None, data: dict[str, Any]
 ) -> CheckoutRule:
     """Create (rule None, placed last) or update a checkout rule from `data`."""
-    clean = _clean_checkout(merchant, data)
-    with transaction.atomic():
-        if rule is None:
-            rule = CheckoutRule(merchant=merchant, position=_next_position(CheckoutRule, merchant))
-        for name, value in clean.items():
-            setattr(rule, name, value)
-        rule.save()
-    return rule
+    return _save(CheckoutRule, merchant, rule, _clean_checkout(merchant, data))
 
 
 # --- courier rules -------------------------------------------------------------------------
@@ -265,17 +258,21 @@ def save_courier_rule(
     *, merchant: Merchant, rule: CourierRule | None = None, data: dict[str, Any]
 ) -> CourierRule:
     """Create (rule None, placed last) or update a courier rule from `data`."""
-    clean = _clean_courier(merchant, data)
+    return _save(CourierRule, merchant, rule, _clean_courier(merchant, data))
+
+
+# --- order and delete (both kinds) -----------------------------------------------------------
+
+
+def _save(model: type[Model], merchant: Merchant, rule: Any, clean: dict[str, Any]) -> Any:
+    """Either kind of rule with its cleaned fields: a new one (rule None) goes last."""
     with transaction.atomic():
         if rule is None:
-            rule = CourierRule(merchant=merchant, position=_next_position(CourierRule, merchant))
+            rule = model(merchant=merchant, position=_next_position(model, merchant))
         for name, value in clean.items():
             setattr(rule, name, value)
         rule.save()
     return rule
-
-
-# --- order and delete (both kinds) -----------------------------------------------------------
 
 
 def _next_position(model: type[Model], merchant: Merchant) -> int:
