@@ -34,6 +34,8 @@ from fulfillment.models import (
 )
 from fulfillment.shipments.services.booking import book_shipment, request_shipment
 from fulfillment.tracking import sms
+from lockers.parcels import Parcel as LockerParcel
+from lockers.services.options import Destination, home_options
 from tests.factories.couriers import make_account, make_service
 from tests.factories.merchant import make_point
 from tests.factories.orders import make_order
@@ -284,3 +286,21 @@ def test_booking_own_delivery_gives_a_nearbox_number_no_courier_label_and_the_wa
     booked = book_shipment(shipment_id=shipment.pk)
     assert booked.tracking_number.startswith("NBX") and booked.booked_at is not None
     assert not booked.label  # our own label is printed; no courier sends one
+
+
+@pytest.mark.django_db
+def test_the_checkout_offers_own_delivery_among_the_home_options(merchant_a):
+    merchant = merchant_a.merchant
+    merchant.time_zone = "America/Chicago"
+    merchant.save()
+    hub = make_point(merchant, name="Wicker Park", postal_code="60622")
+    make_fleet_service(merchant, hub=hub)
+    make_shift(merchant, hub=hub, day=dt.date(2026, 6, 2))
+    morning = dt.datetime(2026, 6, 2, 11, 0, tzinfo=CHICAGO)
+    options = home_options(
+        merchant, Destination(*LINCOLN_PARK, postal_code="60614"),
+        LockerParcel(500, 200, 150, 100), point=hub, book=rate_book(merchant, now=morning),
+        now=morning,
+    )  # fmt: skip
+    own = [o for o in options if o["service"] == "Own driver from Wicker Park"]
+    assert own and own[0]["eta"]["from"] == "2026-06-02T15:00:00-05:00"
