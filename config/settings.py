@@ -546,3 +546,6 @@ NEARBOX_FLEET_VALHALLA_URL = os.environ.get("NEARBOX_FLEET_VALHALLA_URL", "")
 NEARBOX_FLEET_MATRIX_TIMEOUT = float(os.environ.get("NEARBOX_FLEET_MATRIX_TIMEOUT", "10"))
 # Seconds the planner may spend on one plan (VROOM, then the improvement phase).
 NEARBOX_FLEET_PLAN_SECONDS = float(os.environ.get("NEARBOX_FLEET_PLAN_SECONDS", "10"))
+# The shopper sees an own driver on the tracking page's map, and gets the "nearby" message once,
+# from this many stops before theirs.
+NEARBOX_FLEET_NEARBY_STOPS = int(os.environ.get("NEARBOX_FLEET_NEARBY_STOPS", "3"))
