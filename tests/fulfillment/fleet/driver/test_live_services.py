@@ -47,6 +47,7 @@ def started(route: Route) -> Route:
     return services.start_route(driver=route.driver, route=route)
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_route_starts_only_when_every_parcel_is_loaded_and_sends_them_out(merchant_a):
     route = make_route(merchant_a.merchant, stops=2)
@@ -66,6 +67,7 @@ def test_route_starts_only_when_every_parcel_is_loaded_and_sends_them_out(mercha
     assert Notification.objects.filter(shipment=stop.shipment, kind="out_for_delivery").exists()
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_each_position_recomputes_the_remaining_etas_from_where_the_driver_is(merchant_a):
     route = started(make_route(merchant_a.merchant, stops=30, window_minutes=600))
@@ -111,6 +113,7 @@ def test_no_positions_before_the_route_is_started(merchant_a):
         )  # fmt: skip
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_outcomes_store_proofs_and_move_the_shipment(merchant_a):
     route = started(make_route(merchant_a.merchant, stops=3))
@@ -151,6 +154,7 @@ def test_outcomes_store_proofs_and_move_the_shipment(merchant_a):
     assert route.state == Route.State.FINISHED
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_an_action_sent_twice_is_applied_once(merchant_a):
     route = started(make_route(merchant_a.merchant, stops=2))
