@@ -8,7 +8,7 @@ Starts, each in its own process group as if on its own machine: the courier sand
 deploy/nginx/nearbox.conf: the sample's two-server upstream, plus a second listener whose
 upstream is web 1 alone), three Celery worker groups (tracking + webhooks, labels + imports +
 planning, notifications + default) and TWO beats (celery-redbeat: one must hold the lock).
-PostgreSQL (database `nearbox_bench_cluster`, made again each run) and Redis (db 13) are the
+PostgreSQL (database `nearbox_bench_cluster`, made again each run) and Redis (db 9) are the
 ones already running. A locust process (bench/cluster/load.py) drives at once: shoppers' delivery
 options and tracking pages, a shop platform's order intake (API, Idempotency-Key, client
 retries) and merchants asking for label batches on the dashboard; this process makes tracking
