@@ -27,7 +27,7 @@ from config.queues import queue_name
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results" / "cluster.json"
 DB = "nearbox_bench_cluster"
-REDIS = "redis://127.0.0.1:6379/13"
+REDIS = "redis://127.0.0.1:6379/9"  # no other bench or test uses it (they flush theirs)
 QUEUE = "nearbox-bench-cluster"
 SANDBOX_KEY = "bench-cluster-sandbox-key"
 ORIGIN = "http://localhost:8000"  # an allowed origin of the publishable key make_shop issues
