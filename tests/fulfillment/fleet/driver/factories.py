@@ -62,3 +62,21 @@ def make_route(
 
 def codes(route: Route) -> list[str]:
     return [s.shipment.tracking_number for s in route.stops.select_related("shipment")]
+
+
+# For tests/test_tenant_isolation.py OBJECT_FACTORIES (the driver app's /driver/route/<id>/).
+TENANT_FACTORIES = {
+    "route_id": lambda new: make_route(new.merchant, stops=1).pk,
+    "stop_id": lambda new: make_route(new.merchant, stops=1).stops.get().pk,
+}
+
+
+def sign_in_driver_of(client, merchant: Merchant) -> Driver:
+    """Give a test client's session a signed-in driver of `merchant` (as the sign-in link does)."""
+    from fulfillment.fleet.auth.session import SESSION_KEY
+
+    driver = make_driver(merchant, name="Sweep Driver")
+    session = client.session
+    session[SESSION_KEY] = driver.pk
+    session.save()
+    return driver
