@@ -52,6 +52,8 @@ from tests.factories.lockers import make_bank, make_shop
 from tests.factories.merchant import make_point, make_product
 from tests.factories.orders import make_order
 from tests.fulfillment.fleet.admin.factories import TENANT_FACTORIES as FLEET_FACTORIES
+from tests.fulfillment.fleet.driver.factories import TENANT_FACTORIES as DRIVER_APP_FACTORIES
+from tests.fulfillment.fleet.driver.factories import sign_in_driver_of
 from tests.fulfillment.returns.factories import make_return
 
 
@@ -117,6 +119,7 @@ OBJECT_FACTORIES: dict[str, Callable[[NewMerchant], int]] = {
     "courier_rule_id": lambda new: CourierRule.objects.create(merchant=new.merchant, name="B's").pk,
     **INTEGRATION_FACTORIES,
     **FLEET_FACTORIES,
+    **DRIVER_APP_FACTORIES,
     "return_id": lambda new: make_return(new.merchant).pk,
     "run_id": lambda new: ShipRun.objects.create(merchant=new.merchant, description="B's").pk,
     "box_id": lambda new: (
@@ -192,6 +195,8 @@ def test_another_merchants_object_answers_404(route: Route, merchant_a, merchant
     else:
         client = Client()
         client.force_login(merchant_a.owner)
+        if route.template.startswith("driver/"):  # the driver app: a driver of merchant A too
+            sign_in_driver_of(client, merchant_a.merchant)
 
     statuses = {
         m: getattr(client, m)(url).status_code for m in ("get", "post", "put", "patch", "delete")
