@@ -54,6 +54,7 @@ from tests.factories.orders import make_order
 from tests.fulfillment.fleet.admin.factories import TENANT_FACTORIES as FLEET_FACTORIES
 from tests.fulfillment.fleet.driver.factories import TENANT_FACTORIES as DRIVER_APP_FACTORIES
 from tests.fulfillment.fleet.driver.factories import sign_in_driver_of
+from tests.fulfillment.fleet.plans.factories import TENANT_FACTORIES as FLEET_PLAN_FACTORIES
 from tests.fulfillment.returns.factories import make_return
 
 
@@ -119,6 +120,7 @@ OBJECT_FACTORIES: dict[str, Callable[[NewMerchant], int]] = {
     "courier_rule_id": lambda new: CourierRule.objects.create(merchant=new.merchant, name="B's").pk,
     **INTEGRATION_FACTORIES,
     **FLEET_FACTORIES,
+    **FLEET_PLAN_FACTORIES,
     **DRIVER_APP_FACTORIES,
     "return_id": lambda new: make_return(new.merchant).pk,
     "run_id": lambda new: ShipRun.objects.create(merchant=new.merchant, description="B's").pk,

@@ -45,7 +45,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            return redirect("fleet_plan", plan_id=plan.pk)
+            return redirect("fleet_plan", route_plan_id=plan.pk)
     plans = RoutePlan.objects.for_merchant(merchant).prefetch_related("hubs")[:50]
     waves = planning.waves_for_hubs(merchant, [h.pk for h in form.fields["hubs"].queryset])
     return render(
@@ -72,9 +72,9 @@ def _detail_context(plan: RoutePlan) -> dict:
 
 @merchant_required
 @require_GET
-def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
+def plan_detail(request: HttpRequest, route_plan_id: int) -> HttpResponse:
     """The plan page; while planning, htmx polls its status (286 once it is done)."""
-    plan = get_plan_for_merchant(request.merchant, plan_id)
+    plan = get_plan_for_merchant(request.merchant, route_plan_id)
     if request.htmx and request.GET.get("status"):
         response = render(
             request, "fulfillment/fleet/plans/_status.html", {"plan": plan, "job": plan.job}
@@ -88,8 +88,8 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @merchant_required
 @require_POST
-def plan_move_stop(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = get_plan_for_merchant(request.merchant, plan_id)
+def plan_move_stop(request: HttpRequest, route_plan_id: int) -> HttpResponse:
+    plan = get_plan_for_merchant(request.merchant, route_plan_id)
     form = MoveStopForm(request.POST, plan=plan)
     error = ""
     if not form.is_valid():
@@ -114,39 +114,39 @@ def plan_move_stop(request: HttpRequest, plan_id: int) -> HttpResponse:
         messages.error(request, error)
     else:
         messages.success(request, "Moved: both routes were re-checked and re-timed.")
-    return redirect("fleet_plan", plan_id=plan.pk)
+    return redirect("fleet_plan", route_plan_id=plan.pk)
 
 
 @merchant_required
 @require_POST
-def plan_dispatch(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = get_plan_for_merchant(request.merchant, plan_id)
+def plan_dispatch(request: HttpRequest, route_plan_id: int) -> HttpResponse:
+    plan = get_plan_for_merchant(request.merchant, route_plan_id)
     try:
         editing.dispatch_plan(plan=plan)
     except ValidationError as error:
         messages.error(request, _problems(error))
     else:
         messages.success(request, "Dispatched: each driver's phone shows their route.")
-    return redirect("fleet_plan", plan_id=plan.pk)
+    return redirect("fleet_plan", route_plan_id=plan.pk)
 
 
 @merchant_required
 @require_POST
-def plan_discard(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = get_plan_for_merchant(request.merchant, plan_id)
+def plan_discard(request: HttpRequest, route_plan_id: int) -> HttpResponse:
+    plan = get_plan_for_merchant(request.merchant, route_plan_id)
     try:
         editing.discard_plan(plan=plan)
     except ValidationError as error:
         messages.error(request, _problems(error))
-        return redirect("fleet_plan", plan_id=plan.pk)
+        return redirect("fleet_plan", route_plan_id=plan.pk)
     messages.success(request, "Plan discarded: its orders can be planned again.")
     return redirect("fleet_plans")
 
 
 @merchant_required
 @require_POST
-def plan_send_to_courier(request: HttpRequest, plan_id: int, order_id: int) -> HttpResponse:
-    plan = get_plan_for_merchant(request.merchant, plan_id)
+def plan_send_to_courier(request: HttpRequest, route_plan_id: int, order_id: int) -> HttpResponse:
+    plan = get_plan_for_merchant(request.merchant, route_plan_id)
     order = get_order_for_merchant(request.merchant, order_id)
     try:
         shipment = editing.send_to_courier(plan=plan, order=order, user=request.user)
@@ -158,4 +158,4 @@ def plan_send_to_courier(request: HttpRequest, plan_id: int, order_id: int) -> H
             f"Order {order.reference or order.pk} goes with {shipment.service.name} "
             f"({shipment.account.name}).",
         )
-    return redirect("fleet_plan", plan_id=plan.pk)
+    return redirect("fleet_plan", route_plan_id=plan.pk)

@@ -9,7 +9,17 @@ import itertools
 import zoneinfo
 from dataclasses import dataclass, field
 
-from fulfillment.models import Driver, FleetService, Order, Shift, Shipment, Vehicle
+from fulfillment.models import (
+    Driver,
+    FleetService,
+    Order,
+    Route,
+    RoutePlan,
+    RouteStop,
+    Shift,
+    Shipment,
+    Vehicle,
+)
 from merchant.models import Merchant, StoragePoint
 from tests.factories.couriers import make_account, make_service
 from tests.factories.merchant import make_point
@@ -135,3 +145,27 @@ def ring(fleet: Fleet, count: int, *, radius_deg: float = 0.03, **kwargs: object
             )
         )
     return out
+
+
+def make_plan_with_stop(merchant: Merchant) -> RouteStop:
+    """A ready plan with one route and one stop (no planner run): for the tenant sweep."""
+    fleet = make_fleet(merchant, drivers=("car",))
+    order = book_on_fleet(fleet, latitude=HUB[0] + 0.01, longitude=HUB[1])
+    shift = fleet.shifts[0]
+    plan = RoutePlan.objects.create(merchant=merchant, date=fleet.date, state="ready")
+    plan.hubs.set([fleet.hub])
+    route = Route.objects.create(
+        merchant=merchant, plan=plan, driver=shift.driver, vehicle=shift.vehicle, shift=shift,
+        hub=fleet.hub,
+    )  # fmt: skip
+    return RouteStop.objects.create(
+        merchant=merchant, plan=plan, route=route, sequence=1, order=order,
+        latitude=order.latitude, longitude=order.longitude,
+    )  # fmt: skip
+
+
+# For tests/test_tenant_isolation.py OBJECT_FACTORIES:
+TENANT_FACTORIES = {
+    "route_plan_id": lambda new: make_plan_with_stop(new.merchant).plan_id,
+    "stop_id": lambda new: make_plan_with_stop(new.merchant).pk,
+}
