@@ -45,6 +45,12 @@ def test_rules_are_added_last_moved_up_and_down_edited_and_removed(client_a, mer
     assert [r.name for r in rules] == ["First", "Second"]
     assert rules[0].min_order_minor == 5000
     second = rules[1]
+    listed = client_a.get("/app/settings/checkout-rules/").content.decode()
+    for rule in rules:  # each row's own buttons; the first cannot go up, the last not down
+        assert f'action="/app/settings/checkout-rules/{rule.pk}/move"' in listed
+        assert f'action="/app/settings/checkout-rules/{rule.pk}/delete"' in listed
+    assert 'value="up" class="btn" disabled>Up<span class="visually-hidden"> First' in listed
+    assert 'value="down" class="btn" disabled>Down<span class="visually-hidden"> Second' in listed
     client_a.post(f"/app/settings/checkout-rules/{second.pk}/move", {"direction": "up"})
     assert [r.name for r in CheckoutRule.objects.order_by("position")] == ["Second", "First"]
     client_a.post(f"/app/settings/checkout-rules/{second.pk}/move", {"direction": "down"})
@@ -112,3 +118,5 @@ def test_courier_rules_page_adds_a_rule_for_a_point_and_zip_range(client_a, shop
     assert rule.destinations == ["60601-60614", "607*"] and rule.point == shop["point"]
     listed = client_a.get("/app/couriers/rules/").content.decode()
     assert "Bikes downtown" in listed and "Loop Warehouse" in listed
+    assert f'action="/app/couriers/rules/{rule.pk}/move"' in listed
+    assert f'action="/app/couriers/rules/{rule.pk}/delete"' in listed
