@@ -23,6 +23,10 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fulfillment.fleet.planning.types import PlanningProblem
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
@@ -66,14 +70,16 @@ class EuclideanSource:
 
     name = "euclidean"
 
-    def matrix(self, places, *, vehicle_kind, depart_at):
+    def matrix(
+        self, places: list, *, vehicle_kind: str, depart_at: datetime
+    ) -> tuple[list[list[int]], list[list[int]]]:
         pts = [(p.latitude, p.longitude) for p in places]
         t = [[tenths(a, b) for b in pts] for a in pts]
         return [[v * UNIT_S // 10 for v in row] for row in t], [[v * 100 for v in row] for row in t]
 
 
-def problem_of(inst: Instance):
-    from fulfillment.fleet.planning.types import Place, PlanJob, PlanningProblem, PlanVehicle
+def problem_of(inst: Instance) -> PlanningProblem:
+    from fulfillment.fleet.planning.types import Place, PlanJob, PlanVehicle
 
     _, x0, y0, _, a0, b0, _ = inst.rows[0]
     depot = Place(x0, y0)

@@ -45,6 +45,10 @@ DEFAULT_SPEEDS: dict[str, dict[str, Any]] = {
 BLOCK = 100
 
 
+def _local(at: datetime) -> datetime:
+    return timezone.localtime(at) if timezone.is_aware(at) else at
+
+
 class MatrixError(Exception):
     """A matrix source could not answer; the message says why, in a sentence."""
 
@@ -82,7 +86,7 @@ class OfflineModel:
     def speed_kmh(self, vehicle_kind: str, at: datetime) -> float:
         spec = self.speeds.get(vehicle_kind) or self.speeds.get("car") or DEFAULT_SPEEDS["car"]
         hours = spec.get("hours") or {}
-        local = timezone.localtime(at) if timezone.is_aware(at) else at
+        local = _local(at)
         factor = float(hours.get(str(local.hour), hours.get(local.hour, 1.0)))
         return max(1.0, float(spec.get("kmh", 25.0)) * factor)
 
@@ -222,6 +226,8 @@ class ValhallaSource(_HttpSource):
             "targets": [{"lat": p.latitude, "lon": p.longitude} for p in targets],
             "costing": self.COSTING.get(vehicle_kind, "auto"),
             "units": "kilometers",
+            # depart at (type 1), local time of the places: Valhalla's traffic model if it has one
+            "date_time": {"type": 1, "value": _local(depart_at).strftime("%Y-%m-%dT%H:%M")},
         }
         status, body = self._send("POST", f"{self.base_url}/sources_to_targets", json=payload)
         if "error" in body or "error_code" in body or status >= 400:

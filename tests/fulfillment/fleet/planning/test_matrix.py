@@ -89,7 +89,8 @@ def test_osrm_errors_are_sentences(name, status, message):
 
 
 @pytest.mark.parametrize("name", ["valhalla_matrix_verbose.json", "valhalla_matrix_concise.json"])
-def test_valhalla_documented_matrix_is_read(name):
+def test_valhalla_documented_matrix_is_read(name, settings):
+    settings.TIME_ZONE = "America/Chicago"
     seen: list[httpx.Request] = []
     source = ValhallaSource("http://valhalla.test", client=replay(name, seen=seen))
     seconds, metres = source.matrix(PLACES, vehicle_kind="cargo_bike", depart_at=NOON)
@@ -98,6 +99,7 @@ def test_valhalla_documented_matrix_is_read(name):
     sent = json.loads(seen[0].content)
     assert seen[0].url.path == "/sources_to_targets"
     assert sent["costing"] == "bicycle" and sent["sources"][0] == {"lat": 41.9088, "lon": -87.6776}
+    assert sent["date_time"] == {"type": 1, "value": "2026-12-07T12:00"}  # local time (Chicago)
 
 
 def test_valhalla_error_is_a_sentence():

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from devtools.fake_routing import running
 from fulfillment.fleet.planning.checker import check_solution
-from fulfillment.fleet.planning.matrix import OfflineModel, OsrmSource
+from fulfillment.fleet.planning.matrix import OfflineModel, OsrmSource, ValhallaSource
 from fulfillment.fleet.planning.solver import check_route, solve
 from fulfillment.fleet.planning.types import Place, PlanJob, PlanningProblem, PlanVehicle
 
@@ -163,6 +164,21 @@ def test_a_failing_routing_server_falls_back_to_the_offline_model_with_a_note():
     assert solution.matrix_source == "offline"
     assert solution.notes and "OSRM refused the table" in solution.notes[0]
     assert [s.job_key for s in solution.routes[0].stops] == ["a"]
+
+
+@pytest.mark.parametrize("server", ["osrm", "valhalla"])
+def test_plans_with_a_routing_server_over_http(server):
+    jobs = [job(f"j{i}", near(WICKER_PARK, i, 0.02), window=(i % 3, i % 3 + 2)) for i in range(8)]
+    problem = PlanningProblem(
+        [vehicle("car"), vehicle("bike", kind="cargo_bike")], jobs, depart_at=T
+    )
+    with running() as (url, fake):
+        source = OsrmSource(url) if server == "osrm" else ValhallaSource(url)
+        solution = solve(problem, time_limit_s=1.0, matrix=source)
+        assert check_solution(problem, solution, source) == []
+        assert fake.stats[server] >= 2  # one matrix per vehicle kind (and the checker's)
+    assert solution.matrix_source == server and solution.notes == []
+    assert solution.unassigned == {}
 
 
 @st.composite
