@@ -79,7 +79,7 @@ class EuclideanSource:
 
 
 def problem_of(inst: Instance) -> PlanningProblem:
-    from fulfillment.fleet.planning.types import Place, PlanJob, PlanVehicle
+    from fulfillment.fleet.planning.types import Place, PlanJob, PlanningProblem, PlanVehicle
 
     _, x0, y0, _, a0, b0, _ = inst.rows[0]
     depot = Place(x0, y0)
