@@ -26,7 +26,12 @@ from datetime import datetime, timedelta
 import numpy as np
 import vroom
 
-from fulfillment.fleet.planning.matrix import MatrixSource, matrix_source, matrix_with_fallback
+from fulfillment.fleet.planning.matrix import (
+    MatrixSource,
+    OfflineModel,
+    matrix_source,
+    matrix_with_fallback,
+)
 from fulfillment.fleet.planning.types import (
     Place,
     PlanJob,
@@ -120,6 +125,8 @@ def _build(
         )
         if note and note not in notes:
             notes.append(note)
+        if note:  # the server failed: no second wait for it on the next vehicle kind
+            source = OfflineModel()
         dur[kind] = [[*row, 0] for row in seconds] + [[0] * (dummy + 1)]
         dist[kind] = [[*row, 0] for row in metres] + [[0] * (dummy + 1)]
     cost: dict[str, list[list[int]]] = {}

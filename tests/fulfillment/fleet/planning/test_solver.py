@@ -159,11 +159,13 @@ def test_check_route_retimes_and_names_problems():
 def test_a_failing_routing_server_falls_back_to_the_offline_model_with_a_note():
     with running() as (url, server):
         server.mode = "error"
-        problem = PlanningProblem([vehicle("v")], [job("a", near(WICKER_PARK, 1))], depart_at=T)
+        vehicles = [vehicle("v"), vehicle("b", kind="cargo_bike"), vehicle("w", kind="van")]
+        problem = PlanningProblem(vehicles, [job("a", near(WICKER_PARK, 1))], depart_at=T)
         solution = solve(problem, time_limit_s=0.5, matrix=OsrmSource(url))
+        assert server.stats["osrm"] == 1  # asked once: not again for the other vehicle kinds
     assert solution.matrix_source == "offline"
-    assert solution.notes and "OSRM refused the table" in solution.notes[0]
-    assert [s.job_key for s in solution.routes[0].stops] == ["a"]
+    assert len(solution.notes) == 1 and "OSRM refused the table" in solution.notes[0]
+    assert [s.job_key for r in solution.routes for s in r.stops] == ["a"]
 
 
 @pytest.mark.parametrize("server", ["osrm", "valhalla"])
