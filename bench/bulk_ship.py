@@ -15,8 +15,9 @@ starts the courier sandbox and ONE Celery worker (prefork, --concurrency 2) as s
 2. Kill and restart: a second merchant's orders; the job runs in a child process that is
    SIGKILLed once half of its orders are booked (mid-transaction, a booking in flight); its
    lease is then expired (what 90 s of silence does in production) and the job is queued
-   again (what the broker does with a lost worker's message), and the worker finishes it. Every order must end with exactly one shipment and
-   one tracking number, and the sandbox must hold one parcel per order.
+   again (what the broker does with a lost worker's message), and the worker finishes it.
+   Every order must end with exactly one shipment and one tracking number, and the sandbox
+   must hold one parcel per order.
 Writes bench/results/bulk_ship.json.
 """
 
