@@ -90,9 +90,16 @@ def parse_items(rate: dict) -> list[Item]:
     return items
 
 
-def cart_value(items: list[Item]) -> int | None:
-    """The cart's value in minor units, or None when an item's price is not known (rules such
-    as free shipping over a value then do not apply)."""
+def cart_value(
+    items: list[Item], *, currency: object = None, shop_currency: str = ""
+) -> int | None:
+    """The cart's value in minor units, or None when an item's price is not known or is in
+    another currency than the shop's (Shopify prices items in the shopper's `rate.currency`):
+    rules such as free shipping over a value then do not apply."""
+    if currency is not None and (
+        not isinstance(currency, str) or currency.strip().upper() != shop_currency
+    ):
+        return None
     if any(item.price_minor is None for item in items):
         return None
     return sum(item.price_minor * item.quantity for item in items)
@@ -183,7 +190,9 @@ def carrier_rates(*, merchant: Merchant, payload: Any, now: dt.datetime | None =
         cart=cart_for_items(items, sizes),
         limit=PICKUP_PLACES,
         now=now,
-        value_minor=cart_value(items),
+        value_minor=cart_value(
+            items, currency=rate.get("currency"), shop_currency=merchant.currency
+        ),
     )
     rates = [
         {

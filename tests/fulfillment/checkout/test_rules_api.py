@@ -112,6 +112,28 @@ def test_shopify_rates_carry_the_rules_prices(merchant_a, shop):
 
 
 @pytest.mark.django_db
+def test_a_shopify_cart_in_another_currency_is_not_compared_with_the_shops_threshold(
+    merchant_a, shop
+):
+    """Shopify prices the items in the shopper's currency (rate.currency): 3 x CAD 20.00 is
+    not "over $50", so the value rule does not apply (as Saleor's checkout_value does)."""
+    post_json(api(merchant_a), "/api/v1/checkout-rules", FREE_OVER_50)
+    payload = {
+        "rate": {
+            "destination": {"country": "US", "postal_code": "60614"},
+            "items": [{"sku": "", "grams": 500, "quantity": 3, "price": 2000}],
+            "currency": "CAD",
+        }
+    }
+    rates = carrier_rates(merchant=merchant_a.merchant, payload=payload)
+    home = {r["total_price"] for r in rates if r["service_code"].startswith("home:")}
+    assert home == {"899", "1500"}
+    payload["rate"]["currency"] = "usd"  # the shop's own currency still counts
+    rates = carrier_rates(merchant=merchant_a.merchant, payload=payload)
+    assert {r["total_price"] for r in rates if r["service_code"].startswith("home:")} == {"0"}
+
+
+@pytest.mark.django_db
 def test_saleor_methods_carry_the_rules_prices(merchant_a, shop):
     post_json(api(merchant_a), "/api/v1/checkout-rules", FREE_OVER_50)
     checkout = {
