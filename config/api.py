@@ -16,6 +16,7 @@ from fulfillment.checkout import api as fulfillment_checkout
 from fulfillment.couriers import api as fulfillment_couriers
 from fulfillment.desk import api as fulfillment_desk
 from fulfillment.fleet import api as fulfillment_fleet
+from fulfillment.fleet.plans import api as fulfillment_fleet_plans
 from fulfillment.orders import api as fulfillment_orders
 from fulfillment.returns import api as fulfillment_returns
 from fulfillment.shipments import api as fulfillment_shipments
@@ -54,6 +55,7 @@ api.add_router("/courier-rules", fulfillment_checkout.courier_router)
 api.add_router("/ship-runs", fulfillment_desk.router)
 api.add_router("/returns", fulfillment_returns.router)
 api.add_router("/fleet", fulfillment_fleet.router)
+api.add_router("/fleet", fulfillment_fleet_plans.router)  # plans and routes (#16)
 
 
 def problem(status: int, code: str, detail: str, **extra: object) -> dict:
