@@ -639,19 +639,31 @@ class _Search:
 
 
 def _pyvrp_improve(
-    model: _Model, routes: list[list[int]], free: list[bool], deadline: float, seed: int
+    model: _Model,
+    routes: list[list[int]],
+    free: list[bool],
+    deadline: float,
+    seed: int,
+    left_out: list[int] | None = None,
 ) -> list[list[int]] | None:
     """Re-plan the free vehicles' jobs with PyVRP, starting from VROOM's routes; None when PyVRP
-    found nothing better (or nothing valid). Only jobs VROOM placed on free vehicles take part,
-    so coverage never drops; skills become routing profiles without edges to jobs a vehicle may
-    not serve."""
+    found nothing better (or nothing valid). The jobs VROOM placed on free vehicles must stay
+    planned; the ones it left out (``left_out``) take part as optional jobs with a prize above
+    any detour, so PyVRP fits in as many as it can. Skills become routing profiles without arcs
+    to the jobs a vehicle may not serve."""
     import pyvrp
     from pyvrp.stop import MaxRuntime
 
     vehicles = [vi for vi in range(len(routes)) if free[vi]]
-    jobs = sorted(j for vi in vehicles for j in routes[vi])
+    placed = sorted(j for vi in vehicles for j in routes[vi])
+    optional = [j for j in (left_out or []) if model.allowed[j] & set(vehicles)]
+    jobs = placed + optional
     if not jobs or time.monotonic() >= deadline - 0.05:
         return None
+    required = set(placed)
+    prize = 1 + 2 * max(
+        (max(max(row) for row in model.cost[model.v_cost_key[vi]]) for vi in vehicles), default=0
+    )
     pvehicles = model.problem.vehicles
     # Locations: the depots (vehicle start and end nodes), then one per job (never shared, so a
     # job's skills can close its column in the profiles of vehicles without them).
@@ -670,6 +682,8 @@ def _pyvrp_improve(
             service_duration=model.j_svc[j],
             tw_early=model.j_a[j],
             tw_late=max(model.j_a[j], model.j_b[j]),
+            required=j in required,
+            prize=0 if j in required else prize,
         )
         for k, j in enumerate(jobs)
     ]
@@ -752,8 +766,6 @@ def _pyvrp_improve(
     best = result.best
     if not best.is_feasible():
         return None
-    if start is not None and start.is_feasible() and best.distance_cost() >= start.distance_cost():
-        return None
     out = [list(r) for r in routes]
     for vi in vehicles:
         out[vi] = []
@@ -761,8 +773,17 @@ def _pyvrp_improve(
     for route in best.routes():
         vi = pool[route.vehicle_type()].pop(0)
         out[vi] = [jobs[a.idx] for a in route if a.is_client()]
-    if sorted(j for r in out for j in r) != sorted(j for r in routes for j in r):
+    served = [j for r in out for j in r]
+    if len(served) != len(set(served)) or not required <= set(served):
         return None
+    before = sum(len(r) for r in routes)
+    if (
+        start is not None
+        and start.is_feasible()
+        and len(served) == before
+        and best.distance_cost() >= start.distance_cost()
+    ):
+        return None  # nothing gained on VROOM's plan
     for vi, seq in enumerate(out):
         if any(vi not in model.allowed[j] for j in seq):
             return None
@@ -816,7 +837,8 @@ def solve(
     ]
     served = {j for r in routes for j in r}
     if improve and todo and nv and any(free) and time.monotonic() < deadline:
-        better = _pyvrp_improve(model, routes, free, deadline, seed)
+        left_out = [j for j in todo if j not in served]
+        better = _pyvrp_improve(model, routes, free, deadline, seed, left_out)
         if better is not None:
             routes = better
         elif len(served) < len(todo) and time.monotonic() < deadline - 0.1:

@@ -265,3 +265,19 @@ def test_a_route_may_end_at_its_last_stop():
     (route,) = solution.routes
     assert len(route.stops) == 10
     assert route.back == route.stops[-1].departure  # no drive back to the hub
+
+
+def test_improvement_fits_in_jobs_the_first_plan_left_out():
+    import time
+
+    from fulfillment.fleet.planning import solver
+
+    jobs = [job(f"j{i}", near(WICKER_PARK, i, 0.02), window=None) for i in range(6)]
+    problem = PlanningProblem([vehicle("a"), vehicle("b")], jobs, depart_at=T)
+    model = solver._build(problem, OFFLINE)
+    first = [[0, 1, 2], []]  # as if VROOM had left j3, j4 and j5 out
+    better = solver._pyvrp_improve(
+        model, first, [True, True], time.monotonic() + 1.0, 0, left_out=[3, 4, 5]
+    )
+    assert better is not None
+    assert sorted(j for r in better for j in r) == [0, 1, 2, 3, 4, 5]
