@@ -5,10 +5,11 @@ offline model), lists jobs that no vehicle can serve with the reason in a senten
 (pyvroom, highest exploration level, a share of the time) for a first plan with time windows,
 capacities in three dimensions, service times, skills, breaks, shift lengths and several depots,
 and then hands VROOM's routes as the warm start to PyVRP's iterated local search for the rest of
-the time (skills become routing profiles; vehicles with breaks keep VROOM's routes). The result
-is kept only when it is valid and cheaper. When VROOM left jobs out, our own ruin-and-recreate
-search (string removal, best insertion with blinks, simulated annealing; windows and capacities
-kept by O(1) insertion checks) tries to fit them in.
+the time (skills become routing profiles; vehicles with breaks keep VROOM's routes; jobs VROOM
+left out are optional jobs with a prize). The result is kept only when it is valid and better.
+When jobs are still out and PyVRP gave nothing, our own ruin-and-recreate search (string
+removal, best insertion with blinks, simulated annealing; windows and capacities kept by O(1)
+insertion checks) tries to fit them in.
 
 ``check_route`` re-times one vehicle's route in a given order (moving a stop, inserting an order,
 the live ETA from the driver's position) and lists its problems in sentences.
