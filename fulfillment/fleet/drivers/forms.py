@@ -8,10 +8,16 @@ from fulfillment.models import Driver
 class DriverForm(forms.Form):
     name = forms.CharField(max_length=120)
     email = forms.CharField(
-        max_length=254, required=False, help_text="For a sign-in link by email."
+        label="Email address",
+        max_length=254,
+        required=False,
+        help_text="For a sign-in link by email.",
     )
     phone = forms.CharField(
-        max_length=32, required=False, help_text="For a sign-in link by text message."
+        label="Mobile number",
+        max_length=32,
+        required=False,
+        help_text="For a sign-in link by text message.",
     )
     channels = forms.MultipleChoiceField(
         label="Send a sign-in link by",
