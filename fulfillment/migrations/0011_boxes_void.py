@@ -1,5 +1,9 @@
 """Box presets with a default box per product and per storage point; a shipment's box, scale
-reading and the weight the courier was told; voiding a label (when, by whom, its refund)."""
+reading and the weight the courier was told; voiding a label (when, by whom, its refund).
+
+fulfillment_shipment is a hot table: its new columns are nullable without a default (instant),
+and its two foreign keys have no database constraint or index (a validated constraint scans the
+table under lock, a plain index blocks writes while built); Django emulates SET_NULL."""
 
 import django.core.validators
 import django.db.models.deletion
@@ -182,6 +186,8 @@ class Migration(migrations.Migration):
                 on_delete=django.db.models.deletion.SET_NULL,
                 related_name="+",
                 to=settings.AUTH_USER_MODEL,
+                db_constraint=False,
+                db_index=False,
             ),
         ),
         migrations.AddField(
@@ -212,6 +218,8 @@ class Migration(migrations.Migration):
                 on_delete=django.db.models.deletion.SET_NULL,
                 related_name="+",
                 to="fulfillment.boxpreset",
+                db_constraint=False,
+                db_index=False,
             ),
         ),
         migrations.AddField(

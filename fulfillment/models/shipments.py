@@ -100,15 +100,30 @@ class Shipment(MerchantOwned):
     )
     # Void (fulfillment/shipments/services/voiding.py): the label was given back before hand-over.
     voided_at = models.DateTimeField(null=True, blank=True)
+    # No database constraint or index on this FK and on `box` (hot table: adding either would
+    # lock fulfillment_shipment while it is checked or built); Django's SET_NULL does the job,
+    # and users and box presets are rarely deleted (boxes are deactivated).
     voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     refund_state = models.CharField(max_length=12, choices=RefundState.choices, blank=True)
     refund_minor = models.PositiveIntegerField(null=True, blank=True)
     # Boxes (fulfillment/boxes): the box packed, the scale's reading if one was typed, and the
     # weight the courier was told (the reading, else the items plus the box's empty weight).
     box = models.ForeignKey(
-        "fulfillment.BoxPreset", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "fulfillment.BoxPreset",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     measured_weight_g = models.PositiveIntegerField(null=True, blank=True)
     weight_g = models.PositiveIntegerField(null=True, blank=True)

@@ -45,14 +45,11 @@ HOT_MODELS = [
     "merchant.Job",
 ]
 
-# Before the cut-off (#21): each ran when its tables were new or small. 0011_boxes_void came
-# in parallel with this check (#19): on a big install its two foreign-key columns on
-# fulfillment_shipment scan the table under lock and its indexes block writes while built.
+# Before the cut-off (#21): each ran when its tables were new or small.
 HISTORICAL = {
     ("fulfillment", "0003_tracking"),
     ("fulfillment", "0005_drop_covered_indexes"),
     ("fulfillment", "0009_order_source_platforms"),
-    ("fulfillment", "0011_boxes_void"),
 }
 
 VOLATILE = r"(clock_timestamp|random|gen_random_uuid|uuid_generate_v\d|timeofday)\s*\("
