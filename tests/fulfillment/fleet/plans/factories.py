@@ -50,9 +50,11 @@ def make_fleet(
     parcels: int = 40,
     shift: tuple[int, int] = (8, 20),
     cutoff: dt.time = dt.time(23, 59),
+    set_time_zone: bool = True,
 ) -> Fleet:
-    merchant.time_zone = "America/Chicago"
-    merchant.save(update_fields=["time_zone"])
+    if set_time_zone:
+        merchant.time_zone = "America/Chicago"
+        merchant.save(update_fields=["time_zone"])
     n = next(_seq)
     hub = make_point(merchant, name=f"Hub {n}", latitude=HUB[0], longitude=HUB[1])
     courier = make_service(make_account(merchant), level="same_day", code=f"own-{n}")
@@ -149,7 +151,7 @@ def ring(fleet: Fleet, count: int, *, radius_deg: float = 0.03, **kwargs: object
 
 def make_plan_with_stop(merchant: Merchant) -> RouteStop:
     """A ready plan with one route and one stop (no planner run): for the tenant sweep."""
-    fleet = make_fleet(merchant, drivers=("car",))
+    fleet = make_fleet(merchant, drivers=("car",), set_time_zone=False)
     order = book_on_fleet(fleet, latitude=HUB[0] + 0.01, longitude=HUB[1])
     shift = fleet.shifts[0]
     plan = RoutePlan.objects.create(merchant=merchant, date=fleet.date, state="ready")

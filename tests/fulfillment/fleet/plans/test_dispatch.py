@@ -35,6 +35,7 @@ def dispatched(fleet, wave=dt.time(10)) -> RoutePlan:
     return editing.dispatch_plan(plan=plan)
 
 
+@pytest.mark.sqlite
 def test_a_new_order_is_inserted_after_the_done_stops_and_re_times_the_rest(merchant_a):
     fleet = make_fleet(merchant_a.merchant, drivers=("car",))
     ring(fleet, 6, window=(10, 16))

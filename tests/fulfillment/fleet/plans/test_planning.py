@@ -35,6 +35,7 @@ def plan_now(fleet, wave=dt.time(10)) -> RoutePlan:
     return plan
 
 
+@pytest.mark.sqlite  # make run's database
 def test_the_plan_job_stores_coloured_routes_and_lists_what_did_not_fit(merchant_a):
     fleet = make_fleet(merchant_a.merchant, drivers=("car", "van"), parcels=5)
     orders = ring(fleet, 12)
@@ -89,6 +90,7 @@ def test_a_wave_the_hub_does_not_have_is_refused(merchant_a):
     assert "10:00, 15:00" in str(error.value)
 
 
+@pytest.mark.sqlite
 def test_moving_a_stop_rechecks_both_routes_and_their_etas(merchant_a):
     fleet = make_fleet(merchant_a.merchant, drivers=("car", "van"), parcels=5)
     ring(fleet, 8, window=(10, 14))  # more than one vehicle holds: two routes
