@@ -172,6 +172,18 @@ def _build(
     return model
 
 
+def _usable(place: Place) -> bool:
+    lat, lon = place.latitude, place.longitude
+    return (
+        isinstance(lat, int | float)
+        and isinstance(lon, int | float)
+        and math.isfinite(lat)
+        and math.isfinite(lon)
+        and -90 <= lat <= 90
+        and -180 <= lon <= 180
+    )
+
+
 def _fits(dem: tuple[int, int, int], cap: tuple[int, int, int]) -> bool:
     return dem[0] <= cap[0] and dem[1] <= cap[1] and dem[2] <= cap[2]
 
@@ -809,8 +821,14 @@ def solve(
     """Plan routes for every vehicle; jobs that do not fit are returned with a reason."""
     began = time.monotonic()
     deadline = began + max(0.0, time_limit_s)
-    model = _build(problem, matrix or matrix_source())
     unassigned: dict[str, str] = {}
+    placeless = [j for j in problem.jobs if not _usable(j.place)]
+    if placeless:  # plan the rest; these are listed with the reason
+        for j in placeless:
+            unassigned[j.key] = "its address has no usable position (not geocoded)"
+        keep = [j for j in problem.jobs if _usable(j.place)]
+        problem = PlanningProblem(vehicles=problem.vehicles, jobs=keep, depart_at=problem.depart_at)
+    model = _build(problem, matrix or matrix_source())
     todo: list[int] = []
     for j, job in enumerate(problem.jobs):
         reason = _why_impossible(model, j, job)
@@ -927,6 +945,8 @@ def check_route(
     if len(set(job_keys)) != len(job_keys):
         problems.append("a stop is listed twice")
     jobs = [by_key[k] for k in job_keys if k in by_key]
+    problems += [f"stop {j.key} has no usable position" for j in jobs if not _usable(j.place)]
+    jobs = [j for j in jobs if _usable(j.place)]
     v = PlanVehicle(**{**vehicle.__dict__, "start": start_place or vehicle.start})
     depart = start_at or max(problem.depart_at, vehicle.shift_start)
     if start_at is not None:

@@ -90,6 +90,7 @@ def test_jobs_that_cannot_go_are_listed_with_their_reason():
             job("late", near(WICKER_PARK, 5, 0.2), window=(3.9, 6)),
             job("big1", near(WICKER_PARK, 6), demand=(30, 1000, 1000)),
             job("big2", near(WICKER_PARK, 7), demand=(30, 1000, 1000)),
+            job("nowhere", Place(float("nan"), -87.6)),
         ],
         depart_at=T,
     )
@@ -100,6 +101,7 @@ def test_jobs_that_cannot_go_are_listed_with_their_reason():
     assert reasons["closed"] == "its delivery window closed before the wave leaves"
     assert reasons["far"] == "no driver can reach it inside its delivery window"
     assert reasons["late"].startswith("outside every shift")
+    assert reasons["nowhere"] == "its address has no usable position (not geocoded)"
     assert len([k for k in ("big1", "big2") if k in reasons]) == 1
     assert "no room" in reasons.get("big1", reasons.get("big2"))
     assert [s.job_key for r in solution.routes for s in r.stops].count("ok") == 1
@@ -140,12 +142,15 @@ def test_check_route_retimes_and_names_problems():
     assert ok.feasible and ok.problems == []
     assert [s.job_key for s in ok.stops] == ["j0", "j1", "j2"]
     assert ok.stops[1].start >= T + H and ok.stops[1].arrival <= ok.stops[1].start
-    bad = check_route(problem, "v", ["j3", "j2", "j1", "j0", "wine", "nope", "j0"], matrix=OFFLINE)
+    problem.jobs.append(job("nan", Place(float("nan"), float("inf"))))
+    bad = check_route(
+        problem, "v", ["j3", "j2", "j1", "j0", "wine", "nope", "j0", "nan"], matrix=OFFLINE
+    )
     assert not bad.feasible
     text = " | ".join(bad.problems)
     assert "no stop nope in the plan" in text and "a stop is listed twice" in text
     assert "after its window closes" in text and "needs age_check" in text
-    assert "too much parcels" in text
+    assert "too much parcels" in text and "stop nan has no usable position" in text
     # From the driver's position at 10:30: the ETA of the next stop counts from there.
     here = near(WICKER_PARK, 2, 0.03)
     live = check_route(
