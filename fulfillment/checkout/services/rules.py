@@ -294,15 +294,23 @@ def reorder(*, merchant: Merchant, model: type[Model], ids: list[int]) -> None:
 
 
 def move(*, merchant: Merchant, rule: Any, by: int) -> None:
-    """One place up (by=-1) or down (by=1); at the top or bottom nothing moves."""
+    """One place up (by=-1) or down (by=1); at the top or bottom nothing moves. The order is
+    read under the rows' lock: a rule removed (or added) by another request meanwhile moves
+    nothing (or takes its place) rather than failing."""
     model = type(rule)
-    ids = list(
-        model.objects.for_merchant(merchant).order_by("position", "pk").values_list("pk", flat=True)
-    )
-    at = ids.index(rule.pk)
-    to = max(0, min(len(ids) - 1, at + by))
-    ids.insert(to, ids.pop(at))
-    reorder(merchant=merchant, model=model, ids=ids)
+    with transaction.atomic():
+        ids = list(
+            model.objects.for_merchant(merchant)
+            .select_for_update()
+            .order_by("position", "pk")
+            .values_list("pk", flat=True)
+        )
+        if rule.pk not in ids:
+            return
+        at = ids.index(rule.pk)
+        to = max(0, min(len(ids) - 1, at + by))
+        ids.insert(to, ids.pop(at))
+        reorder(merchant=merchant, model=model, ids=ids)
 
 
 def delete_rule(*, rule: Any) -> None:

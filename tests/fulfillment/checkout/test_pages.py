@@ -120,3 +120,23 @@ def test_courier_rules_page_adds_a_rule_for_a_point_and_zip_range(client_a, shop
     assert "Bikes downtown" in listed and "Loop Warehouse" in listed
     assert f'action="/app/couriers/rules/{rule.pk}/move"' in listed
     assert f'action="/app/couriers/rules/{rule.pk}/delete"' in listed
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_moving_a_rule_another_request_just_removed_changes_nothing(merchant_a):
+    """The page read the rule, then another tab removed it (or added one) before the move: the
+    move reads the order under the lock and leaves the rest as it is, never a 500."""
+    from fulfillment.checkout.services import rules as service
+
+    merchant = merchant_a.merchant
+    _first, second, third = (
+        CheckoutRule.objects.create(merchant=merchant, name=name, action="hide", position=n)
+        for n, name in enumerate(("First", "Second", "Third"))
+    )
+    gone = CheckoutRule.objects.get(pk=second.pk)
+    CheckoutRule.objects.filter(pk=second.pk).delete()
+    service.move(merchant=merchant, rule=gone, by=-1)
+    assert [r.name for r in CheckoutRule.objects.order_by("position")] == ["First", "Third"]
+    service.move(merchant=merchant, rule=third, by=-1)
+    assert [r.name for r in CheckoutRule.objects.order_by("position")] == ["Third", "First"]
