@@ -195,6 +195,7 @@ def _input(hub, *, to=LINCOLN_PARK) -> RateInput:
     )  # fmt: skip
 
 
+@pytest.mark.sqlite  # make run's database: the room per wave is a grouped count
 @pytest.mark.django_db
 def test_the_rule_chooses_the_own_driver_and_says_why_in_one_sentence(merchant_a):
     merchant = merchant_a.merchant
@@ -241,6 +242,7 @@ def test_the_rule_chooses_the_own_driver_and_says_why_in_one_sentence(merchant_a
     )
 
 
+@pytest.mark.sqlite  # make run's database: the room per wave is a grouped count
 @pytest.mark.django_db
 def test_a_full_wave_moves_to_the_next_and_then_refuses(merchant_a):
     merchant = merchant_a.merchant
@@ -270,6 +272,7 @@ def test_fleet_pages_render_with_their_empty_states(client_a):
     assert b'href="/app/fleet/drivers/"' in client_a.get(reverse("fleet_vehicles")).content
 
 
+@pytest.mark.sqlite  # make run's database: the room per wave is a grouped count
 @pytest.mark.django_db
 def test_booking_own_delivery_gives_a_nearbox_number_no_courier_label_and_the_wave(merchant_a):
     merchant = merchant_a.merchant
