@@ -6,6 +6,7 @@ from config.api import api
 from config.observability import health as probes
 from config.observability.metrics import metrics_view
 from fulfillment.couriers.urls import driver_patterns
+from fulfillment.fleet.live.views import delivery_photo
 from fulfillment.fleet.urls import public_patterns as fleet_public_patterns
 from fulfillment.messaging.urls import webhook_patterns as message_webhook_patterns
 from fulfillment.returns.urls import public_patterns as returns_public_patterns
@@ -49,6 +50,7 @@ urlpatterns = [
     path("returns/", include(returns_public_patterns)),
     path("app/desk/", include("fulfillment.desk.urls")),
     path("app/messages/", include("fulfillment.messaging.urls")),
+    path("t/<str:token>/delivery-photo", delivery_photo, name="tracking_delivery_photo"),
     path("t/", include(public_patterns)),
     path("webhooks/couriers/", include(webhook_patterns)),
     path("webhooks/platforms/", include(platform_webhook_patterns)),

@@ -27,6 +27,7 @@ class OwnDriverDelivery:
     driver_first_name: str
     state: str
     next_step: str  # a failed stop: what happens next (RouteStop.NextStep label)
+    photo: bool = False  # a delivery photo the shopper may see (delivery_photo)
 
     @property
     def next(self) -> bool:
@@ -46,27 +47,38 @@ def narrowed_window(
     return start, end
 
 
-def own_driver_delivery(
-    shipment: Shipment, *, now: dt.datetime | None = None
-) -> OwnDriverDelivery | None:
-    """The shipment's stop on an own driver's route that is on the road now, or None."""
-    stop = (
-        RouteStop.objects.filter(
-            merchant_id=shipment.merchant_id,
-            shipment_id=shipment.pk,
-            route__state=Route.State.STARTED,
-        )
-        .select_related("route__driver")
+def _latest_stop(shipment: Shipment) -> RouteStop | None:
+    return (
+        RouteStop.objects.filter(merchant_id=shipment.merchant_id, shipment_id=shipment.pk)
+        .select_related("route__driver", "route__vehicle")
         .order_by("-plan__date", "-pk")
         .first()
     )
+
+
+def delivered_stop(shipment: Shipment) -> RouteStop | None:
+    """The own driver's stop that delivered this shipment (for its photo), or None."""
+    stop = _latest_stop(shipment)
+    done = (RouteStop.State.DELIVERED, RouteStop.State.SAFE_PLACE)
+    return stop if stop is not None and stop.state in done else None
+
+
+def own_driver_delivery(
+    shipment: Shipment, *, now: dt.datetime | None = None
+) -> OwnDriverDelivery | None:
+    """The shipment's stop on an own driver's route: on the road now, or done; else None."""
+    stop = _latest_stop(shipment)
     if stop is None:
         return None
-    now = now or timezone.now()
-    before = RouteStop.objects.filter(
-        route_id=stop.route_id, state=RouteStop.State.PENDING, sequence__lt=stop.sequence
-    ).count()
     pending = stop.state == RouteStop.State.PENDING
+    if pending and stop.route.state != Route.State.STARTED:
+        return None
+    now = now or timezone.now()
+    before = 0
+    if pending:
+        before = RouteStop.objects.filter(
+            route_id=stop.route_id, state=RouteStop.State.PENDING, sequence__lt=stop.sequence
+        ).count()
     start, end = narrowed_window(stop, stops_away=before) if pending else (None, None)
     minutes = None
     if pending and stop.eta is not None:
@@ -79,6 +91,7 @@ def own_driver_delivery(
         driver_first_name=stop.route.driver.first_name,
         state=stop.state,
         next_step=stop.get_next_step_display() if stop.next_step else "",
+        photo=bool(stop.photo) and stop.state != RouteStop.State.FAILED,
     )
 
 
@@ -86,12 +99,7 @@ def message_extras(shipment: Shipment) -> dict[str, object]:
     """What the shopper's "out for delivery" and "failed" messages add for an own driver: the
     driver's first name and vehicle (the message's "Look out for Sam (Cargo bike)"); after a
     failed stop whose next step is decided, no offer to choose a locker."""
-    stop = (
-        RouteStop.objects.filter(merchant_id=shipment.merchant_id, shipment_id=shipment.pk)
-        .select_related("route__driver", "route__vehicle")
-        .order_by("-plan__date", "-pk")
-        .first()
-    )
+    stop = _latest_stop(shipment)
     if stop is None:
         return {}
     extras: dict[str, object] = {

@@ -181,3 +181,34 @@ def test_out_for_delivery_message_names_the_driver_and_the_window(merchant_a):
     body = message.body
     assert "Look out for Sam (Cargo bike)" in body
     assert route.stops.get().shipment.eta_until is not None
+
+
+def test_the_shopper_sees_the_delivery_photo_by_the_tracking_token(merchant_a):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    route = started(make_route(merchant_a.merchant, stops=2))
+    one, two = route.stops.select_related("shipment").order_by("sequence")
+    photo_url = reverse("tracking_delivery_photo", args=[one.shipment.public_token])
+    assert Client().get(photo_url).status_code == 404  # not delivered yet
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (20, 120, 30)).save(buffer, format="PNG")
+    services.record_stop_outcome(
+        driver=route.driver, stop=one, outcome="safe_place",
+        photo=SimpleUploadedFile("porch.png", buffer.getvalue(), content_type="image/png"),
+    )  # fmt: skip
+    response = Client().get(photo_url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
+    page = Client().get(reverse("tracking_page", args=[one.shipment.public_token]))
+    assert photo_url in page.content.decode()
+    # Another stop's token shows nothing of this one.
+    assert (
+        Client()
+        .get(reverse("tracking_delivery_photo", args=[two.shipment.public_token]))
+        .status_code
+        == 404
+    )
+    assert Client().get(reverse("tracking_delivery_photo", args=["x" * 65])).status_code == 404
