@@ -17,7 +17,7 @@ from struct import pack
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
 from fulfillment.couriers.services.rates import haversine_m
@@ -124,6 +124,8 @@ class Simulator:
                 self.tick(route)
             except ValidationError as error:  # a route changed under us: next tick
                 logger.warning("route %s: %s", route.pk, " ".join(error.messages))
+            except DatabaseError as error:  # SQLite busy under make run: try again next tick
+                logger.warning("route %s: %s", route.pk, error)
         return len(routes)
 
 
@@ -145,7 +147,11 @@ class Command(BaseCommand):
             merchants = Merchant.objects.all()
             if options["merchant"]:
                 merchants = merchants.filter(slug__in=options["merchant"])
-            count = sim.run_once(list(merchants))
+            try:
+                count = sim.run_once(list(merchants))
+            except Exception:
+                logger.exception("simulate_drivers: this round failed; trying again")
+                count = 0
             if options["once"]:
                 self.stdout.write(f"{count} routes moved one step.")
                 return
