@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fulfillment.fleet.planning.types import PlanningProblem
+    from fulfillment.fleet.planning.types import Place, PlanningProblem
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
@@ -66,23 +66,35 @@ def tenths(a: tuple[float, float], b: tuple[float, float]) -> int:
 
 
 class EuclideanSource:
-    """Places are (x, y) in latitude/longitude; seconds = truncated distance x 60 s per unit."""
+    """Solomon's plane behind the Place interface: each customer is a made-up Place (a valid
+    latitude/longitude, unique per customer) mapped to its exact (x, y); seconds = truncated
+    distance x 60 s per unit, metres = truncated distance x 1000."""
 
     name = "euclidean"
+
+    def __init__(self) -> None:
+        self.xy: dict = {}
+
+    def place(self, cid: int, x: float, y: float) -> Place:
+        from fulfillment.fleet.planning.types import Place
+
+        p = Place(cid / 1000, 0.0)
+        self.xy[p] = (x, y)
+        return p
 
     def matrix(
         self, places: list, *, vehicle_kind: str, depart_at: datetime
     ) -> tuple[list[list[int]], list[list[int]]]:
-        pts = [(p.latitude, p.longitude) for p in places]
+        pts = [self.xy[p] for p in places]
         t = [[tenths(a, b) for b in pts] for a in pts]
         return [[v * UNIT_S // 10 for v in row] for row in t], [[v * 100 for v in row] for row in t]
 
 
-def problem_of(inst: Instance) -> PlanningProblem:
-    from fulfillment.fleet.planning.types import Place, PlanJob, PlanningProblem, PlanVehicle
+def problem_of(inst: Instance, source: EuclideanSource) -> PlanningProblem:
+    from fulfillment.fleet.planning.types import PlanJob, PlanningProblem, PlanVehicle
 
     _, x0, y0, _, a0, b0, _ = inst.rows[0]
-    depot = Place(x0, y0)
+    depot = source.place(0, x0, y0)
     vehicles = [
         PlanVehicle(
             key=str(k + 1),
@@ -99,7 +111,7 @@ def problem_of(inst: Instance) -> PlanningProblem:
     jobs = [
         PlanJob(
             key=str(cid),
-            place=Place(x, y),
+            place=source.place(cid, x, y),
             window=(T0 + timedelta(seconds=a * UNIT_S), T0 + timedelta(seconds=b * UNIT_S)),
             service_seconds=s * UNIT_S,
             demand=(d, 0, 0),
@@ -147,8 +159,8 @@ def run(inst: Instance, time_limit: float, *, improve: bool = True, seed: int = 
     from fulfillment.fleet.planning.checker import check_solution
     from fulfillment.fleet.planning.solver import solve
 
-    problem = problem_of(inst)
     source = EuclideanSource()
+    problem = problem_of(inst, source)
     began = time.monotonic()
     solution = solve(problem, time_limit_s=time_limit, matrix=source, improve=improve, seed=seed)
     seconds = time.monotonic() - began

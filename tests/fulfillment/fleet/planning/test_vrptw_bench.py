@@ -60,3 +60,13 @@ def test_the_bench_check_catches_broken_routes(small):
     _distance, errors = vrptw.verify(inst, [[1, 2], [2, 3]])
     assert "not every customer served exactly once" in errors
     shutil.rmtree(small)
+
+
+def test_any_plane_coordinates_plan_every_customer():
+    """Solomon coordinates are not latitudes: a customer at (95, 200) is planned like any other."""
+    rows = [(0, 40.0, 50.0, 0, 0, 1000, 0), (1, 95.0, 200.0, 10, 0, 1000, 10)]
+    rows += [(2, -30.0, 120.5, 10, 0, 1000, 10), (3, 41.0, 52.0, 10, 0, 1000, 10)]
+    inst = vrptw.Instance("PLANE", 2, 100, rows)
+    result = vrptw.run(inst, 0.5)
+    assert result["errors"] == [] and result["unassigned"] == 0
+    assert sorted(c for r in result["routes"] for c in r) == [1, 2, 3]
