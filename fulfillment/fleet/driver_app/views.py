@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.staticfiles import finders
@@ -59,7 +59,7 @@ def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     routes = list(
         routes_for_driver(request.driver)
-        .filter(plan__date__gte=today - timezone.timedelta(days=1))
+        .filter(plan__date__gte=today - timedelta(days=1))
         .select_related("plan", "vehicle", "hub")
         .order_by("plan__date", "departs_at", "pk")
     )
