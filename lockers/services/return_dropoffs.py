@@ -1,10 +1,14 @@
 """Returns dropped off in a locker (fulfillment/returns/hooks.py): a return of a locker order
 goes back into that locker. Approval holds the smallest free compartment that fits the order's
-parcel (a confirmed reservation for the order, so the checkout's hold expiry leaves it alone);
-receiving the return completes the reservation and frees the compartment."""
+parcel for as long as a parcel waits for pickup (NEARBOX_PICKUP_DAYS): a hold tied to the order,
+which the hold expiry frees if the shopper never comes; receiving the return completes the
+reservation and frees the compartment."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,8 +34,10 @@ def reserve_return_dropoff(*, order: Order) -> DropoffPlace | None:
         reservation = reserve_compartment(bank=bank, parcel=_order_parcel(order))
     except NoCompartmentFree:
         return None
+    # Held, not confirmed: a confirmed reservation is only freed by its parcel, and a shopper who
+    # never drops the return off would keep the compartment taken for ever.
     Reservation.objects.filter(pk=reservation.pk).update(
-        status=Reservation.Status.CONFIRMED, order=order, confirmed_at=timezone.now()
+        order=order, expires_at=timezone.now() + timedelta(days=settings.NEARBOX_PICKUP_DAYS)
     )
     compartment = reservation.compartment
     where = ", ".join(part for part in (bank.name, bank.address_line, bank.city) if part)
