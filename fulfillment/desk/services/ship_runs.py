@@ -48,6 +48,8 @@ from fulfillment.shipments.services.booking import (
     book_shipment,
     request_shipment,
 )
+from fulfillment.shipments.services.returns import outbound_shipment
+from merchant.limits import INT64_MAX
 from merchant.models import Job, Merchant, User
 from merchant.services.jobs import Progress, start_job
 from merchant.zones import merchant_zone
@@ -75,17 +77,6 @@ class _NotBooked(Exception):
 # --- choosing the orders -----------------------------------------------------------------
 
 
-def live_shipment(order: Order) -> Shipment | None:
-    """The order's booked, not voided, outbound shipment (a label exists for it)."""
-    return (
-        Shipment.objects.filter(order=order, merchant_id=order.merchant_id, is_return=False)
-        .exclude(tracking_number="")
-        .filter(voided_at__isnull=True)
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-
-
 def skip_reason(order: Order, shipment: Shipment | None = None) -> str:
     """Why this order is not booked in a run ("" when it can be)."""
     if order.status in SHIPPED:
@@ -109,7 +100,11 @@ def selected_orders(
             raise ValidationError({"order_ids": "Select at least one order."})
         if len(ids) > MAX_ORDERS:
             raise ValidationError({"order_ids": f"At most {MAX_ORDERS} orders in one run."})
-        orders = Order.objects.for_merchant(merchant).filter(pk__in=ids)
+        # An id no column can hold is unknown, not a query: SQLite (make run) raises
+        # OverflowError on an integer beyond 64 bits.
+        orders = Order.objects.for_merchant(merchant).filter(
+            pk__in=[pk for pk in ids if 0 < pk <= INT64_MAX]
+        )
         found = set(orders.values_list("pk", flat=True))
         unknown = [pk for pk in ids if pk not in found]
         if unknown:
@@ -284,7 +279,7 @@ def _book_item(run: ShipRun, item: ShipRunItem) -> None:
             if locked.state != State.PENDING:  # done by an earlier run of the job
                 return
             order = Order.objects.select_related("merchant").get(pk=locked.order_id)
-            reason = skip_reason(order, live_shipment(order))
+            reason = skip_reason(order, outbound_shipment(order))
             if reason:
                 _mark(locked, State.SKIPPED, error=reason)
                 return

@@ -11,6 +11,8 @@ from tests.factories.couriers import make_account, make_service
 from tests.factories.orders import make_order
 
 HUGE = "9" * 30
+# Also make run's database: SQLite raised OverflowError (a 500) on an id beyond 64 bits.
+pytestmark = pytest.mark.sqlite
 
 
 @pytest.mark.django_db

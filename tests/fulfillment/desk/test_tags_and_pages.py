@@ -9,7 +9,7 @@ from fulfillment.desk.services.tags import order_tags, set_order_tags
 from fulfillment.models import Order, ShipRun
 from tests.factories.orders import make_order
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]  # also make run's database
 
 
 def test_tags_are_saved_from_the_order_page_and_filter_the_list(merchant_a, client_a):
