@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from fulfillment.boxes.services.presets import products_by_sku
 from fulfillment.models import BoxPreset, PointBox, ProductBox
 from merchant import units
+from merchant.limits import INT64_MAX
 from merchant.models import Merchant, StoragePoint
 
 MAX_SIDE_MM = 3000
@@ -33,6 +34,21 @@ def _weight_field(label: str, *, required: bool, help_text: str) -> forms.CharFi
         help_text=help_text,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
+
+
+class PointsField(forms.ModelMultipleChoiceField):
+    """Storage points by id; an id no column can hold is an invalid choice (SQLite, make run's
+    database, raised OverflowError on one in the IN list: a 500)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            text = str(pk)
+            if not text.isascii() or not text.isdigit() or int(text) > INT64_MAX:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                    params={"pk": text[:20]},
+                )  # fmt: skip
+        return super()._check_values(value)
 
 
 class BoxForm(forms.Form):
@@ -59,7 +75,7 @@ class BoxForm(forms.Form):
             required=False,
             help_text=f"Leave empty for no limit, e.g. {heavy}.",
         )
-        self.fields["points"] = forms.ModelMultipleChoiceField(
+        self.fields["points"] = PointsField(
             queryset=StoragePoint.objects.for_merchant(merchant).order_by("name"),
             required=False,
             widget=forms.CheckboxSelectMultiple,

@@ -96,3 +96,18 @@ def test_ten_thousand_ids_and_huge_ids_in_the_api_are_422(merchant_a, api_client
         )
         assert response.status_code == 422, (ids[:2], response.content[:300])
     assert not ShipRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_huge_point_or_box_id_in_a_form_is_a_form_error(merchant_a, client_a):
+    make_service(make_account(merchant_a.merchant))
+    order = make_order(merchant_a.merchant)
+    data = {"name": "B", "length": "9 in", "width": "9 in", "height": "4 in",
+            "empty_weight": "", "max_weight": "", "skus": "", "points": [HUGE]}  # fmt: skip
+    assert client_a.post(reverse("boxes"), data).status_code == 200
+    assert not BoxPreset.objects.exists()
+    response = client_a.post(
+        reverse("order_ship", args=[order.pk]), {"option_id": "rule", "box": HUGE}, follow=True
+    )
+    assert response.status_code == 200
+    assert not Shipment.objects.filter(order=order).exists()
