@@ -111,3 +111,15 @@ def test_a_huge_point_or_box_id_in_a_form_is_a_form_error(merchant_a, client_a):
     )
     assert response.status_code == 200
     assert not Shipment.objects.filter(order=order).exists()
+
+
+@pytest.mark.django_db
+def test_all_matching_over_the_cap_says_so_and_starts_nothing(merchant_a, client_a, monkeypatch):
+    from fulfillment.desk.services import ship_runs
+
+    monkeypatch.setattr(ship_runs, "MAX_ORDERS", 3)  # the cap is 1000; four orders show it
+    for _ in range(4):
+        make_order(merchant_a.merchant)
+    response = client_a.post("/app/desk/ship/", {"all_matching": "on", "filter": ""}, follow=True)
+    assert "More than 3 orders match: narrow the filter." in response.content.decode()
+    assert not ShipRun.objects.exists()
