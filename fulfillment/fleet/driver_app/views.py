@@ -110,7 +110,10 @@ def stop_page(request: HttpRequest, stop_id: int) -> HttpResponse:
             "route": stop.route,
             "links": navigation.links(stop),
             "reasons": RouteStop.FailureReason.choices,
-            "next_steps": RouteStop.NextStep.choices,
+            # Not "to a locker": no redirect exists yet (services.NO_LOCKER_REDIRECT).
+            "next_steps": [
+                c for c in RouteStop.NextStep.choices if c[0] != RouteStop.NextStep.LOCKER
+            ],
             "client_ids": [uuid.uuid4().hex for _ in range(3)],
         },
     )

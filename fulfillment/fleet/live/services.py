@@ -9,15 +9,12 @@ webhooks and shop platforms follow."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import logging
 import os
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.db.models import Q
@@ -26,7 +23,12 @@ from django.utils import timezone
 from fulfillment.fleet.live import eta as live_eta
 from fulfillment.models import Driver, Notification, Route, RouteStop, Shipment
 from fulfillment.models.shipments import EtaSource
-from fulfillment.shipments.services.booking import MAX_PROOF_BYTES, record_driver_status
+from fulfillment.orders.services.status import back_to_hub
+from fulfillment.shipments.services.booking import (
+    _photo_proof,
+    _signature_proof,
+    record_driver_status,
+)
 from fulfillment.tracking import nearby, positions
 from fulfillment.tracking.positions import Position
 
@@ -216,17 +218,12 @@ def _share_position(
 # --- stop outcomes -------------------------------------------------------------------------
 
 
-def _signature_file(data_url: str) -> ContentFile:
-    prefix = "data:image/png;base64,"
-    if not data_url.startswith(prefix):
-        raise ValidationError({"signature": "The signature must be a PNG drawing."})
-    try:
-        data = base64.b64decode(data_url[len(prefix) :], validate=True)
-    except (binascii.Error, ValueError):
-        raise ValidationError({"signature": "The signature drawing is damaged."}) from None
-    if len(data) > MAX_PROOF_BYTES or not data.startswith(b"\x89PNG\r\n\x1a\n"):
-        raise ValidationError({"signature": "The signature drawing is damaged."})
-    return ContentFile(data, name="signature.png")
+# Next steps a failed stop may take now (RouteStop.NextStep), and why "to a locker" is refused:
+# the exceptions queue has no redirect-to-locker action yet (fulfillment/tracking/actions.py).
+NO_LOCKER_REDIRECT = (
+    "There is no way yet to send a parcel to a locker after a failed delivery: "
+    "choose the next wave or back to the hub."
+)
 
 
 def record_stop_outcome(
@@ -258,7 +255,12 @@ def record_stop_outcome(
             raise ValidationError({"reason": "Choose why the delivery failed."})
         if next_step not in RouteStop.NextStep.values:
             raise ValidationError({"next_step": "Choose what happens to the parcel next."})
-    signature_file = _signature_file(signature) if signature else None
+        if next_step == RouteStop.NextStep.LOCKER:
+            raise ValidationError({"next_step": NO_LOCKER_REDIRECT})
+    # Checked before anything is locked or written, whatever the shipment (none, or already
+    # terminal): a photo is a real JPEG/PNG of at most 8 MB, a signature a PNG data URL.
+    photo_file = _photo_proof(photo) if photo and outcome != "failed" else None
+    signature_file = _signature_proof(signature) if signature else None
     with transaction.atomic():
         route = _locked_route(driver, stop.route)
         locked = (
@@ -278,7 +280,7 @@ def record_stop_outcome(
                 account=shipment.account,
                 shipment_id=shipment.pk,
                 action="failed" if outcome == "failed" else "delivered",
-                photo=photo if outcome != "failed" else None,
+                photo=photo_file,
                 signature=signature if outcome == "delivered" and not photo else "",
                 reason=SHIPMENT_REASONS.get(reason, "") if outcome == "failed" else "",
                 now=at,
@@ -292,13 +294,20 @@ def record_stop_outcome(
         locked.recipient_name = recipient_name if outcome == "delivered" else ""
         if outcome == "failed":
             locked.failure_reason, locked.next_step = reason, next_step
-        if photo and outcome != "failed":
-            photo.seek(0)
-            suffix = os.path.splitext(photo.name or "")[1].lower()[:5] or ".jpg"
-            locked.photo.save(f"stop-{locked.pk}-photo{suffix}", photo, save=False)
+        if photo_file is not None:
+            # Named by the format found in it (never the phone's file name): the shopper's
+            # delivery_photo serves it with the matching image type.
+            suffix = os.path.splitext(photo_file.name)[1]
+            locked.photo.save(f"stop-{locked.pk}-photo{suffix}", photo_file, save=False)
         if signature_file is not None and outcome == "delivered":
             locked.signature.save(f"stop-{locked.pk}-signature.png", signature_file, save=False)
         locked.save()
+        if outcome == "failed" and next_step == RouteStop.NextStep.BACK_TO_HUB:
+            why = dict(RouteStop.FailureReason.choices).get(reason, reason).lower()
+            back_to_hub(
+                order_id=locked.order_id,
+                note=f"Back at {route.hub.name} after a failed delivery ({why}): ready again",
+            )
         if not RouteStop.objects.filter(route=route, state=RouteStop.State.PENDING).exists():
             route.state, route.finished_at = Route.State.FINISHED, at
             route.save(update_fields=["state", "finished_at", "updated_at"])

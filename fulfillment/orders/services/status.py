@@ -211,6 +211,17 @@ def follow_parcel(*, order_id: int, to_status: str, note: str) -> Order:
     return order
 
 
+def back_to_hub(*, order_id: int, note: str) -> Order:
+    """An own driver brought the parcel back after a failed delivery: a handed-over order is
+    packed again, ready at its hub to be planned or shipped anew (nothing for any other state).
+    Returns the order locked until the caller's transaction ends."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status == Status.HANDED_OVER:
+            _move(order, Status.PACKED, user=None, note=note)
+    return order
+
+
 def message_allowed(
     *,
     order: Order,

@@ -22,6 +22,7 @@ from fulfillment.models import (
     CourierPosition,
     DriverAction,
     Notification,
+    OrderEvent,
     Route,
     RouteStop,
     ShipmentEvent,
@@ -137,12 +138,31 @@ def test_outcomes_store_proofs_and_move_the_shipment(merchant_a):
         services.record_stop_outcome(
             driver=route.driver, stop=two, outcome="failed", reason="not_home"
         )
-    services.record_stop_outcome(
-        driver=route.driver, stop=two, outcome="failed", reason="address_wrong", next_step="locker"
-    )
+    # No redirect-to-locker action exists yet: refused with the reason, nothing changed.
+    with pytest.raises(ValidationError, match="locker"):
+        services.record_stop_outcome(
+            driver=route.driver, stop=two, outcome="failed", reason="address_wrong",
+            next_step="locker",
+        )  # fmt: skip
     two.refresh_from_db()
-    assert (two.state, two.failure_reason, two.next_step) == ("failed", "address_wrong", "locker")
-    assert own_driver_delivery(two.shipment).next_step == "To a locker"
+    assert two.state == RouteStop.State.PENDING
+    services.record_stop_outcome(
+        driver=route.driver, stop=two, outcome="failed", reason="address_wrong",
+        next_step="back_to_hub",
+    )  # fmt: skip
+    two.refresh_from_db()
+    assert (two.state, two.failure_reason, two.next_step) == (
+        "failed",
+        "address_wrong",
+        "back_to_hub",
+    )
+    assert own_driver_delivery(two.shipment).next_step == "Back to the hub"
+    # Back to the hub: the order is packed again, ready at its hub; its history says why.
+    two.order.refresh_from_db()
+    assert two.order.status == "packed"
+    event = OrderEvent.objects.filter(order=two.order).latest("pk")
+    assert (event.from_status, event.to_status) == ("handed_over", "packed")
+    assert event.note.startswith(f"Back at {route.hub.name} after a failed delivery (address")
     with pytest.raises(ValidationError, match="already"):
         services.record_stop_outcome(
             driver=route.driver, stop=two, outcome="safe_place", photo=photo()
