@@ -35,6 +35,7 @@ from tests.factories.lockers import make_bank, make_shop
 from tests.factories.merchant import make_point, make_product
 from tests.factories.orders import order_data, stock
 from tests.fulfillment.fleet.admin.factories import make_fleet_service, make_shift
+from tests.fulfillment.fleet.plans.factories import make_plan_with_stop
 from tests.fulfillment.returns.factories import make_return
 
 EXAMPLES_PER_OPERATION = 30  # x 47 operations: about 1,400 requests, a few minutes
@@ -88,7 +89,11 @@ def seed(new) -> dict[str, list]:
     ReturnRequest.objects.filter(pk=returns[1].pk).update(state="requested")  # to decide
     fleet_shift = make_shift(merchant, hub=points[0])  # own fleet (#16): driver, vehicle, shift
     fleet_service = make_fleet_service(merchant, hub=points[0])
+    fleet_stop = make_plan_with_stop(merchant)  # a ready plan with a route and a stop
     return {
+        "route_plan_id": [fleet_stop.plan_id],
+        "stop_id": [fleet_stop.pk],
+        "route_id": [fleet_stop.route_id],
         "driver_id": [fleet_shift.driver_id],
         "vehicle_id": [fleet_shift.vehicle_id],
         "shift_id": [fleet_shift.pk],

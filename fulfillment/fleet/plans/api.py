@@ -28,13 +28,13 @@ ERRORS = {404: Problem, 422: Problem}
 MAX_DAYS = 366
 
 
-class PlanIn(InputSchema):
+class FleetPlanIn(InputSchema):
     date: dt.date
     wave: LocalTime | None = None
     hub_ids: list[Id] = Field(..., min_length=1, max_length=50)
 
 
-class StopOut(Schema):
+class FleetStopOut(Schema):
     id: int
     order_id: int
     sequence: int
@@ -47,7 +47,7 @@ class StopOut(Schema):
     address_flags: list[dict]
 
 
-class RouteOut(Schema):
+class FleetRouteOut(Schema):
     id: int
     driver_id: int
     vehicle_id: int
@@ -62,10 +62,10 @@ class RouteOut(Schema):
     latitude: float | None
     longitude: float | None
     position_at: dt.datetime | None
-    stops: list[StopOut]
+    stops: list[FleetStopOut]
 
 
-class PlanOut(Schema):
+class FleetPlanOut(Schema):
     id: int
     date: dt.date
     wave: dt.time | None
@@ -76,20 +76,23 @@ class PlanOut(Schema):
     unassigned: list[dict]
 
 
-class PlanDetailOut(PlanOut):
-    routes: list[RouteOut]
+class FleetPlanDetailOut(FleetPlanOut):
+    routes: list[FleetRouteOut]
 
 
-class MoveIn(InputSchema):
+class FleetStopMoveIn(InputSchema):
     stop_id: Id
     route_id: Id
     position: int | None = Field(None, ge=1, le=10_000)
 
 
 def _detail(plan: RoutePlan) -> dict:
-    data = PlanOut.from_orm(plan).dict()
+    data = FleetPlanOut.from_orm(plan).dict()
     data["routes"] = [
-        {**RouteOut.from_orm(r).dict(), "stops": [StopOut.from_orm(s) for s in r.stops.all()]}
+        {
+            **FleetRouteOut.from_orm(r).dict(),
+            "stops": [FleetStopOut.from_orm(s) for s in r.stops.all()],
+        }
         for r in plan_routes(plan)
     ]
     return data
@@ -100,16 +103,18 @@ def _check_date(day: dt.date) -> None:
         raise ValidationError({"date": "Plan a day within a year of today."})
 
 
-@router.get("/plans", response=list[PlanOut], summary="Route plans (newest day first)")
-def list_plans(request: HttpRequest, date: dt.date | None = None):
+@router.get("/plans", response=list[FleetPlanOut], summary="Route plans (newest day first)")
+def list_route_plans(request: HttpRequest, date: dt.date | None = None):
     plans = RoutePlan.objects.for_merchant(request.api_merchant)
     if date is not None:
         plans = plans.filter(date=date)
     return list(plans[:200])
 
 
-@router.post("/plans", response={202: PlanOut, **ERRORS}, summary="Plan a wave (runs as a job)")
-def create_plan(request: HttpRequest, payload: PlanIn):
+@router.post(
+    "/plans", response={202: FleetPlanOut, **ERRORS}, summary="Plan a wave (runs as a job)"
+)
+def create_route_plan(request: HttpRequest, payload: FleetPlanIn):
     _check_date(payload.date)
     hubs = [get_for_merchant_or_404(StoragePoint, request.api_merchant, i) for i in payload.hub_ids]
     plan = planning.start_plan(
@@ -120,19 +125,19 @@ def create_plan(request: HttpRequest, payload: PlanIn):
 
 @router.get(
     "/plans/{int:route_plan_id}",
-    response={200: PlanDetailOut, 404: Problem},
+    response={200: FleetPlanDetailOut, 404: Problem},
     summary="A plan with its routes and stops",
 )
-def get_plan(request: HttpRequest, route_plan_id: int):
+def get_route_plan(request: HttpRequest, route_plan_id: int):
     return _detail(get_plan_for_merchant(request.api_merchant, route_plan_id))
 
 
 @router.post(
     "/plans/{int:route_plan_id}/moves",
-    response={200: PlanDetailOut, **ERRORS},
+    response={200: FleetPlanDetailOut, **ERRORS},
     summary="Move a stop to a route and position (both routes re-checked)",
 )
-def move_stop(request: HttpRequest, route_plan_id: int, payload: MoveIn):
+def move_route_stop(request: HttpRequest, route_plan_id: int, payload: FleetStopMoveIn):
     plan = get_plan_for_merchant(request.api_merchant, route_plan_id)
     stop = get_stop_for_merchant(request.api_merchant, payload.stop_id)
     route = get_for_merchant_or_404(Route, request.api_merchant, payload.route_id)
@@ -145,19 +150,19 @@ def move_stop(request: HttpRequest, route_plan_id: int, payload: MoveIn):
 
 @router.post(
     "/plans/{int:route_plan_id}/dispatch",
-    response={200: PlanOut, **ERRORS},
+    response={200: FleetPlanOut, **ERRORS},
     summary="Give the routes to the drivers",
 )
-def dispatch_plan(request: HttpRequest, route_plan_id: int):
+def dispatch_route_plan(request: HttpRequest, route_plan_id: int):
     plan = get_plan_for_merchant(request.api_merchant, route_plan_id)
     return editing.dispatch_plan(plan=plan)
 
 
 @router.post(
     "/orders/{int:order_id}/insert",
-    response={201: StopOut, **ERRORS},
+    response={201: FleetStopOut, **ERRORS},
     summary="Insert a same-day own-delivery order into the running routes",
 )
-def insert_into_routes(request: HttpRequest, order_id: int):
+def insert_order_into_routes(request: HttpRequest, order_id: int):
     order = get_order_for_merchant(request.api_merchant, order_id)
     return Status(201, insert_order(order=order))

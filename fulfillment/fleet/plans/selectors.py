@@ -19,13 +19,22 @@ def get_stop_for_merchant(merchant: Merchant, stop_id: object) -> RouteStop:
     return get_for_merchant_or_404(RouteStop, merchant, stop_id)
 
 
+def with_figures(route: Route) -> Route:
+    """The route's km and hours as the pages show them (`km`, `hours`: "1:05")."""
+    route.km = round(route.distance_m / 1000, 1)
+    minutes = round(route.duration_s / 60)
+    route.hours = f"{minutes // 60}:{minutes % 60:02d}"
+    return route
+
+
 def plan_routes(plan: RoutePlan) -> list[Route]:
     stops = RouteStop.objects.select_related("order").order_by("sequence", "pk")
-    return list(
-        plan.routes.select_related("driver", "vehicle", "hub")
+    return [
+        with_figures(route)
+        for route in plan.routes.select_related("driver", "vehicle", "hub")
         .prefetch_related(Prefetch("stops", queryset=stops))
         .order_by("pk")
-    )
+    ]
 
 
 def tiles() -> dict:
