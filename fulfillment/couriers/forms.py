@@ -7,7 +7,11 @@ from django.core.exceptions import ValidationError
 from django.utils.html import escape
 
 from fulfillment.couriers.adapters.base import courier_choices
-from fulfillment.couriers.services.accounts import check_credentials, credential_fields_for
+from fulfillment.couriers.services.accounts import (
+    MADE_ELSEWHERE,
+    check_credentials,
+    credential_fields_for,
+)
 from fulfillment.models import CourierAccount, CourierService, ServiceArea, ShippingSettings
 from fulfillment.shipments.services.booking import FAILED_REASONS
 
@@ -64,6 +68,14 @@ class AccountForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["credentials"].widget.is_required = False
         self.account = account
+        # Own drivers' accounts are made per hub by Fleet → Own delivery (MADE_ELSEWHERE says
+        # why): not offered here, except on the edit page of such an account.
+        kept = account.courier if account is not None else ""
+        self.fields["courier"].choices = [
+            (code, name)
+            for code, name in courier_choices()
+            if code not in MADE_ELSEWHERE or code == kept
+        ]
         self.courier_code = str(
             (self.data.get("courier") if self.is_bound else None)
             or self.initial.get("courier")

@@ -193,11 +193,23 @@ def adapter_for(
 # --- accounts -----------------------------------------------------------------------------
 
 
+# Couriers whose accounts are made by another page, with the reason the account form gives:
+# an own-fleet account made here would have no own-delivery service (area, costs, waves).
+MADE_ELSEWHERE: dict[str, str] = {
+    "own_fleet": "Own drivers are added per hub under Fleet → Own delivery (its area, costs and "
+    "waves); an account made here would have no own-delivery service.",
+}
+
+
 def _check_account(
     merchant: Merchant, fields: dict, pk: int | None, *, base_url_changed: bool = True
 ) -> None:
     if fields.get("courier") not in ADAPTERS:  # every registered adapter, karrio's included
         raise ValidationError({"courier": "Choose one of the couriers listed."})
+    if fields["courier"] in MADE_ELSEWHERE:
+        stored = CourierAccount.objects.filter(pk=pk).values_list("courier", flat=True).first()
+        if stored != fields["courier"]:  # made (or kept) by its own page only
+            raise ValidationError({"courier": MADE_ELSEWHERE[fields["courier"]]})
     if not (fields.get("name") or "").strip():
         raise ValidationError({"name": "Give the account a name."})
     taken = CourierAccount.objects.for_merchant(merchant).filter(name=fields["name"].strip())
