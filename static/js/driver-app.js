@@ -245,7 +245,30 @@
     }, function () {}, { enableHighAccuracy: true, maximumAge: 10000, timeout: 30000 });
   }
 
+  // Sign-out on a shared phone: what is kept on it (queued actions, the pages the service
+  // worker keeps for no signal) belongs to this driver, so it goes; unsent actions are asked
+  // about first. The server's Clear-Site-Data answer clears the same where it is supported.
+  function onSignOut(event) {
+    var form = event.target.closest("form[data-sign-out]");
+    if (!form) return;
+    event.preventDefault();
+    var count = window.indexedDB ? queued().catch(function () { return []; }) : Promise.resolve([]);
+    count.then(function (items) {
+      if (items.length && !window.confirm(items.length + " action" + (items.length > 1 ? "s are" : " is") + " not sent yet and will be lost. Sign out anyway?")) return;
+      var wipe = [];
+      if (window.indexedDB) wipe.push(new Promise(function (resolve) {
+        var request = indexedDB.deleteDatabase(DB_NAME);
+        request.onsuccess = request.onerror = request.onblocked = function () { resolve(); };
+      }));
+      if (window.caches) wipe.push(caches.keys().then(function (keys) {
+        return Promise.all(keys.map(function (k) { return caches.delete(k); }));
+      }).catch(function () {}));
+      Promise.all(wipe).then(function () { form.submit(); });
+    });
+  }
+
   function start() {
+    document.addEventListener("submit", onSignOut);
     document.addEventListener("submit", onSubmit);
     document.querySelectorAll("canvas.signature").forEach(signaturePad);
     scanner();

@@ -31,4 +31,8 @@ def sign_in(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
     sign_out_driver(request)
-    return render(request, "fulfillment/fleet/auth/signed_out.html")
+    response = render(request, "fulfillment/fleet/auth/signed_out.html")
+    # A shared phone: the next driver finds none of this one's pages (the service worker's
+    # cache), queued actions or service worker. Cookies stay (a merchant user's login).
+    response["Clear-Site-Data"] = '"cache", "storage"'
+    return response
