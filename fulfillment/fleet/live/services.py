@@ -45,6 +45,8 @@ SHIPMENT_REASONS = {
 OUTCOMES = ("delivered", "safe_place", "failed")
 # A phone clock may be a little ahead; a position from further in the future is refused.
 CLOCK_SKEW = dt.timedelta(minutes=5)
+# The phone never queues positions (an old one is no news): one older than this is refused.
+MAX_POSITION_AGE = dt.timedelta(hours=1)
 
 
 def nearby_stops() -> int:
@@ -154,6 +156,8 @@ def record_position(
         raise ValidationError({"recorded_at": "Give the time with its offset."})
     if recorded_at > now + CLOCK_SKEW:
         raise ValidationError({"recorded_at": "That position is from the future."})
+    if recorded_at < now - MAX_POSITION_AGE:  # also year 1 at +14:00, which no clock can convert
+        raise ValidationError({"recorded_at": "That position is too old to send."})
     if route.state != Route.State.STARTED:
         raise ValidationError({"route": "Start the route first: positions are sent only then."})
     with transaction.atomic():  # the position and its ETAs are seen together
