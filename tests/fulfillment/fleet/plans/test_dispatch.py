@@ -169,3 +169,36 @@ def test_plan_pages_show_the_plan_and_move_a_stop_by_htmx(client_a, merchant_a, 
     assert client_a.post(reverse("fleet_plan_dispatch", args=[foreign.pk])).status_code == 404
     assert client_a.get(reverse("fleet_plans")).status_code == 200
     assert client_a.get(reverse("fleet_dispatch")).status_code == 200
+
+
+def test_the_board_reassigns_a_stop_and_inserts_waiting_orders(client_a, merchant_a, settings):
+    from django.utils import timezone
+
+    from tests.fulfillment.fleet.plans.factories import TZ
+
+    today = timezone.now().astimezone(TZ).date()
+    fleet = make_fleet(
+        merchant_a.merchant, date=today, drivers=("car", "van"), parcels=3, shift=(0, 23)
+    )
+    ring(fleet, 4, window=None)
+    plan = dispatched(fleet, wave=None)
+    routes = sorted(plan.routes.all(), key=lambda r: -r.stops.count())
+    stop = routes[0].stops.order_by("sequence").last()
+
+    board = client_a.get(reverse("fleet_dispatch"))
+    assert board.status_code == 200 and "dispatch-map-data" in board.content.decode()
+    moved = client_a.post(
+        reverse("fleet_dispatch_reassign", args=[stop.pk]), {"route": routes[1].pk}
+    )
+    assert moved.status_code == 302
+    assert RouteStop.objects.get(pk=stop.pk).route_id == routes[1].pk
+    assert (
+        client_a.post(reverse("fleet_dispatch_reassign", args=[stop.pk]), {"route": "x"})
+    ).status_code == 404
+
+    new = book_on_fleet(fleet, latitude=HUB[0] + 0.002, longitude=HUB[1], window=None)
+    Order.objects.filter(pk=new.pk).update(created_at=timezone.now())
+    page = client_a.get(reverse("fleet_dispatch")).content.decode()
+    assert "Insert into the running routes" in page
+    client_a.post(reverse("fleet_dispatch_insert"))
+    assert RouteStop.objects.filter(order=new, plan=plan).exists()
