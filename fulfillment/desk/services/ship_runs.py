@@ -278,26 +278,55 @@ def _book_item(run: ShipRun, item: ShipRunItem) -> None:
             locked = ShipRunItem.objects.select_for_update().get(pk=item.pk)
             if locked.state != State.PENDING:  # done by an earlier run of the job
                 return
-            order = Order.objects.select_related("merchant").get(pk=locked.order_id)
-            reason = skip_reason(order, outbound_shipment(order))
-            if reason:
-                _mark(locked, State.SKIPPED, error=reason)
-                return
-            try:
-                shipment = request_shipment(merchant=run.merchant, order=order, option_id=option_id)
-            except ShipmentExists as exc:  # queued elsewhere (the order page), not booked yet
-                shipment = exc.shipment
-            shipment = book_shipment(shipment_id=shipment.pk)
-            if not shipment.is_booked:
-                raise _NotBooked(shipment.last_error or "The courier did not book the parcel.")
-            _mark(locked, State.BOOKED, shipment=shipment)
+            if locked.shipment_id is None:
+                order = Order.objects.select_related("merchant").get(pk=locked.order_id)
+                reason = skip_reason(order, outbound_shipment(order))
+                if reason:
+                    _mark(locked, State.SKIPPED, error=reason)
+                    return
+                try:
+                    shipment = request_shipment(
+                        merchant=run.merchant,
+                        order=order,
+                        option_id=option_id,
+                        book_in_background=False,
+                    )
+                except ShipmentExists as exc:  # queued elsewhere (the order page), not booked yet
+                    shipment = exc.shipment
+                locked.shipment = shipment
+                locked.save(update_fields=["shipment"])
+        # The courier is called outside any transaction, after the item names its shipment: a
+        # worker killed after the courier booked but before a commit would otherwise forget the
+        # label, and the next run would ask again (a courier that ignores idempotency keys would
+        # charge twice). A rerun finds the shipment and book_shipment, idempotent, resumes it.
+        shipment = book_shipment(shipment_id=locked.shipment_id)
+        if not shipment.is_booked:
+            raise _NotBooked(shipment.last_error or "The courier did not book the parcel.")
+        ShipRunItem.objects.filter(pk=item.pk, state=State.PENDING).update(
+            state=State.BOOKED, error=""
+        )
     except (_NotBooked, CourierError, ValidationError, AddressNeedsAttention) as exc:
+        _forget_unbooked(item)
         _fail(item, _reason(exc))
     except DatabaseError:
         raise  # the database is gone: the job fails and runs again, nothing to record here
     except Exception as exc:  # one order's bug must not stop the other 499
         logger.exception("ship run %s: order %s failed", run.pk, item.order_id)
         _fail(item, f"Unexpected error: {exc}")
+
+
+def _forget_unbooked(item: ShipRunItem) -> None:
+    """A parcel the courier did not book leaves no shipment behind, so that a retry (perhaps
+    with another service) starts clean. Its key is the order's booking key, which the retry
+    asks with again: a courier that booked it after all answers with the same parcel."""
+    with transaction.atomic():
+        locked = ShipRunItem.objects.select_for_update().get(pk=item.pk)
+        if locked.state != State.PENDING or locked.shipment_id is None:
+            return
+        shipment_id = locked.shipment_id
+        locked.shipment = None
+        locked.save(update_fields=["shipment"])
+        Shipment.objects.filter(pk=shipment_id, tracking_number="", voided_at=None).delete()
 
 
 def _fail(item: ShipRunItem, reason: str) -> None:

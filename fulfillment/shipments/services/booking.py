@@ -152,10 +152,12 @@ def request_shipment(
     now: dt.datetime | None = None,
     box: BoxPreset | None = None,
     measured_weight_g: int | None = None,
+    book_in_background: bool = True,
 ) -> Shipment:
     """Create the shipment row with the chosen option and queue its booking at the courier.
     `box` (one of the merchant's) replaces the box chosen by fit; `measured_weight_g` (a scale
-    reading) replaces the computed weight."""
+    reading) replaces the computed weight. A caller that books the shipment itself (a ship
+    run) passes `book_in_background=False`, so that no task books it at the same time."""
     assert_can_ship(order=order)
     if not order.can_ship:
         raise OrderNotReadyToShip(
@@ -204,7 +206,8 @@ def request_shipment(
                 measured_weight_g=packing.parcel.weight_g if packing.measured else None,
                 weight_g=packing.parcel.weight_g,
             )
-            book_shipment_task.delay_on_commit(shipment.pk)
+            if book_in_background:
+                book_shipment_task.delay_on_commit(shipment.pk)
     except IntegrityError:
         raise ShipmentExists(Shipment.objects.get(idempotency_key=key)) from None
     logger.info("shipment %s for order %s queued (%s)", shipment.pk, order.pk, option.option_id)

@@ -82,6 +82,37 @@ def test_a_run_killed_halfway_and_run_again_books_every_order_exactly_once(merch
 
 
 @pytest.mark.django_db
+def test_a_worker_killed_after_the_courier_booked_is_resumed_not_booked_again(
+    merchant_a,
+    sandbox,  # noqa: F811
+    monkeypatch,
+):
+    merchant = merchant_a.merchant
+    sandbox_account(merchant, sandbox.url)
+    (order,) = ready_orders(merchant, 1)
+    sandbox.reset()
+    run = ship_runs.start_ship_run(merchant=merchant, order_ids=[order.pk])
+    real_book = ship_runs.book_shipment
+
+    def book_then_die(*, shipment_id):
+        real_book(shipment_id=shipment_id)  # the courier booked it and we stored the label...
+        raise Killed  # ...and the worker died before the run's item said so
+
+    monkeypatch.setattr(ship_runs, "book_shipment", book_then_die)
+    with pytest.raises(Killed):
+        run_job(run)
+    item = run.items.get()
+    assert item.state == State.PENDING and item.shipment_id is not None
+
+    monkeypatch.setattr(ship_runs, "book_shipment", real_book)
+    run = run_job(run)
+    assert (run.booked, run.failed, run.skipped) == (1, 0, 0)
+    assert run.items.get().shipment_id == item.shipment_id
+    assert sandbox.stats().get("POST /shipments") == 1  # the courier was asked once
+    assert Shipment.objects.filter(order=order).count() == 1
+
+
+@pytest.mark.django_db
 def test_unshippable_orders_are_listed_as_skipped_with_the_reason(merchant_a, sandbox):  # noqa: F811
     merchant = merchant_a.merchant
     sandbox_account(merchant, sandbox.url)
