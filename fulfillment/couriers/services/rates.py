@@ -395,7 +395,7 @@ def build_options(book: RateBook, inp: RateInput, now: dt.datetime) -> list[Rate
     tz = zoneinfo.ZoneInfo(book.time_zone)
     now_local = now.astimezone(tz)
     distance = 0.0
-    if inp.origin is not None and inp.latitude is not None and inp.longitude is not None:
+    if inp.origin is not None and _on_earth(inp.latitude, inp.longitude):
         o = inp.origin
         distance = haversine_m(o.latitude, o.longitude, inp.latitude, inp.longitude)
     promised_rank = LEVEL_RANK.get(inp.service_level, 2)
@@ -451,11 +451,22 @@ def build_options(book: RateBook, inp: RateInput, now: dt.datetime) -> list[Rate
     return options
 
 
+def _on_earth(latitude: float | None, longitude: float | None) -> bool:
+    """Coordinates to measure a distance to (not None, NaN, ±inf or out of range)."""
+    return (
+        latitude is not None
+        and longitude is not None
+        and abs(latitude) <= 90
+        and abs(longitude) <= 180
+    )
+
+
 def _fleet_terms(
     fleet: FleetEntry, inp: RateInput, now_local: dt.datetime, refusal: str
 ) -> tuple[DeliveryWindow | None, int, tuple[str, ...], str]:
     """Own delivery: (window, price, detail, refusal) from its hub, cost model and waves."""
-    if inp.latitude is None or inp.longitude is None:
+    # NaN or ±inf from a caller (JSON takes NaN) would make the price NaN: math.floor raises.
+    if not _on_earth(inp.latitude, inp.longitude):
         return None, 0, (), refusal or "the address has no coordinates to plan a route to"
     straight = haversine_m(fleet.hub_latitude, fleet.hub_longitude, inp.latitude, inp.longitude)
     quote = fleet_quote(fleet, straight)

@@ -255,3 +255,27 @@ def test_add_courier_does_not_make_own_fleet_accounts(merchant_a, client_a):
     own = CourierAccount.objects.get(courier="own_fleet")
     assert "own_fleet" in dict(AccountForm(account=own).fields["courier"].choices)
     assert update_account(account=own, name="Own drivers (renamed)").name.endswith("(renamed)")
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+@pytest.mark.parametrize("latitude", [float("nan"), 91.0])
+def test_rate_shopping_refuses_own_delivery_to_no_place(merchant_a, latitude):
+    from fulfillment.couriers.adapters import Parcel
+    from fulfillment.couriers.selectors import rate_book
+    from fulfillment.couriers.services.rates import Origin, RateInput, shop
+    from tests.fulfillment.fleet.admin.factories import make_shift
+
+    merchant = merchant_a.merchant
+    hub = make_point(merchant, name="Wicker Park", postal_code="60622")
+    make_fleet_service(merchant, hub=hub)
+    make_shift(merchant, hub=hub, day=timezone.localdate())
+    inp = RateInput(
+        origin=Origin.for_point(hub), latitude=latitude, longitude=-87.64, zip_code="60614",
+        parcel=Parcel(weight_g=500, length_mm=200, width_mm=150, height_mm=100),
+        service_level="same_day",
+    )  # fmt: skip
+    now = timezone.now()
+    own = next(o for o in shop(rate_book(merchant, now=now), inp, now).options
+               if o.courier == "own_fleet")  # fmt: skip
+    assert not own.eligible and own.price_minor == 0
