@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from fulfillment.fleet.auth.selectors import get_route_for_driver, get_stop_for_driver
 from fulfillment.fleet.live import services
-from fulfillment.models import Driver, DriverAction
+from fulfillment.models import Driver, DriverAction, RouteStop
 
 KINDS = ("start_route", "load", "delivered", "safe_place", "failed")
 MAX_CLIENT_ID = 64
@@ -80,8 +80,10 @@ def apply_action(
                 payload=_stored_payload(payload, route_id=route.pk),
                 happened_at=at,
             )
-            _apply(driver=driver, kind=kind, route=route, stop=stop, payload=payload,
-                   photo=photo, at=at)  # fmt: skip
+            done_stop = _apply(driver=driver, kind=kind, route=route, stop=stop,
+                               payload=payload, photo=photo, at=at)  # fmt: skip
+            if done_stop is not None:  # the stop as the outcome left it (its answer's state)
+                action.stop = done_stop
     except IntegrityError:
         done = DriverAction.objects.filter(driver=driver, client_id=client_id).first()
         if done is None:
@@ -99,22 +101,24 @@ def _stored_payload(payload: dict[str, Any], *, route_id: int) -> dict[str, Any]
     return kept
 
 
-def _apply(*, driver, kind, route, stop, payload, photo, at) -> None:
+def _apply(*, driver, kind, route, stop, payload, photo, at) -> RouteStop | None:
+    """Apply the action; a stop outcome returns the stop as it now is."""
     if kind == "start_route":
         services.start_route(driver=driver, route=route, at=at)
-    elif kind == "load":
+        return None
+    if kind == "load":
         services.load_parcel(
             driver=driver, route=route, code=_clean_text(payload.get("code"), 200), at=at
         )
-    else:
-        services.record_stop_outcome(
-            driver=driver,
-            stop=stop,
-            outcome=kind,
-            reason=_clean_text(payload.get("reason"), 20),
-            next_step=_clean_text(payload.get("next_step"), 20),
-            recipient_name=_clean_text(payload.get("name"), 200),
-            photo=photo,
-            signature=_clean_text(payload.get("signature"), 12 * 1024 * 1024),
-            at=at,
-        )
+        return None
+    return services.record_stop_outcome(
+        driver=driver,
+        stop=stop,
+        outcome=kind,
+        reason=_clean_text(payload.get("reason"), 20),
+        next_step=_clean_text(payload.get("next_step"), 20),
+        recipient_name=_clean_text(payload.get("name"), 200),
+        photo=photo,
+        signature=_clean_text(payload.get("signature"), 12 * 1024 * 1024),
+        at=at,
+    )

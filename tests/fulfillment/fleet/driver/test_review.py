@@ -279,3 +279,46 @@ def test_rate_shopping_refuses_own_delivery_to_no_place(merchant_a, latitude):
     own = next(o for o in shop(rate_book(merchant, now=now), inp, now).options
                if o.courier == "own_fleet")  # fmt: skip
     assert not own.eligible and own.price_minor == 0
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_fleet_pages_and_a_delivery_work_on_make_runs_database(merchant_a, client_a):
+    """make run (SQLite): the fleet pages and the driver app load, and a delivery with a
+    signature is recorded from the phone's form, position and ETAs included."""
+    hub = make_point(merchant_a.merchant, name="Wicker Park", postal_code="60622")
+    make_fleet_service(merchant_a.merchant, hub=hub)
+    for name in ("fleet_drivers", "fleet_vehicles", "fleet_shifts", "fleet_services"):
+        assert client_a.get(reverse(name)).status_code == 200, name
+    route = make_route(merchant_a.merchant, stops=2)
+    stop = route.stops.order_by("sequence").first()
+    phone = _signed_in(route.driver)
+    assert phone.get(reverse("driver_route", args=[route.pk])).status_code == 200
+    assert phone.get(reverse("driver_stop", args=[stop.pk])).status_code == 200
+    for n, code in enumerate(codes(route)):
+        loaded = phone.post(
+            reverse("driver_action"),
+            {"client_id": f"sqlite-load-{n}", "kind": "load", "route_id": route.pk, "code": code},
+            **JSON,
+        )
+        assert loaded.status_code == 200, loaded.content
+    start = {"client_id": "sqlite-start", "kind": "start_route", "route_id": route.pk}
+    assert phone.post(reverse("driver_action"), start, **JSON).status_code == 200
+    position = {"route_id": route.pk, "latitude": 41.885, "longitude": -87.6289,
+                "recorded_at": timezone.now().isoformat()}  # fmt: skip
+    sent = phone.post(reverse("driver_position"), json.dumps(position), "application/json")
+    assert sent.status_code == 204
+    import base64
+
+    signature = "data:image/png;base64," + base64.b64encode(_png()).decode()
+    done = phone.post(
+        reverse("driver_action"),
+        {"client_id": "sqlite-deliver", "kind": "delivered", "stop_id": stop.pk,
+         "name": "Ada", "signature": signature},
+        **JSON,
+    )  # fmt: skip
+    assert done.status_code == 200 and done.json()["stop_state"] == "delivered"
+    stop.refresh_from_db()
+    stop.shipment.refresh_from_db()
+    assert stop.signature and stop.shipment.status == "delivered"
+    assert route.stops.exclude(pk=stop.pk).get().eta is not None
