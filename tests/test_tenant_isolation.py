@@ -145,6 +145,12 @@ NOT_OBJECT_IDS = {
     "channel": "a shopper message's channel (email, sms), the same for everyone",
     "language": "a shopper message's language (en, es, de), the same for everyone",
 }
+# API routes whose only method takes a required JSON body: the body is well formed, so that
+# what answers is the lookup of the object in the path (an empty body is refused before it).
+JSON_BODIES = {
+    "api/v1/orders/<order_id>/tags": {"tags": ["gift"]},
+    "api/v1/fleet/plans/<int:route_plan_id>/moves": {"stop_id": 1, "route_id": 1, "position": 1},
+}
 SKIPPED_NAMESPACES = {"admin": "the Django admin is for the operators of Nearbox, not merchants"}
 PARAM = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
 
@@ -200,8 +206,11 @@ def test_another_merchants_object_answers_404(route: Route, merchant_a, merchant
         if route.template.startswith("driver/"):  # the driver app: a driver of merchant A too
             sign_in_driver_of(client, merchant_a.merchant)
 
+    body = JSON_BODIES.get(route.template)
+    extra = {"data": body, "content_type": "application/json"} if body is not None else {}
     statuses = {
-        m: getattr(client, m)(url).status_code for m in ("get", "post", "put", "patch", "delete")
+        m: getattr(client, m)(url, **extra).status_code
+        for m in ("get", "post", "put", "patch", "delete")
     }
     assert 404 in statuses.values(), f"{url}: {statuses}"
     assert set(statuses.values()) <= {404, 405}, f"{url}: {statuses}"
