@@ -322,3 +322,24 @@ def test_fleet_pages_and_a_delivery_work_on_make_runs_database(merchant_a, clien
     stop.shipment.refresh_from_db()
     assert stop.signature and stop.shipment.status == "delivered"
     assert route.stops.exclude(pk=stop.pk).get().eta is not None
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_a_huge_signature_or_body_is_a_400_and_nothing_changes(merchant_a):
+    route = _started(make_route(merchant_a.merchant, stops=1))
+    stop = route.stops.get()
+    client = _signed_in(route.driver)
+    signature = "data:image/png;base64," + "A" * (3 * 1024 * 1024)
+    response = client.post(
+        reverse("driver_action"),
+        {"client_id": "huge-signature", "kind": "delivered", "stop_id": stop.pk,
+         "signature": signature},
+        **JSON,
+    )  # fmt: skip
+    assert response.status_code == 400
+    huge = json.dumps({"route_id": route.pk, "latitude": 41.9, "longitude": -87.6,
+                       "pad": "x" * (3 * 1024 * 1024)})  # fmt: skip
+    assert client.post(reverse("driver_position"), huge, "application/json").status_code == 400
+    stop.refresh_from_db()
+    assert stop.state == RouteStop.State.PENDING and not DriverAction.objects.exists()
