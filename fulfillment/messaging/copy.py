@@ -92,6 +92,10 @@ LAYOUT = {
         "Not at home next time? Choose a locker or pickup shop on the tracking page."
     ),
     "look_out": _("Look out for %(who)s (%(vehicle)s)."),
+    "photo": _("See where your parcel was left"),
+    "next_wave": _("What happens next: the driver brings it again in the next delivery round."),
+    "locker": _("What happens next: it goes to a locker near you; you will get its code."),
+    "back_to_hub": _("What happens next: it goes back to the shop, which will contact you."),
     "the_courier": _("the courier"),
     "reference": _("Order %(order)s · tracking number %(number)s"),
     "website": _("Visit our shop"),

@@ -82,9 +82,9 @@ def message_context(notification: Notification) -> dict:
         from fulfillment.tracking import nearby  # nearby queues through this module
 
         context.update(nearby.message_copy(shipment))
-    if notification.kind in ("out_for_delivery", "failed_attempt"):
-        # An own driver's parcel (#16): "Look out for Sam (Cargo bike)", and no locker offer
-        # once the driver chose what happens next.
+    if notification.kind in ("out_for_delivery", "failed_attempt", "delivered"):
+        # An own driver's parcel (#16): "Look out for Sam (Cargo bike)", what happens next
+        # after a failed stop (instead of the locker offer), the delivery photo.
         from fulfillment.fleet.live.shopper import message_extras
 
         context.update(message_extras(shipment))

@@ -9,6 +9,8 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from fulfillment.models import Route, RouteStop, Shipment
@@ -96,9 +98,10 @@ def own_driver_delivery(
 
 
 def message_extras(shipment: Shipment) -> dict[str, object]:
-    """What the shopper's "out for delivery" and "failed" messages add for an own driver: the
-    driver's first name and vehicle (the message's "Look out for Sam (Cargo bike)"); after a
-    failed stop whose next step is decided, no offer to choose a locker."""
+    """What the shopper's messages add for an own driver: the driver's first name and vehicle
+    ("Look out for Sam (Cargo bike)") when out for delivery; after a failed stop whose next
+    step is decided, that step instead of the offer to choose a locker; once delivered, the
+    link to the delivery photo."""
     stop = _latest_stop(shipment)
     if stop is None:
         return {}
@@ -109,4 +112,11 @@ def message_extras(shipment: Shipment) -> dict[str, object]:
     if stop.state == RouteStop.State.FAILED and stop.next_step:
         extras["offer_redirect"] = False
         extras["vehicle"] = ""  # nobody to look out for now
+        extras["next_step"] = stop.next_step
+    if stop.state in (RouteStop.State.DELIVERED, RouteStop.State.SAFE_PLACE):
+        extras["vehicle"] = ""
+        if stop.photo:
+            extras["photo_url"] = settings.NEARBOX_BASE_URL + reverse(
+                "tracking_delivery_photo", args=[shipment.public_token]
+            )
     return extras

@@ -114,6 +114,8 @@ def compose_email(
             % {"order": values["order_reference"], "number": values["tracking_number"]},
             "confidence_line": _confidence(context),
             "look_out_line": _look_out(context),
+            "next_step_line": _next_step(context),
+            "photo_url": context.get("photo_url", ""),
             "questions_line": str(LAYOUT["questions"]) % {"email": merchant.support_email}
             if merchant.support_email
             else "",
@@ -153,3 +155,9 @@ def _look_out(context: dict[str, Any]) -> str:
         return ""
     who = context.get("courier_name") or str(LAYOUT["the_courier"])
     return str(LAYOUT["look_out"]) % {"who": who, "vehicle": vehicle}
+
+
+def _next_step(context: dict[str, Any]) -> str:
+    """An own driver's failed stop: what happens to the parcel now (RouteStop.NextStep)."""
+    step = context.get("next_step")
+    return str(LAYOUT[step]) if step in ("next_wave", "locker", "back_to_hub") else ""

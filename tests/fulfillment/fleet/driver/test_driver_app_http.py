@@ -212,3 +212,36 @@ def test_the_shopper_sees_the_delivery_photo_by_the_tracking_token(merchant_a):
         == 404
     )
     assert Client().get(reverse("tracking_delivery_photo", args=["x" * 65])).status_code == 404
+
+
+def test_delivered_and_failed_messages_carry_the_photo_and_what_happens_next(merchant_a):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    route = started(make_route(merchant_a.merchant, stops=2))
+    one, two = route.stops.select_related("shipment").order_by("sequence")
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (20, 120, 30)).save(buffer, format="PNG")
+    services.record_stop_outcome(
+        driver=route.driver, stop=one, outcome="safe_place",
+        photo=SimpleUploadedFile("porch.png", buffer.getvalue(), content_type="image/png"),
+    )  # fmt: skip
+    services.record_stop_outcome(
+        driver=route.driver, stop=two, outcome="failed", reason="not_home",
+        next_step="back_to_hub",
+    )  # fmt: skip
+
+    delivered = Notification.objects.get(shipment=one.shipment, kind="delivered")
+    failed = Notification.objects.get(shipment=two.shipment, kind="failed_attempt")
+    mail.outbox.clear()
+    send_notifications(notification_ids=[delivered.pk, failed.pk])
+    by_to = {message.subject: message for message in mail.outbox}
+    photo = reverse("tracking_delivery_photo", args=[one.shipment.public_token])
+    delivered_mail = next(m for m in mail.outbox if "delivered" in m.subject)
+    failed_mail = next(m for m in mail.outbox if m is not delivered_mail)
+    assert photo in delivered_mail.body and "See where your parcel was left" in delivered_mail.body
+    assert "goes back to the shop" in failed_mail.body
+    assert "Choose a locker" not in failed_mail.body  # the next step is decided already
+    assert photo not in failed_mail.body and len(by_to) == 2
