@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from fulfillment.models import Driver, Route, RouteStop
+from fulfillment.models import Driver, Route, RoutePlan, RouteStop
+
+# A plan's routes reach the phones once it is dispatched (plans.services.editing.dispatch_plan):
+# a ready plan may still be edited or discarded (deleting its routes and stops).
+DRIVER_PLAN_STATES = (RoutePlan.State.DISPATCHED, RoutePlan.State.DONE)
 
 
 def routes_for_driver(driver: Driver):
-    return Route.objects.filter(merchant_id=driver.merchant_id, driver=driver)
+    return Route.objects.filter(
+        merchant_id=driver.merchant_id, driver=driver, plan__state__in=DRIVER_PLAN_STATES
+    )
 
 
 def get_route_for_driver(driver: Driver, route_id: object) -> Route:
@@ -23,7 +29,11 @@ def get_stop_for_driver(driver: Driver, stop_id: object) -> RouteStop:
     """A stop on one of the driver's routes; Http404 otherwise."""
     try:
         return (
-            RouteStop.objects.filter(merchant_id=driver.merchant_id, route__driver=driver)
+            RouteStop.objects.filter(
+                merchant_id=driver.merchant_id,
+                route__driver=driver,
+                plan__state__in=DRIVER_PLAN_STATES,
+            )
             .select_related("route", "order")
             .get(pk=stop_id)
         )

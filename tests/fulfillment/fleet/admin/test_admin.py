@@ -101,11 +101,16 @@ def test_sms_link_a_deactivated_driver_and_an_expired_link_are_refused(merchant_
 def test_a_driver_reaches_only_their_own_routes(merchant_a, merchant_b):
     mine, other = make_driver(merchant_a.merchant), make_driver(merchant_a.merchant)
     shift = make_shift(merchant_a.merchant)
-    plan = RoutePlan.objects.create(merchant=merchant_a.merchant, date=shift.date)
+    plan = RoutePlan.objects.create(
+        merchant=merchant_a.merchant, date=shift.date, state=RoutePlan.State.READY
+    )
     route = Route.objects.create(
         merchant=merchant_a.merchant, plan=plan, driver=mine, vehicle=shift.vehicle,
         hub=shift.start_point,
     )  # fmt: skip
+    with pytest.raises(Http404):  # not dispatched yet: the plan may still change or go
+        get_route_for_driver(mine, route.pk)
+    RoutePlan.objects.filter(pk=plan.pk).update(state=RoutePlan.State.DISPATCHED)
     assert get_route_for_driver(mine, route.pk) == route
     for driver, route_id in ((other, route.pk), (make_driver(merchant_b.merchant), route.pk)):
         with pytest.raises(Http404):

@@ -343,3 +343,20 @@ def test_a_huge_signature_or_body_is_a_400_and_nothing_changes(merchant_a):
     assert client.post(reverse("driver_position"), huge, "application/json").status_code == 400
     stop.refresh_from_db()
     assert stop.state == RouteStop.State.PENDING and not DriverAction.objects.exists()
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_a_route_reaches_the_phone_only_once_its_plan_is_dispatched(merchant_a):
+    from fulfillment.models import RoutePlan
+
+    route = make_route(merchant_a.merchant, stops=1)
+    RoutePlan.objects.filter(pk=route.plan_id).update(state=RoutePlan.State.READY)
+    phone = _signed_in(route.driver)
+    home = phone.get(reverse("driver_home"))
+    assert home.status_code == 200 and route.hub.name not in home.content.decode()
+    assert phone.get(reverse("driver_route", args=[route.pk])).status_code == 404
+    start = {"client_id": "ready-start", "kind": "start_route", "route_id": route.pk}
+    assert phone.post(reverse("driver_action"), start, **JSON).status_code == 404
+    RoutePlan.objects.filter(pk=route.plan_id).update(state=RoutePlan.State.DISPATCHED)
+    assert phone.get(reverse("driver_home")).status_code == 302
