@@ -53,8 +53,9 @@ QUEUE_GROUPS: dict[str, tuple[str, ...]] = {
     "labels": ("fulfillment.tasks.book_shipment_task",),
     # CSV and store imports: jobs only (JOB_GROUPS).
     "imports": (),
-    # Placement plans: jobs only (JOB_GROUPS).
-    "planning": (),
+    # Placement plans and own-fleet route plans (JOB_GROUPS), and a booked own-delivery order
+    # inserted into today's routes.
+    "planning": ("fulfillment.tasks.insert_booked_order",),
     # Small housekeeping: the beat heartbeat, locker expiries, data retention.
     DEFAULT: (
         "merchant.tasks.record_beat_tick",
@@ -74,6 +75,7 @@ JOB_GROUPS: dict[str, str] = {
     "inventory.import_csv": "imports",
     "platforms.backfill": "imports",
     "placement.plan": "planning",
+    "fleet.plan": "planning",  # own-fleet route plans (#16)
 }
 
 TASK_GROUPS: dict[str, str] = {

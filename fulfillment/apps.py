@@ -24,3 +24,7 @@ class FulfillmentConfig(AppConfig):
         from fulfillment.messaging import receivers as message_receivers
 
         message_receivers.connect()
+        # A booked own-delivery order joins today's planned or running routes (#16).
+        from fulfillment.fleet.dispatch import receivers as dispatch_receivers
+
+        dispatch_receivers.connect()

@@ -1,6 +1,7 @@
 """Celery's autodiscovery imports `<app>.tasks`: this module loads each domain's tasks
 (fulfillment/<domain>/tasks.py) so the worker registers them. Task code lives with its domain."""
 
+from fulfillment.fleet.dispatch.tasks import insert_booked_order
 from fulfillment.housekeeping.tasks import enforce_retention
 from fulfillment.messaging.tasks import send_return_message
 from fulfillment.shipments.tasks import book_shipment_task
@@ -16,6 +17,7 @@ from fulfillment.tracking.tasks import (
 __all__ = [
     "book_shipment_task",
     "enforce_retention",
+    "insert_booked_order",
     "plan_tracking_polls",
     "poll_tracking_batch",
     "poll_tracking_changes",

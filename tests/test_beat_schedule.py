@@ -20,6 +20,7 @@ def test_every_scheduled_task_is_a_registered_celery_task():
 REGISTERED_NAMES = {
     "fulfillment.tasks.book_shipment_task",
     "fulfillment.tasks.enforce_retention",
+    "fulfillment.tasks.insert_booked_order",
     "fulfillment.tasks.plan_tracking_polls",
     "fulfillment.tasks.poll_tracking_batch",
     "fulfillment.tasks.poll_tracking_changes",

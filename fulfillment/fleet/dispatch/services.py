@@ -47,6 +47,7 @@ MAX_CHECKS = 60
 class NotInserted(ValidationError):
     def __init__(self, message: str, code: str = "not_inserted") -> None:
         super().__init__({"order": message}, code=code)
+        self.reason = code  # a dict error keeps no code of its own
 
 
 def _own_shipment(order: Order) -> Shipment | None:

@@ -202,3 +202,23 @@ def test_the_board_reassigns_a_stop_and_inserts_waiting_orders(client_a, merchan
     assert "Insert into the running routes" in page
     client_a.post(reverse("fleet_dispatch_insert"))
     assert RouteStop.objects.filter(order=new, plan=plan).exists()
+
+
+def test_a_booked_own_delivery_order_is_queued_for_todays_routes(merchant_a, monkeypatch):
+    from fulfillment.fleet.dispatch import receivers, tasks
+    from fulfillment.models import Shipment
+    from tests.factories.orders import make_order
+
+    fleet = make_fleet(merchant_a.merchant, drivers=("car",), cutoff=dt.time(0, 0))
+    own = book_on_fleet(fleet, latitude=HUB[0] + 0.01, longitude=HUB[1])
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.insert_booked_order, "delay", queued.append)
+    shipment = Shipment.objects.get(order=own)
+    receivers.on_shipment_booked(Shipment, shipment_id=shipment.pk)
+    assert queued == [own.pk]
+
+    # The task asks the dispatcher's insert_order, whose refusals are answers, not errors:
+    # after the cut-off (00:00 here) the next wave's plan takes it.
+    assert tasks.insert_booked_order(own.pk) == "after_cutoff"
+    assert tasks.insert_booked_order(make_order(fleet.merchant).pk) == "not_own_fleet"
+    assert tasks.insert_booked_order(10**9) == "gone"
