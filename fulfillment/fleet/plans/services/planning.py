@@ -157,6 +157,8 @@ def wave_orders(
         )
         .order_by("pk")
     )
+    shipments = list(shipments)
+    failed = last_failed_stops(merchant, [s.order_id for s in shipments])
     out: list[WaveOrder] = []
     seen: set[int] = set()
     for shipment in shipments:
@@ -164,7 +166,17 @@ def wave_orders(
         if order.pk in planned or order.pk in seen:
             continue
         window = order_window(order, shipment)
-        if window is not None:
+        stop = failed.get(order.pk)
+        if stop is not None:
+            # A failed delivery: "back to the hub" waits to be booked again; "next wave" (or
+            # no choice made) is due in the wave after the failed one, in that wave's window.
+            if stop.next_step and stop.next_step != RouteStop.NextStep.NEXT_WAVE:
+                continue
+            due = redelivery_wave(merchant, shipment.service.fleet_service, stop)
+            if due is None or due[0] != date or (wave is not None and due[1] != wave):
+                continue
+            window = due[2]
+        elif window is not None:
             start_local = window[0].astimezone(tz)
             if start_local.date() != date:
                 continue
@@ -174,6 +186,37 @@ def wave_orders(
         service = shipment.service.fleet_service
         out.append(WaveOrder(order, shipment, service.hub_id, service, window))
     return out
+
+
+def last_failed_stops(merchant: Merchant, order_ids: list[int]) -> dict[int, RouteStop]:
+    """Each order's newest stop, where that stop failed (the order waits for another try)."""
+    newest: dict[int, RouteStop] = {}
+    stops = (
+        RouteStop.objects.for_merchant(merchant)
+        .filter(order_id__in=order_ids)
+        .select_related("plan")
+        .order_by("order_id", "-plan__date", "-pk")
+    )
+    for stop in stops:
+        newest.setdefault(stop.order_id, stop)
+    return {oid: stop for oid, stop in newest.items() if stop.state == RouteStop.State.FAILED}
+
+
+def redelivery_wave(
+    merchant: Merchant, service: FleetService, stop: RouteStop
+) -> tuple[dt.date, dt.time | None, tuple[dt.datetime, dt.datetime] | None] | None:
+    """(date, wave, window) of the next wave after a failed stop: the same day's next wave,
+    else the next day's first (a service without waves: the next day, no window)."""
+    tz = tz_of(merchant)
+    failed_at = (stop.done_at or timezone.now()).astimezone(tz)
+    waves = _parse_waves(service.waves)
+    if not waves:
+        return (failed_at.date() + dt.timedelta(days=1), None, None)
+    later = [w for w in waves if local_dt(merchant, failed_at.date(), w) > failed_at]
+    day = failed_at.date() if later else failed_at.date() + dt.timedelta(days=1)
+    wave = later[0] if later else waves[0]
+    start = local_dt(merchant, day, wave)
+    return (day, wave, (start, start + dt.timedelta(minutes=service.window_minutes)))
 
 
 # --- starting -----------------------------------------------------------------------------------

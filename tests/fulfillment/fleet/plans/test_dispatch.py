@@ -222,3 +222,29 @@ def test_a_booked_own_delivery_order_is_queued_for_todays_routes(merchant_a, mon
     assert tasks.insert_booked_order(own.pk) == "after_cutoff"
     assert tasks.insert_booked_order(make_order(fleet.merchant).pk) == "not_own_fleet"
     assert tasks.insert_booked_order(10**9) == "gone"
+
+
+@pytest.mark.parametrize("next_step", ["next_wave", "back_to_hub"])
+def test_a_failed_stop_is_planned_in_the_next_wave_unless_it_went_back_to_the_hub(
+    merchant_a, next_step
+):
+    fleet = make_fleet(merchant_a.merchant, drivers=("car",))
+    (order,) = ring(fleet, 1, window=(10, 12))
+    plan = dispatched(fleet)  # the 10:00 wave
+    stop = plan.stops.get(order=order)
+    RouteStop.objects.filter(pk=stop.pk).update(
+        state=RouteStop.State.FAILED,
+        failure_reason="not_home",
+        next_step=next_step,
+        done_at=fleet.at(11),
+    )
+    hubs = [fleet.hub.pk]
+    again = planning.wave_orders(fleet.merchant, date=fleet.date, wave=dt.time(15), hub_ids=hubs)
+    same = planning.wave_orders(fleet.merchant, date=fleet.date, wave=dt.time(10), hub_ids=hubs)
+    assert same == []  # never back into the wave that failed
+    if next_step == "back_to_hub":
+        assert again == []  # it waits at the hub to be booked again
+        return
+    (due,) = again
+    assert due.order == order
+    assert due.window == (fleet.at(15), fleet.at(15) + dt.timedelta(minutes=120))
