@@ -79,7 +79,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "merchant.middleware.CurrentMerchantMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into its answer
-    "django_prometheus.middleware.PrometheusAfterMiddleware",  # metrics by view: innermost
+    "config.observability.metrics.PrometheusAfterMiddleware",  # metrics by view: innermost
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -30,6 +30,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_prometheus import middleware as django_prometheus_middleware
+from django_prometheus.utils import Time
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -131,6 +133,18 @@ def _shipment_saved(instance: Any, update_fields: Any = None, **_: object) -> No
     fields = set(update_fields or ())
     if {"label", "label_source"} <= fields and instance.label_source == "nearbox":
         store.add({"labels_rendered": {store.field("single"): 1}})
+
+
+class PrometheusAfterMiddleware(django_prometheus_middleware.PrometheusAfterMiddleware):
+    """django-prometheus reads Content-Length with int(): a header of letters or non-ASCII digits
+    ("²") raised a 500 before the view, which answers such a request 400. Its size is not
+    measured; the request goes on to that answer."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        try:
+            super().process_request(request)
+        except ValueError:
+            request.prometheus_after_middleware_event = Time()
 
 
 class IncomingWebhookMetricsMiddleware:
