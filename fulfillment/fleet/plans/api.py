@@ -68,7 +68,7 @@ class FleetRouteOut(Schema):
 class FleetPlanOut(Schema):
     id: int
     date: dt.date
-    wave: dt.time | None
+    wave: LocalTime | None
     state: str
     job_id: int | None
     matrix_source: str
