@@ -38,6 +38,7 @@ import uuid
 from pathlib import Path
 from unittest import mock
 
+from bench.common import chicago_points, parcel_products
 from config.queues import all_queue_names
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,7 +110,6 @@ def seed(name: str, count: int, url: str):
 
     from fulfillment.couriers.services.accounts import create_account, create_area, create_service
     from fulfillment.models import Allocation, Order, OrderLine
-    from merchant.models import Product, StoragePoint
     from merchant.services.merchants import create_merchant
 
     rng = random.Random(7)
@@ -117,31 +117,8 @@ def seed(name: str, count: int, url: str):
         name=name, owner_email=f"{uuid.uuid4().hex[:8]}@example.com", owner_password=None,
         time_zone="America/Chicago", issue_keys=False,
     ).merchant  # fmt: skip
-    points = [
-        StoragePoint.objects.create(
-            merchant=merchant,
-            name=point,
-            address_line=f"{100 + n} W Fulton Market",
-            city="Chicago",
-            state="IL",
-            postal_code=f"6060{n + 1}",
-            latitude=41.88 + n / 100,
-            longitude=-87.65,
-        )
-        for n, point in enumerate(["West Loop Warehouse", "Lincoln Park", "Pilsen Store"])
-    ]
-    products = [
-        Product.objects.create(
-            merchant=merchant,
-            sku=f"SKU-{n:02d}",
-            name=f"Product {n}",
-            weight_g=200 + 50 * n,
-            length_mm=200,
-            width_mm=150,
-            height_mm=80,
-        )
-        for n in range(10)
-    ]
+    points = chicago_points(merchant)
+    products = parcel_products(merchant, sku="SKU-{n:02d}")
     account = create_account(
         merchant=merchant, courier="sandbox", name="Sandbox", credentials=f"api_key={SANDBOX_KEY}",
         base_url=url, requests_per_second=500.0,

@@ -63,3 +63,41 @@ def vacuum_analyze(*tables: str) -> None:
     with connection.cursor() as cursor:
         for table in tables or ("",):
             cursor.execute(f"VACUUM (ANALYZE) {table}")
+
+
+def chicago_points(merchant) -> list:
+    """The three Chicago storage points the label and shipping benches ship from."""
+    from merchant.models import StoragePoint
+
+    names = ["West Loop Warehouse", "Lincoln Park", "Pilsen Store"]
+    return [
+        StoragePoint.objects.create(
+            merchant=merchant,
+            name=name,
+            address_line=f"{100 + n} W Fulton Market",
+            city="Chicago",
+            state="IL",
+            postal_code=f"6060{n + 1}",
+            latitude=41.88 + n / 100,
+            longitude=-87.65,
+        )
+        for n, name in enumerate(names)
+    ]
+
+
+def parcel_products(merchant, count: int = 10, sku: str = "SKU-{n}") -> list:
+    """`count` boxed products from 200 g up, 20 × 15 × 8 cm."""
+    from merchant.models import Product
+
+    return [
+        Product.objects.create(
+            merchant=merchant,
+            sku=sku.format(n=n),
+            name=f"Product {n}",
+            weight_g=200 + 50 * n,
+            length_mm=200,
+            width_mm=150,
+            height_mm=80,
+        )
+        for n in range(count)
+    ]

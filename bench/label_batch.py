@@ -26,7 +26,14 @@ import resource
 import time
 from pathlib import Path
 
-from bench.common import database_urls, drop_database, recreate_database, setup_django
+from bench.common import (
+    chicago_points,
+    database_urls,
+    drop_database,
+    parcel_products,
+    recreate_database,
+    setup_django,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "label_batch.json"
@@ -43,7 +50,6 @@ def populate(count: int):
     from fulfillment.couriers.adapters.manual import new_tracking_number
     from fulfillment.couriers.services.accounts import create_account, create_service
     from fulfillment.models import Allocation, Order, OrderLine, Shipment
-    from merchant.models import Product, StoragePoint
     from merchant.services.merchants import create_merchant
 
     rng = random.Random(7)
@@ -54,31 +60,8 @@ def populate(count: int):
         time_zone="America/Chicago",
         issue_keys=False,
     ).merchant
-    points = [
-        StoragePoint.objects.create(
-            merchant=merchant,
-            name=name,
-            address_line=f"{100 + n} W Fulton Market",
-            city="Chicago",
-            state="IL",
-            postal_code=f"6060{n + 1}",
-            latitude=41.88 + n / 100,
-            longitude=-87.65,
-        )
-        for n, name in enumerate(["West Loop Warehouse", "Lincoln Park", "Pilsen Store"])
-    ]
-    products = [
-        Product.objects.create(
-            merchant=merchant,
-            sku=f"SKU-{n}",
-            name=f"Product {n}",
-            weight_g=200 + 50 * n,
-            length_mm=200,
-            width_mm=150,
-            height_mm=80,
-        )
-        for n in range(10)
-    ]
+    points = chicago_points(merchant)
+    products = parcel_products(merchant)
     account = create_account(merchant=merchant, courier="manual", name="Bench bikes")
     service = create_service(
         account=account, level="next_day", code="bike", name="Bike, next day", transit_hours=24,
