@@ -4,6 +4,7 @@ courier's reason and retried; one PDF of labels then packing slips, in pick orde
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 import pytest
@@ -13,13 +14,15 @@ from pypdf import PdfReader
 from fulfillment.desk.services import ship_runs
 from fulfillment.desk.services.tags import set_order_tags
 from fulfillment.labels.render.scan import decode_pdf
-from fulfillment.models import Order, Shipment, ShipRunItem
+from fulfillment.models import Order, Shipment, ShipRun, ShipRunItem
 from fulfillment.orders.services.orders import cancel_order
 from merchant.models import Job
+from merchant.services import jobs
 from merchant.services.jobs import Progress
 from tests.factories.orders import make_order
 from tests.fulfillment.desk.support import ready_orders, sandbox_account
 from tests.support.couriers import sandbox  # noqa: F401  (fixture)
+from tests.support.helpers import wait_for
 
 State = ShipRunItem.State
 
@@ -194,7 +197,18 @@ def test_outside_a_transaction_the_run_books_in_threads_on_postgresql_and_in_tur
     sandbox.reset()
     expected = 1 if connection.vendor == "sqlite" else 6
     assert ship_runs.booking_threads() == expected
-    run = run_job(ship_runs.start_ship_run(merchant=merchant, order_ids=[o.pk for o in orders]))
+    run = ship_runs.start_ship_run(merchant=merchant, order_ids=[o.pk for o in orders])
+    # Committed, the job is queued for real: the session's Celery worker (when an earlier test
+    # started it) may take it first. Run it the way a worker does, under the job's lease, so
+    # that exactly one runner books, whoever it is.
+    with contextlib.suppress(jobs.JobBusy):
+        jobs.run_job(run.job_id)
+    wait_for(
+        lambda: Job.objects.get(pk=run.job_id).state == Job.State.SUCCEEDED,
+        timeout=120,
+        what="the ship run finished",
+    )
+    run = ShipRun.objects.get(pk=run.pk)
     assert (run.booked, run.failed) == (8, 0)
     assert sandbox.stats().get("POST /shipments") == 8
     assert run.pdf and run.label_batch.zpl
