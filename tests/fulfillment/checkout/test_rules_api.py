@@ -4,6 +4,7 @@ answer; hostile input is a 4xx that stores nothing; another merchant's rule is 4
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -13,6 +14,10 @@ from fulfillment.models import CheckoutRule
 from integrations.platforms.saleor.shipping import list_methods
 from lockers.services.shopify import carrier_rates
 from tests.fulfillment.checkout.conftest import SMALL, api, options, post_json
+
+# A weekday afternoon (10:00 in Chicago): the same-day service is offered whatever the hour the
+# suite runs at (it failed just after midnight UTC).
+DAYTIME = dt.datetime(2026, 3, 3, 16, 0, tzinfo=dt.UTC)
 
 pytestmark = pytest.mark.sqlite  # the delivery options run hand-written SQL
 
@@ -100,11 +105,11 @@ def test_shopify_rates_carry_the_rules_prices(merchant_a, shop):
             "items": [{"sku": "", "grams": 500, "quantity": 3, "price": 2000}],
         }
     }
-    rates = carrier_rates(merchant=merchant_a.merchant, payload=payload)
+    rates = carrier_rates(merchant=merchant_a.merchant, payload=payload, now=DAYTIME)
     home = [r for r in rates if r["service_code"].startswith("home:")]
     assert home and all(r["total_price"] == "0" for r in home)
     payload["rate"]["items"][0]["quantity"] = 1
-    rates = carrier_rates(merchant=merchant_a.merchant, payload=payload)
+    rates = carrier_rates(merchant=merchant_a.merchant, payload=payload, now=DAYTIME)
     assert {r["total_price"] for r in rates if r["service_code"].startswith("home:")} == {
         "899",
         "1500",
@@ -125,11 +130,11 @@ def test_a_shopify_cart_in_another_currency_is_not_compared_with_the_shops_thres
             "currency": "CAD",
         }
     }
-    rates = carrier_rates(merchant=merchant_a.merchant, payload=payload)
+    rates = carrier_rates(merchant=merchant_a.merchant, payload=payload, now=DAYTIME)
     home = {r["total_price"] for r in rates if r["service_code"].startswith("home:")}
     assert home == {"899", "1500"}
     payload["rate"]["currency"] = "usd"  # the shop's own currency still counts
-    rates = carrier_rates(merchant=merchant_a.merchant, payload=payload)
+    rates = carrier_rates(merchant=merchant_a.merchant, payload=payload, now=DAYTIME)
     assert {r["total_price"] for r in rates if r["service_code"].startswith("home:")} == {"0"}
 
 
@@ -141,10 +146,14 @@ def test_saleor_methods_carry_the_rules_prices(merchant_a, shop):
         "lines": [{"quantity": 1, "variant": {"sku": "", "weight": {"unit": "G", "value": 500}}}],
         "subtotalPrice": {"gross": {"amount": 75.0, "currency": "USD"}},
     }
-    methods = list_methods(merchant=merchant_a.merchant, payload={"checkout": checkout})
+    methods = list_methods(
+        merchant=merchant_a.merchant, payload={"checkout": checkout}, now=DAYTIME
+    )
     assert {m["amount"] for m in methods if m["id"].startswith("home:")} == {0.0}
     checkout["subtotalPrice"]["gross"]["amount"] = 10.0
-    methods = list_methods(merchant=merchant_a.merchant, payload={"checkout": checkout})
+    methods = list_methods(
+        merchant=merchant_a.merchant, payload={"checkout": checkout}, now=DAYTIME
+    )
     assert {m["amount"] for m in methods if m["id"].startswith("home:")} == {8.99, 15.0}
 
 
