@@ -84,6 +84,10 @@ def keep_connection() -> Iterator[None]:
 # --- A real Celery worker process consuming the test Redis ---------------------------------
 
 
+# Whether the session's worker runs: it then also takes the tasks a committing test enqueues.
+SESSION_WORKER = {"running": False}
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen]:
     """`celery worker` in its own process, on the test database and this run's own queues
@@ -141,8 +145,10 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Pop
                 break
         else:
             raise RuntimeError("celery worker did not answer a ping within 60 s")
+        SESSION_WORKER["running"] = True
         yield proc
     finally:
+        SESSION_WORKER["running"] = False
         proc.terminate()
         try:
             proc.wait(timeout=20)
@@ -177,8 +183,14 @@ def tracking_tasks_stay_off_the_session_worker(request, settings, broker_redis) 
 @pytest.fixture(autouse=True)
 def worker_idle_before_teardown(request):
     """A test that used the worker ends only when the worker has finished that test's tasks,
-    so the database flush after it never races with a task still writing (a deadlock)."""
-    if "celery_worker" not in request.fixturenames:
+    so the database flush after it never races with a task still writing (a deadlock). So does
+    a test whose transactions commit while the session's worker runs: what it enqueued on
+    commit (a shopper message, a booking) reaches that worker too."""
+    marker = request.node.get_closest_marker("django_db")
+    commits = bool(marker and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if "celery_worker" not in request.fixturenames and not (commits and SESSION_WORKER["running"]):
         yield
         return
     request.getfixturevalue("_django_db_helper")  # set up first, so torn down after this
