@@ -35,10 +35,12 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# The whole suite on PostgreSQL, then the tests of code with a vendor branch or hand-written
-# SQL again on SQLite, the database `make run` uses.
+# The whole suite on PostgreSQL (in TEST_PROCESSES processes, a test module each at a time),
+# then the tests of code with a vendor branch or hand-written SQL again on SQLite, the database
+# `make run` uses.
+TEST_PROCESSES ?= 2
 test: install services lint
-	$(BIN)/python -m pytest --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile --durations=25 $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -m sqlite -p no:cacheprovider --ds=tests.settings_sqlite $(PYTEST_ARGS)
 
 # Each benchmark prints its figures and writes bench/results/<name>.json.

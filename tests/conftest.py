@@ -25,6 +25,7 @@ from tests.support.helpers import (
     ARTIFACTS,
     PASSWORD,
     ROOT,
+    WORKER_LOG,
     signed_in_client,
     worker_name,
 )
@@ -113,7 +114,7 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Pop
     for key in test_redis.scan_iter("nearbox-test:*"):
         test_redis.delete(key)
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "celery-worker.log", "w")  # noqa: SIM115  (closed below)
+    log = open(WORKER_LOG, "w")  # noqa: SIM115  (closed below)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -140,7 +141,7 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Pop
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"celery worker exited: see {ARTIFACTS / 'celery-worker.log'}")
+                raise RuntimeError(f"celery worker exited: see {WORKER_LOG}")
             if app.control.ping(destination=[worker_name()], timeout=1):
                 break
         else:

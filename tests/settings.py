@@ -5,6 +5,7 @@ environment wins over these defaults.
 """
 
 import os
+import re
 
 for name, value in {
     "SECRET_KEY": "test-only-0f3c9a7e5b1d4c2a8e6f0b9d7c5a3e1f2d4b6a8c0e9f7d5b3a1c",
@@ -29,6 +30,20 @@ for name, value in {
     "NEARBOX_COURIERS_ALLOW_PRIVATE": "1",
 }.items():
     os.environ.setdefault(name, value)
+
+# Under `pytest -n N` (pytest-xdist, `make test`) each worker process is a run of its own: its
+# own Celery queue and worker (the ids above are per process, but the controller's environment
+# is inherited), its own Redis database (the broker, the cache that tests clear, job counters,
+# rate-limit buckets: merchant and job ids repeat across the workers' databases) and its own
+# media folder. gw0 keeps the run's Redis database, gw1 takes the one below it, and so on.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _XDIST_WORKER:
+    _index = int(_XDIST_WORKER.removeprefix("gw"))
+    os.environ["CELERY_QUEUE"] = f"nearbox-test-{os.getpid()}"
+    os.environ["REDIS_URL"] = re.sub(
+        r"/(\d+)$", lambda m: f"/{int(m.group(1)) - _index}", os.environ["REDIS_URL"]
+    )
+    os.environ["NEARBOX_VAR_DIR"] = f"{os.environ['NEARBOX_VAR_DIR']}-{_XDIST_WORKER}"
 
 from config.settings import *  # noqa: E402,F403
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from merchant.models import Job
 from merchant.services import jobs
 from merchant.tasks import run_job_task
-from tests.support.helpers import ARTIFACTS, signed_in_client, wait_for
+from tests.support.helpers import WORKER_LOG, signed_in_client, wait_for
 from tests.support.jobs import runs_key
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -24,7 +24,7 @@ def runs(job: Job) -> int:
 
 
 def worker_log_has(text: str) -> bool:
-    return text in (ARTIFACTS / "celery-worker.log").read_text()
+    return text in (WORKER_LOG).read_text()
 
 
 def test_job_runs_in_a_worker_and_the_fragment_shows_progress_then_stops_polling(

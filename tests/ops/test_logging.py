@@ -21,7 +21,7 @@ from config.observability.logging import JsonFormatter, RequestIdFilter, TextFor
 from config.observability.requestid import RequestIdMiddleware
 from merchant.services import jobs
 from tests.support import jobs as test_jobs  # noqa: F401 (registers the test job kinds)
-from tests.support.helpers import ARTIFACTS, ROOT, wait_for
+from tests.support.helpers import ROOT, WORKER_LOG, wait_for
 
 pytestmark = pytest.mark.django_db
 FRESH = re.compile(r"[0-9a-f]{32}")
@@ -138,7 +138,7 @@ def test_the_tasks_a_request_enqueues_log_with_its_id_in_the_worker_retries_too(
         return HttpResponse("started")
 
     RequestIdMiddleware(view)(RequestFactory().post("/", headers={"X-Request-ID": request_id}))
-    log = ARTIFACTS / "celery-worker.log"
+    log = WORKER_LOG
 
     def tagged_lines() -> list[str]:
         lines = [line for line in log.read_text().splitlines() if request_id in line]

@@ -21,6 +21,11 @@ from tests.factories.merchant import CHICAGO
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 PASSWORD = "correct-horse-battery-staple"
+# The session's Celery worker log, one per pytest-xdist worker (tests/conftest.py).
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+WORKER_LOG = ARTIFACTS / (
+    f"celery-worker-{_XDIST_WORKER}.log" if _XDIST_WORKER else "celery-worker.log"
+)
 
 
 def signed_in_client(new: NewMerchant) -> Client:
