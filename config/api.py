@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from config.api_docs import VendoredSwagger
+from fulfillment.capacity import api as fulfillment_capacity
 from fulfillment.checkout import api as fulfillment_checkout
 from fulfillment.couriers import api as fulfillment_couriers
 from fulfillment.desk import api as fulfillment_desk
@@ -19,6 +20,7 @@ from fulfillment.fleet import api as fulfillment_fleet
 from fulfillment.fleet.plans import api as fulfillment_fleet_plans
 from fulfillment.orders import api as fulfillment_orders
 from fulfillment.returns import api as fulfillment_returns
+from fulfillment.risk import api as fulfillment_risk
 from fulfillment.shipments import api as fulfillment_shipments
 from fulfillment.tracking import api as fulfillment_tracking
 from integrations.webhooks import api as integrations_webhooks
@@ -54,8 +56,10 @@ api.add_router("/checkout-rules", fulfillment_checkout.router)
 api.add_router("/courier-rules", fulfillment_checkout.courier_router)
 api.add_router("/ship-runs", fulfillment_desk.router)
 api.add_router("/returns", fulfillment_returns.router)
+api.add_router("/address-risk", fulfillment_risk.router)  # #20 item 3
 api.add_router("/fleet", fulfillment_fleet.router)
 api.add_router("/fleet", fulfillment_fleet_plans.router)  # plans and routes (#16)
+api.add_router("/capacity", fulfillment_capacity.router)  # capacity advice (#20 item 5)
 
 
 def problem(status: int, code: str, detail: str, **extra: object) -> dict:

@@ -43,13 +43,16 @@ urlpatterns = [
     path("app/fleet/plans/", include("fulfillment.fleet.plans.urls")),  # #16 plans
     path("app/fleet/dispatch/", include("fulfillment.fleet.dispatch.urls")),  # #16 board
     path("app/fleet/", include("fulfillment.fleet.urls")),
+    path("app/capacity/", include("fulfillment.capacity.urls")),  # #20 capacity advice
     path("d/", include(fleet_public_patterns)),
     path("app/shipments/", include("fulfillment.tracking.urls")),
     path("app/labels/", include("fulfillment.labels.urls")),
     path("app/returns/", include("fulfillment.returns.urls")),
+    path("app/address-risk/", include("fulfillment.risk.urls")),  # #20 item 3
     path("returns/", include(returns_public_patterns)),
     path("app/desk/", include("fulfillment.desk.urls")),
     path("app/messages/", include("fulfillment.messaging.urls")),
+    path("app/analytics/", include("fulfillment.analytics.urls")),  # #20
     path("t/<str:token>/delivery-photo", delivery_photo, name="tracking_delivery_photo"),
     path("t/", include(public_patterns)),
     path("webhooks/couriers/", include(webhook_patterns)),

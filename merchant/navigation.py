@@ -15,9 +15,10 @@ MAIN_NAV = [
     ("shipments", "Shipments", "shipments", ()),
     ("returns", "Returns", "returns", ()),
     ("fleet", "Fleet", "fleet_drivers", ()),
+    ("capacity", "Capacity", "capacity", ()),
     ("pickup-network", "Pickup network", "pickup_network", ()),
     ("labels", "Labels", "label_batches", ()),
-    ("analytics", "Analytics", "area", ("analytics",)),
+    ("analytics", "Analytics", "analytics", ()),
 ]
 SECONDARY_NAV = [
     ("jobs", "Jobs", "jobs", ()),

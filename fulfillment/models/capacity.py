@@ -49,3 +49,8 @@ class CourierPickup(MerchantOwned):
 
     def __str__(self) -> str:
         return f"{self.account} at {self.point}: up to {self.max_parcels}"
+
+    @property
+    def weekday_names(self) -> list[str]:
+        names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+        return [names[d] for d in self.weekdays or [] if isinstance(d, int) and 0 <= d <= 6]
