@@ -156,6 +156,11 @@ def is_business(facts: AddressFacts) -> bool:
     )
 
 
+def business_name(name: str) -> str:
+    """A shopper name that is a company's ("Acme LLC"), else empty."""
+    return name.strip() if _BUSINESS.search(name) else ""
+
+
 def outside_business_hours(start: dt.datetime, end: dt.datetime) -> bool:
     """A window that is not inside a weekday's 9:00–17:00 (local times)."""
     if start.weekday() >= 5 or end.weekday() >= 5:
