@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from celery.schedules import crontab
+
 
 def beat_schedule(*, heartbeat_seconds: int) -> dict[str, dict]:
     """The periodic tasks: the beat heartbeat (merchant), the pickup network's expiries and
@@ -53,6 +55,11 @@ def beat_schedule(*, heartbeat_seconds: int) -> dict[str, dict]:
             "task": "fulfillment.tasks.refresh_eta_tables",
             "schedule": timedelta(hours=6),
             "options": {"expires": 3600},
+        },
+        "address-risk-train-nightly": {
+            "task": "fulfillment.tasks.train_address_risk_models",
+            "schedule": crontab(hour=3, minute=17),
+            "options": {"expires": 6 * 3600},
         },
         "housekeeping-retention": {
             "task": "fulfillment.tasks.enforce_retention",

@@ -62,6 +62,9 @@ QUEUE_GROUPS: dict[str, tuple[str, ...]] = {
         "lockers.tasks.expire_compartment_holds",
         "lockers.tasks.expire_uncollected_parcels",
         "fulfillment.tasks.enforce_retention",
+        # Address risk (#20): the nightly fan-out and one merchant's training.
+        "fulfillment.tasks.train_address_risk_models",
+        "fulfillment.tasks.train_address_risk",
     ),
 }
 

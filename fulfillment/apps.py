@@ -28,3 +28,7 @@ class FulfillmentConfig(AppConfig):
         from fulfillment.fleet.dispatch import receivers as dispatch_receivers
 
         dispatch_receivers.connect()
+        # Address risk: every order is scored as it comes in (#20 item 3).
+        from fulfillment.risk import receivers as risk_receivers
+
+        risk_receivers.connect()

@@ -4,6 +4,7 @@
 from fulfillment.fleet.dispatch.tasks import insert_booked_order
 from fulfillment.housekeeping.tasks import enforce_retention
 from fulfillment.messaging.tasks import send_return_message
+from fulfillment.risk.tasks import train_address_risk, train_address_risk_models
 from fulfillment.shipments.tasks import book_shipment_task
 from fulfillment.tracking.tasks import (
     plan_tracking_polls,
@@ -25,4 +26,6 @@ __all__ = [
     "refresh_eta_tables",
     "send_return_message",
     "send_tracking_notifications",
+    "train_address_risk",
+    "train_address_risk_models",
 ]
