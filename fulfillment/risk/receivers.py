@@ -24,5 +24,18 @@ def on_order_created(sender, *, order_id: int, merchant_id: int, **_) -> None:
         log.exception("address risk: could not score order %s", order_id)
 
 
+def forget_cached(sender, instance, **_) -> None:
+    """A saved setting or a new model is used at once by this process (others: within the TTL)."""
+    from fulfillment.risk.services import forget
+
+    forget(instance.merchant_id)
+
+
 def connect() -> None:
+    from django.db.models.signals import post_save
+
+    from fulfillment.models.risk import AddressRiskModel, AddressRiskSettings
+
     order_created.connect(on_order_created, dispatch_uid="fulfillment.risk.on_order_created")
+    for model in (AddressRiskModel, AddressRiskSettings):
+        post_save.connect(forget_cached, sender=model, dispatch_uid=f"risk.forget.{model.__name__}")

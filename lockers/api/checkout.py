@@ -36,6 +36,9 @@ class OptionsQuery(InputSchema):
         None, description="The cart's value in minor units (for rules such as free shipping over)."
     )
     tags: str = Field("", max_length=1000, description="The cart's tags, comma-separated.")
+    street: str = Field("", max_length=200, description="Street line as typed (address risk).")
+    unit: str = Field("", max_length=200, description="Apartment, unit or suite (address risk).")
+    company: str = Field("", max_length=150, description="Company name, if any (address risk).")
 
 
 class Money(Schema):
@@ -73,6 +76,28 @@ class LockerOption(PlaceOption):
     compartment_size: str
 
 
+class RiskReason(Schema):
+    code: str
+    text: str
+
+
+class RiskSuggestion(Schema):
+    ref: str = Field(..., description="The locker or shop put first (its `ref`).")
+    kind: str
+    name: str
+    distance_m: int
+    hold_days: int
+    reason: str
+    text: str
+
+
+class RiskOut(Schema):
+    score: float = Field(..., description="Probability that a home delivery here fails.")
+    level: str = Field(..., description="low, medium or high (over the merchant's threshold).")
+    reasons: list[RiskReason]
+    suggestion: RiskSuggestion | None
+
+
 class OptionsOut(Schema):
     destination: dict
     parcel: dict
@@ -80,6 +105,7 @@ class OptionsOut(Schema):
     home: list[HomeOption]
     lockers: list[LockerOption]
     shops: list[PlaceOption]
+    risk: RiskOut | None = None
 
 
 @router.get(
@@ -106,6 +132,9 @@ def delivery_options(request: HttpRequest, q: Query[OptionsQuery]):
         value_minor=q.value_minor,
         tags=options.cart_tags(q.tags),
         versions=request.checkout_versions,
+        street=q.street,
+        unit=q.unit,
+        company=q.company,
     )
     # Serialised directly: validating this per keystroke through OptionsOut cost a third of the
     # request's CPU; tests/lockers check that the answer still matches the documented schema.

@@ -23,6 +23,9 @@ from fulfillment.checkout.services.pricing import Cart, price_answer
 from fulfillment.couriers.adapters import Parcel as CourierParcel
 from fulfillment.couriers.services.rates import Origin, RateBook, RateInput, build_options
 from fulfillment.orders.services.routing import same_day_refusal
+from fulfillment.risk.checkout import with_risk
+from fulfillment.risk.features import AddressFacts
+from fulfillment.risk.services import checkout_facts, pickup_hold_days
 from lockers.models import Compartment, PickupParcel
 from lockers.parcels import RANK_SIZE, Parcel
 from lockers.selectors import checkout_cache, spatial
@@ -316,11 +319,13 @@ def delivery_options(
     versions: tuple[str, str] | None = None,
     value_minor: int | None = None,
     tags: Iterable[str] = (),
+    risk_facts: AddressFacts | None = None,
 ) -> dict:
     """The answer of the checkout API, priced by the merchant's checkout rules for a cart worth
     `value_minor` with `tags` (fulfillment/checkout/services/pricing.py). `versions`: the
     merchant's (network, checkout) cache versions when the caller has read them already
-    (lockers/selectors/checkout_cache.py)."""
+    (lockers/selectors/checkout_cache.py). `risk`: the destination's address risk, and over the
+    merchant's threshold the nearest locker or shop first (fulfillment/risk/checkout.py)."""
     tz = zoneinfo.ZoneInfo(merchant.time_zone)
     now_local = (now or timezone.now()).astimezone(tz)
     here = (destination.latitude, destination.longitude)
@@ -410,12 +415,14 @@ def delivery_options(
         tags=frozenset(tags),
         currency=merchant.currency,
     )
-    return price_answer(
+    answer = price_answer(
         answer,
         checkout_cache.checkout_rules(merchant, checkout_version),
         cart_facts,
         pickup_minor=settings.NEARBOX_SHOPIFY_PICKUP_PRICE_MINOR,
     )
+    facts = risk_facts or checkout_facts(postal_code=destination.postal_code)
+    return with_risk(answer, merchant=merchant, facts=facts, hold_days=pickup_hold_days())
 
 
 def cart_tags(text: str) -> list[str]:
@@ -440,9 +447,13 @@ def answer_for_query(
     value_minor: int | None = None,
     tags: Iterable[str] = (),
     versions: tuple[str, str] | None = None,
+    street: str = "",
+    unit: str = "",
+    company: str = "",
 ) -> dict:
     """The delivery-options API's answer for its query: the API and the checkout-rules preview
-    (fulfillment/checkout, through its hook) both call this. Raises ValidationError."""
+    (fulfillment/checkout, through its hook) both call this. Raises ValidationError. `street`,
+    `unit`, `company`: the address as typed so far, for the address risk only."""
     from lockers.parcels import parcel_from_cart, parcel_from_dims, parse_cart
 
     lines = None
@@ -465,4 +476,11 @@ def answer_for_query(
         versions=versions,
         value_minor=value_minor,
         tags=tags,
+        risk_facts=checkout_facts(
+            postal_code=destination.postal_code or postal_code,
+            street=street,
+            unit=unit,
+            company=company,
+            pinned=lat is not None,
+        ),
     )
