@@ -92,3 +92,8 @@ def register() -> None:
     ):
         if provider not in hook_list:
             hook_list.append(provider)
+    # Redirects to a locker or shop (#20): the exceptions queue, the tracking page, the driver.
+    from lockers.services.redirects import REDIRECTOR
+
+    if REDIRECTOR not in hooks.REDIRECT_PROVIDERS:
+        hooks.REDIRECT_PROVIDERS.append(REDIRECTOR)

@@ -9,6 +9,9 @@
 Endpoints (all need the `DHL-API-Key` header; a wrong key is a 401 problem):
     POST   /shipments                       create (Idempotency-Key header honoured) → 201
     DELETE /shipments/{number}              cancel before pick-up → 204 (404, 409)
+    POST   /shipments/{number}/redirect     {"address": {...}} before delivery → 200 (404, 409)
+    POST   /shipments/{number}/reschedule   {"date": "YYYY-MM-DD"} → 200 (404, 409)
+    GET    /shipments/{number}/instructions the redirect and day it was given (tests read it)
     POST   /rates                           prices per service for a parcel
     GET    /track/shipments?trackingNumber=a,b   DHL Unified tracking; 404 problem if none known
     GET    /track/changes?since=CURSOR&limit=N   new events after a cursor, with nextCursor
@@ -185,6 +188,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._create(corrupt)
         elif method == "POST" and path == "/rates":
             self._rates(corrupt)
+        elif method == "POST" and path.startswith("/shipments/") and path.count("/") == 3:
+            self._instruct(*path.removeprefix("/shipments/").split("/"))
+        elif method == "GET" and path.endswith("/instructions") and path.count("/") == 3:
+            self._instructions(path.split("/")[2])
         elif method == "DELETE" and path.startswith("/shipments/"):
             self._cancel(path.removeprefix("/shipments/"))
         else:
@@ -288,6 +295,40 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._problem(404, "No result found", f"No shipment {number}.", f"/shipment/{number}")
             return
         self._send(204)
+
+    def _instruct(self, number: str, action: str) -> None:
+        data = self._body()
+        if action == "redirect":
+            address = data.get("address") if isinstance(data, dict) else None
+            if not isinstance(address, dict) or not address.get("postal_code"):
+                self._problem(400, "Bad Request", "address with a postal_code is required.")
+                return
+            instruction = {"redirect": {k: str(v)[:200] for k, v in address.items()}}
+        elif action == "reschedule":
+            day = data.get("date") if isinstance(data, dict) else None
+            if not isinstance(day, str) or len(day) != 10:
+                self._problem(400, "Bad Request", "date (YYYY-MM-DD) is required.")
+                return
+            instruction = {"delivery_date": day}
+        else:
+            self._problem(404, "Not Found", f"No endpoint POST /shipments/{number}/{action}.")
+            return
+        try:
+            known = self.sandbox.store.instruct(number, **instruction)
+        except ShipmentConflict as error:
+            self._problem(409, "Conflict", str(error))
+            return
+        if not known:
+            self._problem(404, "No result found", f"No shipment {number}.", f"/shipment/{number}")
+            return
+        self._send(200, {"trackingNumber": number, **instruction})
+
+    def _instructions(self, number: str) -> None:
+        shipment = self.sandbox.store.get(number)
+        if shipment is None:
+            self._problem(404, "No result found", f"No shipment {number}.", f"/shipment/{number}")
+            return
+        self._send(200, {"trackingNumber": number, **shipment.get("instructions", {})})
 
     def _dpd(self, path: str) -> None:
         sb = self.sandbox

@@ -99,6 +99,20 @@ class SandboxStore:
             self._save()
             return True
 
+    def instruct(self, number: str, **instruction: Any) -> bool:
+        """A redirect (`redirect=address`) or a new day (`delivery_date=...`) for a parcel not
+        yet delivered: False when unknown; ShipmentConflict once it is delivered."""
+        with self._lock:
+            shipment = self.get(number)
+            if shipment is None:
+                return False
+            steps = self.visible_steps(shipment)
+            if steps and steps[-1].status_code == "delivered":
+                raise ShipmentConflict(f"{number} has already been delivered")
+            shipment.setdefault("instructions", {}).update(instruction)
+            self._save()
+            return True
+
     # --- the accelerated clock ---------------------------------------------------------------
     def plan(self, number: str) -> list[Step]:
         if number not in self._plans:

@@ -6,7 +6,9 @@ Each is a list of callables the other app appends to in its AppConfig.ready():
   (asked for an order: a label, a courier booking and a tracking page all need it);
 - EXPIRING_PICKUP_PROVIDERS: f(merchant) -> list[ExpiringPickup], pickups about to expire;
 - LABEL_QR_PROVIDERS: f(shipment) -> LabelQr | None, what a shipping label's QR says instead
-  of the tracking link (a pickup order's check-in code).
+  of the tracking link (a pickup order's check-in code);
+- REDIRECT_PROVIDERS: a Redirector (its `options` and `redirect`), how a parcel is sent to a
+  locker or pickup shop after a failed attempt or on request (exception actions, #20).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +52,44 @@ class LabelQr:
     caption: str  # printed under the code: "Scan at the locker"
 
 
+@dataclass(frozen=True)
+class RedirectPlace:
+    """A locker or shop near a parcel's address that can take it now."""
+
+    ref: str  # "locker:12" or "shop:3"
+    kind: str  # "parcel locker" or "pickup shop"
+    name: str
+    address: str
+    distance_m: int
+    opening_hours: str
+    hold_days: int
+    compartment_size: str = ""
+
+
+class Redirector(Protocol):
+    def options(self, shipment: Any, *, limit: int = 3) -> list[RedirectPlace]:
+        """The nearest places that fit the parcel, nearest first."""
+
+    def redirect(
+        self, *, shipment: Any, place_ref: str, requested_by: str, user: Any = None
+    ) -> tuple[Any, bool]:
+        """(ParcelRedirect, created): the parcel now goes to `place_ref`; Http404 for a place
+        of another merchant, ValidationError when it cannot."""
+
+    def redirect_to_nearest_locker(self, *, shipment: Any, requested_by: str) -> Any:
+        """The nearest locker that fits; ValidationError (on next_step) when none does."""
+
+
 PICKUP_CODE_PROVIDERS: list[Callable[[Any], str | None]] = []
 PICKUP_POINT_PROVIDERS: list[Callable[[Any], PickupPoint | None]] = []
 EXPIRING_PICKUP_PROVIDERS: list[Callable[[Any], list[ExpiringPickup]]] = []
 LABEL_QR_PROVIDERS: list[Callable[[Any], LabelQr | None]] = []
+REDIRECT_PROVIDERS: list[Redirector] = []
+
+
+def redirector() -> Redirector | None:
+    """Who redirects parcels to pickup places (None without the pickup network)."""
+    return REDIRECT_PROVIDERS[0] if REDIRECT_PROVIDERS else None
 
 
 def _first(providers: list[Callable[[Any], Any]], argument: Any) -> Any:

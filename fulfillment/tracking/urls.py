@@ -14,6 +14,7 @@ urlpatterns = [
         shipments.shipment_exception_action,
         name="shipment_exception_action",
     ),
+    path("exceptions/rules/", shipments.exception_rules, name="shipment_exception_rules"),
     path(
         "notifications/",
         shipments.notification_settings,
@@ -24,6 +25,7 @@ urlpatterns = [
 public_patterns = [
     path("<str:token>/", public.tracking_page, name="tracking_page"),
     path("<str:token>/status", public.tracking_status, name="tracking_status"),
+    path("<str:token>/change", public.shopper_change, name="tracking_shopper_change"),
 ]
 
 webhook_patterns = [

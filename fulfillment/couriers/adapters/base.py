@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import datetime as dt
 import importlib
 import logging
 from collections.abc import Mapping
@@ -37,6 +38,7 @@ class Capabilities:
     live_quotes: bool = False  # quote() asks the courier's API: rates_for_order prices by it
     can_create_shipment: bool = False
     can_cancel: bool = False
+    can_redirect: bool = False  # redirect() and reschedule() reach the courier
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,15 @@ class CourierAdapter(abc.ABC):
 
     def cancel(self, tracking_number: str) -> None:
         raise CourierNotSupported(f"{self.name} cannot cancel shipments here", courier=self.code)
+
+    def redirect(self, tracking_number: str, to: Mapping[str, str]) -> None:
+        """Send a parcel on its way to another address (a locker or shop: `to` holds name,
+        street, city, postal_code, country). Optional: most couriers take it by phone only."""
+        raise CourierNotSupported(f"{self.name} takes no redirects here", courier=self.code)
+
+    def reschedule(self, tracking_number: str, day: dt.date) -> None:
+        """Deliver on another day. Optional, like redirect()."""
+        raise CourierNotSupported(f"{self.name} takes no new delivery days here", courier=self.code)
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[TrackingEvent]:
         raise CourierNotSupported(f"{self.name} sends no webhooks here", courier=self.code)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import asdict
@@ -84,6 +85,7 @@ class SandboxAdapter(DhlAdapter):
         live_quotes=True,
         can_create_shipment=True,
         can_cancel=True,
+        can_redirect=True,
     )
     credential_fields = (
         CredentialField("api_key", "API key (sent as DHL-API-Key)"),
@@ -155,6 +157,16 @@ class SandboxAdapter(DhlAdapter):
 
     def cancel(self, tracking_number: str) -> None:
         self._call("DELETE", f"/shipments/{tracking_number}")
+
+    def redirect(self, tracking_number: str, to: Mapping[str, str]) -> None:
+        self._call(
+            "POST", f"/shipments/{tracking_number}/redirect", json_body={"address": dict(to)}
+        )
+
+    def reschedule(self, tracking_number: str, day: dt.date) -> None:
+        self._call(
+            "POST", f"/shipments/{tracking_number}/reschedule", json_body={"date": day.isoformat()}
+        )
 
     def fetch_changes(self, cursor: str | None) -> ChangeBatch:
         body = as_mapping(

@@ -6,19 +6,22 @@ marker on a map kept across refreshes) and refreshes more often."""
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from fulfillment.fleet.live.shopper import own_driver_delivery
 from fulfillment.messaging.services.brand import brand_context
 from fulfillment.models import Order
 from fulfillment.orders.services import status as order_status
-from fulfillment.tracking import hooks, nearby
+from fulfillment.tracking import hooks, nearby, shopper_actions
 from fulfillment.tracking.selectors import get_shipment_by_token, timeline
 
 STOP_POLLING = 286  # htmx: swap this answer, then stop polling
@@ -60,13 +63,63 @@ def _context(shipment) -> dict:
     }
 
 
+# Changes a shopper may ask for per parcel and hour (a redirect or a day each; the rest are
+# mistakes or someone poking at the page).
+CHANGE_LIMIT, CHANGE_WINDOW = 10, 3600
+
+
 @require_GET
 def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
-    shipment = get_shipment_by_token(token)
-    response = render(request, "fulfillment/tracking/public.html", _context(shipment))
+    return _page(request, get_shipment_by_token(token))
+
+
+def _page(request: HttpRequest, shipment, *, error: str = "", status: int = 200) -> HttpResponse:
+    context = _context(shipment)
+    # "Not home? Send it to a locker" and another day, within the merchant's rules (#20).
+    context["change"] = shopper_actions.offer(shipment)
+    context["change_error"] = error
+    context["changed"] = request.GET.get("changed", "") in ("redirect", "reschedule")
+    response = render(request, "fulfillment/tracking/public.html", context, status=status)
     response["Referrer-Policy"] = "no-referrer"  # the token is the key: never leak it
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+@require_POST
+def shopper_change(request: HttpRequest, token: str) -> HttpResponse:
+    """The shopper sends the parcel to a locker or shop, or picks another day (CSRF-protected
+    form on the page; rate-limited per parcel). Refusals show on the page with a 4xx."""
+    from merchant import ratelimit
+
+    shipment = get_shipment_by_token(token)
+    hit = ratelimit.hit(
+        f"tracking-change:{shipment.pk}", limit=CHANGE_LIMIT, window_seconds=CHANGE_WINDOW
+    )
+    if hit.count > CHANGE_LIMIT:
+        response = _page(
+            request, shipment, error="Too many changes asked; try again later.", status=429
+        )
+        response["Retry-After"] = str(hit.retry_after)
+        return response
+    action = request.POST.get("action", "")
+    try:
+        if action == "redirect":
+            shopper_actions.shopper_redirect(
+                shipment=shipment, place_ref=request.POST.get("place", "")[:64]
+            )
+        elif action == "reschedule":
+            try:
+                day = dt.date.fromisoformat(request.POST.get("day", "")[:10])
+            except ValueError:
+                raise ValidationError({"day": "Pick one of the days offered."}) from None
+            shopper_actions.shopper_reschedule(shipment=shipment, day=day)
+        else:
+            raise ValidationError({"action": "Choose a place or a day."})
+    except ValidationError as error:
+        codes = {e.code for errors in getattr(error, "error_dict", {}).values() for e in errors}
+        status = 403 if "not_allowed" in codes else 409 if "not_redirectable" in codes else 400
+        return _page(request, shipment, error=" ".join(error.messages), status=status)
+    return redirect(f"{reverse('tracking_page', args=[token])}?changed={action}")
 
 
 @require_GET

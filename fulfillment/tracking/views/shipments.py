@@ -3,6 +3,7 @@ actions, and the shopper notification settings."""
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import quote, urlencode
 
 from django import forms
@@ -15,8 +16,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fulfillment.models import CourierAccount, NotificationSettings, Shipment
+from fulfillment.models.redirects import DeliveryReschedule, ExceptionRules, ParcelRedirect
 from fulfillment.models.shipments import STATUS_CHOICES
-from fulfillment.tracking import actions, selectors
+from fulfillment.tracking import actions, hooks, reschedule, selectors, shopper_actions
 from fulfillment.tracking.notifications import get_settings, tracking_url, update_settings
 from merchant.decorators import merchant_required
 
@@ -76,10 +78,33 @@ def _contact_link(shipment: Shipment) -> str:
 def shipment_exceptions(request: HttpRequest) -> HttpResponse:
     queue = selectors.exceptions_queue(request.merchant)
     page = Paginator(queue.shipments, PER_PAGE).get_page(request.GET.get("page"))
-    rows = [(s, _contact_link(s)) for s in page.object_list]
+    shipments = list(page.object_list)
+    redirector = hooks.redirector()
+    done = {
+        r.shipment_id: r
+        for r in ParcelRedirect.objects.for_merchant(request.merchant).filter(
+            shipment__in=shipments
+        )
+    }
+    rules = shopper_actions.get_rules(request.merchant)
+    first, last = reschedule.day_range(
+        today=reschedule.local_today(request.merchant), max_days=rules.max_reschedule_days
+    )
+    rows = [
+        {
+            "shipment": s,
+            "contact": _contact_link(s),
+            "redirect": done.get(s.pk),
+            # The nearest lockers and shops that fit, one click each (none once redirected).
+            "places": redirector.options(s, limit=3) if redirector and s.pk not in done else [],
+        }
+        for s in shipments
+    ]
     context = {
         "page_obj": page,
         "rows": rows,
+        "first_day": first,
+        "last_day": last,
         "address_problems": queue.address_problems[:PER_PAGE],
         "address_count": queue.address_problems.count(),
         "expiring_pickups": queue.expiring_pickups,
@@ -96,11 +121,52 @@ ACTIONS = {
 }
 
 
+def _redirect_or_reschedule(request: HttpRequest, shipment: Shipment, action: str) -> str:
+    """The two actions that take a choice: a place ref or a day. Returns what was done."""
+    if action == "redirect":
+        redirector = hooks.redirector()
+        if redirector is None:
+            raise ValidationError({"place": "No pickup network is installed."})
+        record, created = redirector.redirect(
+            shipment=shipment,
+            place_ref=request.POST.get("place", "")[:64],
+            requested_by="staff",
+            user=request.user,
+        )
+        told = record.get_courier_told_display()
+        note = f" {record.courier_note}" if record.courier_note else ""
+        if not created:
+            return f"already going to {record.to_name}."
+        return f"now goes to {record.to_name}; shopper told. {told}.{note}"
+    rules = shopper_actions.get_rules(request.merchant)
+    try:
+        day = dt.date.fromisoformat(request.POST.get("day", "")[:10])
+    except ValueError:
+        raise ValidationError({"day": "Pick a day (YYYY-MM-DD)."}) from None
+    record, created = reschedule.reschedule(
+        shipment=shipment,
+        day=day,
+        requested_by="staff",
+        max_days=rules.max_reschedule_days,
+        user=request.user,
+    )
+    note = f" {record.courier_note}" if record.courier_note else ""
+    return f"delivery moved to {record.day:%a %d %b}. {record.get_courier_told_display()}.{note}"
+
+
 @merchant_required
 @require_POST
 def shipment_exception_action(request: HttpRequest, shipment_id: int) -> HttpResponse:
     shipment = selectors.get_shipment_for_merchant(request.merchant, shipment_id)
     action = request.POST.get("action", "")
+    if action in ("redirect", "reschedule"):
+        try:
+            done = _redirect_or_reschedule(request, shipment, action)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{shipment}: {done}")
+        return redirect("shipment_exceptions")
     if action not in ACTIONS:
         messages.error(request, "Choose one of the actions offered.")
         return redirect("shipment_exceptions")
@@ -139,4 +205,36 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
         request,
         "fulfillment/tracking/notification_settings.html",
         {"form": form, "nav_active": NAV},
+    )
+
+
+class ExceptionRulesForm(forms.ModelForm):
+    class Meta:
+        model = ExceptionRules
+        fields = list(shopper_actions.RULE_FIELDS)
+        widgets = {"max_reschedule_days": forms.NumberInput(attrs={"min": 1, "max": 14})}
+
+
+@merchant_required
+@require_http_methods(["GET", "POST"])
+def exception_rules(request: HttpRequest) -> HttpResponse:
+    """What shoppers may change from the tracking page (#20 item 4)."""
+    rules = shopper_actions.get_rules(request.merchant)
+    form = ExceptionRulesForm(request.POST or None, instance=rules)
+    if request.method == "POST" and form.is_valid():
+        shopper_actions.update_rules(
+            merchant=request.merchant,
+            **{name: form.cleaned_data[name] for name in shopper_actions.RULE_FIELDS},
+        )
+        messages.success(request, "Shopper rules saved.")
+        return redirect("shipment_exception_rules")
+    recent = (
+        DeliveryReschedule.objects.for_merchant(request.merchant)
+        .select_related("shipment")
+        .order_by("-created_at")[:20]
+    )
+    return render(
+        request,
+        "fulfillment/tracking/exception_rules.html",
+        {"form": form, "recent_reschedules": recent, "nav_active": NAV},
     )

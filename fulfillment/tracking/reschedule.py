@@ -1,0 +1,151 @@
+"""A new delivery day for a parcel (#20 item 4): staff from the exceptions queue, the shopper
+from the tracking page within the merchant's rules (fulfillment/tracking/shopper_actions.py).
+The courier is told where its adapter takes it; the shopper gets one message per new day (the
+same day asked twice is the same record and no second message)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import zoneinfo
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from fulfillment.couriers.adapters.errors import CourierError, CourierNotSupported
+from fulfillment.couriers.services import accounts as courier_service
+from fulfillment.messaging.services.sending import send_plain_email
+from fulfillment.models import Order, Shipment
+from fulfillment.models.redirects import CourierTold, DeliveryReschedule, RequestedBy
+from fulfillment.tracking.status import FINAL_STATUSES
+
+logger = logging.getLogger(__name__)
+
+# The new day's window when the courier gives none: a working day in the merchant's zone.
+DAY_STARTS, DAY_ENDS = dt.time(9), dt.time(18)
+
+
+def local_today(merchant: Any, now: dt.datetime | None = None) -> dt.date:
+    return (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(merchant.time_zone)).date()
+
+
+def day_range(*, today: dt.date, max_days: int) -> tuple[dt.date, dt.date]:
+    """The days a parcel may be moved to: tomorrow up to `max_days` ahead."""
+    return today + dt.timedelta(days=1), today + dt.timedelta(days=max_days)
+
+
+def why_not_reschedulable(shipment: Shipment) -> str:
+    if shipment.is_return:
+        return "A return parcel cannot be given a delivery day."
+    if shipment.cancelled_at is not None:
+        return "This shipment was cancelled."
+    if shipment.status in FINAL_STATUSES:
+        return f"This parcel is {shipment.get_status_display().lower()}: no new day to pick."
+    if shipment.status == "available_for_pickup":
+        return "This parcel waits at its pickup point."
+    return ""
+
+
+def _tell_courier(shipment: Shipment, day: dt.date) -> tuple[str, str]:
+    account = shipment.account
+    if account.courier == "own_fleet":
+        return CourierTold.OWN_FLEET, f"The {day:%a %d %b} plan picks this parcel up."
+    if not shipment.tracking_number:
+        return CourierTold.YES, "Not booked yet."
+    try:
+        courier_service.adapter_for(account).reschedule(shipment.tracking_number, day)
+    except CourierNotSupported:
+        return (
+            CourierTold.NOT_SUPPORTED,
+            f"Tell {account.name} to deliver {shipment.tracking_number} on {day:%a %d %b}.",
+        )
+    except CourierError as error:
+        return CourierTold.FAILED, f"{account.name} refused the new day: {error}"[:300]
+    return CourierTold.YES, ""
+
+
+def reschedule(
+    *,
+    shipment: Shipment,
+    day: dt.date,
+    requested_by: str,
+    max_days: int,
+    user: Any = None,
+    today: dt.date | None = None,
+) -> tuple[DeliveryReschedule, bool]:
+    """Move the delivery to `day` (tomorrow .. `max_days` ahead in the merchant's zone).
+    Returns (record, created); the same day asked again returns the first record."""
+    if requested_by not in RequestedBy.values:
+        raise ValueError(f"unknown requester {requested_by!r}")
+    merchant = shipment.merchant
+    first, last = day_range(today=today or local_today(merchant), max_days=max_days)
+    if not first <= day <= last:
+        raise ValidationError(
+            {"day": f"Pick a day from {first:%a %d %b} to {last:%a %d %b}."},
+            code="day_out_of_range",
+        )
+    tz = zoneinfo.ZoneInfo(merchant.time_zone)
+    with transaction.atomic():
+        locked = (
+            Shipment.objects.select_for_update(of=("self",))
+            .select_related("account")
+            .get(pk=shipment.pk)
+        )
+        existing = DeliveryReschedule.objects.filter(shipment=locked, day=day).first()
+        if existing is not None:
+            return existing, False
+        problem = why_not_reschedulable(locked)
+        if problem:
+            raise ValidationError({"day": problem}, code="not_reschedulable")
+        told, note = _tell_courier(locked, day)
+        record = DeliveryReschedule.objects.create(
+            merchant_id=locked.merchant_id,
+            shipment=locked,
+            order_id=locked.order_id,
+            requested_by=requested_by,
+            requested_by_user=user if getattr(user, "is_authenticated", False) else None,
+            from_promised_from=locked.promised_from,
+            from_promised_until=locked.promised_until,
+            day=day,
+            courier_told=told,
+            courier_note=note[:300],
+        )
+        start = dt.datetime.combine(day, DAY_STARTS, tzinfo=tz)
+        end = dt.datetime.combine(day, DAY_ENDS, tzinfo=tz)
+        locked.promised_from, locked.promised_until = start, end
+        locked.exception_handled_at = timezone.now()
+        locked.is_stuck = False
+        locked.save(
+            update_fields=["promised_from", "promised_until", "exception_handled_at", "is_stuck"]
+        )
+        Order.objects.filter(pk=locked.order_id).update(promised_from=start, promised_until=end)
+        transaction.on_commit(lambda: notify_shopper(record.pk))
+    return record, True
+
+
+def notify_shopper(reschedule_id: int) -> bool:
+    """The one message about a new day, claimed on its record first (never sent twice)."""
+    if not DeliveryReschedule.objects.filter(pk=reschedule_id, notified_at__isnull=True).update(
+        notified_at=timezone.now()
+    ):
+        return False
+    record = DeliveryReschedule.objects.select_related("order__merchant", "shipment").get(
+        pk=reschedule_id
+    )
+    order = record.order
+    if not order.shopper_email:
+        return True
+    body = (
+        f"Hello {order.shopper_name},\n\nyour parcel {record.shipment.tracking_number} from "
+        f"{order.merchant.name} now comes on {record.day:%A %d %B}.\n"
+    )
+    try:
+        send_plain_email(
+            merchant=order.merchant, to=order.shopper_email, order=order,
+            subject=f"Your parcel comes on {record.day:%A %d %B}", text=body, event="rescheduled",
+        )  # fmt: skip
+    except Exception:
+        logger.warning("Could not email the new day %s", reschedule_id, exc_info=True)
+    return True
