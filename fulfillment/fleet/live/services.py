@@ -29,7 +29,7 @@ from fulfillment.shipments.services.booking import (
     _signature_proof,
     record_driver_status,
 )
-from fulfillment.tracking import nearby, positions
+from fulfillment.tracking import hooks, nearby, positions
 from fulfillment.tracking.positions import Position
 
 logger = logging.getLogger(__name__)
@@ -222,12 +222,30 @@ def _share_position(
 # --- stop outcomes -------------------------------------------------------------------------
 
 
-# Next steps a failed stop may take now (RouteStop.NextStep), and why "to a locker" is refused:
-# the exceptions queue has no redirect-to-locker action yet (fulfillment/tracking/actions.py).
-NO_LOCKER_REDIRECT = (
-    "There is no way yet to send a parcel to a locker after a failed delivery: "
-    "choose the next wave or back to the hub."
-)
+# "To a locker" after a failed stop redirects the order to the nearest locker that fits, through
+# the pickup network's redirect (fulfillment/tracking/hooks.py REDIRECT_PROVIDERS, #20). When
+# none fits, the stop falls back to the next wave and says why.
+NO_LOCKER_REDIRECT = "No locker could take it ({reason}): it goes out with the next wave."
+
+
+def _to_nearest_locker(stop: RouteStop) -> None:
+    """Redirect the stop's parcel to the nearest locker that fits (inside the outcome's
+    transaction, in a savepoint); when none can, the stop's next step becomes the next wave
+    and `stop.fallback_reason` says why (the driver's answer shows it)."""
+    redirector = hooks.redirector()
+    reason = "no pickup network" if redirector is None else ""
+    if stop.shipment is None:
+        reason = "no shipment to redirect"
+    if not reason:
+        try:
+            with transaction.atomic():
+                redirector.redirect_to_nearest_locker(shipment=stop.shipment, requested_by="driver")
+        except ValidationError as error:
+            reason = " ".join(error.messages).rstrip(".")
+    if reason:
+        stop.next_step = RouteStop.NextStep.NEXT_WAVE
+        stop.save(update_fields=["next_step"])
+        stop.fallback_reason = NO_LOCKER_REDIRECT.format(reason=reason)
 
 
 def record_stop_outcome(
@@ -259,8 +277,6 @@ def record_stop_outcome(
             raise ValidationError({"reason": "Choose why the delivery failed."})
         if next_step not in RouteStop.NextStep.values:
             raise ValidationError({"next_step": "Choose what happens to the parcel next."})
-        if next_step == RouteStop.NextStep.LOCKER:
-            raise ValidationError({"next_step": NO_LOCKER_REDIRECT})
     # Checked before anything is locked or written, whatever the shipment (none, or already
     # terminal): a photo is a real JPEG/PNG of at most 8 MB, a signature a PNG data URL.
     photo_file = _photo_proof(photo) if photo and outcome != "failed" else None
@@ -306,6 +322,8 @@ def record_stop_outcome(
         if signature_file is not None and outcome == "delivered":
             locked.signature.save(f"stop-{locked.pk}-signature.png", signature_file, save=False)
         locked.save()
+        if outcome == "failed" and next_step == RouteStop.NextStep.LOCKER:
+            _to_nearest_locker(locked)
         if outcome == "failed" and next_step == RouteStop.NextStep.BACK_TO_HUB:
             why = dict(RouteStop.FailureReason.choices).get(reason, reason).lower()
             back_to_hub(

@@ -138,12 +138,6 @@ def test_outcomes_store_proofs_and_move_the_shipment(merchant_a):
         services.record_stop_outcome(
             driver=route.driver, stop=two, outcome="failed", reason="not_home"
         )
-    # No redirect-to-locker action exists yet: refused with the reason, nothing changed.
-    with pytest.raises(ValidationError, match="locker"):
-        services.record_stop_outcome(
-            driver=route.driver, stop=two, outcome="failed", reason="address_wrong",
-            next_step="locker",
-        )  # fmt: skip
     two.refresh_from_db()
     assert two.state == RouteStop.State.PENDING
     services.record_stop_outcome(
