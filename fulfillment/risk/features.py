@@ -49,7 +49,8 @@ LOGIT_CAP = 4.0
 
 _PO_BOX = re.compile(r"\b(p\.?\s*o\.?\s*box|post\s+office\s+box|pobox|po\s+bx)\b", re.I)
 _UNIT = re.compile(
-    r"(\b(apt|apartment|unit|suite|ste|fl|floor|rm|room|flat|#)\.?\s*\w+|#\s*\w+)", re.I
+    r"\b(apt|apartment|unit|suite|ste|fl|floor|rm|room|flat)\b\.?\s*#?\s*[\w-]+|#\s*[\w-]+",
+    re.I,
 )
 _MULTI_UNIT = re.compile(
     r"\b(apartments|apts|towers?|condos?|condominiums?|lofts|residences|flats)\b",
