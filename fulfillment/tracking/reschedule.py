@@ -98,7 +98,7 @@ def reschedule(
             return existing, False
         problem = why_not_reschedulable(locked)
         if problem:
-            raise ValidationError({"day": problem}, code="not_reschedulable")
+            raise ValidationError({"day": ValidationError(problem, code="not_reschedulable")})
         told, note = _tell_courier(locked, day)
         record = DeliveryReschedule.objects.create(
             merchant_id=locked.merchant_id,

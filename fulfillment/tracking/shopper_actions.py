@@ -92,13 +92,17 @@ def shopper_redirect(*, shipment: Shipment, place_ref: str) -> tuple[ParcelRedir
     if existing is not None:
         return existing, False  # a double submit answers with the first
     if problem:
-        raise ValidationError({"place": problem}, code="not_allowed")
+        raise ValidationError({"place": ValidationError(problem, code="not_allowed")})
     redirector = hooks.redirector()
     if redirector is None:
-        raise ValidationError({"place": "No pickup places are set up."}, code="not_allowed")
+        raise ValidationError(
+            {"place": ValidationError("No pickup places are set up.", code="not_allowed")}
+        )
     allowed = {p.ref for p in redirector.options(shipment, limit=3)}
     if place_ref not in allowed:
-        raise ValidationError({"place": "Choose one of the places offered."}, code="bad_place")
+        raise ValidationError(
+            {"place": ValidationError("Choose one of the places offered.", code="bad_place")}
+        )
     return redirector.redirect(
         shipment=shipment, place_ref=place_ref, requested_by=RequestedBy.SHOPPER
     )
@@ -110,7 +114,7 @@ def shopper_reschedule(
     rules = get_rules(shipment.merchant)
     problem = why_shopper_cannot(shipment, rules, "reschedule")
     if problem:
-        raise ValidationError({"day": problem}, code="not_allowed")
+        raise ValidationError({"day": ValidationError(problem, code="not_allowed")})
     return reschedule.reschedule(
         shipment=shipment,
         day=day,

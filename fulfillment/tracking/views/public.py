@@ -117,7 +117,8 @@ def shopper_change(request: HttpRequest, token: str) -> HttpResponse:
             raise ValidationError({"action": "Choose a place or a day."})
     except ValidationError as error:
         codes = {e.code for errors in getattr(error, "error_dict", {}).values() for e in errors}
-        status = 403 if "not_allowed" in codes else 409 if "not_redirectable" in codes else 400
+        refused = {"not_redirectable", "not_reschedulable", "already_redirected"}
+        status = 403 if "not_allowed" in codes else 409 if codes & refused else 400
         return _page(request, shipment, error=" ".join(error.messages), status=status)
     return redirect(f"{reverse('tracking_page', args=[token])}?changed={action}")
 
