@@ -49,15 +49,19 @@ def shift(merchant, hub, *, name: str, day: dt.date, parcels: int = 20, **fields
 
 @pytest.fixture
 def shop(merchant_a):
-    merchant = merchant_a.merchant
+    return build_shop(merchant_a.merchant, today=TODAY)
+
+
+def build_shop(merchant, *, today: dt.date) -> dict:
+    tomorrow = today + dt.timedelta(days=1)
     hub = make_point(merchant, name="Lincoln Park", postal_code="60614")
     save_fleet_service(
         merchant=merchant, hub=hub, name="Own drivers", area_kind="radius", radius_km=8,
         cutoff=dt.time(13), waves=["10:00", "15:00"],
     )  # fmt: skip
-    demand(merchant, per_day=100)
-    shift(merchant, hub, name="Maya Ortiz", day=TOMORROW)
-    shift(merchant, hub, name="Luis Ramirez", day=TOMORROW)
+    demand(merchant, per_day=100, today=today)
+    shift(merchant, hub, name="Maya Ortiz", day=tomorrow)
+    shift(merchant, hub, name="Luis Ramirez", day=tomorrow)
     bike = make_account(merchant, name="Bike courier", area=False)
     make_service(bike, level="same_day", name="Same day", base_minor=900)
     create_area(account=bike, kind="zip", zip_codes="60614, 60622")
