@@ -15,7 +15,6 @@ AREAS = {
     "shipments": ("Shipments", "Every parcel with its courier, status and ETA."),
     "pickup-network": ("Pickup network", "Lockers and pickup shops offered at checkout."),
     "labels": ("Labels", "Shipping labels and batch printing."),
-    "analytics": ("Analytics", "Last-mile cost, on-time rate and demand by area."),
 }
 
 
