@@ -1,0 +1,355 @@
+"""Recompute a merchant's rollups for one local day from the source rows.
+
+A day's rows describe the orders created that local day and their forward shipments and events
+so far (fulfillment/analytics/report.py). Recomputing a day deletes its rows and inserts them
+again in one transaction, under a lock on the merchant's row: a retried, duplicated or
+concurrent fold writes the same rows once, never twice.
+
+Definitions (the property tests hold the report to a naive reference of these):
+- an order's point is its first-ranked live (not released) allocation; "nearest" means every
+  live allocation has rank 1; "split" means more than one point; its distance is the largest
+  allocation distance;
+- an order's account and service are those of its first booked, not voided shipment (else its
+  first shipment); each shipment counts under its own account and service;
+- a shipment counts once booked (booked_at or a tracking number); a voided one is a void, the
+  others are parcels; return shipments (is_return) are left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+
+from fulfillment.couriers.adapters.own_fleet import CODE as OWN_FLEET_CODE
+from fulfillment.models import Allocation, Order, Shipment, ShipmentEvent
+from fulfillment.models.analytics import (
+    ALL_COUNTERS,
+    HISTOGRAM_BUCKETS,
+    AnalyticsDay,
+    AnalyticsReasonDay,
+    AnalyticsZipDay,
+)
+from merchant.models import Merchant
+from merchant.zones import zone_of
+
+PICKUP_KINDS = (Order.DeliveryKind.LOCKER, Order.DeliveryKind.PICKUP_SHOP)
+UNKNOWN_REASON = "unknown"
+# (point_id, account_id, own_fleet, service_id, channel, delivery_kind)
+Key = tuple[Any, ...]
+
+
+def day_bounds(day: dt.date, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
+    """The aware start and end of a local day (23 or 25 hours long across a DST change)."""
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    return start, end
+
+
+def local_day(moment: dt.datetime, tz: dt.tzinfo) -> dt.date:
+    return moment.astimezone(tz).date()
+
+
+def bucket(days: int) -> int:
+    return min(max(days, 0), HISTOGRAM_BUCKETS - 1)
+
+
+def zip_of(order: dict[str, Any]) -> str:
+    return (
+        (order["normalized_postal_code"] or order["postal_code"] or "")
+        .replace(" ", "")
+        .upper()[:12]
+    )
+
+
+def _is_booked(shipment: dict[str, Any]) -> bool:
+    return shipment["booked_at"] is not None or bool(shipment["tracking_number"])
+
+
+def compute_day(
+    merchant: Merchant, day: dt.date
+) -> tuple[
+    dict[Key, dict[str, int]],
+    dict[tuple[Key, str], dict[str, int]],
+    dict[tuple[Key, str, str, str], int],
+]:
+    """The counters of one local day: by dimensions, by dimensions and ZIP, and the reason
+    counts by dimensions, ZIP, kind and reason. Reads the source rows, writes nothing."""
+    tz = zone_of(merchant)
+    start, end = day_bounds(day, tz)
+    orders = list(
+        Order.objects.for_merchant(merchant)
+        .filter(created_at__gte=start, created_at__lt=end)
+        .values(
+            "id",
+            "source",
+            "delivery_kind",
+            "normalized_postal_code",
+            "postal_code",
+            "value",
+            "created_at",
+            "promised_until",
+        )
+        .order_by()
+    )
+    by_dims: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ALL_COUNTERS, 0))
+    by_zip: dict[tuple[Key, str], dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(ALL_COUNTERS, 0)
+    )
+    reasons: dict[tuple[Key, str, str, str], int] = defaultdict(int)
+    if not orders:
+        return by_dims, by_zip, reasons
+    order_ids = [order["id"] for order in orders]
+
+    allocations: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for allocation in (
+        Allocation.objects.filter(merchant=merchant, order_id__in=order_ids)
+        .exclude(state=Allocation.State.RELEASED)
+        .values("order_id", "point_id", "rank", "distance_m", "id")
+        .order_by()
+    ):
+        allocations[allocation["order_id"]].append(allocation)
+
+    shipments: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    shipment_ids = []
+    for shipment in (
+        Shipment.objects.filter(merchant=merchant, order_id__in=order_ids, is_return=False)
+        .values(
+            "id",
+            "order_id",
+            "account_id",
+            "account__courier",
+            "service_id",
+            "status",
+            "tracking_number",
+            "price_minor",
+            "booked_at",
+            "handed_over_at",
+            "delivered_at",
+            "voided_at",
+            "is_stuck",
+            "exception_handled_at",
+            "promised_until",
+            "created_at",
+        )
+        .order_by("created_at", "id")
+    ):
+        shipments[shipment["order_id"]].append(shipment)
+        shipment_ids.append(shipment["id"])
+
+    events: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if shipment_ids:
+        for event in (
+            ShipmentEvent.objects.filter(
+                shipment_id__in=shipment_ids,
+                status__in=("failed_attempt", "exception", "available_for_pickup"),
+            )
+            .values("shipment_id", "status", "occurred_at", "reason_code", "id")
+            .order_by("occurred_at", "id")
+        ):
+            events[event["shipment_id"]].append(event)
+
+    for order in orders:
+        zip_code = zip_of(order)
+        live = sorted(allocations.get(order["id"], []), key=lambda a: (a["rank"], a["id"]))
+        point_id = live[0]["point_id"] if live else None
+        mine = shipments.get(order["id"], [])
+        booked = [s for s in mine if _is_booked(s)]
+        primary = next((s for s in booked if s["voided_at"] is None), None) or (
+            mine[0] if mine else None
+        )
+
+        order_counters = {"orders": 1, "order_value_minor": order["value"]}
+        if order["delivery_kind"] in PICKUP_KINDS:
+            order_counters["pickup_orders"] = 1
+            kind = "locker_orders" if order["delivery_kind"] == "locker" else "shop_orders"
+            order_counters[kind] = 1
+        if live:
+            order_counters["allocated_orders"] = 1
+            order_counters["nearest_point_orders"] = int(all(a["rank"] == 1 for a in live))
+            order_counters["split_orders"] = int(len({a["point_id"] for a in live}) > 1)
+            order_counters["distance_m"] = max(a["distance_m"] for a in live)
+        _add(by_dims, by_zip, _key(point_id, order, primary), zip_code, order_counters)
+
+        for shipment in booked:
+            key = _key(point_id, order, shipment)
+            if shipment["voided_at"] is not None:
+                _add(
+                    by_dims,
+                    by_zip,
+                    key,
+                    zip_code,
+                    {"shipments": 1, "voids": 1, "voided_spend_minor": shipment["price_minor"]},
+                )
+                continue
+            counters = _parcel_counters(order, shipment, events.get(shipment["id"], []), tz)
+            _add(by_dims, by_zip, key, zip_code, counters)
+            for event in events.get(shipment["id"], []):
+                if event["status"] == "failed_attempt":
+                    reason = event["reason_code"] or UNKNOWN_REASON
+                    reasons[(key, zip_code, "failed_attempt", reason)] += 1
+            exceptions = [e for e in events.get(shipment["id"], []) if e["status"] == "exception"]
+            if exceptions:
+                reason = exceptions[0]["reason_code"] or UNKNOWN_REASON
+                reasons[(key, zip_code, "exception", reason)] += 1
+    return by_dims, by_zip, reasons
+
+
+def _key(point_id: int | None, order: dict[str, Any], shipment: dict[str, Any] | None) -> Key:
+    return (
+        point_id,
+        shipment["account_id"] if shipment else None,
+        bool(shipment and shipment["account__courier"] == OWN_FLEET_CODE),
+        shipment["service_id"] if shipment else None,
+        order["source"],
+        order["delivery_kind"],
+    )
+
+
+def _add(by_dims: dict, by_zip: dict, key: Key, zip_code: str, counters: dict[str, int]) -> None:
+    row, zip_row = by_dims[key], by_zip[(key, zip_code)]
+    for name, value in counters.items():
+        row[name] += value
+        zip_row[name] += value
+
+
+def _parcel_counters(
+    order: dict[str, Any], shipment: dict[str, Any], events: list[dict[str, Any]], tz: dt.tzinfo
+) -> dict[str, int]:
+    counters = {
+        "shipments": 1,
+        "parcels": 1,
+        "label_spend_minor": shipment["price_minor"],
+        "stuck": int(shipment["is_stuck"]),
+        "expired": int(shipment["status"] == "expired"),
+        "returned": int(shipment["status"] == "returned"),
+    }
+    failed = sum(1 for e in events if e["status"] == "failed_attempt")
+    counters["failed_attempts"] = failed
+    exceptions = [e for e in events if e["status"] == "exception"]
+    if exceptions:
+        counters["exceptions"] = 1
+        if shipment["exception_handled_at"] is not None:
+            counters["exceptions_resolved"] = 1
+            waited = shipment["exception_handled_at"] - exceptions[0]["occurred_at"]
+            counters["exception_resolve_seconds"] = max(int(waited.total_seconds()), 0)
+    delivered_at = shipment["delivered_at"]
+    if shipment["status"] == "delivered" and delivered_at is not None:
+        counters["delivered"] = 1
+        promise = shipment["promised_until"] or order["promised_until"]
+        if promise is not None:
+            counters["delivered_with_promise"] = 1
+            counters["on_time"] = int(delivered_at <= promise)
+        counters["first_attempt_success"] = int(failed == 0)
+        delivered_day = local_day(delivered_at, tz)
+        left = shipment["handed_over_at"] or shipment["booked_at"] or shipment["created_at"]
+        counters[f"transit_d{bucket((delivered_day - local_day(left, tz)).days)}"] = 1
+        waited_days = (delivered_day - local_day(order["created_at"], tz)).days
+        counters[f"o2d_d{bucket(waited_days)}"] = 1
+        counters["same_day"] = int(waited_days == 0)
+        ready = next((e for e in events if e["status"] == "available_for_pickup"), None)
+        if order["delivery_kind"] in PICKUP_KINDS and ready is not None:
+            counters["collected"] = 1
+            waited = delivered_at - ready["occurred_at"]
+            counters["collection_seconds"] = max(int(waited.total_seconds()), 0)
+    return counters
+
+
+def recompute_day(*, merchant: Merchant, day: dt.date) -> int:
+    """Replace the merchant's rollups of `day` with rows computed from the source rows; returns
+    the number of day rows written. Idempotent: running it again writes the same rows."""
+    with transaction.atomic():
+        # One recompute of a merchant at a time: two concurrent delete+insert of one day would
+        # otherwise both insert. Reads after the lock see every commit before it.
+        Merchant.objects.select_for_update().filter(pk=merchant.pk).first()
+        by_dims, by_zip, reasons = compute_day(merchant, day)
+        for model in (AnalyticsDay, AnalyticsZipDay, AnalyticsReasonDay):
+            model.objects.filter(merchant=merchant, day=day).delete()
+        AnalyticsDay.objects.bulk_create(
+            [_row(AnalyticsDay, merchant, day, key, c) for key, c in by_dims.items()],
+            batch_size=500,
+        )
+        AnalyticsZipDay.objects.bulk_create(
+            [
+                _row(AnalyticsZipDay, merchant, day, key, c, zip=zip_code)
+                for (key, zip_code), c in by_zip.items()
+            ],
+            batch_size=500,
+        )
+        AnalyticsReasonDay.objects.bulk_create(
+            [
+                AnalyticsReasonDay(
+                    merchant=merchant,
+                    day=day,
+                    **_dims(key),
+                    zip=zip_code,
+                    kind=kind,
+                    reason=reason[:64],
+                    count=count,
+                )
+                for (key, zip_code, kind, reason), count in reasons.items()
+            ],
+            batch_size=500,
+        )
+    return len(by_dims)
+
+
+def _dims(key: Key) -> dict[str, Any]:
+    point_id, account_id, own_fleet, service_id, channel, delivery_kind = key
+    return {
+        "point_id": point_id,
+        "account_id": account_id,
+        "own_fleet": own_fleet,
+        "service_id": service_id,
+        "channel": channel,
+        "delivery_kind": delivery_kind,
+    }
+
+
+def _row(model: type, merchant: Merchant, day: dt.date, key: Key, counters: dict, **extra: Any):
+    return model(merchant=merchant, day=day, **_dims(key), **counters, **extra)
+
+
+def order_days(merchant: Merchant) -> tuple[dt.date, dt.date] | None:
+    """The first and last local days the merchant has orders on."""
+    tz = zone_of(merchant)
+    orders = Order.objects.for_merchant(merchant).order_by()
+    first = orders.order_by("created_at").values_list("created_at", flat=True).first()
+    last = orders.order_by("-created_at").values_list("created_at", flat=True).first()
+    if first is None or last is None:
+        return None
+    return local_day(first, tz), local_day(last, tz)
+
+
+def rebuild(
+    *, merchant: Merchant, date_from: dt.date | None = None, date_to: dt.date | None = None
+) -> int:
+    """Recompute every day of a range (default: the merchant's first to last order day, and
+    drop rollups outside it). Idempotent: rebuilding twice leaves what rebuilding once did."""
+    span = order_days(merchant)
+    if date_from is None or date_to is None:
+        if span is None:
+            for model in (AnalyticsDay, AnalyticsZipDay, AnalyticsReasonDay):
+                model.objects.filter(merchant=merchant).delete()
+            return 0
+        date_from = date_from or span[0]
+        date_to = date_to or span[1]
+        for model in (AnalyticsDay, AnalyticsZipDay, AnalyticsReasonDay):
+            model.objects.filter(merchant=merchant).exclude(
+                day__range=(date_from, date_to)
+            ).delete()
+    days = 0
+    for day in _days(date_from, date_to):
+        recompute_day(merchant=merchant, day=day)
+        days += 1
+    return days
+
+
+def _days(date_from: dt.date, date_to: dt.date) -> Iterable[dt.date]:
+    day = date_from
+    while day <= date_to:
+        yield day
+        day += dt.timedelta(days=1)
