@@ -56,6 +56,11 @@ def beat_schedule(*, heartbeat_seconds: int) -> dict[str, dict]:
             "schedule": timedelta(hours=6),
             "options": {"expires": 3600},
         },
+        "analytics-fold-days": {
+            "task": "fulfillment.tasks.fold_analytics_days",
+            "schedule": timedelta(seconds=60),
+            "options": {"expires": 60},
+        },
         "address-risk-train-nightly": {
             "task": "fulfillment.tasks.train_address_risk_models",
             "schedule": crontab(hour=3, minute=17),

@@ -32,3 +32,11 @@ class FulfillmentConfig(AppConfig):
         from fulfillment.risk import receivers as risk_receivers
 
         risk_receivers.connect()
+        # Analytics rollups: each order or shipment event marks its order's day dirty (#20).
+        from fulfillment.analytics import receivers as analytics_receivers
+
+        analytics_receivers.connect()
+        # Address risk: every order is scored as it comes in (#20 item 3).
+        from fulfillment.risk import receivers as risk_receivers
+
+        risk_receivers.connect()
