@@ -51,6 +51,7 @@ from tests.factories.integrations import TENANT_FACTORIES as INTEGRATION_FACTORI
 from tests.factories.lockers import make_bank, make_shop
 from tests.factories.merchant import make_point, make_product
 from tests.factories.orders import make_order
+from tests.fulfillment.capacity.factories import TENANT_FACTORIES as CAPACITY_FACTORIES
 from tests.fulfillment.fleet.admin.factories import TENANT_FACTORIES as FLEET_FACTORIES
 from tests.fulfillment.fleet.driver.factories import TENANT_FACTORIES as DRIVER_APP_FACTORIES
 from tests.fulfillment.fleet.driver.factories import sign_in_driver_of
@@ -122,6 +123,7 @@ OBJECT_FACTORIES: dict[str, Callable[[NewMerchant], int]] = {
     **FLEET_FACTORIES,
     **FLEET_PLAN_FACTORIES,
     **DRIVER_APP_FACTORIES,
+    **CAPACITY_FACTORIES,
     "return_id": lambda new: make_return(new.merchant).pk,
     "run_id": lambda new: ShipRun.objects.create(merchant=new.merchant, description="B's").pk,
     "box_id": lambda new: (
