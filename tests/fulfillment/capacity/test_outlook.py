@@ -7,9 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from fulfillment.capacity.selectors import capacity_outlook, point_shares
+from fulfillment.capacity.selectors import capacity_outlook, fleet_pace, point_shares
 from fulfillment.capacity.services import save_pickup
-from fulfillment.models import Allocation
+from fulfillment.models import Allocation, Route, RoutePlan, RouteStop
 from fulfillment.orders.services.orders import create_order
 from tests.factories.merchant import make_point, make_product
 from tests.factories.orders import order_data, stock
@@ -132,3 +132,42 @@ def test_a_shop_with_no_history_no_drivers_and_no_pick_ups_expects_nothing(merch
     assert not outlook.has_history and not outlook.has_drivers and not outlook.has_pickups
     assert all(d.status == "idle" and d.capacity == 0 for d in outlook.points[0].days)
     assert outlook.points[0].days[0].text == "Today (Mon Dec 7): no parcels expected."
+
+
+def test_the_fleets_own_pace_comes_from_the_stops_its_past_shifts_did(shop):
+    merchant, hub = shop["merchant"], shop["hub"]
+    order = create_order(merchant=merchant, data=_stocked_order(merchant, hub))[0]
+    for n, states in enumerate(
+        (["delivered"] * 9 + ["failed"], ["delivered"] * 10, ["safe_place"] * 10 + ["pending"])
+    ):
+        past = shift(merchant, hub, name=f"Past {n}", day=TODAY - dt.timedelta(days=n + 1))
+        plan = RoutePlan.objects.create(merchant=merchant, date=past.date, state="done")
+        route = Route.objects.create(merchant=merchant, plan=plan, driver=past.driver,
+                                     vehicle=past.vehicle, shift=past, hub=hub)  # fmt: skip
+        # One order on every stop: the pace counts stops, and a stop is unique per plan only.
+        for i, state in enumerate(states):
+            sub_plan = (
+                plan
+                if i == 0
+                else RoutePlan.objects.create(merchant=merchant, date=past.date, state="done")
+            )
+            sub_route = route if i == 0 else Route.objects.create(
+                merchant=merchant, plan=sub_plan, driver=past.driver, vehicle=past.vehicle,
+                shift=past, hub=hub,
+            )  # fmt: skip
+            RouteStop.objects.create(merchant=merchant, plan=sub_plan, route=sub_route,
+                                     sequence=1, order=order, latitude=41.9, longitude=-87.6,
+                                     state=state)  # fmt: skip
+    # 30 stops done in three shifts of 7.5 working hours: 30 / 22.5 = 1.33 an hour.
+    pace = fleet_pace(merchant, today=TODAY)
+    assert (pace.basis, pace.shifts, pace.stops) == ("history", 3, 30)
+    assert round(pace.stops_per_hour, 3) == 1.333
+    assert "3 shifts (30 stops)" in pace.text
+    tomorrow = capacity_outlook(merchant, today=TODAY).points[0].days[1]
+    assert [s.parcels for s in tomorrow.drivers] == [10, 10]  # floor(7.5 × 1.33)
+
+
+def _stocked_order(merchant, hub):
+    product = make_product(merchant)
+    stock(merchant, hub, product, 5)
+    return order_data((product.sku, 1))
