@@ -26,7 +26,8 @@
     if (!el || !source || !window.L || el.dataset.drawn) return;
     el.dataset.drawn = "1";
     var points = JSON.parse(source.textContent);
-    var map = L.map(el, { scrollWheelZoom: false, preferCanvas: true });
+    // SVG circles (not canvas): at most 100 ZIPs, and each one a real element.
+    var map = L.map(el, { scrollWheelZoom: false });
     var tiles = el.dataset.tiles;
     if (tiles) L.tileLayer(tiles, { attribution: el.dataset.attribution || "", maxZoom: 19 }).addTo(map);
     var bounds = L.latLngBounds([]);
