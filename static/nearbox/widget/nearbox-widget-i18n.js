@@ -48,6 +48,17 @@
       setupError: "The delivery widget is not set up: {detail}",
       noParcel: "give data-cart or data-weight-g on its script tag",
       noTarget: "no element matches data-target",
+      // Address risk (#20): why a locker or shop is listed first.
+      riskSuggestion: "{reason} {place} {distance} away holds your parcel for {days} days.",
+      riskLocker: "A locker",
+      riskShop: "A pickup shop",
+      risk_generic: "Home deliveries here often fail.",
+      risk_zip_rate: "Parcels to this area often come back.",
+      risk_no_unit: "Parcels to this building often come back without an apartment number.",
+      risk_business_hours: "Businesses are often closed when the courier comes.",
+      risk_po_box: "Couriers cannot deliver to a PO box.",
+      risk_centroid: "The address could not be placed exactly.",
+      risk_new_customer: "First deliveries to a new address fail more often.",
     },
     pl: {
       title: "Dostawa",
@@ -94,6 +105,17 @@
       setupError: "Widżet dostawy nie jest skonfigurowany: {detail}",
       noParcel: "podaj data-cart lub data-weight-g w znaczniku script",
       noTarget: "żaden element nie pasuje do data-target",
+      // Address risk (#20): why a locker or shop is listed first.
+      riskSuggestion: "{reason} {place} {distance} stąd przechowa paczkę przez {days} dni.",
+      riskLocker: "Automat paczkowy",
+      riskShop: "Punkt odbioru",
+      risk_generic: "Dostawy do domu pod ten adres często się nie udają.",
+      risk_zip_rate: "Paczki w ten rejon często wracają.",
+      risk_no_unit: "Paczki do tego budynku często wracają bez numeru mieszkania.",
+      risk_business_hours: "Firmy są często zamknięte, gdy przyjeżdża kurier.",
+      risk_po_box: "Kurierzy nie doręczają do skrytek pocztowych.",
+      risk_centroid: "Nie udało się dokładnie ustalić adresu.",
+      risk_new_customer: "Pierwsze dostawy pod nowy adres częściej się nie udają.",
     },
     es: {
       title: "Entrega",
@@ -137,6 +159,17 @@
       setupError: "El widget de entrega no está configurado: {detail}",
       noParcel: "indica data-cart o data-weight-g en su etiqueta script",
       noTarget: "ningún elemento coincide con data-target",
+      // Address risk (#20): why a locker or shop is listed first.
+      riskSuggestion: "{reason} {place} a {distance} guarda tu paquete durante {days} días.",
+      riskLocker: "Un casillero",
+      riskShop: "Una tienda de recogida",
+      risk_generic: "Las entregas a domicilio aquí fallan a menudo.",
+      risk_zip_rate: "Los paquetes a esta zona vuelven a menudo.",
+      risk_no_unit: "Los paquetes a este edificio vuelven a menudo sin número de piso.",
+      risk_business_hours: "Los negocios suelen estar cerrados cuando llega el repartidor.",
+      risk_po_box: "Los repartidores no pueden entregar en un apartado postal.",
+      risk_centroid: "No se pudo ubicar la dirección con exactitud.",
+      risk_new_customer: "Las primeras entregas a una dirección nueva fallan más a menudo.",
     },
   };
 

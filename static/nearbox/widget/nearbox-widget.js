@@ -206,6 +206,8 @@
     // Shown with the first answer: an empty map before a search helps nobody.
     var body = el("div", { class: "nbx-body", hidden: true }, [list, mapBox]);
     var chosenLine = el("p", { class: "nbx-chosen", "aria-live": "polite" });
+    // Address risk (#20): why a locker or shop is listed first, when the API suggests one.
+    var riskNote = el("p", { class: "nbx-risk", role: "note", hidden: true });
     var wrapper = el("div", { class: "nbx", lang: i18n.lang, part: "widget" }, [
       el("div", { class: "nbx-search", role: "search", "aria-label": t("title") }, [
         el("label", { class: "nbx-label", for: "nbx-postcode", text: t("postcode") }),
@@ -215,6 +217,7 @@
       filters,
       status,
       error,
+      riskNote,
       body,
       chosenLine,
     ]);
@@ -308,6 +311,17 @@
       return facts;
     }
 
+    function riskText(suggestion) {
+      var reason = t("risk_" + (suggestion.reason || "generic"));
+      if (reason === "risk_" + suggestion.reason) reason = t("risk_generic");
+      return t("riskSuggestion", {
+        reason: reason,
+        place: t(suggestion.kind === "locker" ? "riskLocker" : "riskShop"),
+        distance: fmt.distance(suggestion.distance_m),
+        days: suggestion.hold_days,
+      });
+    }
+
     function optionNode(option, index) {
       var o = option.item;
       var selected = state.chosen && state.chosen.key === option.key;
@@ -341,7 +355,17 @@
       var shown = all.filter(visible);
       var focused = root.activeElement;
       var focusedKey = focused && focused.dataset ? focused.dataset.key : undefined;
-      var groups = ["home", "locker", "shop"].map(function (kind) {
+      var suggestion = state.data && state.data.risk && state.data.risk.suggestion;
+      var kinds = ["home", "locker", "shop"];
+      if (suggestion) {
+        // A home delivery here is likely to fail: the suggested place's group comes first.
+        kinds = [suggestion.kind].concat(kinds.filter(function (k) {
+          return k !== suggestion.kind;
+        }));
+      }
+      riskNote.hidden = !suggestion;
+      riskNote.textContent = suggestion ? riskText(suggestion) : "";
+      var groups = kinds.map(function (kind) {
         var rows = shown.filter(function (o) {
           return o.kind === kind;
         });

@@ -7,6 +7,9 @@ import pytest
 import redis
 from django.conf import settings
 
+# The widget's shop page on its own origin and its pickup network, as the lockers tests use them.
+from tests.lockers.conftest import network, shop_pages  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def fresh_caches():
