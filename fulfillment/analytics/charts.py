@@ -21,9 +21,23 @@ def share_max(values: Sequence[float]) -> float:
     return min(nice_max(max([*values, 0.0]) * 100) / 100, 1.0)
 
 
-def axis_max(values: Sequence[float], *, share: bool = False) -> float:
+def whole_max(values: Sequence[float]) -> int:
+    """The y-axis top for counts: four equal whole steps (0, 1, 2, 3, 4 or 0, 3, 6, 9, 12),
+    never a 1.25 tick for a number of parcels."""
+    quarter = max([*values, 0.0]) / 4
+    power = 1
+    while True:
+        for step in (1, 2, 2.5, 3, 5):
+            if step * power >= quarter and float(step * power).is_integer():
+                return int(4 * step * power)
+        power *= 10
+
+
+def axis_max(values: Sequence[float], *, share: bool = False, whole: bool = False) -> float:
     if share:
         return share_max(values)
+    if whole:
+        return whole_max(values)
     return nice_max(max([*values, 0.0]))
 
 
@@ -37,17 +51,18 @@ def trend_chart(
     current: Sequence[float | None],
     previous: Sequence[float | None] = (),
     share: bool = False,
+    whole: bool = False,
     label: Label = _plain,
-    width: int = 640,
-    height: int = 200,
+    width: int = 420,
+    height: int = 180,
 ) -> dict:
     """A line per day of the period and, dashed under it, the previous period's line aligned
     day by day (day 1 over day 1). A day without a figure (None: a rate with nothing to
     divide) breaks the line instead of drawing it at zero."""
-    left, right, top, bottom = 56, 12, 10, 26
+    left, right, top, bottom = 52, 10, 10, 24
     count = max(len(days), 2)
     known = [v for v in (*current, *previous) if v is not None]
-    y_max = axis_max(known, share=share)
+    y_max = axis_max(known, share=share, whole=whole)
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def x(i: int) -> float:
@@ -67,8 +82,8 @@ def trend_chart(
             run = []
         return lines
 
-    # A label every ~7th day (at most 6), always the first day: 90 labels would overlap.
-    step = max(1, math.ceil(len(days) / 6))
+    # At most 5 day labels, always the first day: 90 labels would overlap.
+    step = max(1, math.ceil(len(days) / 5))
     x_ticks = [{"label": f"{day:%b} {day.day}", "x": x(i)} for i, day in enumerate(days)][::step]
     single = [  # a lone point in a segment draws nothing as a line: show it as a dot
         {"x": x(i), "y": y(v)}
@@ -140,12 +155,12 @@ def histogram(
     *,
     buckets: Sequence[tuple[str, int]],
     width: int = 640,
-    height: int = 180,
+    height: int = 150,
 ) -> dict:
     """Vertical bars for counts per bucket ("0 days", "1 day", …, "10+ days")."""
     left, right, top, bottom = 44, 8, 10, 26
     plot_w, plot_h = width - left - right, height - top - bottom
-    y_max = nice_max(max([c for _, c in buckets] or [0]))
+    y_max = whole_max([c for _, c in buckets])
     slot = plot_w / max(len(buckets), 1)
     bars = []
     for i, (name, count) in enumerate(buckets):

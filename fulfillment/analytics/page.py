@@ -245,9 +245,13 @@ def _section(
     trends = []
     for name in DAILY_FIGURES.get(key, ()):
         unit = _unit(name)
+        current = [row.get(name) for row in section.daily]
+        previous = [row.get(name) for row in previous_daily] if compare else []
+        # A rate with nothing to divide on every day (no promise dates yet) draws no chart.
+        drawn = days and any(v is not None for v in (*current, *previous))
         trends.append(
             {
-                "id": f"{key}-{name}",
+                "id": f"{key}-{name}".replace("_", "-"),
                 "name": name,
                 "label": _label(name),
                 "unit": unit,
@@ -255,12 +259,13 @@ def _section(
                 "previous_total": fmt(section.previous.get(name), unit),
                 "chart": charts.trend_chart(
                     days=days,
-                    current=[row.get(name) for row in section.daily],
-                    previous=[row.get(name) for row in previous_daily] if compare else [],
+                    current=current,
+                    previous=previous,
                     share=unit == "share",
+                    whole=unit == "count",
                     label=fmt.tick(unit),
                 )
-                if days
+                if drawn
                 else None,
             }
         )

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fulfillment.analytics.charts import bar_chart, histogram, trend_chart, zip_map_points
+from fulfillment.analytics.charts import (
+    bar_chart,
+    histogram,
+    trend_chart,
+    whole_max,
+    zip_map_points,
+)
 
 DAYS = [dt.date(2026, 11, 1) + dt.timedelta(days=i) for i in range(7)]
 
@@ -69,3 +75,18 @@ def test_zip_map_puts_known_zips_at_their_centroid_and_leaves_unknown_ones_to_th
     assert [p["zip"] for p in points] == ["60614"]
     assert points[0]["rate"] == 0.3
     assert 41.9 < points[0]["lat"] < 42.0 and -87.7 < points[0]["lon"] < -87.6
+
+
+def test_count_axes_step_in_whole_numbers():
+    assert [whole_max([v]) for v in (0, 1, 4, 5, 10, 13, 95, 1001)] == [
+        4,
+        4,
+        4,
+        8,
+        12,
+        20,
+        100,
+        1200,
+    ]
+    chart = trend_chart(days=DAYS, current=[1, 0, 0, 0, 0, 0, 2], whole=True)
+    assert [t["value"] for t in chart["y_ticks"]] == ["0", "1", "2", "3", "4"]
