@@ -154,12 +154,12 @@ def fleet_pace(merchant: Merchant, *, today: dt.date) -> Pace:
 def point_shares(
     merchant: Merchant, *, today: dt.date, points: list[StoragePoint]
 ) -> tuple[dict[int, float], str]:
-    """Each point's share of the shop's orders in the last eight weeks: orders with units held
-    at the point over all orders held anywhere (an order split over two points is a parcel
-    from each). With no such orders the active points share evenly."""
+    """Each point's share of the shop's orders in the last eight weeks and today so far: orders
+    with units held at the point over all orders held anywhere (an order split over two points
+    is a parcel from each). With no such orders the active points share evenly."""
     tz = zone_of(merchant)
     start = dt.datetime.combine(today - dt.timedelta(days=SHARE_DAYS), dt.time(0), tzinfo=tz)
-    end = dt.datetime.combine(today, dt.time(0), tzinfo=tz)
+    end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
     allocations = (
         Allocation.objects.for_merchant(merchant)
         .exclude(state=Allocation.State.RELEASED)

@@ -19,7 +19,7 @@ from merchant.models import Merchant
 # In dependency order: every later part needs the merchant.
 PARTS = (
     "merchant", "boxes", "couriers", "pickup", "orders", "labels", "returns", "woocommerce",
-    "fleet",
+    "fleet", "capacity",
 )  # fmt: skip
 # Loaded only when asked for (--only): it books at the running courier sandbox (make run
 # loads it once the sandbox answers).
@@ -141,6 +141,11 @@ class Command(BaseCommand):
             return ensure_demo_fleet(merchant=self._merchant())
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+
+    def _seed_capacity(self, options: dict) -> str:
+        from demo.seeders.capacity import ensure_demo_capacity
+
+        return ensure_demo_capacity(merchant=self._merchant())
 
     def _seed_labels(self, options: dict) -> str:
         from demo.seeders.labels import ensure_demo_labels
