@@ -92,16 +92,17 @@ event_st = st.tuples(
 shipment_st = st.fixed_dictionaries(
     {
         "account": st.integers(0, 2),
-        "booked": st.booleans(),
-        "voided": st.booleans(),
-        "is_return": st.booleans(),
+        "booked": st.sampled_from([True, True, True, False]),
+        "voided": st.sampled_from([False, False, False, True]),
+        "is_return": st.sampled_from([False, False, False, False, True]),
         "price": st.integers(0, 5000),
         "status": st.sampled_from(
-            ["in_transit", "delivered", "failed_attempt", "exception", "expired", "returned"]
+            ["delivered", "delivered", "delivered", "in_transit", "failed_attempt"]
+            + ["exception", "expired", "returned"]
         ),
         "booked_after_h": st.integers(0, 30),
-        "delivered_after_h": st.integers(0, 24 * 20),
-        "promise_after_h": st.one_of(st.none(), st.integers(0, 96)),
+        "delivered_after_h": st.sampled_from([0, 5, 24, 30, 48, 72, 200, 400]),
+        "promise_after_h": st.one_of(st.none(), st.sampled_from([0, 24, 30, 48, 72])),
         "stuck": st.booleans(),
         "handled_after_h": st.one_of(st.none(), st.integers(0, 300)),
         "events": st.lists(event_st, max_size=4),
@@ -116,10 +117,10 @@ order_st = st.fixed_dictionaries(
         "zip": st.sampled_from(ZIPS),
         "value": st.integers(0, 100_000),
         "allocations": st.lists(allocation_st, max_size=3),
-        "shipments": st.lists(shipment_st, max_size=2),
+        "shipments": st.lists(shipment_st, min_size=1, max_size=2),
     }
 )
-history_st = st.lists(order_st, max_size=12)
+history_st = st.lists(order_st, min_size=1, max_size=12)
 
 
 def write_history(world: World, history: list[dict[str, Any]]) -> list[Order]:

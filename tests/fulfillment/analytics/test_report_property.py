@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fulfillment.analytics.filters import AnalyticsFilters
@@ -31,13 +31,56 @@ filter_st = st.fixed_dictionaries(
     {
         "first": st.integers(0, DAYS - 1),
         "length": st.integers(1, DAYS),
-        "point": st.one_of(st.none(), st.integers(0, 2)),
-        "carrier": st.one_of(st.none(), st.integers(0, 2), st.just("own_fleet")),
-        "service": st.one_of(st.none(), st.integers(0, 2)),
-        "zip": st.sampled_from(["", "606", *ZIPS]),
-        "channel": st.sampled_from(["", "api", "checkout", "shopify"]),
+        "point": st.sampled_from([None, None, 0, 1, 2]),
+        "carrier": st.sampled_from([None, None, 0, 1, 2, "own_fleet"]),
+        "service": st.sampled_from([None, None, None, 0, 1, 2]),
+        "zip": st.sampled_from(["", "", "606", *ZIPS]),
+        "channel": st.sampled_from(["", "", "api", "checkout", "shopify"]),
     }
 )
+ALL = {"first": 0, "length": DAYS, "point": None, "carrier": None, "service": None}
+ALL |= {"zip": "", "channel": ""}
+
+
+def parcel(**fields):
+    values = {
+        "account": 0,
+        "booked": True,
+        "voided": False,
+        "is_return": False,
+        "price": 700,
+        "status": "delivered",
+        "booked_after_h": 1,
+        "delivered_after_h": 24,
+        "promise_after_h": 24,  # delivered exactly at the promise: on time
+        "stuck": False,
+        "handled_after_h": None,
+        "events": [],
+    }
+    return values | fields
+
+
+def order(**fields):
+    values = {"day": 6, "minute": 1430, "source": "api", "kind": "home", "zip": "60614"}
+    values |= {"value": 10_000, "allocations": [(0, 1, 1200, False)], "shipments": [parcel()]}
+    return values | fields
+
+
+# Edges a random run may miss: on time exactly at the promise, late by a day across the DST
+# change, a pickup collected, an exception resolved, a split order, a void and a return parcel.
+EDGES = [
+    order(),
+    order(shipments=[parcel(promise_after_h=0, delivered_after_h=30)]),
+    order(
+        kind="locker",
+        shipments=[parcel(events=[("available_for_pickup", 5, ""), ("failed_attempt", 3, "")])],
+    ),
+    order(
+        allocations=[(0, 1, 900, False), (1, 2, 5000, False), (2, 1, 10, True)],
+        shipments=[parcel(status="exception", handled_after_h=50, events=[("exception", 4, "x")])],
+    ),
+    order(day=0, minute=0, shipments=[parcel(voided=True), parcel(is_return=True), parcel()]),
+]
 
 
 def to_filters(world, f) -> AnalyticsFilters:
@@ -77,6 +120,7 @@ def assert_figures_match(report, expected: dict, previous: dict) -> None:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(history=history_st, filters=st.lists(filter_st, min_size=1, max_size=3))
+@example(history=EDGES, filters=[ALL, ALL | {"first": 6, "length": 1}, ALL | {"carrier": 0}])
 def test_report_figures_equal_a_naive_count_of_the_rows(history, filters):
     world = make_world()
     write_history(world, history)
