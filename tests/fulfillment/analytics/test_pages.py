@@ -144,6 +144,7 @@ def history(merchant_a) -> History:
     return seed_history(merchant_a.merchant)
 
 
+@pytest.mark.sqlite  # the page of `make run`
 def test_page_shows_each_figure_against_the_previous_period(client_a, history):
     response = client_a.get(f"/app/analytics/?{PERIOD}")
     assert response.status_code == 200
@@ -236,6 +237,7 @@ HOSTILE = [
     ("service_id=%EF%BC%91", "service_id", "whole number"),  # a full-width digit one
     ("zip=%3Cscript%3E", "zip", "ZIP code"),
     ("zip=60614%00", "zip", "NUL"),
+    ("zip=%ED%A0%80", "zip", "ZIP code"),  # a lone surrogate, as UTF-8 bytes
     ("channel=fax", "channel", "Expected one of"),
     ("compare=maybe", "compare", "valid choice"),
     ("date_to=" + "9" * 5000, "date_to", "Too long"),
