@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from fulfillment.analytics.services.rollups import rebuild
 from fulfillment.models import AnalyticsDirtyDay, Order, Shipment, ShipmentEvent
 from fulfillment.orders.services.orders import create_order
+from merchant.models.demand import PlacementPlan
 from tests.factories.couriers import make_account, make_service
 from tests.factories.merchant import make_point, make_product
 from tests.factories.orders import order_data, stock
@@ -321,3 +322,18 @@ def test_the_nav_leads_to_the_page_and_the_placeholder_is_gone(client_a):
     html = client_a.get("/app/").content.decode()
     assert 'href="/app/analytics/"' in html
     assert client_a.get("/app/area/analytics/").status_code == 404
+
+
+def test_an_accepted_placement_plan_shows_its_before_and_after(client_a, merchant_a, history):
+    merchant = merchant_a.merchant
+    plan = PlacementPlan.objects.create(
+        merchant=merchant,
+        status=PlacementPlan.Status.ACCEPTED,
+        accepted_at=_at(merchant, START - dt.timedelta(days=1)),
+    )
+    html = client_a.get(f"/app/analytics/?{PERIOD}").content.decode()
+    effect = re.search(rf"Effect of placement plan {plan.pk}</h3>(.*?)</table>", html, re.S)
+    assert effect, "no placement effect table"
+    # 14 days after: all four orders of the period were allocated to the nearest point.
+    row = re.search(r"Orders allocated to a point</th>(.*?)</tr>", effect.group(1), re.S)
+    assert re.findall(r'<td class="num[^"]*">([^<]*)', row.group(1))[:2] == ["2", "4"]
