@@ -80,7 +80,9 @@ def _page(request: HttpRequest, shipment, *, error: str = "", status: int = 200)
     context["change_error"] = error
     context["changed"] = request.GET.get("changed", "") in ("redirect", "reschedule")
     response = render(request, "fulfillment/tracking/public.html", context, status=status)
-    response["Referrer-Policy"] = "no-referrer"  # the token is the key: never leak it
+    # The token is the key: never sent to another site. "same-origin", not "no-referrer": with
+    # no-referrer the browser posts the page's own forms with `Origin: null`, which CSRF refuses.
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex"
     return response
 
