@@ -104,6 +104,11 @@ class PointCapacity:
         return [d for d in self.days if d.status == "short"]
 
     @property
+    def advice_days(self) -> list[DayCapacity]:
+        """Days that need doing something: short, or short on a busy day."""
+        return [d for d in self.days if d.status in ("short", "tight")]
+
+    @property
     def share_percent(self) -> float:
         return self.share * 100
 
