@@ -1,7 +1,8 @@
 """What staff do about a shipment in the exceptions queue: cancel it, mark the order refunded,
 reship it (a new shipment with the same courier service, booked in the background), or mark it
 handled. Contacting the shopper is a prepared email (mailto) on the page; redirecting to a
-locker arrives with the pickup network's redirect API."""
+locker or shop goes through the pickup network's redirector (tracking/hooks.py) and rescheduling
+through tracking/reschedule.py (docs/exceptions.md)."""
 
 from __future__ import annotations
 
