@@ -151,12 +151,19 @@ def _pick(figures: dict[str, Number], names: tuple[str, ...]) -> dict[str, Numbe
     return {name: figures.get(name) for name in names}
 
 
-def _daily(rows: QuerySet, filters: AnalyticsFilters) -> list[dict[str, Number]]:
+def daily_figures(merchant: Merchant, filters: AnalyticsFilters) -> list[dict[str, Number]]:
+    """Every figure for each day of the period (the CSV export)."""
+    return _daily(rollup_rows(merchant, filters), filters, ALL_COUNTERS)
+
+
+def _daily(
+    rows: QuerySet, filters: AnalyticsFilters, counters: tuple[str, ...] = COUNTERS
+) -> list[dict[str, Number]]:
     found = {
         row["day"]: row
         for row in rows.filter(day__range=(filters.date_from, filters.date_to))
         .values("day")
-        .annotate(**_sums(COUNTERS))
+        .annotate(**_sums(counters))
     }
     empty = dict.fromkeys(ALL_COUNTERS, 0)
     series = []
