@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from config.api_docs import VendoredSwagger
+from fulfillment.analytics import api as fulfillment_analytics
 from fulfillment.capacity import api as fulfillment_capacity
 from fulfillment.checkout import api as fulfillment_checkout
 from fulfillment.couriers import api as fulfillment_couriers
@@ -60,6 +61,7 @@ api.add_router("/address-risk", fulfillment_risk.router)  # #20 item 3
 api.add_router("/fleet", fulfillment_fleet.router)
 api.add_router("/fleet", fulfillment_fleet_plans.router)  # plans and routes (#16)
 api.add_router("/capacity", fulfillment_capacity.router)  # capacity advice (#20 item 5)
+api.add_router("/analytics", fulfillment_analytics.router)  # report and CSV (#20 items 1-2)
 
 
 def problem(status: int, code: str, detail: str, **extra: object) -> dict:
