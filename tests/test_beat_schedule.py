@@ -28,6 +28,8 @@ REGISTERED_NAMES = {
     "fulfillment.tasks.send_tracking_notifications",
     "fulfillment.tasks.refresh_eta_tables",
     "fulfillment.tasks.refresh_eta_table",
+    "fulfillment.tasks.train_address_risk",
+    "fulfillment.tasks.train_address_risk_models",
     "lockers.tasks.expire_compartment_holds",
     "lockers.tasks.expire_uncollected_parcels",
     "lockers.tasks.remind_uncollected_parcels",
