@@ -32,6 +32,7 @@ def messages_about(order) -> int:
     return SentMessage.objects.filter(order=order, event="redirected").count()
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_staff_redirect_from_the_exceptions_queue_reserves_a_compartment_and_notifies_once(
     merchant_a, client_a, django_capture_on_commit_callbacks
@@ -64,6 +65,7 @@ def test_staff_redirect_from_the_exceptions_queue_reserves_a_compartment_and_not
     assert f'id="exception-{shipment.pk}"' not in after
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_no_fitting_locker_is_refused_with_the_reason_and_nothing_changes(merchant_a):
     merchant = merchant_a.merchant
@@ -77,6 +79,7 @@ def test_no_fitting_locker_is_refused_with_the_reason_and_nothing_changes(mercha
     assert Order.objects.get(pk=shipment.order_id).delivery_kind == "home"
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_a_delivered_parcel_cannot_be_redirected(merchant_a):
     merchant = merchant_a.merchant
@@ -87,6 +90,7 @@ def test_a_delivered_parcel_cannot_be_redirected(merchant_a):
     assert not Reservation.objects.filter(bank=bank).exists()
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_another_merchants_locker_is_a_404(merchant_a, merchant_b, client_a):
     other = make_bank(merchant_b.merchant)
@@ -99,6 +103,7 @@ def test_another_merchants_locker_is_a_404(merchant_a, merchant_b, client_a):
     assert not Reservation.objects.filter(bank=other).exists()
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_a_full_shop_is_refused_and_one_with_room_takes_the_parcel(merchant_a):
     merchant = merchant_a.merchant
@@ -117,6 +122,7 @@ def test_a_full_shop_is_refused_and_one_with_room_takes_the_parcel(merchant_a):
     assert created and record.to_delivery_kind == "pickup_shop" and record.reservation_id is None
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_a_second_place_after_a_redirect_is_refused(merchant_a):
     merchant = merchant_a.merchant
