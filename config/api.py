@@ -24,6 +24,7 @@ from fulfillment.returns import api as fulfillment_returns
 from fulfillment.risk import api as fulfillment_risk
 from fulfillment.shipments import api as fulfillment_shipments
 from fulfillment.tracking import api as fulfillment_tracking
+from fulfillment.tracking import exception_api as fulfillment_exceptions
 from integrations.webhooks import api as integrations_webhooks
 from lockers.api import checkout as lockers_checkout
 from lockers.api import network as lockers_network
@@ -52,6 +53,7 @@ api.add_router("/pickup-network", lockers_network.router)
 api.add_router("/couriers", fulfillment_couriers.router)
 api.add_router("/shipments", fulfillment_tracking.router)
 api.add_router("/shipments", fulfillment_shipments.router)  # list and labels
+api.add_router("/shipments", fulfillment_exceptions.router)  # redirect, reschedule (#20 item 4)
 api.add_router("/webhooks", integrations_webhooks.router)
 api.add_router("/checkout-rules", fulfillment_checkout.router)
 api.add_router("/courier-rules", fulfillment_checkout.courier_router)
