@@ -18,6 +18,7 @@ from tests.factories.orders import make_order
 from tests.support.helpers import signed_in_client
 
 UTC = dt.UTC
+pytestmark = pytest.mark.sqlite  # `make run`'s database: intake scoring, training, the what-if
 
 
 @pytest.mark.django_db
