@@ -27,7 +27,7 @@ NAV = "analytics"
 def analytics(request: HttpRequest) -> HttpResponse:
     merchant = request.merchant
     form = AnalyticsFilterForm(request.GET, merchant=merchant)
-    context: dict[str, Any] = {"form": form, "presets": PRESETS, "nav_active": NAV}
+    context: dict[str, Any] = {"form": form, "nav_active": NAV}
     if form.is_valid():
         report = build_report(merchant, form.filters)
         series = page_series(merchant, form.filters)
@@ -36,12 +36,11 @@ def analytics(request: HttpRequest) -> HttpResponse:
             report_context(report, merchant, compare=form.with_previous, series=series),
             query=query,
             export_url=f"{reverse('analytics_export')}?{query}",
-            # A preset button is shown pressed when the period is exactly it, ending today.
-            period_days=form.filters.days if form.filters.date_to == form.today else None,
         )
         status = 200
     else:
         status = 400
+    context["preset_links"] = _preset_links(request, form)
     if not request.htmx:
         return render(request, "fulfillment/analytics/index.html", context, status=status)
     # htmx swaps only a 2xx answer: the form with its errors must still reach the page.
@@ -61,9 +60,32 @@ def analytics_export(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         errors = "; ".join(f"{name}: {' '.join(e)}" for name, e in form.errors.items())
         return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
-    from fulfillment.analytics.export import export_response
+    from fulfillment.analytics.export import csv_response
 
-    return export_response(request.merchant, form.filters)
+    return csv_response(request.merchant, form.filters)
+
+
+def _preset_links(request: HttpRequest, form: AnalyticsFilterForm) -> list[dict]:
+    """"Last 7/30/90 days" as links keeping the other filters (links, not submit buttons: the
+    first submit button is what Enter in a field presses). The current one is marked when the
+    period is exactly it, ending today."""
+    query = request.GET.copy()
+    for name in ("date_from", "date_to", "preset"):
+        query.pop(name, None)
+    filters = form.filters if form.is_valid() else None
+    links = []
+    for days in PRESETS:
+        query["preset"] = str(days)
+        links.append(
+            {
+                "days": days,
+                "url": f"{reverse('analytics')}?{query.urlencode()}",
+                "current": filters is not None
+                and filters.days == days
+                and filters.date_to == form.today,
+            }
+        )
+    return links
 
 
 def _compare_query(compare: bool) -> dict[str, str]:

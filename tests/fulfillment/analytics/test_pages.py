@@ -5,7 +5,9 @@ escaped, tenant isolation and a query count that does not grow with the history.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import re
 import zoneinfo
@@ -218,7 +220,7 @@ def test_a_preset_sets_the_period_ending_today(client_a, merchant_a):
     today = dt.datetime.now(zoneinfo.ZoneInfo(merchant_a.merchant.time_zone)).date()
     week_ago = today - dt.timedelta(days=6)
     assert f'value="{week_ago}"' in html and f'value="{today}"' in html
-    assert re.search(r'aria-pressed="true">Last 7 days<', html)
+    assert re.search(r'aria-current="true"[^>]*>Last 7 days<', html)
 
 
 def test_no_orders_yet_shows_what_to_do(client_a):
@@ -269,6 +271,8 @@ def test_another_merchants_point_or_courier_is_unknown_and_their_figures_never_s
         response = client_b.get(f"/app/analytics/?{PERIOD}&{query}")
         assert response.status_code == 400
         assert b"No such" in response.content
+        export = client_b.get(f"/app/analytics/export.csv?{PERIOD}&{query}")
+        assert export.status_code == 400 and b"No such" in export.content
 
 
 def test_names_people_typed_are_escaped(client_a, merchant_a):
@@ -337,3 +341,17 @@ def test_an_accepted_placement_plan_shows_its_before_and_after(client_a, merchan
     # 14 days after: all four orders of the period were allocated to the nearest point.
     row = re.search(r"Orders allocated to a point</th>(.*?)</tr>", effect.group(1), re.S)
     assert re.findall(r'<td class="num[^"]*">([^<]*)', row.group(1))[:2] == ["2", "4"]
+
+
+def test_the_export_link_downloads_the_csv_of_the_page_filters(client_a, history):
+    html = client_a.get(f"/app/analytics/?{PERIOD}&carrier={history.swift.pk}").content.decode()
+    link = re.search(r'id="analytics-export" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert f"carrier={history.swift.pk}" in link and f"date_from={START}" in link
+    response = client_a.get(link)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert len(rows) == 14
+    assert sum(int(r["orders"]) for r in rows) == int(figure_row(html, "orders")[0]) == 2
+    assert client_a.get("/app/analytics/export.csv?date_from=nope").status_code == 400
