@@ -10,6 +10,7 @@ from typing import Annotated
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import BeforeValidator, Strict
 
 from fulfillment.capacity import services
 from fulfillment.capacity.selectors import (
@@ -25,7 +26,19 @@ from merchant.selectors.points import get_point_for_merchant
 
 router = Router(tags=["capacity"])
 ERRORS = {404: Problem, 422: Problem}
-Weekday = Annotated[int | str, Field(description="0 (Monday) … 6 (Sunday), or mon … sun")]
+
+
+def _not_a_bool(value: object) -> object:
+    if isinstance(value, bool):  # JSON `true` is not Tuesday
+        raise ValueError("Give a weekday as 0 (Monday) … 6 (Sunday) or its name.")
+    return value
+
+
+Weekday = Annotated[
+    int | Annotated[str, Field(max_length=12)],
+    BeforeValidator(_not_a_bool),
+    Field(description="0 (Monday) … 6 (Sunday), or mon … sun"),
+]
 
 
 class DriverOut(Schema):
@@ -119,7 +132,7 @@ class PickupIn(InputSchema):
     account_id: Id
     weekdays: list[Weekday] = Field(default_factory=list, max_length=7)
     dates: list[dt.date] = Field(default_factory=list, max_length=services.MAX_DATES)
-    max_parcels: int = Field(..., description=f"1 … {MAX_PICKUP_PARCELS}")
+    max_parcels: Annotated[int, Strict()] = Field(..., description=f"1 … {MAX_PICKUP_PARCELS}")
     pickup_time: LocalTime | None = None
     note: str = Field("", max_length=200)
     is_active: bool = True

@@ -86,9 +86,8 @@ def capacity_page(request: HttpRequest) -> HttpResponse:
         ),
         "form": form,
     } | NAV
-    template = (
-        "fulfillment/capacity/_point.html" if request.htmx else "fulfillment/capacity/index.html"
-    )
+    fragment = request.htmx and not request.htmx.history_restore_request
+    template = "fulfillment/capacity/_point.html" if fragment else "fulfillment/capacity/index.html"
     return render(request, template, context)
 
 

@@ -1,5 +1,6 @@
 """In Chromium, under the strict CSP: Capacity from the main navigation shows the hub's 14 days
-as bars and a table, and booking a courier pick-up for tomorrow turns its short day covered."""
+as bars and a table, booking a courier pick-up for tomorrow turns its short day covered, and
+choosing another point swaps its part of the page (htmx)."""
 
 import datetime as dt
 
@@ -7,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from merchant.selectors.demand import merchant_today
+from tests.factories.merchant import make_point
 from tests.fulfillment.orders.test_pages_browser import sign_in
 from tests.support.helpers import screenshot
 from tests.test_csp_browser import COLLECT_VIOLATIONS
@@ -41,5 +43,13 @@ def test_a_merchant_reads_the_advice_and_books_a_pick_up(live_server, page, merc
     expect(page.get_by_text("Pick-up by Parcel Co at Lincoln Park booked.")).to_be_visible()
     row = page.get_by_role("row", name=f"{tomorrow:%a %b} {tomorrow.day}")
     expect(row).to_contain_text("your 2 drivers and the Parcel Co pick-up cover 105: 5 to spare")
+
+    # Another point through htmx: the point's part of the page is swapped, the URL follows.
+    loop = make_point(merchant_a.merchant, name="Loop", postal_code="60601")
+    page.reload()
+    page.get_by_label("Show point").select_option(label="Loop")
+    expect(page.get_by_role("heading", name="Loop: the next 14 days")).to_be_visible()
+    expect(page).to_have_url(f"{live_server.url}/app/capacity/?point={loop.pk}")
+    expect(page.get_by_text("No courier pick-ups booked here")).to_be_visible()
     assert page.evaluate("window.__cspViolations || []") == []
     assert errors == []

@@ -115,6 +115,9 @@ def test_api_creates_reads_replaces_and_deletes_a_pick_up(api_client_a, point, a
     ("change", "field"),
     [
         ({"weekdays": [9]}, "weekdays"),
+        ({"weekdays": [True]}, "weekdays[0]"),
+        ({"max_parcels": "5"}, "max_parcels"),
+        ({"max_parcels": 5.5}, "max_parcels"),
         ({"weekdays": [], "dates": []}, "weekdays"),
         ({"max_parcels": -1}, "max_parcels"),
         ({"max_parcels": 10**30}, "max_parcels"),
