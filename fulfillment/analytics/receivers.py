@@ -1,12 +1,13 @@
-"""Rollups follow events: each signal marks the day of the order it touches dirty (one small
-upsert); beat's fold recomputes the day (connected in FulfillmentConfig.ready())."""
+"""Rollups follow events: each signal notes the order or shipment it touches (a Redis set add, or
+the day marked dirty at once without Redis); beat's fold recomputes the days (connected in
+FulfillmentConfig.ready())."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from fulfillment.analytics.services.dirty import mark_order_dirty, mark_shipment_dirty
+from fulfillment.analytics.services.dirty import note_order, note_shipment
 
 logger = logging.getLogger(__name__)
 
@@ -14,7 +15,7 @@ logger = logging.getLogger(__name__)
 def on_order_changed(sender: Any, *, order_id: int, **kwargs: Any) -> None:
     """Sent after commit: an error is logged, never raised into intake or routing."""
     try:
-        mark_order_dirty(order_id=order_id)
+        note_order(order_id)
     except Exception:
         logger.exception("analytics: order %s not marked dirty", order_id)
 
@@ -22,7 +23,7 @@ def on_order_changed(sender: Any, *, order_id: int, **kwargs: Any) -> None:
 def on_shipment_changed(sender: Any, *, shipment_id: int, **kwargs: Any) -> None:
     """Sent after commit: an error is logged, never raised into booking or tracking's ingest."""
     try:
-        mark_shipment_dirty(shipment_id=shipment_id)
+        note_shipment(shipment_id)
     except Exception:
         logger.exception("analytics: shipment %s not marked dirty", shipment_id)
 

@@ -1,0 +1,496 @@
+# ruff: noqa: E501  (the generated history is SQL text, one expression a line)
+"""Analytics at 1,000,000 shipments for one merchant (#20): build the daily rollups, then time
+the report (build_report) and the API under several filter combinations, and the rollup
+maintenance against the tracking pipeline it rides on.
+
+python -m bench.analytics [--shipments 1000000] [--days 365] [--runs 30] [--batches 6]
+                          [--batch 200] [--keep-db]
+
+Sets up a throwaway PostgreSQL database `nearbox_bench_analytics`: one merchant (Chicago time),
+three points, three couriers (one own fleet), and `--shipments` orders over `--days` days, each
+with a line, an allocation (ranked, with a distance), one shipment and its tracking events
+(in transit, delivered for most, a failed attempt for ~8%, an exception for ~2%, "ready for
+pickup" for locker and shop orders). Rows are written server-side (INSERT ... SELECT over
+generate_series, from one template row per table made through the ORM), so every NOT NULL
+column has the ORM's value.
+
+1. Rebuild: rebuild_analytics over the whole history (the command's service), timed.
+2. Report: p50/p95 of build_report for each filter combination (30 days, 90 days, 365 days,
+   a courier, own fleet, a point, a ZIP prefix, a channel), `--runs` runs each. Goal p95 ≤ 300 ms.
+3. API: the same through GET /api/v1/analytics with the secret key (Django's test client, in
+   process). Goal p95 ≤ 300 ms.
+4. Maintenance: `--batches` batches of `--batch` tracking results each (out for delivery ->
+   delivered) through tracking's ingest_results, alternately with the analytics receivers
+   disconnected and connected; then the fold of the days they marked. Share = (receivers' extra
+   time + fold time) / ingest time, wall clock in this process (the database's work is inside
+   both). Goal ≤ 5%.
+Writes bench/results/analytics.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import zoneinfo
+from pathlib import Path
+
+from bench.common import database_urls, drop_database, recreate_database, vacuum_analyze
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "analytics.json"
+BENCH_DB = "nearbox_bench_analytics"
+TZ = zoneinfo.ZoneInfo("America/Chicago")
+ZIPS = [f"606{n:02d}" for n in range(1, 61)]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+def timed(values: list[float]) -> dict[str, float]:
+    return {
+        "runs": len(values),
+        "p50_ms": round(percentile(values, 0.5) * 1000, 1),
+        "p95_ms": round(percentile(values, 0.95) * 1000, 1),
+        "max_ms": round(max(values) * 1000, 1),
+    }
+
+
+def copy_from_template(model, template_pk: int, overrides: dict[str, str], source: str) -> int:
+    """INSERT INTO model's table one row per row of `source` (a FROM clause with alias g),
+    every column the template row's unless overridden by an SQL expression."""
+    from django.db import connection
+
+    table = model._meta.db_table
+    columns, values = [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(f'"{field.column}"')
+        values.append(overrides.get(field.column, f't."{field.column}"'))
+    sql = (
+        f'INSERT INTO "{table}" ({", ".join(columns)}) SELECT {", ".join(values)} '
+        f'FROM (SELECT * FROM "{table}" WHERE id = {int(template_pk)}) t CROSS JOIN {source}'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.rowcount
+
+
+def populate(n: int, days: int):
+    """The merchant and its history; returns (merchant, new_merchant, accounts, points, today)."""
+    from django.db import connection
+
+    from fulfillment.models import (
+        Allocation,
+        CourierAccount,
+        CourierService,
+        Order,
+        OrderLine,
+        Shipment,
+        ShipmentEvent,
+    )
+    from merchant.models import Product, StoragePoint
+    from merchant.services.merchants import create_merchant
+
+    new = create_merchant(
+        name="Analytics Bench",
+        owner_email="bench@example.com",
+        owner_password="x" * 12,
+        issue_keys=True,
+    )
+    merchant = new.merchant
+    merchant.time_zone = "America/Chicago"
+    merchant.save(update_fields=["time_zone"])
+    points = [
+        StoragePoint.objects.create(
+            merchant=merchant,
+            name=name,
+            address_line="1 W Fulton",
+            city="Chicago",
+            state="IL",
+            postal_code="60601",
+            latitude=41.88,
+            longitude=-87.63,
+        )
+        for name in ("West Loop Warehouse", "Lincoln Park", "Pilsen Store")
+    ]
+    accounts, services = [], []
+    for i, courier in enumerate(("sandbox", "manual", "own_fleet")):
+        account = CourierAccount.objects.create(
+            merchant=merchant, courier=courier, name=f"Courier {i}"
+        )
+        accounts.append(account)
+        services.append(
+            CourierService.objects.create(
+                merchant=merchant,
+                account=account,
+                level="next_day",
+                code=f"s{i}",
+                name=f"Service {i}",
+                transit_hours=24,
+                pickup_cutoff=dt.time(17),
+            )
+        )
+    product = Product.objects.create(
+        merchant=merchant,
+        sku="B1",
+        name="Bench",
+        weight_g=500,
+        length_mm=100,
+        width_mm=100,
+        height_mm=100,
+    )
+    today = dt.datetime.now(TZ).date()
+    start = dt.datetime.combine(today - dt.timedelta(days=days), dt.time(), tzinfo=TZ)
+    order = Order.objects.create(
+        merchant=merchant, shopper_name="Template", postal_code="60601", created_at=start
+    )
+    line = OrderLine.objects.create(merchant=merchant, order=order, product=product, quantity=1)
+    allocation = Allocation.objects.create(
+        merchant=merchant,
+        order=order,
+        line=line,
+        point=points[0],
+        quantity=1,
+        distance_m=1,
+        rank=1,
+        why="bench",
+    )
+    shipment = Shipment.objects.create(
+        merchant=merchant,
+        order=order,
+        account=accounts[0],
+        service=services[0],
+        idempotency_key="bench-template",
+        price_minor=1,
+        currency="USD",
+        created_at=start,
+    )
+    event = ShipmentEvent.objects.create(
+        merchant=merchant,
+        shipment=shipment,
+        event_id="template",
+        status="in_transit",
+        occurred_at=start,
+        source="courier",
+    )
+    span = days * 86400
+    zips = "ARRAY[" + ",".join(f"'{z}'" for z in ZIPS) + "]"
+    t0 = time.perf_counter()
+    copy_from_template(
+        Order,
+        order.pk,
+        {
+            "reference": "'B' || g",
+            "created_at": f"'{start.isoformat()}'::timestamptz + (g * {span}.0 / {n}) * interval '1 second'",
+            "promised_until": f"'{start.isoformat()}'::timestamptz + (g * {span}.0 / {n}) * interval '1 second' + interval '48 hours'",
+            "source": "(ARRAY['api','checkout','shopify','csv'])[1 + g % 4]",
+            "delivery_kind": "(ARRAY['home','home','home','home','home','home','locker','locker','pickup_shop','home'])[1 + (g * 7) % 10]",
+            "postal_code": f"({zips})[1 + (g * 13) % {len(ZIPS)}]",
+            "normalized_postal_code": f"({zips})[1 + (g * 13) % {len(ZIPS)}]",
+            "value": "2000 + (g * 37) % 20000",
+            "status": "'delivered'",
+        },
+        f"generate_series(1, {n}) g",
+    )
+    bench_orders = f"(SELECT id AS g, created_at, delivery_kind FROM fulfillment_order WHERE merchant_id = {merchant.pk} AND id <> {order.pk}) o"
+    copy_from_template(OrderLine, line.pk, {"order_id": "o.g"}, bench_orders)
+    copy_from_template(
+        Allocation,
+        allocation.pk,
+        {
+            "order_id": "o.g",
+            "line_id": "(SELECT id FROM fulfillment_orderline l WHERE l.order_id = o.g LIMIT 1)",
+            "point_id": f"(ARRAY[{points[0].pk},{points[1].pk},{points[2].pk}])[1 + (o.g * 5) % 3]",
+            "rank": "CASE WHEN o.g % 5 = 0 THEN 2 ELSE 1 END",
+            "distance_m": "500 + (o.g * 97) % 15000",
+        },
+        bench_orders,
+    )
+    # A courier by order: 0 (45%), 1 (35%), own fleet (20%); delivered for 92%.
+    acct = f"(CASE WHEN o.g % 20 < 9 THEN {accounts[0].pk} WHEN o.g % 20 < 16 THEN {accounts[1].pk} ELSE {accounts[2].pk} END)"
+    svc = f"(CASE WHEN o.g % 20 < 9 THEN {services[0].pk} WHEN o.g % 20 < 16 THEN {services[1].pk} ELSE {services[2].pk} END)"
+    copy_from_template(
+        Shipment,
+        shipment.pk,
+        {
+            "order_id": "o.g",
+            "account_id": acct,
+            "service_id": svc,
+            "idempotency_key": "'b' || o.g",
+            "public_token": "md5('bench' || o.g)",
+            "tracking_number": "'BN' || o.g",
+            "price_minor": "400 + (o.g * 31) % 900",
+            "created_at": "o.created_at",
+            "booked_at": "o.created_at + interval '1 hour'",
+            "handed_over_at": "o.created_at + interval '5 hours'",
+            "status": "CASE WHEN o.g % 25 < 23 THEN 'delivered' WHEN o.g % 25 = 23 THEN 'exception' ELSE 'returned' END",
+            "delivered_at": "CASE WHEN o.g % 25 < 23 THEN o.created_at + (20 + (o.g * 11) % 70) * interval '1 hour' END",
+            "promised_until": "o.created_at + interval '48 hours'",
+            "exception_handled_at": "CASE WHEN o.g % 25 = 23 THEN o.created_at + interval '30 hours' END",
+            "voided_at": "CASE WHEN o.g % 200 = 7 THEN o.created_at + interval '2 hours' END",
+        },
+        bench_orders,
+    )
+    ships = f"(SELECT s.id AS g, s.created_at, s.delivered_at, s.status, o.delivery_kind FROM fulfillment_shipment s JOIN fulfillment_order o ON o.id = s.order_id WHERE s.merchant_id = {merchant.pk} AND s.id <> {shipment.pk}) s"
+    for status, event_id, at, where in (
+        ("in_transit", "t", "s.created_at + interval '6 hours'", "TRUE"),
+        ("delivered", "d", "s.delivered_at", "s.status = 'delivered'"),
+        ("failed_attempt", "f", "s.created_at + interval '18 hours'", "s.g % 12 = 0"),
+        ("exception", "x", "s.created_at + interval '10 hours'", "s.status = 'exception'"),
+        (
+            "available_for_pickup",
+            "p",
+            "s.created_at + interval '16 hours'",
+            "s.delivery_kind <> 'home'",
+        ),
+    ):
+        copy_from_template(
+            ShipmentEvent,
+            event.pk,
+            {
+                "shipment_id": "s.g",
+                "event_id": f"'{event_id}'",
+                "status": f"'{status}'",
+                "occurred_at": at,
+                "reason_code": "(ARRAY['not_home','refused','address_unknown',''])[1 + s.g % 4]",
+            },
+            f"{ships} WHERE {where}",
+        )
+    # The templates go: they are not part of the history.
+    event.delete()
+    shipment.delete()
+    allocation.delete()
+    line.delete()
+    order.delete()
+    with connection.cursor() as cursor:
+        for model in (Order, OrderLine, Allocation, Shipment, ShipmentEvent):
+            table = model._meta.db_table
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+            )
+    load_seconds = time.perf_counter() - t0
+    vacuum_analyze()
+    return new, accounts, points, today, load_seconds
+
+
+def bench_rebuild(merchant) -> dict:
+    from fulfillment.analytics.services.rollups import rebuild
+    from fulfillment.models.analytics import AnalyticsDay, AnalyticsZipDay
+
+    t0 = time.perf_counter()
+    days = rebuild(merchant=merchant)
+    seconds = time.perf_counter() - t0
+    vacuum_analyze(
+        "fulfillment_analyticsday", "fulfillment_analyticszipday", "fulfillment_analyticsreasonday"
+    )
+    return {
+        "days": days,
+        "seconds": round(seconds, 1),
+        "day_rows": AnalyticsDay.objects.filter(merchant=merchant).count(),
+        "zip_day_rows": AnalyticsZipDay.objects.filter(merchant=merchant).count(),
+    }
+
+
+def combinations(accounts, points, today: dt.date) -> dict[str, dict[str, str]]:
+    def period(days: int) -> dict[str, str]:
+        return {
+            "date_from": (today - dt.timedelta(days=days - 1)).isoformat(),
+            "date_to": today.isoformat(),
+        }
+
+    return {
+        "30 days": period(30),
+        "90 days": period(90),
+        "365 days": period(365),
+        "90 days, a courier": {**period(90), "carrier": str(accounts[0].pk)},
+        "90 days, own fleet": {**period(90), "carrier": "own_fleet"},
+        "90 days, a point": {**period(90), "point_id": str(points[1].pk)},
+        "90 days, ZIP 6060": {**period(90), "zip": "6060"},
+        "30 days, ZIP 60614, channel": {**period(30), "zip": "60614", "channel": "checkout"},
+    }
+
+
+def bench_report(merchant, combos: dict, runs: int) -> dict:
+    from fulfillment.analytics.filters import parse_filters
+    from fulfillment.analytics.selectors import build_report
+
+    out = {}
+    for name, query in combos.items():
+        filters = parse_filters(merchant, query)
+        build_report(merchant, filters)  # warm: imports, plans, the buffer cache
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            report = build_report(merchant, filters)
+            times.append(time.perf_counter() - t0)
+        out[name] = {**timed(times), "orders": report.cost.figures["orders"]}
+        print(f"report {name}: {out[name]}", flush=True)
+    return out
+
+
+def bench_api(new, combos: dict, runs: int) -> dict:
+    from django.test import Client
+
+    client = Client(headers={"Authorization": f"Bearer {new.secret_key.raw}"})
+    out = {}
+    for name, query in combos.items():
+        client.get("/api/v1/analytics", query)  # warm: the first request loads the API
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            response = client.get("/api/v1/analytics", query)
+            times.append(time.perf_counter() - t0)
+            assert response.status_code == 200, response.content[:300]
+        out[name] = timed(times)
+        print(f"api {name}: {out[name]}", flush=True)
+    return out
+
+
+def bench_maintenance(merchant, account, batches: int, size: int) -> dict:
+    """Ingest batches of tracking results for the newest shipments of `account`, with the
+    receivers off and on in turn; then the fold of what they marked."""
+    from fulfillment.analytics import receivers
+    from fulfillment.analytics.services.dirty import fold_dirty_days
+    from fulfillment.couriers.adapters.types import TrackingEvent, TrackingResult, TrackingStatus
+    from fulfillment.models import Shipment
+    from fulfillment.models.analytics import AnalyticsDirtyDay
+    from fulfillment.tracking.ingest import ingest_results
+
+    numbers = list(
+        Shipment.objects.filter(merchant=merchant, account=account)
+        .order_by("-created_at")
+        .values_list("tracking_number", flat=True)[: batches * size]
+    )
+    # Put them back in transit so the batch moves them on (status changes: the signal fires).
+    Shipment.objects.filter(account=account, tracking_number__in=numbers).update(
+        status="in_transit", delivered_at=None
+    )
+    AnalyticsDirtyDay.objects.all().delete()
+    now = dt.datetime.now(dt.UTC)
+    times = {"off": [], "on": []}
+    for b in range(batches):
+        mode = "off" if b % 2 == 0 else "on"
+        (receivers.disconnect if mode == "off" else receivers.connect)()
+        batch = numbers[b * size : (b + 1) * size]
+        results = {}
+        for n in batch:
+            events = [
+                TrackingEvent(
+                    tracking_number=n,
+                    status=TrackingStatus.OUT_FOR_DELIVERY,
+                    occurred_at=now - dt.timedelta(minutes=30),
+                    courier_code="ofd",
+                    courier_description="out for delivery",
+                    event_id=f"{n}-ofd",
+                ),
+                TrackingEvent(
+                    tracking_number=n,
+                    status=TrackingStatus.DELIVERED,
+                    occurred_at=now - dt.timedelta(minutes=5),
+                    courier_code="dl",
+                    courier_description="delivered",
+                    event_id=f"{n}-dl",
+                ),
+            ]
+            results[n] = TrackingResult.from_events(n, events)
+        t0 = time.perf_counter()
+        ingest_results(account=account, results=results, polled=True, now=now)
+        times[mode].append(time.perf_counter() - t0)
+    receivers.connect()
+    dirty = AnalyticsDirtyDay.objects.count()
+    t0 = time.perf_counter()
+    folded = fold_dirty_days()
+    fold = time.perf_counter() - t0
+    off, on = statistics.mean(times["off"]), statistics.mean(times["on"])
+    on_batches = len(times["on"])
+    extra = max(on - off, 0) * on_batches
+    share = (extra + fold) / (on * on_batches)
+    return {
+        "batch": size,
+        "ingest_off_s": round(off, 3),
+        "ingest_on_s": round(on, 3),
+        "receivers_extra_per_event_ms": round(max(on - off, 0) / size * 1000, 3),
+        "dirty_days": dirty,
+        "folded_days": folded,
+        "fold_s": round(fold, 3),
+        "fold_per_day_s": round(fold / max(folded, 1), 3),
+        "share_of_ingest": round(share, 4),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shipments", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--batches", type=int, default=6)
+    parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument("--keep-db", action="store_true")
+    args = parser.parse_args()
+
+    bench_url, admin_url = database_urls(BENCH_DB)
+    recreate_database(admin_url, BENCH_DB)
+    sys.path.insert(0, str(ROOT))
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    import django
+
+    django.setup()
+    import logging
+
+    logging.disable(logging.WARNING)
+    from django.core.management import call_command
+    from django.db import connections
+
+    results: dict = {}
+    try:
+        call_command("migrate", verbosity=0)
+        new, accounts, points, today, load_seconds = populate(args.shipments, args.days)
+        merchant = new.merchant
+        results["load"] = {
+            "shipments": args.shipments,
+            "days": args.days,
+            "seconds": round(load_seconds, 1),
+        }
+        print("load:", results["load"], flush=True)
+        results["rebuild"] = bench_rebuild(merchant)
+        print("rebuild:", results["rebuild"], flush=True)
+        combos = combinations(accounts, points, today)
+        results["report"] = bench_report(merchant, combos, args.runs)
+        results["api"] = bench_api(new, combos, args.runs)
+        results["maintenance"] = bench_maintenance(merchant, accounts[0], args.batches, args.batch)
+        print("maintenance:", results["maintenance"], flush=True)
+        worst = max(r["p95_ms"] for r in [*results["report"].values(), *results["api"].values()])
+        results["goals"] = {
+            "p95_le_300ms": worst <= 300,
+            "worst_p95_ms": worst,
+            "maintenance_le_5pct": results["maintenance"]["share_of_ingest"] <= 0.05,
+        }
+        results["machine"] = {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "command": "python -m bench.analytics " + " ".join(sys.argv[1:]),
+        }
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        print(json.dumps(results["goals"]))
+    finally:
+        connections.close_all()
+        if not args.keep_db:
+            drop_database(admin_url, BENCH_DB)
+
+
+if __name__ == "__main__":
+    main()
