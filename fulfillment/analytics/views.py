@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from fulfillment.analytics.export import csv_response
 from fulfillment.analytics.forms import PRESETS, AnalyticsFilterForm
 from fulfillment.analytics.page import page_series, report_context
 from fulfillment.analytics.selectors import build_report
@@ -60,13 +61,11 @@ def analytics_export(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         errors = "; ".join(f"{name}: {' '.join(e)}" for name, e in form.errors.items())
         return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
-    from fulfillment.analytics.export import csv_response
-
     return csv_response(request.merchant, form.filters)
 
 
 def _preset_links(request: HttpRequest, form: AnalyticsFilterForm) -> list[dict]:
-    """"Last 7/30/90 days" as links keeping the other filters (links, not submit buttons: the
+    """ "Last 7/30/90 days" as links keeping the other filters (links, not submit buttons: the
     first submit button is what Enter in a field presses). The current one is marked when the
     period is exactly it, ending today."""
     query = request.GET.copy()
