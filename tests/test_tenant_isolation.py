@@ -152,6 +152,8 @@ NOT_OBJECT_IDS = {
 JSON_BODIES = {
     "api/v1/orders/<order_id>/tags": {"tags": ["gift"]},
     "api/v1/fleet/plans/<int:route_plan_id>/moves": {"stop_id": 1, "route_id": 1, "position": 1},
+    "api/v1/shipments/<shipment_id>/redirect": {"place": "locker:1"},
+    "api/v1/shipments/<shipment_id>/reschedule": {"day": "2030-01-02"},
 }
 SKIPPED_NAMESPACES = {"admin": "the Django admin is for the operators of Nearbox, not merchants"}
 PARAM = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
