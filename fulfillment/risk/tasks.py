@@ -34,11 +34,17 @@ def train_address_risk(merchant_id: int) -> int | None:
 @shared_task(acks_late=True, ignore_result=True, name="fulfillment.tasks.train_address_risk_models")
 def train_address_risk_models() -> int:
     """Fan out: one training task per merchant with an order in the last 400 days."""
+    from django.db.models import Exists, OuterRef
+
     from fulfillment.models import Order
+    from merchant.models import Merchant
 
     since = timezone.now() - RECENT
-    ids = Order.objects.filter(created_at__gte=since).values_list("merchant_id", flat=True)
-    merchant_ids = sorted(set(ids.distinct()))
+    # One probe per merchant down the (merchant, -created_at) index, not a scan of every order.
+    recent = Order.objects.filter(merchant=OuterRef("pk"), created_at__gte=since)
+    merchant_ids = list(
+        Merchant.objects.filter(Exists(recent)).order_by("pk").values_list("pk", flat=True)
+    )
     for merchant_id in merchant_ids:
         train_address_risk.delay(merchant_id)
     return len(merchant_ids)

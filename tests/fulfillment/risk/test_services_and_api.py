@@ -263,3 +263,22 @@ def test_the_settings_page_saves_shows_errors_and_draws_the_calibration(merchant
     assert client.get("/app/address-risk/preview", {"threshold_percent": "x"}).status_code == 400
     other = signed_in_client(merchant_a)
     assert other.post("/app/address-risk/train").status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_nightly_fan_out_trains_each_merchant_with_recent_orders_once(
+    merchant_a, merchant_b, monkeypatch
+):
+    from fulfillment.risk import tasks
+
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.train_address_risk, "delay", queued.append)
+    make_order(merchant_a.merchant)
+    make_order(merchant_a.merchant)
+    assert tasks.train_address_risk_models() == 1
+    assert queued == [merchant_a.merchant.pk]
+    # One merchant's training, run twice, stores a fresh model each time and fails nothing.
+    assert tasks.train_address_risk(merchant_a.merchant.pk) is not None
+    assert tasks.train_address_risk(merchant_a.merchant.pk) is not None
+    assert AddressRiskModel.objects.filter(merchant=merchant_a.merchant).count() == 2
+    assert tasks.train_address_risk(10**12) is None  # a merchant gone since: nothing to do
