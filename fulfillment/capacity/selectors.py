@@ -165,10 +165,11 @@ def point_shares(
     tz = zone_of(merchant)
     start = dt.datetime.combine(today - dt.timedelta(days=SHARE_DAYS), dt.time(0), tzinfo=tz)
     end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+    # Over the active points only: a closed point's orders now ship from the others.
     allocations = (
         Allocation.objects.for_merchant(merchant)
         .exclude(state=Allocation.State.RELEASED)
-        .filter(created_at__gte=start, created_at__lt=end)
+        .filter(created_at__gte=start, created_at__lt=end, point__in=points)
     )
     total = allocations.aggregate(n=Count("order_id", distinct=True))["n"]
     if total:

@@ -94,6 +94,10 @@ def test_each_point_gets_its_share_of_the_orders_it_shipped_in_the_last_eight_we
     outlook = capacity_outlook(merchant, today=TODAY)
     expected = {p.point.name: p.days[1].expected for p in outlook.points}
     assert expected == {"Lincoln Park": 75, "Loop": 25}
+    # A closed point's orders are shared by the points still open.
+    loop.is_active = False
+    loop.save()
+    assert point_shares(merchant, today=TODAY, points=[hub]) == ({hub.pk: 1.0}, "allocations")
     # Allocations older than eight weeks do not count.
     Allocation.objects.for_merchant(merchant).update(
         created_at=dt.datetime(2026, 10, 1, 15, tzinfo=dt.UTC)
