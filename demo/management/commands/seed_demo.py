@@ -19,7 +19,7 @@ from merchant.models import Merchant
 # In dependency order: every later part needs the merchant.
 PARTS = (
     "merchant", "boxes", "couriers", "pickup", "orders", "labels", "returns", "woocommerce",
-    "fleet", "capacity",
+    "fleet", "capacity", "analytics",
 )  # fmt: skip
 # Loaded only when asked for (--only): it books at the running courier sandbox (make run
 # loads it once the sandbox answers).
@@ -146,6 +146,11 @@ class Command(BaseCommand):
         from demo.seeders.capacity import ensure_demo_capacity
 
         return ensure_demo_capacity(merchant=self._merchant())
+
+    def _seed_analytics(self, options: dict) -> str:
+        from demo.seeders.analytics import ensure_demo_analytics
+
+        return ensure_demo_analytics(merchant=self._merchant())
 
     def _seed_labels(self, options: dict) -> str:
         from demo.seeders.labels import ensure_demo_labels
