@@ -23,6 +23,17 @@
       return address.href;
     }
 
+    // The host page's address fields as typed so far (for the address risk only).
+    function addressParams() {
+      var out = {};
+      var inputs = settings.addressInputs || {};
+      Object.keys(inputs).forEach(function (name) {
+        var field = inputs[name] ? document.querySelector(inputs[name]) : null;
+        if (field && typeof field.value === "string") out[name] = field.value.trim().slice(0, 150);
+      });
+      return out;
+    }
+
     function parcelParams() {
       return settings.cart ? { cart: settings.cart } : Object.assign({}, settings.parcel);
     }
@@ -97,6 +108,7 @@
           // The cart's value (minor units) and tags: the shop's checkout rules price by them.
           { value_minor: settings.value, tags: settings.tags },
           parcelParams(),
+          addressParams(),
           query.postal_code
             ? { postal_code: query.postal_code }
             : { lat: query.lat, lon: query.lon }

@@ -4,6 +4,10 @@
  *           data-key="nbx_pk_…" data-target="#delivery" data-form="#checkout"
  *           data-cart="MUG-CLASSIC:2" data-locale="pl"></script>
  *
+ * Optional data-street-input, data-unit-input, data-company-input: selectors of the page's own
+ * address fields, sent with each search for the address risk (a locker first, with the reason,
+ * where home deliveries often fail).
+ *
  * Renders inside an open Shadow DOM on the target element, so neither page can restyle the
  * other. The API base is the origin of this script's own src. The shopper's choice fires
  * `nearbox:select` on the target and is written into hidden inputs of the form; choosing a
@@ -58,6 +62,12 @@
       height_mm: script.dataset.heightMm,
     },
     limit: script.dataset.limit || "5",
+    // The host page's own address fields (CSS selectors), read for the address risk (#20).
+    addressInputs: {
+      street: script.dataset.streetInput || "",
+      unit: script.dataset.unitInput || "",
+      company: script.dataset.companyInput || "",
+    },
     tileUrl:
       script.dataset.tileUrl !== undefined
         ? script.dataset.tileUrl
@@ -589,6 +599,16 @@
 
     retry.addEventListener("click", function () {
       if (state.query) search(state.query);
+    });
+
+    // The address risk reads the host's street/unit/company fields: ask again when they change.
+    Object.keys(config.addressInputs).forEach(function (name) {
+      var selector = config.addressInputs[name];
+      var input = selector ? document.querySelector(selector) : null;
+      if (!input) return;
+      input.addEventListener("change", function () {
+        if (state.query) search(state.query);
+      });
     });
 
     Object.keys(filterInputs).forEach(function (name) {

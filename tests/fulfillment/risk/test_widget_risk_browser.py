@@ -71,3 +71,32 @@ def test_a_risky_postcode_puts_the_nearest_locker_first_with_the_reason(
     root.get_by_label("Código postal").fill("60601")
     expect(root.get_by_role("note")).to_contain_text("Un casillero a ")
     expect(root.get_by_role("note")).to_contain_text("durante 7 días")
+
+
+def test_the_pages_own_street_field_feeds_the_score_and_names_the_reason(
+    live_server, page, shop_pages, network, merchant_a
+):
+    from fulfillment.risk.services import update_risk_settings
+
+    update_risk_settings(merchant=merchant_a.merchant, enabled=True, threshold=0.1)
+    url = shop_pages.checkout(
+        "/street",
+        script_src=f"{live_server.url}/pickup/widget/nearbox-widget.js",
+        key=network["key"],
+        extra='data-street-input="#street"',
+    )
+    page.goto(url)
+    root = page.locator("#nearbox")
+    expect(root.get_by_label("Postcode")).to_be_visible()
+    page.evaluate(
+        """() => {
+          const field = document.createElement('input');
+          field.id = 'street';
+          field.value = 'PO Box 9';
+          document.getElementById('checkout').prepend(field);
+        }"""
+    )
+    root.get_by_label("Postcode").fill("60601")
+    note = root.get_by_role("note")
+    expect(note).to_contain_text("Couriers cannot deliver to a PO box.")
+    expect(root.get_by_role("option").first).to_contain_text("Loop Locker")
