@@ -30,6 +30,8 @@ REGISTERED_NAMES = {
     "fulfillment.tasks.refresh_eta_table",
     "fulfillment.tasks.train_address_risk",
     "fulfillment.tasks.train_address_risk_models",
+    "fulfillment.tasks.fold_analytics_days",
+    "fulfillment.tasks.rebuild_analytics",
     "lockers.tasks.expire_compartment_holds",
     "lockers.tasks.expire_uncollected_parcels",
     "lockers.tasks.remind_uncollected_parcels",
