@@ -70,6 +70,10 @@ class Redirector(Protocol):
     def options(self, shipment: Any, *, limit: int = 3) -> list[RedirectPlace]:
         """The nearest places that fit the parcel, nearest first."""
 
+    def options_for_page(self, shipments: list[Any], *, limit: int = 3) -> dict[int, Any]:
+        """options() for a page of one merchant's shipments, in a few queries:
+        {shipment id: [RedirectPlace]}."""
+
     def redirect(
         self, *, shipment: Any, place_ref: str, requested_by: str, user: Any = None
     ) -> tuple[Any, bool]:

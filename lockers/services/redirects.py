@@ -25,14 +25,14 @@ from fulfillment.couriers.adapters.errors import CourierError, CourierNotSupport
 from fulfillment.couriers.adapters.types import TrackingStatus
 from fulfillment.couriers.services import accounts as courier_service
 from fulfillment.messaging.services.sending import send_plain_email
-from fulfillment.models import Order, Shipment
+from fulfillment.models import Order, OrderLine, Shipment
 from fulfillment.models.redirects import CourierTold, ParcelRedirect, RequestedBy
 from fulfillment.tracking.hooks import RedirectPlace
 from lockers.models import LockerBank, PickupParcel, PickupShop, Reservation
 from lockers.parcels import Parcel
 from lockers.selectors.network import location_for_ref
 from lockers.services.options import free_sizes, nearest_lockers, nearest_shops, shop_loads
-from lockers.services.pickup import _order_parcel
+from lockers.services.pickup import _order_parcel  # the parcel a compartment is held for
 from lockers.services.reservations import (
     NoCompartmentFree,
     release_reservation,
@@ -108,34 +108,81 @@ def options(
 ) -> list[RedirectPlace]:
     """The nearest lockers with a free compartment that fits the parcel and shops with room,
     nearest first (the checkout's spatial lookups: lockers/services/options.py)."""
-    order = shipment.order
-    if order.latitude is None or order.longitude is None or why_not_redirectable(shipment):
-        return []
-    merchant = order.merchant
-    here = (order.latitude, order.longitude)
+    return options_for_page([shipment], limit=limit, lockers_only=lockers_only).get(shipment.pk, [])
+
+
+def _parcels(orders: list[Order]) -> dict[int, Parcel]:
+    """Each order's parcel, measured as check-in measures it (pickup._order_parcel), from one
+    query for all the orders' lines."""
+    lines: dict[int, list[OrderLine]] = {o.pk: [] for o in orders}
+    for line in OrderLine.objects.filter(order_id__in=lines).select_related("product"):
+        lines[line.order_id].append(line)
+    found = {}
+    for order_id, order_lines in lines.items():
+        longest = middle = height = weight = 0
+        for line in order_lines:
+            p = line.product
+            a, b, c = sorted((p.length_mm, p.width_mm, p.height_mm), reverse=True)
+            longest, middle = max(longest, a), max(middle, b)
+            height += c * line.quantity
+            weight += p.weight_g * line.quantity
+        found[order_id] = Parcel(max(weight, 1), max(longest, 1), max(middle, 1), max(height, 1))
+    return found
+
+
+def options_for_page(
+    shipments: list[Shipment], *, limit: int = 3, lockers_only: bool = False
+) -> dict[int, list[RedirectPlace]]:
+    """options() for a page of one merchant's shipments: {shipment id: places}. One query for
+    the parcels, one free-compartment query per distinct parcel size, one each for the shops'
+    loads and the orders on their way to them, whatever the page's length."""
+    rows = [
+        s
+        for s in shipments
+        if s.order.latitude is not None
+        and s.order.longitude is not None
+        and not why_not_redirectable(s)
+    ]
+    if not rows:
+        return {}
+    merchant = rows[0].order.merchant
     max_m = settings.NEARBOX_PICKUP_MAX_DISTANCE_M
-    parcel: Parcel = _order_parcel(order)
-    found: list[RedirectPlace] = []
-    near = nearest_lockers(merchant.pk, *here, k=max(4 * limit, 8), max_m=max_m)
-    sizes = free_sizes(merchant, [row[0] for row, _ in near], parcel)
-    for row, metres in near:
-        if row[0] not in sizes or f"locker:{row[0]}" == order.pickup_location_ref:
-            continue
-        found.append(_option(row, metres, "locker", always=bool(row[9]), size=sizes[row[0]]))
+    parcels = _parcels([s.order for s in rows])
+    here = {s.pk: (s.order.latitude, s.order.longitude) for s in rows}
+    near_lockers = {
+        s.pk: nearest_lockers(merchant.pk, *here[s.pk], k=max(4 * limit, 8), max_m=max_m)
+        for s in rows
+    }
+    by_parcel: dict[Parcel, set[int]] = {}
+    for s in rows:
+        by_parcel.setdefault(parcels[s.order_id], set()).update(
+            row[0] for row, _ in near_lockers[s.pk]
+        )
+    sizes = {parcel: free_sizes(merchant, sorted(ids), parcel) for parcel, ids in by_parcel.items()}
+    near_shops, loads, coming = {}, {}, {}
     if not lockers_only:
-        shops = nearest_shops(merchant.pk, *here, k=3 * limit, max_m=max_m)
-        loads = shop_loads(merchant, [row[0] for row, _ in shops])
-        coming = _coming(merchant.pk, [f"shop:{row[0]}" for row, _ in shops])
-        for row, metres in shops:
+        near_shops = {
+            s.pk: nearest_shops(merchant.pk, *here[s.pk], k=3 * limit, max_m=max_m) for s in rows
+        }
+        shop_ids = sorted({row[0] for found in near_shops.values() for row, _ in found})
+        loads = shop_loads(merchant, shop_ids)
+        coming = _coming(merchant.pk, [f"shop:{pk}" for pk in shop_ids])
+    answer: dict[int, list[RedirectPlace]] = {}
+    for s in rows:
+        current = s.order.pickup_location_ref
+        fits = sizes[parcels[s.order_id]]
+        found = [
+            _option(row, metres, "locker", always=bool(row[9]), size=fits[row[0]])
+            for row, metres in near_lockers[s.pk]
+            if row[0] in fits and f"locker:{row[0]}" != current
+        ]
+        for row, metres in near_shops.get(s.pk, []):
             ref = f"shop:{row[0]}"
-            if (
-                loads.get(row[0], 0) + coming.get(ref, 0) >= row[9]
-                or ref == order.pickup_location_ref
-            ):
-                continue
-            found.append(_option(row, metres, "shop", always=False, size=""))
-    found.sort(key=lambda p: p.distance_m)
-    return found[:limit]
+            if loads.get(row[0], 0) + coming.get(ref, 0) < row[9] and ref != current:
+                found.append(_option(row, metres, "shop", always=False, size=""))
+        found.sort(key=lambda p: p.distance_m)
+        answer[s.pk] = found[:limit]
+    return answer
 
 
 def _coming(merchant_id: int, refs: list[str]) -> dict[str, int]:
@@ -357,6 +404,11 @@ class PickupRedirector:
 
     def options(self, shipment: Shipment, *, limit: int = 3) -> list[RedirectPlace]:
         return options(shipment, limit=limit)
+
+    def options_for_page(
+        self, shipments: list[Shipment], *, limit: int = 3
+    ) -> dict[int, list[RedirectPlace]]:
+        return options_for_page(shipments, limit=limit)
 
     def redirect(
         self, *, shipment: Shipment, place_ref: str, requested_by: str, user: Any = None

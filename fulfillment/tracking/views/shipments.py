@@ -86,6 +86,7 @@ def shipment_exceptions(request: HttpRequest) -> HttpResponse:
             shipment__in=shipments
         )
     }
+    places = redirector.options_for_page(shipments, limit=3) if redirector else {}
     rules = shopper_actions.get_rules(request.merchant)
     first, last = reschedule.day_range(
         today=reschedule.local_today(request.merchant), max_days=rules.max_reschedule_days
@@ -96,7 +97,7 @@ def shipment_exceptions(request: HttpRequest) -> HttpResponse:
             "contact": _contact_link(s),
             "redirect": done.get(s.pk),
             # The nearest lockers and shops that fit, one click each (none once redirected).
-            "places": redirector.options(s, limit=3) if redirector and s.pk not in done else [],
+            "places": places.get(s.pk, []) if s.pk not in done else [],
         }
         for s in shipments
     ]
