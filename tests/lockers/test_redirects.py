@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404
+from django.test import Client
 from django.urls import reverse
 
 from fulfillment.models import Order, ParcelRedirect, SentMessage
@@ -148,9 +149,11 @@ def test_two_redirects_at_once_hold_one_compartment_and_send_one_message(merchan
         try:
             barrier.wait(timeout=10)
             results.append(
-                redirects.redirect(shipment=shipment, place_ref=bank.pickup_ref, requested_by="staff")
+                redirects.redirect(
+                    shipment=shipment, place_ref=bank.pickup_ref, requested_by="staff"
+                )
             )
-        except Exception as error:  # noqa: BLE001 - reported below
+        except Exception as error:
             errors.append(error)
         finally:
             connection.close()
@@ -165,3 +168,41 @@ def test_two_redirects_at_once_hold_one_compartment_and_send_one_message(merchan
     assert Reservation.objects.filter(bank=bank).exclude(status="released").count() == 1
     assert Compartment.objects.filter(bank=bank, state="held").count() == 1
     assert messages_about(shipment.order) == 1
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_a_locker_order_sent_to_another_locker_frees_its_old_compartment(merchant_a):
+    from lockers.parcels import Parcel
+    from lockers.services.reservations import reserve_compartment
+
+    merchant = merchant_a.merchant
+    old, new = make_bank(merchant, name="Old"), make_bank(merchant, name="New")
+    shipment = failed_home_parcel(merchant)
+    order = shipment.order
+    hold = reserve_compartment(bank=old, parcel=Parcel(500, 200, 100, 50))
+    Reservation.objects.filter(pk=hold.pk).update(status="confirmed", order=order)
+    Order.objects.filter(pk=order.pk).update(
+        delivery_kind="locker", pickup_location_ref=old.pickup_ref
+    )
+    shipment.order.refresh_from_db()
+    assert [p.ref for p in redirects.options(shipment)] == [new.pickup_ref]  # not its own
+    record, _ = redirects.redirect(
+        shipment=shipment, place_ref=new.pickup_ref, requested_by="staff"
+    )
+    assert record.from_pickup_ref == old.pickup_ref and record.from_delivery_kind == "locker"
+    assert Reservation.objects.get(pk=hold.pk).status == "released"
+    assert Compartment.objects.get(pk=hold.compartment_id).state == "free"
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_markup_in_a_place_name_is_shown_as_text(merchant_a, client_a):
+    merchant = merchant_a.merchant
+    make_bank(merchant, name='<img src=x onerror="alert(1)">Locker')
+    shipment = failed_home_parcel(merchant)
+    html = client_a.get(reverse("shipment_exceptions")).content.decode()
+    assert "<img src=x" not in html and "&lt;img src=x" in html
+    page = Client().get(reverse("tracking_page", kwargs={"token": shipment.public_token}))
+    text = page.content.decode()
+    assert "<img src=x" not in text and "&lt;img src=x" in text
