@@ -87,3 +87,35 @@ def test_filters_swap_the_figures_and_the_url_and_the_export_matches_the_page(
     expect(page.get_by_role("link", name="Last 7 days")).to_have_attribute("aria-current", "true")
     expect(page).to_have_url(re.compile(r"date_from=\d{4}-\d\d-\d\d"))
     assert f"date_from={START}" not in page.url
+
+
+# The element reaching furthest right, to say what to fix (inside a map or a scrolling table
+# wrapper an element may be wider: those clip or scroll on their own).
+WIDEST = """() => {
+  let worst = null;
+  for (const el of document.querySelectorAll("body *")) {
+    if (el.parentElement.closest(".leaflet-container, .table-wrap")) continue;
+    const r = el.getBoundingClientRect();
+    if (r.right > 390.5 && (!worst || r.right > worst.right)) {
+      worst = {tag: el.tagName, cls: String(el.className), id: el.id, right: r.right};
+    }
+  }
+  return worst;
+}"""
+
+
+def test_the_page_fits_a_390_px_phone(live_server, chromium_browser, merchant_a):
+    seed_history(merchant_a.merchant)
+    context = chromium_browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    phone = context.new_page()
+    try:
+        sign_in_browser(phone, live_server, merchant_a.owner)
+        phone.goto(f"{live_server.url}/app/analytics/?{PERIOD}")
+        expect(cell(phone, "orders")).to_have_text("4")
+        widest = phone.evaluate(WIDEST)
+        assert phone.evaluate("document.scrollingElement.scrollWidth") <= 390, widest
+        screenshot(phone, "analytics-phone")
+    finally:
+        context.close()
