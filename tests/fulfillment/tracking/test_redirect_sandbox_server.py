@@ -67,16 +67,12 @@ def test_the_sandbox_takes_a_redirect_and_a_day_and_refuses_what_it_cannot(
         http=sandbox_http(),
     )  # fmt: skip
     delivered = book(fresh_sandbox.url)
-    # A day passes in about a second there: wait for the delivery to become visible.
-    from tests.support.helpers import wait_for
 
-    wait_for(
-        lambda: (
-            fast.track([delivered])[delivered].status.value == "delivered"
-            if not isinstance(fast.track([delivered])[delivered], CourierError)
-            else False
-        ),
-        what="the fast sandbox delivering",
-    )
+    # A day passes in about a second there: wait for the delivery to become visible.
+    def is_delivered() -> bool:
+        found = fast.track([delivered])[delivered]
+        return not isinstance(found, CourierError) and found.status.value == "delivered"
+
+    wait_for(is_delivered, what="the fast sandbox delivering")
     with pytest.raises(CourierError, match="409"):
         fast.redirect(delivered, ADDRESS)
