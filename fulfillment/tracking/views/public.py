@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from fulfillment.fleet.live.shopper import own_driver_delivery
 from fulfillment.messaging.services.brand import brand_context
-from fulfillment.models import Order
+from fulfillment.models import Order, ParcelRedirect
 from fulfillment.orders.services import status as order_status
 from fulfillment.tracking import hooks, nearby, shopper_actions
 from fulfillment.tracking.selectors import get_shipment_by_token, timeline
@@ -50,6 +50,8 @@ def _context(shipment) -> dict:
         "final": not waiting_at_pickup
         and (shipment.tracking_status.is_terminal or shipment.cancelled_at is not None),
         "pickup_point": point,
+        # Sent to a locker or shop after the fact (#20): the status line says so.
+        "redirect": ParcelRedirect.objects.filter(shipment=shipment).first(),
         "pickup_map": point is not None and point.latitude is not None,
         "live": live,
         "live_map": live_map,

@@ -59,6 +59,7 @@ def test_shopper_sends_a_failed_parcel_to_a_locker_and_the_page_shows_it(merchan
     after = client.get(response["Location"]).content.decode()
     assert "Done: your parcel now goes to Wacker Locker" in after
     assert "Pickup point" in after  # the page's pickup panel now names the locker
+    assert 'id="redirect-line"' in after and "could not deliver" not in after
     assert ParcelRedirect.objects.get(shipment=shipment).requested_by == "shopper"
 
 
