@@ -56,3 +56,22 @@ def test_with_no_locker_that_fits_the_stop_falls_back_to_the_next_wave_with_the_
     assert RouteStop.objects.get(pk=stop.pk).next_step == "next_wave"
     assert not ParcelRedirect.objects.exists()
     assert Order.objects.get(pk=stop.order_id).delivery_kind == "home"
+
+
+@pytest.mark.django_db
+def test_the_redirected_parcels_label_is_reissued_with_the_lockers_address(merchant_a):
+    from fulfillment.labels.services.labels import label_data_for
+
+    merchant = merchant_a.merchant
+    route = started(make_route(merchant, stops=1))
+    stop = stop_near_its_locker(merchant, route)
+    make_bank(merchant, at=(stop.latitude, stop.longitude), name="Label Locker")
+    before = label_data_for(stop.shipment)
+    services.record_stop_outcome(
+        driver=route.driver, stop=stop, outcome="failed", reason="not_home", next_step="locker"
+    )
+    stop.shipment.refresh_from_db()
+    after = label_data_for(stop.shipment)
+    assert "Label Locker" not in repr(before.recipient)
+    assert "Label Locker" in repr(after.recipient)
+    assert after.qr_payload.startswith("NBX1-IN:locker:")  # the locker's check-in code
