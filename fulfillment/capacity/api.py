@@ -41,7 +41,7 @@ Weekday = Annotated[
 ]
 
 
-class DriverOut(Schema):
+class CapacityDriverOut(Schema):
     driver: str
     parcels: int
 
@@ -63,7 +63,7 @@ class DayOut(Schema):
     day: dt.date
     expected: int
     upper: int = Field(..., description="The forecast band's top (80%).")
-    drivers: list[DriverOut]
+    drivers: list[CapacityDriverOut]
     pickups: list[PickupSlotOut]
     driver_parcels: int
     pickup_parcels: int
@@ -77,7 +77,7 @@ class DayOut(Schema):
     text: str
 
 
-class PointOut(Schema):
+class CapacityPointOut(Schema):
     point_id: int
     point_name: str
     share: float = Field(..., description="The point's share of the shop's orders.")
@@ -92,7 +92,7 @@ class OutlookOut(Schema):
     pace_basis: str = Field(..., description="history (the fleet's own) or setting")
     share_basis: str = Field(..., description="allocations, even or none")
     forecast_method: str
-    points: list[PointOut]
+    points: list[CapacityPointOut]
 
 
 @router.get("", response={200: OutlookOut, 404: Problem}, summary="The next 14 days per point")
