@@ -103,7 +103,7 @@ class CourierRuleOut(Schema):
     tolerance_pct: int
 
 
-class OrderIn(InputSchema):
+class RuleOrderIn(InputSchema):
     ids: list[Id] = Field(..., max_length=1000, description="Every rule's id, in the new order.")
 
 
@@ -175,7 +175,7 @@ def preview_checkout(request: HttpRequest, payload: PreviewIn):
 
 
 @router.post("/order", response={204: None, 422: Problem}, summary="Put checkout rules in order")
-def order_checkout_rules(request: HttpRequest, payload: OrderIn):
+def order_checkout_rules(request: HttpRequest, payload: RuleOrderIn):
     service.reorder(merchant=request.api_merchant, model=CheckoutRule, ids=payload.ids)
     return Status(204, None)
 
@@ -217,7 +217,7 @@ def create_courier_rule(request: HttpRequest, payload: CourierRuleIn):
 
 
 @courier_router.post("/order", response={204: None, 422: Problem}, summary="Put in order")
-def order_courier_rules(request: HttpRequest, payload: OrderIn) -> Status:
+def order_courier_rules(request: HttpRequest, payload: RuleOrderIn) -> Status:
     service.reorder(merchant=request.api_merchant, model=CourierRule, ids=payload.ids)
     return Status(204, None)
 
