@@ -37,7 +37,10 @@ for name, value in {
 # rate-limit buckets: merchant and job ids repeat across the workers' databases) and its own
 # media folder. gw0 keeps the run's Redis database, gw1 takes the one below it, and so on.
 _XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-if _XDIST_WORKER:
+# Once per worker: the processes a test starts (the Celery worker, a runserver) inherit both the
+# worker's name and what it chose, and must keep what it chose (or what the test set).
+if _XDIST_WORKER and os.environ.get("NEARBOX_TEST_RUN_OF") != _XDIST_WORKER:
+    os.environ["NEARBOX_TEST_RUN_OF"] = _XDIST_WORKER
     _index = int(_XDIST_WORKER.removeprefix("gw"))
     os.environ["CELERY_QUEUE"] = f"nearbox-test-{os.getpid()}"
     os.environ["REDIS_URL"] = re.sub(

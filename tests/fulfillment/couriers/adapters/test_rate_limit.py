@@ -25,7 +25,9 @@ def test_two_worker_processes_share_one_accounts_budget(fresh_sandbox):
     ]
     counts = [int(worker.communicate(timeout=30)[0].strip()) for worker in workers]
     budget = 1 + rate * seconds  # one token in the bucket at the start, then 10 per second
-    assert abs(sum(counts) - budget) <= 1, counts
+    # Never more than one account's budget (two budgets would allow 42); on a loaded machine the
+    # two processes may not use all of it in the 2 s, so the floor is loose.
+    assert budget / 2 <= sum(counts) <= budget + 1, counts
     assert min(counts) >= 3, counts  # both workers really took part
     assert fresh_sandbox.stats()["GET /track"] >= sum(counts)
 
