@@ -9,6 +9,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db.models import Sum
+from django.utils.html import format_html_join
 
 from fulfillment.analytics import charts
 from fulfillment.analytics.filters import AnalyticsFilters
@@ -269,10 +270,23 @@ def _section(
                 else None,
             }
         )
-    daily_rows = [
-        {"day": day, "values": [fmt(row.get(t["name"]), t["unit"]) for t in trends]}
-        for day, row in zip(days, section.daily, strict=True)
-    ]
+    # A year is 365 rows a section: joined here, escaped by format_html, because Django's
+    # template loop took a fifth of the page's time over them.
+    daily_rows = format_html_join(
+        "",
+        '<tr><th scope="row">{}</th>{}</tr>',
+        (
+            (
+                f"{day:%a %b} {day.day}",
+                format_html_join(
+                    "",
+                    '<td class="num">{}</td>',
+                    ((fmt(row.get(t["name"]), t["unit"]),) for t in trends),
+                ),
+            )
+            for day, row in zip(days, section.daily, strict=True)
+        ),
+    )
     return {
         "key": key,
         "title": title,
