@@ -31,7 +31,7 @@ CONFLICTS = {
 }
 
 
-class PlaceOut(Schema):
+class RedirectPlaceOut(Schema):
     ref: str
     kind: str
     name: str
@@ -88,7 +88,7 @@ def _problem(error: ValidationError) -> Status:
 
 @router.get(
     "/{shipment_id}/redirect-options",
-    response={200: list[PlaceOut], 404: Problem},
+    response={200: list[RedirectPlaceOut], 404: Problem},
     summary="Lockers and shops the parcel can go to",
 )
 def redirect_options(request: HttpRequest, shipment_id: QueryId):

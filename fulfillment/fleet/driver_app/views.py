@@ -110,10 +110,7 @@ def stop_page(request: HttpRequest, stop_id: int) -> HttpResponse:
             "route": stop.route,
             "links": navigation.links(stop),
             "reasons": RouteStop.FailureReason.choices,
-            # Not "to a locker": no redirect exists yet (services.NO_LOCKER_REDIRECT).
-            "next_steps": [
-                c for c in RouteStop.NextStep.choices if c[0] != RouteStop.NextStep.LOCKER
-            ],
+            "next_steps": RouteStop.NextStep.choices,
             "client_ids": [uuid.uuid4().hex for _ in range(3)],
         },
     )
@@ -164,6 +161,14 @@ def action(request: HttpRequest) -> HttpResponse:
         messages.error(request, detail)
         return redirect(_safe_back(back))
     stop = result.action.stop
+    if stop is not None:
+        stop.refresh_from_db(fields=["state", "next_step"])
+    # "To a locker" falls back to the next wave when no locker near the shopper fits the parcel.
+    no_locker = (
+        stop is not None
+        and payload.get("next_step") == RouteStop.NextStep.LOCKER
+        and stop.next_step != RouteStop.NextStep.LOCKER
+    )
     if _wants_json(request):
         return JsonResponse(
             {
@@ -171,8 +176,11 @@ def action(request: HttpRequest) -> HttpResponse:
                 "applied": result.applied,
                 "kind": result.action.kind,
                 "stop_state": stop.state if stop else None,
+                "next_step": stop.next_step if stop else None,
             }
         )
+    if no_locker:
+        messages.warning(request, "No locker near the shopper fits this parcel: it goes next wave.")
     if result.action.kind in services.OUTCOMES and stop is not None:
         return redirect("driver_route", route_id=stop.route_id)
     return redirect(_safe_back(back))

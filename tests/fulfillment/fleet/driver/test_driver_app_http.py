@@ -245,3 +245,26 @@ def test_delivered_and_failed_messages_carry_the_photo_and_what_happens_next(mer
     assert "goes back to the shop" in failed_mail.body
     assert "Choose a locker" not in failed_mail.body  # the next step is decided already
     assert photo not in failed_mail.body and len(by_to) == 2
+
+
+def test_the_phone_offers_to_a_locker_and_says_when_no_locker_fits(merchant_a):
+    route = started(make_route(merchant_a.merchant, stops=2))
+    stop = route.stops.order_by("sequence").first()
+    client = signed_in(route.driver)
+    page = client.get(reverse("driver_stop", args=[stop.pk])).content.decode()
+    assert '<option value="locker">' in page
+    failed = client.post(
+        reverse("driver_action"),
+        {"client_id": "lockerstep01", "kind": "failed", "stop_id": stop.pk,
+         "reason": "not_home", "next_step": "locker"},
+        follow=True,
+    )  # fmt: skip
+    # No pickup network near this shopper: the stop goes with the next wave, and the driver is told.
+    assert "No locker near the shopper fits this parcel" in failed.content.decode()
+    answer = client.post(
+        reverse("driver_action"),
+        {"client_id": "lockerstep01", "kind": "failed", "stop_id": stop.pk,
+         "reason": "not_home", "next_step": "locker"},
+        **JSON,
+    )  # fmt: skip
+    assert answer.json()["applied"] is False and answer.json()["next_step"] == "next_wave"
