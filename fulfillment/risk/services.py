@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -55,15 +55,10 @@ def forget(merchant_id: int) -> None:
 
 
 def get_risk_settings(merchant) -> AddressRiskSettings:
-    """The merchant's settings, made with the defaults on first read."""
+    """The merchant's settings; the defaults (unsaved) when none were ever saved. A read only:
+    the shopper's checkout asks this, and a shopper's request writes nothing."""
     found = AddressRiskSettings.objects.filter(merchant=merchant).first()
-    if found is not None:
-        return found
-    try:
-        with transaction.atomic():
-            return AddressRiskSettings.objects.create(merchant=merchant)
-    except IntegrityError:  # made by a concurrent first read
-        return AddressRiskSettings.objects.get(merchant=merchant)
+    return found if found is not None else AddressRiskSettings(merchant=merchant)
 
 
 def clean_threshold(value: object) -> float:
@@ -86,9 +81,8 @@ def update_risk_settings(*, merchant, enabled: bool, threshold: object) -> Addre
     value = clean_threshold(threshold)
     if not isinstance(enabled, bool):
         raise ValidationError({"enabled": "enabled is true or false."})
-    prefs = get_risk_settings(merchant)
     with transaction.atomic():
-        prefs = AddressRiskSettings.objects.select_for_update().get(pk=prefs.pk)
+        prefs, _ = AddressRiskSettings.objects.select_for_update().get_or_create(merchant=merchant)
         prefs.enabled = enabled
         prefs.threshold = value
         prefs.save()
