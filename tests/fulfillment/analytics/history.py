@@ -97,8 +97,7 @@ shipment_st = st.fixed_dictionaries(
         "is_return": st.sampled_from([False, False, False, False, True]),
         "price": st.integers(0, 5000),
         "status": st.sampled_from(
-            ["delivered", "delivered", "delivered", "in_transit", "failed_attempt"]
-            + ["exception", "expired", "returned"]
+            [*["delivered"] * 3, "in_transit", "failed_attempt", "exception", "expired", "returned"]
         ),
         "booked_after_h": st.integers(0, 30),
         "delivered_after_h": st.sampled_from([0, 5, 24, 30, 48, 72, 200, 400]),
