@@ -49,6 +49,7 @@ class DayCapacity:
     drivers: list[ShiftSlot] = field(default_factory=list)
     pickups: list[PickupSlot] = field(default_factory=list)
     drivers_to_add: int = 0
+    drivers_to_release: int = 0
     move_parcels: int = 0
     courier: CourierOption | None = None
     status: str = "ok"  # short | tight | ok | idle
@@ -96,6 +97,18 @@ def drivers_needed(shortfall: int, average_shift: float) -> int:
     if shortfall <= 0:
         return 0
     return math.ceil(shortfall / max(average_shift, 1.0))
+
+
+def drivers_to_release(drivers: Sequence[ShiftSlot], capacity: int, upper: int) -> int:
+    """Drivers (the smallest shifts first) a day could do without and still cover the top of
+    the forecast band with what is left (0 when none can go)."""
+    left, count = capacity, 0
+    for slot in sorted(drivers, key=lambda s: s.parcels):
+        if left - slot.parcels < upper:
+            break
+        left -= slot.parcels
+        count += 1
+    return count
 
 
 def cheapest_courier(options: Sequence[CourierOption]) -> CourierOption | None:
@@ -185,4 +198,11 @@ def advise_day(
         return result
     result.status = "ok"
     result.text = f"{head}, {cover} {capacity}: {result.spare} to spare."
+    result.drivers_to_release = drivers_to_release(result.drivers, capacity, result.upper)
+    if result.drivers_to_release:
+        fewer = plural(result.drivers_to_release, "driver")
+        result.text = (
+            f"{result.text[:-1]}; {fewer} fewer would still cover a busy day "
+            f"(up to {result.upper})."
+        )
     return result

@@ -71,6 +71,9 @@ class DayOut(Schema):
     shortfall: int
     spare: int
     drivers_to_add: int
+    drivers_to_release: int = Field(
+        ..., description="Drivers the day could do without and still cover the band's top."
+    )
     move_parcels: int
     courier: CourierOut | None
     status: str = Field(..., description="short, tight (short on a busy day), ok or idle")

@@ -131,3 +131,26 @@ def test_a_quiet_day_says_no_parcels_and_what_is_idle():
     )  # fmt: skip
     assert day.status == "idle"
     assert day.text == "Saturday Dec 12: no parcels expected; your 1 driver could take 35."
+
+
+def test_a_day_with_a_driver_too_many_says_so_and_keeps_the_busy_day_covered():
+    day = advise_day(
+        day=SATURDAY, today=TODAY, expected=30, upper=38,
+        drivers=[ShiftSlot("A", 35), ShiftSlot("B", 35), ShiftSlot("C", 20)], pickups=[],
+        average_shift=30, courier=None,
+    )  # fmt: skip
+    # 90 against a band top of 38: without the 20-parcel shift 70 is left (enough); without
+    # a 35 as well only 35 (< 38), so one driver can go.
+    assert day.status == "ok" and day.spare == 60
+    assert day.drivers_to_release == 1
+    assert day.text == (
+        "Saturday Dec 12: 30 parcels expected, your 3 drivers cover 90: 60 to spare; "
+        "1 driver fewer would still cover a busy day (up to 38)."
+    )
+    # Enough but no driver to spare: the sentence stays as it was.
+    snug = advise_day(
+        day=SATURDAY, today=TODAY, expected=30, upper=60,
+        drivers=[ShiftSlot("A", 35), ShiftSlot("B", 35)], pickups=[PickupSlot("Parcel Co", 5)],
+        average_shift=35, courier=None,
+    )  # fmt: skip
+    assert snug.drivers_to_release == 0 and snug.text.endswith(": 45 to spare.")
