@@ -6,10 +6,11 @@ table. Pure functions of a report, except `page_series` (two aggregate reads of 
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 from django.conf import settings
 from django.db.models import Sum
-from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from fulfillment.analytics import charts
 from fulfillment.analytics.filters import AnalyticsFilters
@@ -270,22 +271,18 @@ def _section(
                 else None,
             }
         )
-    # A year is 365 rows a section: joined here, escaped by format_html, because Django's
-    # template loop took a fifth of the page's time over them.
-    daily_rows = format_html_join(
-        "",
-        '<tr><th scope="row">{}</th>{}</tr>',
-        (
-            (
-                f"{day:%a %b} {day.day}",
-                format_html_join(
-                    "",
-                    '<td class="num">{}</td>',
-                    ((fmt(row.get(t["name"]), t["unit"]),) for t in trends),
-                ),
+    # A year is 365 rows a section: joined here (escaped) because a template loop over them
+    # took a fifth of the page's time.
+    daily_rows = mark_safe(  # every value went through html.escape
+        "".join(
+            f'<tr><th scope="row">{day:%a %b} {day.day}</th>'
+            + "".join(
+                f'<td class="num">{html.escape(fmt(row.get(t["name"]), t["unit"]))}</td>'
+                for t in trends
             )
+            + "</tr>"
             for day, row in zip(days, section.daily, strict=True)
-        ),
+        )
     )
     return {
         "key": key,
