@@ -74,6 +74,27 @@ DEFAULTS = {
         ),
         _("{{ shop_name }}: we received your return of order {{ order_reference }}."),
     ),
+    # A parcel sent to a locker or shop after it left (#20 item 4): the card under the words
+    # names the place, its hours, the hold days and when the code comes (LAYOUT below).
+    "redirected": (
+        _("Your {{ shop_name }} parcel now goes to a pickup point"),
+        _("Your parcel goes to a pickup point"),
+        _(
+            "Hello {{ shopper_name }},\n\nyour parcel now goes to {{ pickup_point }}. "
+            "It is held there for {{ hold_days }} days after it arrives."
+        ),
+        _(
+            "{{ shop_name }}: your parcel now goes to {{ pickup_point }} ({{ opening_hours }}), "
+            "held {{ hold_days }} days. Your pickup code follows when it is there. "
+            "{{ tracking_url }}"
+        ),
+    ),
+    "rescheduled": (
+        _("Your {{ shop_name }} parcel comes on {{ delivery_day }}"),
+        _("A new delivery day"),
+        _("Hello {{ shopper_name }},\n\nyour parcel now comes on {{ delivery_day }}."),
+        _("{{ shop_name }}: your parcel now comes on {{ delivery_day }}. {{ tracking_url }}"),
+    ),
 }
 # The English nearby message names the courier and the minutes ("Sam is about 4 minutes
 # away with your parcel", tracking/nearby.py); other languages keep the general words above.
@@ -88,6 +109,11 @@ LAYOUT = {
     "pickup_code": _("Your pickup code:"),
     "pickup_code_later": _("You will receive your pickup code in a separate message."),
     "pickup_point": _("Pickup point:"),
+    "opening_hours": _("Opening hours:"),
+    "held_for": _("Held there for %(days)s days after it arrives."),
+    "code_on_arrival": _(
+        "Your pickup code comes in a separate message as soon as the parcel is there."
+    ),
     "offer_redirect": _(
         "Not at home next time? Choose a locker or pickup shop on the tracking page."
     ),

@@ -247,4 +247,44 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        # The redirect's and the new day's messages are editable like the others.
+        migrations.AlterField(
+            model_name="notificationtemplate",
+            name="event",
+            field=models.CharField(
+                choices=[
+                    ("shipped", "Shipped"),
+                    ("out_for_delivery", "Out for delivery"),
+                    ("available_for_pickup", "Ready for pickup"),
+                    ("delivered", "Delivered"),
+                    ("failed_attempt", "Delivery attempt failed"),
+                    ("nearby", "Courier nearby"),
+                    ("return_label_ready", "Return label ready"),
+                    ("return_received", "Return received"),
+                    ("redirected", "Sent to a locker or shop"),
+                    ("rescheduled", "New delivery day"),
+                ],
+                max_length=24,
+            ),
+        ),
+        # The redirect's and the new day's messages are editable like the others.
+        migrations.AlterField(
+            model_name="sentmessage",
+            name="event",
+            field=models.CharField(
+                choices=[
+                    ("shipped", "Shipped"),
+                    ("out_for_delivery", "Out for delivery"),
+                    ("available_for_pickup", "Ready for pickup"),
+                    ("delivered", "Delivered"),
+                    ("failed_attempt", "Delivery attempt failed"),
+                    ("nearby", "Courier nearby"),
+                    ("return_label_ready", "Return label ready"),
+                    ("return_received", "Return received"),
+                    ("redirected", "Sent to a locker or shop"),
+                    ("rescheduled", "New delivery day"),
+                ],
+                max_length=24,
+            ),
+        ),
     ]

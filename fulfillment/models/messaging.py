@@ -24,6 +24,8 @@ class MessageEvent(models.TextChoices):
     NEARBY = "nearby", "Courier nearby"
     RETURN_LABEL_READY = "return_label_ready", "Return label ready"
     RETURN_RECEIVED = "return_received", "Return received"
+    REDIRECTED = "redirected", "Sent to a locker or shop"
+    RESCHEDULED = "rescheduled", "New delivery day"
 
 
 class Channel(models.TextChoices):

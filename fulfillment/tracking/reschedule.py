@@ -6,7 +6,6 @@ same day asked twice is the same record and no second message)."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import zoneinfo
 from typing import Any
 
@@ -16,12 +15,10 @@ from django.utils import timezone
 
 from fulfillment.couriers.adapters.errors import CourierError, CourierNotSupported
 from fulfillment.couriers.services import accounts as courier_service
-from fulfillment.messaging.services.sending import send_plain_email
+from fulfillment.messaging.services.order_messages import parcel_context, send_order_message
 from fulfillment.models import Order, Shipment
 from fulfillment.models.redirects import CourierTold, DeliveryReschedule, RequestedBy
 from fulfillment.tracking.status import FINAL_STATUSES
-
-logger = logging.getLogger(__name__)
 
 # The new day's window when the courier gives none: a working day in the merchant's zone.
 DAY_STARTS, DAY_ENDS = dt.time(9), dt.time(18)
@@ -126,26 +123,24 @@ def reschedule(
 
 
 def notify_shopper(reschedule_id: int) -> bool:
-    """The one message about a new day, claimed on its record first (never sent twice)."""
+    """The one message about a new day (the merchant's editable "rescheduled" message),
+    claimed on its record first (never sent twice)."""
     if not DeliveryReschedule.objects.filter(pk=reschedule_id, notified_at__isnull=True).update(
         notified_at=timezone.now()
     ):
         return False
-    record = DeliveryReschedule.objects.select_related("order__merchant", "shipment").get(
-        pk=reschedule_id
+    record = DeliveryReschedule.objects.select_related(
+        "order__merchant", "shipment__account", "shipment__order"
+    ).get(pk=reschedule_id)
+    tz = zoneinfo.ZoneInfo(record.order.merchant.time_zone or "UTC")
+    context = parcel_context(
+        record.shipment,
+        event="rescheduled",
+        delivery_day=record.day,
+        eta_from=dt.datetime.combine(record.day, DAY_STARTS, tzinfo=tz),
+        eta_until=dt.datetime.combine(record.day, DAY_ENDS, tzinfo=tz),
     )
-    order = record.order
-    if not order.shopper_email:
-        return True
-    body = (
-        f"Hello {order.shopper_name},\n\nyour parcel {record.shipment.tracking_number} from "
-        f"{order.merchant.name} now comes on {record.day:%A %d %B}.\n"
+    send_order_message(
+        order_id=record.order_id, event="rescheduled", context=context, once_per_order=False
     )
-    try:
-        send_plain_email(
-            merchant=order.merchant, to=order.shopper_email, order=order,
-            subject=f"Your parcel comes on {record.day:%A %d %B}", text=body, event="rescheduled",
-        )  # fmt: skip
-    except Exception:
-        logger.warning("Could not email the new day %s", reschedule_id, exc_info=True)
     return True

@@ -11,7 +11,7 @@ under the shop's row lock against its holding capacity, as check-in does.
 
 from __future__ import annotations
 
-import logging
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +24,7 @@ from django.utils import timezone
 from fulfillment.couriers.adapters.errors import CourierError, CourierNotSupported
 from fulfillment.couriers.adapters.types import TrackingStatus
 from fulfillment.couriers.services import accounts as courier_service
-from fulfillment.messaging.services.sending import send_plain_email
+from fulfillment.messaging.services.order_messages import parcel_context, send_order_message
 from fulfillment.models import Order, OrderLine, Shipment
 from fulfillment.models.redirects import CourierTold, ParcelRedirect, RequestedBy
 from fulfillment.tracking.hooks import RedirectPlace
@@ -39,8 +39,6 @@ from lockers.services.reservations import (
     reserve_compartment,
 )
 from merchant.hours import week_text
-
-logger = logging.getLogger(__name__)
 
 # Statuses a parcel can still change course in: booked, moving, out or back after a failed
 # attempt, or held up. Delivered, returned, expired or already at a pickup point cannot.
@@ -367,35 +365,34 @@ def redirect_to_nearest_locker(
 
 
 def notify_shopper(redirect_id: int) -> bool:
-    """The shopper's one message about the redirect: claimed on the record first, so a retry
-    or a second caller never sends it twice. True when this call sent it."""
-    now = timezone.now()
+    """The shopper's one message about the redirect (the merchant's editable "redirected"
+    message: the place, its hours, the hold days, the code to come), claimed on the record
+    first so a retry or a second caller never sends it twice. True when this call sent it."""
     if not ParcelRedirect.objects.filter(pk=redirect_id, notified_at__isnull=True).update(
-        notified_at=now
+        notified_at=timezone.now()
     ):
         return False
-    record = ParcelRedirect.objects.select_related("order__merchant", "shipment").get(
-        pk=redirect_id
+    record = ParcelRedirect.objects.select_related(
+        "order__merchant", "shipment__account", "shipment__order"
+    ).get(pk=redirect_id)
+    place = location_for_ref(record.merchant_id, record.to_pickup_ref)
+    hours = (
+        week_text(place.opening_hours, always=bool(getattr(place, "is_24_7", False)))
+        if place is not None
+        else ""
     )
-    order = record.order
-    if not order.shopper_email:
-        return True
-    place = location_for_ref(order.merchant_id, record.to_pickup_ref)
-    hours = week_text(place.opening_hours, always=bool(getattr(place, "is_24_7", False)))
-    body = (
-        f"Hello {order.shopper_name},\n\nyour parcel {record.shipment.tracking_number} from "
-        f"{order.merchant.name} now goes to {record.to_name}, {record.to_address}.\n\n"
-        + (f"Opening hours: {hours}\n" if hours else "")
-        + f"It is held there for {hold_days()} days after it arrives. Your pickup code comes "
-        "in a message as soon as the parcel is in place.\n"
+    context = parcel_context(
+        record.shipment,
+        event="redirected",
+        pickup_point=SimpleNamespace(name=record.to_name, address=record.to_address),
+        opening_hours=hours,
+        hold_days=hold_days(),
     )
-    try:
-        send_plain_email(
-            merchant=order.merchant, to=order.shopper_email, order=order,
-            subject=f"Your parcel now goes to {record.to_name}", text=body, event="redirected",
-        )  # fmt: skip
-    except Exception:  # the redirect stands; staff see it on the exceptions queue
-        logger.warning("Could not email the redirect %s", redirect_id, exc_info=True)
+    # The redirect stands whatever the mail server says: a failure is logged as a failed
+    # message, and staff see the parcel on the exceptions queue.
+    send_order_message(
+        order_id=record.order_id, event="redirected", context=context, once_per_order=False
+    )
     return True
 
 

@@ -75,6 +75,9 @@ def placeholder_values(context: dict[str, Any]) -> dict[str, str]:
         "pickup_code": context.get("pickup_code", ""),
         "pickup_point": f"{point.name}, {point.address}" if point else "",
         "nearby_lead": context.get("nearby_lead", ""),
+        "opening_hours": context.get("opening_hours", ""),
+        "hold_days": str(context.get("hold_days", "")),
+        "delivery_day": date_format(day, "l j F") if (day := context.get("delivery_day")) else "",
         "website_url": merchant.website_url,
         "support_email": merchant.support_email,
     }
@@ -115,6 +118,9 @@ def compose_email(
             "confidence_line": _confidence(context),
             "look_out_line": _look_out(context),
             "next_step_line": _next_step(context),
+            "held_for_line": str(LAYOUT["held_for"]) % {"days": context["hold_days"]}
+            if context.get("hold_days")
+            else "",
             "photo_url": context.get("photo_url", ""),
             "questions_line": str(LAYOUT["questions"]) % {"email": merchant.support_email}
             if merchant.support_email

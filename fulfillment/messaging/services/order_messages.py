@@ -13,7 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from fulfillment.messaging.services import composing, rendering, sending
-from fulfillment.models import NotificationSettings, Order, SentMessage
+from fulfillment.models import NotificationSettings, Order, SentMessage, Shipment
 from fulfillment.models.returns import ReturnRequest
 from merchant.zones import merchant_zone
 
@@ -57,7 +57,29 @@ def send_return_message(*, return_id: int) -> list[SentMessage]:
     )  # fmt: skip
 
 
-def send_order_message(*, order_id: int, event: str, context: dict[str, Any]) -> list[SentMessage]:
+def parcel_context(shipment: Shipment, *, event: str, **extra: Any) -> dict[str, Any]:
+    """The placeholders of a message about one parcel outside its tracking events (a redirect
+    to a pickup point, a new delivery day: #20 item 4), plus the event's own values."""
+    order = shipment.order
+    token_url = reverse("tracking_page", args=[shipment.public_token])
+    return {
+        "kind": event,
+        "merchant": order.merchant,
+        "courier": shipment.account.name,
+        "shopper_name": order.shopper_name,
+        "order_reference": order.reference or f"#{order.pk}",
+        "tracking_url": settings.NEARBOX_BASE_URL + token_url,
+        "tracking_number": shipment.tracking_number,
+        **extra,
+    }
+
+
+def send_order_message(
+    *, order_id: int, event: str, context: dict[str, Any], once_per_order: bool = True
+) -> list[SentMessage]:
+    """The event's message to the order's shopper on the merchant's channels. Once per order
+    and event unless `once_per_order` is off (the caller claims its own record first: one
+    message per redirect, per new day)."""
     sent: list[SentMessage] = []
     with transaction.atomic():
         order = Order.objects.select_for_update().select_related("merchant").get(pk=order_id)
@@ -65,7 +87,7 @@ def send_order_message(*, order_id: int, event: str, context: dict[str, Any]) ->
         done = SentMessage.objects.filter(order=order, event=event, is_test=False).exclude(
             state=SentMessage.State.FAILED
         )
-        if done.exists():
+        if once_per_order and done.exists():
             return sent
         prefs = NotificationSettings.objects.for_merchant(merchant).first()
         prefs = prefs or NotificationSettings(merchant=merchant)

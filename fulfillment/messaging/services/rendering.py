@@ -25,6 +25,9 @@ PLACEHOLDERS = {
     "pickup_code": "the pickup code (ready for pickup)",
     "pickup_point": "the pickup point's name and address",
     "nearby_lead": "who is how far away (courier nearby)",
+    "opening_hours": "the pickup point's opening hours (sent to a pickup point)",
+    "hold_days": "how many days the pickup point holds the parcel",
+    "delivery_day": "the new delivery day (new delivery day)",
     "website_url": "your website",
     "support_email": "your support email address",
 }

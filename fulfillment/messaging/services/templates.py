@@ -100,8 +100,11 @@ def sample_context(merchant: Merchant, event: str) -> dict[str, Any]:
         "eta_confidence": 0.9,
         "pickup_code": "482913" if event == MessageEvent.AVAILABLE_FOR_PICKUP else "",
         "pickup_point": SimpleNamespace(name="Corner Shop", address="12 Main Street")
-        if event == MessageEvent.AVAILABLE_FOR_PICKUP
+        if event in (MessageEvent.AVAILABLE_FOR_PICKUP, MessageEvent.REDIRECTED)
         else None,
+        "opening_hours": "Mon–Sat 08:00–20:00" if event == MessageEvent.REDIRECTED else "",
+        "hold_days": 7 if event == MessageEvent.REDIRECTED else "",
+        "delivery_day": tomorrow.date() if event == MessageEvent.RESCHEDULED else None,
         "offer_redirect": event == MessageEvent.FAILED_ATTEMPT,
         "nearby_lead": "Sam is about 4 minutes away with your parcel",
         "courier_name": "Sam" if event == MessageEvent.NEARBY else "",
