@@ -29,8 +29,12 @@ def threshold_preview(merchant: Merchant, threshold: float, *, now: dt.datetime 
     locker or shop, and how many failed deliveries were among them (avoided if the shopper took
     the suggestion)."""
     start, end = last_month(merchant, now or timezone.now())
+    # As in training (services.history_records): the order's own shipments, never the
+    # shopper's return parcel, whose "returned" is the return arriving, not a failed delivery.
     bad = ShipmentEvent.objects.filter(
-        shipment__order=OuterRef("order_id"), status__in=FAILURE_STATUSES
+        shipment__order=OuterRef("order_id"),
+        shipment__is_return=False,
+        status__in=FAILURE_STATUSES,
     )
     failed_status = Shipment.objects.filter(
         order=OuterRef("order_id"), is_return=False, status__in=FAILURE_STATUSES
