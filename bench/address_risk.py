@@ -29,6 +29,7 @@ from fulfillment.risk.model import (
     Record,
     evaluate,
     fit,
+    month_of,
     split_by_month,
     threshold_effect,
     threshold_for_share,
@@ -160,7 +161,9 @@ def run(*, orders: int, months: int, seed: int) -> dict:
     # The ceiling: the simulation's own true log-odds ranked on the same held-out rows.
     from sklearn.metrics import roc_auc_score
 
-    oracle = roc_auc_score([r.failed for r in test_rows], truth[len(train_rows) :])
+    held = set(test_months)  # paired by row, not by position: no reliance on the order
+    held_truth = [t for r, t in zip(records, truth, strict=True) if month_of(r.when) in held]
+    oracle = roc_auc_score([r.failed for r in test_rows], held_truth)
     rows = [vector(r.facts, history) for r in test_rows]
     scores = [model.score(row) for row in rows]
     failed = [r.failed for r in test_rows]
