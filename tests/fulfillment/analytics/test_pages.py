@@ -355,3 +355,12 @@ def test_the_export_link_downloads_the_csv_of_the_page_filters(client_a, history
     assert len(rows) == 14
     assert sum(int(r["orders"]) for r in rows) == int(figure_row(html, "orders")[0]) == 2
     assert client_a.get("/app/analytics/export.csv?date_from=nope").status_code == 400
+
+
+def test_past_92_days_the_daily_numbers_are_left_to_the_csv(client_a, history):
+    html = client_a.get("/app/analytics/?date_from=2026-01-01&date_to=2026-04-30").content.decode()
+    assert figure_row(html, "orders")[0] == "6"
+    assert "per day (the numbers of the charts)" not in html
+    assert html.count("are in the CSV (") == 4  # one note a section, linking the export
+    html = client_a.get(f"/app/analytics/?{PERIOD}").content.decode()
+    assert html.count("per day (the numbers of the charts)") == 4
