@@ -17,7 +17,12 @@ from fulfillment.couriers.adapters.errors import CourierError, CourierNotSupport
 from fulfillment.couriers.services import accounts as courier_service
 from fulfillment.messaging.services.order_messages import parcel_context, send_order_message
 from fulfillment.models import Order, Shipment
-from fulfillment.models.redirects import CourierTold, DeliveryReschedule, RequestedBy
+from fulfillment.models.redirects import (
+    CourierTold,
+    DeliveryReschedule,
+    ParcelRedirect,
+    RequestedBy,
+)
 from fulfillment.tracking.status import FINAL_STATUSES
 
 # The new day's window when the courier gives none: a working day in the merchant's zone.
@@ -42,6 +47,9 @@ def why_not_reschedulable(shipment: Shipment) -> str:
         return f"This parcel is {shipment.get_status_display().lower()}: no new day to pick."
     if shipment.status == "available_for_pickup":
         return "This parcel waits at its pickup point."
+    redirected = ParcelRedirect.objects.filter(shipment=shipment).first()
+    if redirected is not None:
+        return f"This parcel now goes to {redirected.to_name}: it has no home delivery day."
     return ""
 
 
@@ -90,24 +98,35 @@ def reschedule(
             .select_related("account")
             .get(pk=shipment.pk)
         )
-        existing = DeliveryReschedule.objects.filter(shipment=locked, day=day).first()
-        if existing is not None:
-            return existing, False
+        latest = DeliveryReschedule.objects.filter(shipment=locked).order_by("-created_at", "-pk")
+        latest = latest.first()
+        if latest is not None and latest.day == day:
+            return latest, False  # a double submit: one record, one message
         problem = why_not_reschedulable(locked)
         if problem:
             raise ValidationError({"day": ValidationError(problem, code="not_reschedulable")})
         told, note = _tell_courier(locked, day)
-        record = DeliveryReschedule.objects.create(
-            merchant_id=locked.merchant_id,
+        values = {
+            "requested_by": requested_by,
+            "requested_by_user": user if getattr(user, "is_authenticated", False) else None,
+            "created_at": timezone.now(),
+            "from_promised_from": locked.promised_from,
+            "from_promised_until": locked.promised_until,
+            "courier_told": told,
+            "courier_note": note[:300],
+            "notified_at": None,
+        }
+        # Back to a day asked before (Tue, then Thu, then Tue again): that day's row becomes
+        # the latest again (one row per day) and the shopper hears of it again.
+        record, _ = DeliveryReschedule.objects.update_or_create(
             shipment=locked,
-            order_id=locked.order_id,
-            requested_by=requested_by,
-            requested_by_user=user if getattr(user, "is_authenticated", False) else None,
-            from_promised_from=locked.promised_from,
-            from_promised_until=locked.promised_until,
             day=day,
-            courier_told=told,
-            courier_note=note[:300],
+            defaults=values,
+            create_defaults={
+                **values,
+                "merchant_id": locked.merchant_id,
+                "order_id": locked.order_id,
+            },
         )
         start = dt.datetime.combine(day, DAY_STARTS, tzinfo=tz)
         end = dt.datetime.combine(day, DAY_ENDS, tzinfo=tz)

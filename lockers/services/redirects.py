@@ -11,6 +11,7 @@ under the shop's row lock against its holding capacity, as check-in does.
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 from typing import Any
 
@@ -52,6 +53,16 @@ REDIRECTABLE = frozenset(
         TrackingStatus.EXCEPTION,
     }
 )
+# Orders whose parcel has reached its place (or its end): no other place for them.
+ORDER_ARRIVED = frozenset(
+    {
+        Order.Status.AT_PICKUP,
+        Order.Status.DELIVERED,
+        Order.Status.CANCELLED,
+        Order.Status.RETURNED,
+    }
+)
+PLACE_REF = re.compile(r"(locker|shop):[0-9]{1,18}")
 # Orders that still count against a shop's room until their parcel is checked in there.
 ON_THE_WAY = (
     Order.Status.RECEIVED,
@@ -273,7 +284,9 @@ def redirect(
     Returns (record, created); the same place asked again returns the first record."""
     if requested_by not in RequestedBy.values:
         raise ValueError(f"unknown requester {requested_by!r}")
-    place = location_for_ref(shipment.merchant_id, place_ref)
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses (a 500).
+    well_formed = PLACE_REF.fullmatch(place_ref or "")
+    place = location_for_ref(shipment.merchant_id, place_ref) if well_formed else None
     if place is None:
         raise Http404("No such locker or pickup shop.")
     now = now or timezone.now()
@@ -294,6 +307,13 @@ def redirect(
         if problem:
             raise _refuse(problem, "not_redirectable")
         order = Order.objects.select_for_update().get(pk=locked.order_id)
+        # The courier's status can lag the place's own check-in: a parcel already in a
+        # compartment or on a shop's shelf stays there (its hold is not released under it).
+        if order.status in ORDER_ARRIVED or PickupParcel.objects.filter(order=order).exists():
+            raise _refuse(
+                "This parcel is already at its pickup point: it cannot be redirected.",
+                "not_redirectable",
+            )
         reservation = None
         if isinstance(place, LockerBank):
             reservation = _hold_locker(place, order, now)
