@@ -187,7 +187,14 @@ class AnalyticsReport:
     pending_days: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The report as JSON-ready dicts. Shallow (no deep copy as dataclasses.asdict makes):
+        the sections already hold plain dicts and lists, and a year of daily rows is large."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        for name in ("cost", "performance", "pickup", "placement"):
+            out[name] = vars(out[name]).copy()
+        if self.placement_effect is not None:
+            out["placement_effect"] = vars(self.placement_effect).copy()
+        return out
 
     def sections(self) -> dict[str, Section]:
         return {
