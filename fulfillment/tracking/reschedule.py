@@ -6,6 +6,7 @@ same day asked twice is the same record and no second message)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from typing import Any
 
@@ -31,6 +32,20 @@ DAY_STARTS, DAY_ENDS = dt.time(9), dt.time(18)
 
 def local_today(merchant: Any, now: dt.datetime | None = None) -> dt.date:
     return (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(merchant.time_zone)).date()
+
+
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_day(text: str) -> dt.date | None:
+    """The day a form posted, as the date input sends it (YYYY-MM-DD); None for anything else
+    (fromisoformat alone also takes "2026-W50-1", "20261207" and a cut-off "...T99:99")."""
+    if not ISO_DAY.fullmatch(text or ""):
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def day_range(*, today: dt.date, max_days: int) -> tuple[dt.date, dt.date]:

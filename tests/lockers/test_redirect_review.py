@@ -264,3 +264,59 @@ def test_a_shopper_and_staff_sending_it_to_two_places_at_once_leave_one_consiste
     assert (
         Reservation.objects.filter(bank__in=[first, second]).exclude(status="released").count() == 1
     )
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_the_tracking_pages_change_form_refuses_hostile_input_and_changes_nothing(
+    merchant_a, merchant_b, django_capture_on_commit_callbacks
+):
+    merchant = merchant_a.merchant
+    good = make_bank(merchant, name="Good")
+    closed = make_bank(merchant, name="Closed", is_active=False)
+    full = make_bank(merchant, name="Full", compartments={"M": 1})
+    Compartment.objects.filter(bank=full).update(state="occupied")
+    theirs = make_bank(merchant_b.merchant, name="Theirs")
+    shipment = failed_parcel(merchant)
+    url = reverse("tracking_shopper_change", kwargs={"token": shipment.public_token})
+    client = Client()
+    today = reschedule.local_today(merchant)
+    refused = [
+        ({"action": "redirect", "place": closed.pickup_ref}, 400),
+        ({"action": "redirect", "place": full.pickup_ref}, 400),
+        ({"action": "redirect", "place": theirs.pickup_ref}, 400),
+        ({"action": "redirect", "place": "locker:²"}, 400),
+        ("action=redirect&place=%ED%A0%80", 400),  # a lone surrogate, UTF-8 encoded
+        ({"action": "reschedule", "day": today.isoformat()}, 400),
+        ({"action": "reschedule", "day": (today - dt.timedelta(days=400)).isoformat()}, 400),
+        ({"action": "reschedule", "day": "0001-01-01"}, 400),
+        ({"action": "reschedule", "day": "+275760-09-13"}, 400),
+        ({"action": "reschedule", "day": "2026-W50-1"}, 400),  # ISO week: not a form's day
+        ({"action": "reschedule", "day": (today + dt.timedelta(days=2)).strftime("%Y%m%d")}, 400),
+        ({"action": "reschedule", "day": f"{today + dt.timedelta(days=2)}T99:99+14:00"}, 400),
+    ]
+    # Ten changes an hour per parcel: the days go to a second parcel of the same shopper.
+    second = failed_parcel(merchant)
+    second_url = reverse("tracking_shopper_change", kwargs={"token": second.public_token})
+    for body, expected in refused:
+        form = "application/x-www-form-urlencoded"
+        to = second_url if "reschedule" in str(body) else url
+        answer = client.post(to, body, content_type=form) if isinstance(body, str) else None
+        answer = answer or client.post(to, body)
+        assert answer.status_code == expected, body
+    assert not ParcelRedirect.objects.exists() and not DeliveryReschedule.objects.exists()
+    assert client.get(url).status_code == 405
+    assert client.post("/t/" + "x" * 40 + "/change", {"action": "redirect"}).status_code == 404
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(url, {"action": "redirect", "place": good.pickup_ref})
+        replay = client.post(url, {"action": "redirect", "place": good.pickup_ref})
+    assert (first.status_code, replay.status_code) == (302, 302)
+    assert SentMessage.objects.filter(order_id=shipment.order_id, event="redirected").count() == 1
+    # A second place after the first is a conflict; the first stands.
+    other = make_bank(merchant, name="Other")
+    assert client.post(url, {"action": "redirect", "place": other.pickup_ref}).status_code in (
+        400,
+        409,
+    )
+    assert ParcelRedirect.objects.get(shipment=shipment).to_pickup_ref == good.pickup_ref

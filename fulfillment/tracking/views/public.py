@@ -6,7 +6,6 @@ marker on a map kept across refreshes) and refreshes more often."""
 
 from __future__ import annotations
 
-import datetime as dt
 import zoneinfo
 
 from django.conf import settings
@@ -21,7 +20,7 @@ from fulfillment.fleet.live.shopper import own_driver_delivery
 from fulfillment.messaging.services.brand import brand_context
 from fulfillment.models import Order, ParcelRedirect
 from fulfillment.orders.services import status as order_status
-from fulfillment.tracking import hooks, nearby, shopper_actions
+from fulfillment.tracking import hooks, nearby, reschedule, shopper_actions
 from fulfillment.tracking.selectors import get_shipment_by_token, timeline
 
 STOP_POLLING = 286  # htmx: swap this answer, then stop polling
@@ -112,10 +111,9 @@ def shopper_change(request: HttpRequest, token: str) -> HttpResponse:
                 shipment=shipment, place_ref=request.POST.get("place", "")[:64]
             )
         elif action == "reschedule":
-            try:
-                day = dt.date.fromisoformat(request.POST.get("day", "")[:10])
-            except ValueError:
-                raise ValidationError({"day": "Pick one of the days offered."}) from None
+            day = reschedule.parse_day(request.POST.get("day", ""))
+            if day is None:
+                raise ValidationError({"day": "Pick one of the days offered."})
             shopper_actions.shopper_reschedule(shipment=shipment, day=day)
         else:
             raise ValidationError({"action": "Choose a place or a day."})

@@ -3,7 +3,6 @@ actions, and the shopper notification settings."""
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import quote, urlencode
 
 from django import forms
@@ -140,10 +139,9 @@ def _redirect_or_reschedule(request: HttpRequest, shipment: Shipment, action: st
             return f"already going to {record.to_name}."
         return f"now goes to {record.to_name}; shopper told. {told}.{note}"
     rules = shopper_actions.get_rules(request.merchant)
-    try:
-        day = dt.date.fromisoformat(request.POST.get("day", "")[:10])
-    except ValueError:
-        raise ValidationError({"day": "Pick a day (YYYY-MM-DD)."}) from None
+    day = reschedule.parse_day(request.POST.get("day", ""))
+    if day is None:
+        raise ValidationError({"day": "Pick a day (YYYY-MM-DD)."})
     record, created = reschedule.reschedule(
         shipment=shipment,
         day=day,
