@@ -31,6 +31,7 @@ S = TrackingStatus
 # A home delivery failed when its shipment ever reported one of these (tracking/status.py).
 FAILURE_STATUSES = (S.FAILED_ATTEMPT.value, S.RETURNED.value, S.EXCEPTION.value)
 CACHE_SECONDS = 30.0
+MAX_CACHED = 256  # merchants whose model one process keeps
 MIN_THRESHOLD, MAX_THRESHOLD = 0.01, 0.99
 
 
@@ -218,8 +219,21 @@ def active(merchant) -> Active:
         )
         model = Model(row.intercept, row.coefficients, row.means)
         found = Active(prefs, model, history, row.pk, row.kind)
-    _cache[merchant.pk] = (time.monotonic() + CACHE_SECONDS, found)
+    _remember(merchant.pk, found)
     return found
+
+
+def _remember(merchant_id: int, found: Active) -> None:
+    """Keep at most MAX_CACHED merchants' models in this process (a model can hold 50,000 street
+    keys): expired copies go first, then the oldest kept."""
+    now = time.monotonic()
+    _cache.pop(merchant_id, None)
+    if len(_cache) >= MAX_CACHED:
+        for key in [k for k, (until, _) in _cache.items() if until <= now]:
+            del _cache[key]
+        while len(_cache) >= MAX_CACHED:
+            del _cache[next(iter(_cache))]
+    _cache[merchant_id] = (now + CACHE_SECONDS, found)
 
 
 # --- scoring ---------------------------------------------------------------------------------

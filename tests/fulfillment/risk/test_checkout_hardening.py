@@ -114,3 +114,23 @@ def test_no_shopper_reason_speaks_of_other_customers():
         lowered = shopper.lower()
         assert not any(w in lowered for w in ("customer", "order", "neighbour", "%")), code
         assert not any(ch.isdigit() for ch in shopper), code
+
+
+def test_the_process_cache_of_models_is_bounded(monkeypatch):
+    """One process serves many shops' checkouts: it keeps at most MAX_CACHED models, dropping
+    expired ones first, then the oldest; the shop just asked about is always kept."""
+    monkeypatch.setattr(services, "MAX_CACHED", 4)
+    clock = [1000.0]
+    monkeypatch.setattr(services.time, "monotonic", lambda: clock[0])
+    stand_in = object()
+    for merchant_id in range(1, 5):
+        services._remember(merchant_id, stand_in)
+    clock[0] += services.CACHE_SECONDS + 1  # 1..4 expire
+    services._remember(5, stand_in)
+    assert set(services._cache) == {5}
+    for merchant_id in range(6, 12):
+        services._remember(merchant_id, stand_in)
+    assert list(services._cache) == [8, 9, 10, 11]
+    services._remember(8, stand_in)  # asked again: now the newest
+    services._remember(12, stand_in)
+    assert list(services._cache) == [10, 11, 8, 12]
