@@ -6,14 +6,46 @@ through tracking/reschedule.py (docs/exceptions.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from fulfillment.couriers.adapters.errors import CourierError
+from fulfillment.couriers.adapters.errors import CourierError, CourierNotSupported
+from fulfillment.couriers.services import accounts as courier_service
 from fulfillment.models import Shipment
+from fulfillment.models.redirects import CourierTold
 from fulfillment.shipments.services.voiding import cancel_at_courier
 from fulfillment.tracking.status import FINAL_STATUSES
+
+
+def ask_courier(
+    shipment: Shipment,
+    ask: Callable[[Any], object],
+    *,
+    own_fleet: str,
+    unbooked: str,
+    not_supported: str,
+    refused: str,
+) -> tuple[str, str]:
+    """Tell the shipment's courier of a change (`ask(adapter)`: a redirect, a new day) where its
+    adapter can be told: (CourierTold, the note staff read). Our own fleet needs no call; a
+    booking still to come carries the change; otherwise staff are told to tell the courier
+    ("Tell UPS to " + `not_supported`) or that it refused ("UPS " + `refused` + why)."""
+    account = shipment.account
+    if account.courier == "own_fleet":
+        return CourierTold.OWN_FLEET, own_fleet
+    if not shipment.tracking_number:
+        return CourierTold.YES, unbooked
+    try:
+        ask(courier_service.adapter_for(account))
+    except CourierNotSupported:
+        return CourierTold.NOT_SUPPORTED, f"Tell {account.name} to {not_supported}"
+    except CourierError as error:
+        return CourierTold.FAILED, f"{account.name} {refused}: {error}"[:300]
+    return CourierTold.YES, ""
 
 
 def _locked(shipment: Shipment) -> Shipment:

@@ -14,16 +14,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from fulfillment.couriers.adapters.errors import CourierError, CourierNotSupported
-from fulfillment.couriers.services import accounts as courier_service
 from fulfillment.messaging.services.order_messages import parcel_context, send_order_message
 from fulfillment.models import Order, Shipment
 from fulfillment.models.redirects import (
-    CourierTold,
     DeliveryReschedule,
     ParcelRedirect,
     RequestedBy,
 )
+from fulfillment.tracking.actions import ask_courier
 from fulfillment.tracking.status import FINAL_STATUSES
 
 # The new day's window when the courier gives none: a working day in the merchant's zone.
@@ -69,21 +67,14 @@ def why_not_reschedulable(shipment: Shipment) -> str:
 
 
 def _tell_courier(shipment: Shipment, day: dt.date) -> tuple[str, str]:
-    account = shipment.account
-    if account.courier == "own_fleet":
-        return CourierTold.OWN_FLEET, f"The {day:%a %d %b} plan picks this parcel up."
-    if not shipment.tracking_number:
-        return CourierTold.YES, "Not booked yet."
-    try:
-        courier_service.adapter_for(account).reschedule(shipment.tracking_number, day)
-    except CourierNotSupported:
-        return (
-            CourierTold.NOT_SUPPORTED,
-            f"Tell {account.name} to deliver {shipment.tracking_number} on {day:%a %d %b}.",
-        )
-    except CourierError as error:
-        return CourierTold.FAILED, f"{account.name} refused the new day: {error}"[:300]
-    return CourierTold.YES, ""
+    return ask_courier(
+        shipment,
+        lambda adapter: adapter.reschedule(shipment.tracking_number, day),
+        own_fleet=f"The {day:%a %d %b} plan picks this parcel up.",
+        unbooked="Not booked yet.",
+        not_supported=f"deliver {shipment.tracking_number} on {day:%a %d %b}.",
+        refused="refused the new day",
+    )
 
 
 def reschedule(

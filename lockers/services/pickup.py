@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -152,7 +154,12 @@ def refuse_unless_addressed_here(*, place: Place, order: Order, number: str) -> 
 
 
 def _order_parcel(order: Order) -> Parcel:
-    lines = list(order.lines.select_related("product"))
+    return parcel_of(order.lines.select_related("product"))
+
+
+def parcel_of(lines: Iterable[Any]) -> Parcel:
+    """The parcel an order's lines make (their products stacked flat): what check-in and the
+    redirect options measure a compartment against."""
     longest = middle = height = weight = 0
     for line in lines:
         p = line.product

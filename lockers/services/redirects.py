@@ -22,18 +22,17 @@ from django.db.models import Count
 from django.http import Http404
 from django.utils import timezone
 
-from fulfillment.couriers.adapters.errors import CourierError, CourierNotSupported
 from fulfillment.couriers.adapters.types import TrackingStatus
-from fulfillment.couriers.services import accounts as courier_service
 from fulfillment.messaging.services.order_messages import parcel_context, send_order_message
 from fulfillment.models import Order, OrderLine, Shipment
-from fulfillment.models.redirects import CourierTold, ParcelRedirect, RequestedBy
+from fulfillment.models.redirects import ParcelRedirect, RequestedBy
+from fulfillment.tracking.actions import ask_courier
 from fulfillment.tracking.hooks import RedirectPlace
 from lockers.models import LockerBank, PickupParcel, PickupShop, Reservation
 from lockers.parcels import Parcel
 from lockers.selectors.network import location_for_ref
 from lockers.services.options import free_sizes, nearest_lockers, nearest_shops, shop_loads
-from lockers.services.pickup import _order_parcel  # the parcel a compartment is held for
+from lockers.services.pickup import _order_parcel, parcel_of
 from lockers.services.reservations import (
     NoCompartmentFree,
     release_reservation,
@@ -121,22 +120,12 @@ def options(
 
 
 def _parcels(orders: list[Order]) -> dict[int, Parcel]:
-    """Each order's parcel, measured as check-in measures it (pickup._order_parcel), from one
+    """Each order's parcel, measured as check-in measures it (pickup.parcel_of), from one
     query for all the orders' lines."""
     lines: dict[int, list[OrderLine]] = {o.pk: [] for o in orders}
     for line in OrderLine.objects.filter(order_id__in=lines).select_related("product"):
         lines[line.order_id].append(line)
-    found = {}
-    for order_id, order_lines in lines.items():
-        longest = middle = height = weight = 0
-        for line in order_lines:
-            p = line.product
-            a, b, c = sorted((p.length_mm, p.width_mm, p.height_mm), reverse=True)
-            longest, middle = max(longest, a), max(middle, b)
-            height += c * line.quantity
-            weight += p.weight_g * line.quantity
-        found[order_id] = Parcel(max(weight, 1), max(longest, 1), max(middle, 1), max(height, 1))
-    return found
+    return {order_id: parcel_of(order_lines) for order_id, order_lines in lines.items()}
 
 
 def options_for_page(
@@ -249,25 +238,14 @@ def _take_shop_slot(shop: PickupShop) -> None:
 
 
 def _tell_courier(shipment: Shipment, place: LockerBank | PickupShop) -> tuple[str, str]:
-    account = shipment.account
-    if account.courier == "own_fleet":
-        return (
-            CourierTold.OWN_FLEET,
-            f"Our driver takes it to {place.name}; its label now prints that address.",
-        )
-    if not shipment.tracking_number:
-        return CourierTold.YES, "Not booked yet: the booking carries the new address."
-    try:
-        courier_service.adapter_for(account).redirect(shipment.tracking_number, _place_dict(place))
-    except CourierNotSupported:
-        return (
-            CourierTold.NOT_SUPPORTED,
-            f"Tell {account.name} to deliver {shipment.tracking_number} to {place.name}, "
-            f"{place.address}.",
-        )
-    except CourierError as error:
-        return CourierTold.FAILED, f"{account.name} refused the redirect: {error}"[:300]
-    return CourierTold.YES, ""
+    return ask_courier(
+        shipment,
+        lambda adapter: adapter.redirect(shipment.tracking_number, _place_dict(place)),
+        own_fleet=f"Our driver takes it to {place.name}; its label now prints that address.",
+        unbooked="Not booked yet: the booking carries the new address.",
+        not_supported=f"deliver {shipment.tracking_number} to {place.name}, {place.address}.",
+        refused="refused the redirect",
+    )
 
 
 def redirect(
