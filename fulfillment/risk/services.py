@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from fulfillment.couriers.adapters.types import TrackingStatus
@@ -157,14 +157,28 @@ def history_records(merchant, *, until: dt.datetime | None = None) -> list[Recor
         failed = row["bad"] or row["status"] in FAILURE_STATUSES
         kept = rows.setdefault(row["order_id"], row)
         kept["failed"] = kept.get("failed", False) or failed
+    # When each customer was first known: an earlier order's parcel delivered (its shipment's
+    # delivered_at; the order's creation when the courier gave no time). At intake a customer
+    # is known only by orders delivered by then: an earlier order still on its way when this
+    # one came in must not make it "known" in training either.
     first_delivered: dict[str, dt.datetime] = {}
-    delivered = Order.objects.for_merchant(merchant).filter(status=Order.Status.DELIVERED)
-    for created, email, phone in delivered.values_list(
-        "created_at", "shopper_email", "shopper_phone"
+    arrived = (
+        Shipment.objects.filter(order=OuterRef("pk"), is_return=False, delivered_at__isnull=False)
+        .order_by("delivered_at")
+        .values("delivered_at")[:1]
+    )
+    delivered = (
+        Order.objects.for_merchant(merchant)
+        .filter(status=Order.Status.DELIVERED)
+        .annotate(arrived=Subquery(arrived))
+    )
+    for created, at, email, phone in delivered.values_list(
+        "created_at", "arrived", "shopper_email", "shopper_phone"
     ).iterator():
+        known_at = at or created
         for key in _customer_keys(email, phone):
-            if key not in first_delivered or created < first_delivered[key]:
-                first_delivered[key] = created
+            if key not in first_delivered or known_at < first_delivered[key]:
+                first_delivered[key] = known_at
     records = []
     for row in rows.values():
         keys = _customer_keys(row["shopper_email"] or "", row["shopper_phone"] or "")

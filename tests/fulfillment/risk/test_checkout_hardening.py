@@ -134,3 +134,44 @@ def test_the_process_cache_of_models_is_bounded(monkeypatch):
     services._remember(8, stand_in)  # asked again: now the newest
     services._remember(12, stand_in)
     assert list(services._cache) == [10, 11, 8, 12]
+
+
+@pytest.mark.django_db
+def test_training_knows_a_customer_only_from_orders_delivered_before_the_new_one(merchant_a):
+    """Training sees what intake saw: an earlier order still on its way (delivered later) does
+    not make the next order's customer known; one delivered before it does."""
+    import datetime as dt
+
+    from fulfillment.models import Order, Shipment
+    from tests.factories.couriers import make_account, make_service
+
+    merchant = merchant_a.merchant
+    service = make_service(make_account(merchant))
+
+    def delivered(day: int, arrived: int | None) -> Order:
+        order = Order.objects.create(
+            merchant=merchant,
+            shopper_name="Pat",
+            shopper_email="pat@example.com",
+            postal_code="60601",
+            created_at=dt.datetime(2026, 1, day, 12, tzinfo=dt.UTC),
+            status=Order.Status.DELIVERED,
+        )
+        Shipment.objects.create(
+            merchant=merchant,
+            order=order,
+            account=service.account,
+            service=service,
+            idempotency_key=f"k-{day}",
+            price_minor=1,
+            currency="USD",
+            status="delivered",
+            delivered_at=None if arrived is None else dt.datetime(2026, 1, arrived, tzinfo=dt.UTC),
+        )
+        return order
+
+    delivered(1, 10)  # on its way until Jan 10
+    delivered(5, 6)  # ordered while the first was moving: new
+    delivered(8, None)  # after the second arrived (Jan 6): known
+    records = services.history_records(merchant)
+    assert [r.facts.new_customer for r in records] == [True, True, False]
