@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.fulfillment.capacity.make_run_requests import REQUESTS as RISK_AND_CAPACITY_REQUESTS
 from tests.test_deploy_check import production_env, run_manage
 
 OPTIONS = """
@@ -38,7 +39,9 @@ class Demo:
 def demo(tmp_path_factory) -> Demo:
     """One SQLite database, migrated and loaded by one `seed_demo` (the whole demo, in one
     command), for the tests of this module: each migrate + seed takes about 12 s."""
-    env = production_env(tmp_path_factory.mktemp("embedded"), DEBUG="1")
+    env = production_env(
+        tmp_path_factory.mktemp("embedded"), DEBUG="1", ALLOWED_HOSTS="testserver,localhost"
+    )
     assert run_manage(env, "migrate", "-v0").returncode == 0
     return Demo(env, run_manage(env, "seed_demo"))
 
@@ -93,3 +96,36 @@ def test_one_seed_demo_loads_the_whole_demo_and_a_second_run_changes_nothing(dem
     output = first.stdout + first.stderr
     assert "fontTools" not in output and "HarfBuzz" not in output, output
     assert len(output.splitlines()) <= 15, output
+
+
+@pytest.fixture(scope="module")
+def demo_answers(demo) -> dict:
+    """The address risk and capacity pages and APIs on the demo (#20), as `make run` serves them."""
+    shell = run_manage(demo.env, "shell", "-c", RISK_AND_CAPACITY_REQUESTS)
+    assert shell.returncode == 0, shell.stderr[-3000:]
+    return json.loads(shell.stdout.strip().splitlines()[-1])
+
+
+def test_nothing_answers_500_on_the_demo_on_sqlite(demo_answers):
+    failures = {
+        k: v[1][-800:] for k, v in demo_answers.items() if isinstance(v[0], int) and v[0] >= 500
+    }
+    assert not failures, failures
+    assert demo_answers["settings rows written by the shopper"][0] == 0
+
+
+def test_the_pages_and_apis_answer_with_the_demos_figures(demo_answers):
+    status = {k: v[0] for k, v in demo_answers.items()}
+    assert status["page capacity point=''"] == 200
+    assert "parcels expected" in demo_answers["page capacity point=''"][1]
+    assert status["page risk"] == 200 and status["page risk preview '20'"] == 200
+    assert status["page risk preview 'nan'"] == 400
+    assert status["api capacity"] == 200 and json.loads(demo_answers["api capacity"][1])["points"]
+    assert status["api capacity point=nan"] == 422
+    assert status["api pickup put hostile"] == 422 and status["api risk preview inf"] == 422
+    assert status["api risk order unknown"] == 404 and status["api risk"] == 200
+    assert demo_answers["risk warnings"][0] == 0, demo_answers["risk warnings"][1]
+    assert status["shop options 'PO Box 12'"] == 200, demo_answers["shop options 'PO Box 12'"]
+    po_box = json.loads(demo_answers["shop options 'PO Box 12'"][1])
+    assert po_box["risk"]["reasons"][0]["code"] == "po_box"
+    assert status["shop options 'x\\x00y'"] in (200, 422)

@@ -1,17 +1,7 @@
-"""`make run`'s path for the address risk and capacity advice: a SQLite database migrated and
-loaded by `seed_demo` (as tests/test_embedded_default.py), then every page and API of both, with
-ordinary and hostile values, through Django's test client in that process: nothing answers 500,
-and the pages show the demo's advice and settings."""
-
-from __future__ import annotations
-
-import json
-
-import pytest
-
-from tests.test_deploy_check import production_env, run_manage
-
-pytestmark = pytest.mark.sqlite
+"""`make run`'s path for the address risk and capacity advice: the requests that
+tests/test_embedded_default.py makes on its SQLite demo (migrated and loaded by `seed_demo` once
+for that module), through Django's test client in that process: every page and API of both,
+with ordinary and hostile values. The demo is loaded once because loading it takes a minute."""
 
 REQUESTS = r"""
 import json
@@ -82,39 +72,3 @@ out["settings rows written by the shopper"] = [
 out["risk warnings"] = [len(warnings), "\n".join(warnings)]
 print(json.dumps(out))
 """
-
-
-@pytest.fixture(scope="module")
-def answers(tmp_path_factory) -> dict:
-    env = production_env(
-        tmp_path_factory.mktemp("make_run"), DEBUG="1", ALLOWED_HOSTS="testserver,localhost"
-    )
-    assert run_manage(env, "migrate", "-v0").returncode == 0
-    seeded = run_manage(env, "seed_demo")
-    assert seeded.returncode == 0, seeded.stderr[-3000:]
-    shell = run_manage(env, "shell", "-c", REQUESTS)
-    assert shell.returncode == 0, shell.stderr[-3000:]
-    return json.loads(shell.stdout.strip().splitlines()[-1])
-
-
-def test_nothing_answers_500_on_the_demo_on_sqlite(answers):
-    failures = {k: v[1][-800:] for k, v in answers.items() if isinstance(v[0], int) and v[0] >= 500}
-    assert not failures, failures
-    assert answers["settings rows written by the shopper"][0] == 0
-
-
-def test_the_pages_and_apis_answer_with_the_demos_figures(answers):
-    status = {k: v[0] for k, v in answers.items()}
-    assert status["page capacity point=''"] == 200
-    assert "parcels expected" in answers["page capacity point=''"][1]
-    assert status["page risk"] == 200 and status["page risk preview '20'"] == 200
-    assert status["page risk preview 'nan'"] == 400
-    assert status["api capacity"] == 200 and json.loads(answers["api capacity"][1])["points"]
-    assert status["api capacity point=nan"] == 422
-    assert status["api pickup put hostile"] == 422 and status["api risk preview inf"] == 422
-    assert status["api risk order unknown"] == 404 and status["api risk"] == 200
-    assert answers["risk warnings"][0] == 0, answers["risk warnings"][1]
-    assert status["shop options 'PO Box 12'"] == 200, answers["shop options 'PO Box 12'"]
-    po_box = json.loads(answers["shop options 'PO Box 12'"][1])
-    assert po_box["risk"]["reasons"][0]["code"] == "po_box"
-    assert status["shop options 'x\\x00y'"] in (200, 422)
