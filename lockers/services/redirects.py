@@ -140,6 +140,7 @@ def options_for_page(
         if s.order.latitude is not None
         and s.order.longitude is not None
         and not why_not_redirectable(s)
+        and s.order.status not in ORDER_ARRIVED  # no buttons that redirect() would refuse
     ]
     if not rows:
         return {}

@@ -105,6 +105,8 @@ def test_a_parcel_already_checked_in_is_not_redirected_though_the_courier_says_i
         compartment=compartment, token="t" * 32, code_hash="x", arrived_at=now,
         collect_by=now + dt.timedelta(days=7),
     )  # fmt: skip
+    shipment.order.refresh_from_db()
+    assert redirects.options(shipment) == []  # nothing offered that would be refused
     response = api_client_a.post(
         f"/api/v1/shipments/{shipment.pk}/redirect",
         {"place": other.pickup_ref},
