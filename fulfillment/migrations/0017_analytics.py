@@ -1,4 +1,5 @@
 """Analytics daily rollups (#20 item 2): the day, ZIP-day and reason-day tables and the dirty-day
+queue, the per-order contributions and the dirty-order
 queue (fulfillment/models/analytics.py)."""
 
 import django.db.models.deletion
@@ -259,6 +260,56 @@ class Migration(migrations.Migration):
                     models.Index(fields=["merchant", "day"], name="analytics_zip_day"),
                     models.Index(fields=["merchant", "zip", "day"], name="analytics_zip_by_zip"),
                 ],
+            },
+        ),
+        migrations.CreateModel(
+            name="AnalyticsDirtyOrder",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("order_id", models.BigIntegerField(unique=True)),
+                ("marked_at", models.DateTimeField()),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="merchant.merchant",
+                    ),
+                ),
+            ],
+            options={
+                "abstract": False,
+            },
+        ),
+        migrations.CreateModel(
+            name="AnalyticsOrderRollup",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("order_id", models.BigIntegerField(unique=True)),
+                ("day", models.DateField()),
+                ("zip", models.CharField(max_length=12)),
+                ("rows", models.JSONField(default=dict)),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="merchant.merchant",
+                    ),
+                ),
+            ],
+            options={
+                "indexes": [models.Index(fields=["merchant", "day"], name="analytics_order_day")],
             },
         ),
     ]

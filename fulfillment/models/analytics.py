@@ -15,7 +15,14 @@ from django.db import models
 
 from merchant.models import MerchantOwned
 
-__all__ = ["AnalyticsDay", "AnalyticsDirtyDay", "AnalyticsReasonDay", "AnalyticsZipDay"]
+__all__ = [
+    "AnalyticsDay",
+    "AnalyticsDirtyDay",
+    "AnalyticsDirtyOrder",
+    "AnalyticsOrderRollup",
+    "AnalyticsReasonDay",
+    "AnalyticsZipDay",
+]
 
 # Transit and order-to-delivery days are counted in buckets 0..14 and "15 or more", so the median
 # and p90 come from the rollups, never from raw rows.
@@ -121,3 +128,26 @@ class AnalyticsDirtyDay(MerchantOwned):
         constraints = [
             models.UniqueConstraint(fields=["merchant", "day"], name="analytics_dirty_day_unique")
         ]
+
+
+class AnalyticsOrderRollup(MerchantOwned):
+    """One order's contribution to the day tables (its day, ZIP, and per dimension key its
+    non-zero counters and reason counts). The fold recomputes the contributions of the orders
+    that changed and applies new minus stored to the day tables, so its cost follows the orders,
+    not the days. `rows` = {"d": [[key, {counter: n}]], "r": [[key, kind, reason, n]]}."""
+
+    order_id = models.BigIntegerField(unique=True)  # plain id, like the dimensions
+    day = models.DateField()
+    zip = models.CharField(max_length=12)
+    rows = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [models.Index(fields=["merchant", "day"], name="analytics_order_day")]
+
+
+class AnalyticsDirtyOrder(MerchantOwned):
+    """An order whose contribution waits to be recomputed (the fold's queue, filled from the
+    receivers' Redis set or at once without Redis). `marked_at` keeps one re-marked mid-fold."""
+
+    order_id = models.BigIntegerField(unique=True)
+    marked_at = models.DateTimeField()

@@ -45,7 +45,7 @@ from fulfillment.tracking import eta as eta_model
 from fulfillment.tracking.intervals import next_poll, retry_at
 from fulfillment.tracking.notifications import QUEUED_OR_SENT, sent_kinds
 from fulfillment.tracking.queue import queue_options
-from fulfillment.tracking.signals import shipment_status_changed
+from fulfillment.tracking.signals import shipment_status_changed, shipment_statuses_changed
 from fulfillment.tracking.status import StoredEvent, fold, notification_kind
 
 logger = logging.getLogger(__name__)
@@ -400,5 +400,12 @@ def _announce(transitions: list[tuple[int, str, str]], merchant_id: int) -> None
             shipment_id=shipment_id,
             old_status=old,
             new_status=new,
+            merchant_id=merchant_id,
+            batched=True,
+        )
+    if transitions:
+        shipment_statuses_changed.send(
+            sender=Shipment,
+            shipment_ids=[shipment_id for shipment_id, _old, _new in transitions],
             merchant_id=merchant_id,
         )

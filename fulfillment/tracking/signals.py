@@ -7,3 +7,8 @@ from django.dispatch import Signal
 # skip a merchant it has nothing for without a query). Lockers issue a pickup code when
 # new_status == "available_for_pickup".
 shipment_status_changed = Signal()
+
+# The same transitions of one ingest batch at once, sent after commit after the per-shipment
+# signals (those carry batched=True so a listener of this one can skip them): shipment_ids=list
+# of int, merchant_id=int. Lets a listener do one round trip per batch (analytics' dirty set).
+shipment_statuses_changed = Signal()

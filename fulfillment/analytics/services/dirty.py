@@ -1,15 +1,19 @@
-"""The dirty-day queue: receivers mark the (merchant, local day) an order belongs to, and a fold
-each minute (config/beat.py) recomputes those days. A day re-marked while its fold ran stays
-queued for the next fold, so no event is lost between the read and the delete.
+"""The dirty queues: receivers note the orders and shipments that changed, and a fold each minute
+(config/beat.py) brings the rollups up to date for those orders only (rollups.apply_orders: the
+contributions of the changed orders, applied to the day tables as a delta). Whole days can still
+be queued (`mark_days_dirty`: a day recomputed from the source rows, e.g. after a repair).
 
-On the hot path (tracking's ingest sends a signal per status change) a receiver only adds the
-shipment or order id to a Redis set when the cache is Redis: one round trip, no query, no
-commit. The fold first moves those ids to dirty days in the database (one query each kind).
-Without Redis (the SQLite `make run`, the database cache) the receiver marks the day at once."""
+On the hot path (tracking's ingest announces a batch of status changes) a receiver adds the batch's
+shipment ids to a Redis set with one SADD when the cache is Redis: no query, no commit. The fold
+first moves the ids noted in Redis to dirty orders in the database (one query to resolve each
+kind, one upsert). Without Redis (the SQLite `make run`, the database cache) the receiver marks
+the orders dirty at once. An order or day re-marked while a fold ran stays queued for the next
+fold (`marked_at`), so no change is lost between the read and the delete."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable
 
 from django.core.cache import caches
@@ -17,13 +21,14 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.utils import timezone
 
-from fulfillment.analytics.services.rollups import local_day, recompute_day
+from fulfillment.analytics.services.rollups import apply_orders, recompute_day
 from fulfillment.models import Order, Shipment
-from fulfillment.models.analytics import AnalyticsDirtyDay
+from fulfillment.models.analytics import AnalyticsDirtyDay, AnalyticsDirtyOrder
 from merchant.models import Merchant
-from merchant.zones import zone_of
 
-FOLD_LIMIT = 200  # days per fold run; the rest wait for the next minute
+FOLD_LIMIT = 200  # whole days per fold run; the rest wait for the next minute
+ORDER_LIMIT = 20_000  # dirty orders per fold run
+ORDER_BATCH = 1_000  # orders per apply (one transaction, a few queries)
 
 
 def mark_days_dirty(
@@ -36,6 +41,48 @@ def mark_days_dirty(
         unique_fields=["merchant", "day"],
         update_fields=["marked_at"],
     )
+
+
+def _mark_orders(pairs: Iterable[tuple[int, int]], now: dt.datetime | None = None) -> int:
+    """Queue (merchant_id, order_id) pairs: one upsert."""
+    now = now or timezone.now()
+    rows = {
+        order_id: AnalyticsDirtyOrder(merchant_id=merchant_id, order_id=order_id, marked_at=now)
+        for merchant_id, order_id in pairs
+    }
+    if rows:
+        AnalyticsDirtyOrder.objects.bulk_create(
+            list(rows.values()),
+            update_conflicts=True,
+            unique_fields=["order_id"],
+            update_fields=["marked_at"],
+            batch_size=1000,
+        )
+    return len(rows)
+
+
+def mark_orders_dirty(*, order_ids: Iterable[int], now: dt.datetime | None = None) -> int:
+    ids = {int(i) for i in order_ids}
+    if not ids:
+        return 0
+    pairs = Order.objects.filter(pk__in=ids).values_list("merchant_id", "pk")
+    return _mark_orders(list(pairs), now)
+
+
+def mark_shipments_dirty(*, shipment_ids: Iterable[int], now: dt.datetime | None = None) -> int:
+    ids = {int(i) for i in shipment_ids}
+    if not ids:
+        return 0
+    pairs = Shipment.objects.filter(pk__in=ids).values_list("merchant_id", "order_id")
+    return _mark_orders(list(pairs), now)
+
+
+def mark_order_dirty(*, order_id: int, now: dt.datetime | None = None) -> None:
+    mark_orders_dirty(order_ids=[order_id], now=now)
+
+
+def mark_shipment_dirty(*, shipment_id: int, now: dt.datetime | None = None) -> None:
+    mark_shipments_dirty(shipment_ids=[shipment_id], now=now)
 
 
 PENDING_SHIPMENTS = "analytics:pending-shipments"
@@ -52,48 +99,54 @@ def _redis():
     return redis_client(cache), cache
 
 
-def note_order(order_id: int) -> None:
-    """The receivers' entry: remember that an order changed (Redis set, else its day at once)."""
+def note_orders(order_ids: Iterable[int]) -> None:
+    """The receivers' entry: remember that orders changed (one SADD, else marked at once)."""
+    ids = [int(i) for i in order_ids]
+    if not ids:
+        return
     client, cache = _redis()
     if client is None:
-        mark_order_dirty(order_id=order_id)
+        mark_orders_dirty(order_ids=ids)
     else:
-        client.sadd(cache.make_and_validate_key(PENDING_ORDERS), order_id)
+        client.sadd(cache.make_and_validate_key(PENDING_ORDERS), *ids)
+
+
+def note_shipments(shipment_ids: Iterable[int]) -> None:
+    ids = [int(i) for i in shipment_ids]
+    if not ids:
+        return
+    client, cache = _redis()
+    if client is None:
+        mark_shipments_dirty(shipment_ids=ids)
+    else:
+        client.sadd(cache.make_and_validate_key(PENDING_SHIPMENTS), *ids)
+
+
+def note_order(order_id: int) -> None:
+    note_orders([order_id])
 
 
 def note_shipment(shipment_id: int) -> None:
-    client, cache = _redis()
-    if client is None:
-        mark_shipment_dirty(shipment_id=shipment_id)
-    else:
-        client.sadd(cache.make_and_validate_key(PENDING_SHIPMENTS), shipment_id)
+    note_shipments([shipment_id])
 
 
-def move_pending_to_days(*, now: dt.datetime | None = None) -> int:
-    """Turn the ids noted in Redis into dirty days (one query per kind); returns the ids moved.
-    Ids popped but not written (an error) are put back."""
+def move_pending_to_orders(*, now: dt.datetime | None = None) -> int:
+    """Turn the ids noted in Redis into dirty orders (one query per kind and an upsert); returns
+    the ids moved. Ids popped but not written (an error) are put back."""
     client, cache = _redis()
     if client is None:
         return 0
     moved = 0
-    for name, model, created in (
-        (PENDING_ORDERS, Order, "created_at"),
-        (PENDING_SHIPMENTS, Shipment, "order__created_at"),
+    for name, mark in (
+        (PENDING_ORDERS, lambda ids: mark_orders_dirty(order_ids=ids, now=now)),
+        (PENDING_SHIPMENTS, lambda ids: mark_shipments_dirty(shipment_ids=ids, now=now)),
     ):
         key = cache.make_and_validate_key(name)
         ids = [int(i) for i in client.spop(key, MOVE_LIMIT) or []]
         if not ids:
             continue
         try:
-            days: dict[int, set[dt.date]] = {}
-            for merchant_id, at, zone in model.objects.filter(pk__in=ids).values_list(
-                "merchant_id", created, "merchant__time_zone"
-            ):
-                days.setdefault(merchant_id, set()).add(
-                    local_day(at, zone_of(Merchant(time_zone=zone)))
-                )
-            for merchant_id, found in days.items():
-                mark_days_dirty(merchant_id=merchant_id, days=found, now=now)
+            mark(ids)
         except Exception:
             client.sadd(key, *ids)
             raise
@@ -101,35 +154,49 @@ def move_pending_to_days(*, now: dt.datetime | None = None) -> int:
     return moved
 
 
-def mark_order_dirty(*, order_id: int, now: dt.datetime | None = None) -> None:
-    row = (
-        Order.objects.filter(pk=order_id)
-        .values_list("merchant_id", "created_at", "merchant__time_zone")
-        .first()
-    )
-    if row is not None:
-        merchant_id, created_at, zone = row
-        day = local_day(created_at, zone_of(Merchant(time_zone=zone)))
-        mark_days_dirty(merchant_id=merchant_id, days=[day], now=now)
+# The former name (the bench and older callers).
+move_pending_to_days = move_pending_to_orders
 
 
-def mark_shipment_dirty(*, shipment_id: int, now: dt.datetime | None = None) -> None:
-    row = (
-        Shipment.objects.filter(pk=shipment_id)
-        .values_list("merchant_id", "order__created_at", "merchant__time_zone")
-        .first()
+def fold_dirty_orders(*, limit: int = ORDER_LIMIT) -> set[tuple[int, dt.date]]:
+    """Apply the oldest-marked dirty orders (batches of ORDER_BATCH per merchant); returns the
+    (merchant id, day) pairs whose rows changed."""
+    queued = list(
+        AnalyticsDirtyOrder.objects.order_by("marked_at", "pk").values_list(
+            "pk", "merchant_id", "order_id", "marked_at"
+        )[:limit]
     )
-    if row is not None:
-        merchant_id, created_at, zone = row
-        day = local_day(created_at, zone_of(Merchant(time_zone=zone)))
-        mark_days_dirty(merchant_id=merchant_id, days=[day], now=now)
+    by_merchant: dict[int, list[tuple[int, int, dt.datetime]]] = defaultdict(list)
+    for pk, merchant_id, order_id, marked_at in queued:
+        by_merchant[merchant_id].append((pk, order_id, marked_at))
+    touched: set[tuple[int, dt.date]] = set()
+    for merchant_id, entries in by_merchant.items():
+        merchant = Merchant.objects.filter(pk=merchant_id).first()
+        for at in range(0, len(entries), ORDER_BATCH):
+            chunk = entries[at : at + ORDER_BATCH]
+            if merchant is not None:
+                days = apply_orders(merchant=merchant, order_ids=[e[1] for e in chunk])
+                touched |= {(merchant_id, day) for day in days}
+            _delete_read(chunk)
+    return touched
+
+
+def _delete_read(chunk: list[tuple[int, int, dt.datetime]]) -> None:
+    """Delete the queue entries as read: an entry re-marked since (a later marked_at) stays."""
+    by_marked: dict[dt.datetime, list[int]] = defaultdict(list)
+    for pk, _order_id, marked_at in chunk:
+        by_marked[marked_at].append(pk)
+    for marked_at, pks in by_marked.items():
+        AnalyticsDirtyOrder.objects.filter(pk__in=pks, marked_at__lte=marked_at).delete()
 
 
 def fold_dirty_days(*, limit: int = FOLD_LIMIT) -> int:
-    """Recompute the oldest-marked dirty days; returns how many were folded. Safe to run twice
-    at once: each recompute is idempotent and serialised per merchant."""
-    move_pending_to_days()
-    folded = 0
+    """The minute's fold: move the noted ids to dirty orders, apply the dirty orders, recompute
+    the dirty whole days; returns how many (merchant, day) pairs changed or were recomputed.
+    Safe to run twice at once: each apply and recompute is serialised per merchant and a
+    second apply of the same change finds nothing to add."""
+    move_pending_to_orders()
+    touched = fold_dirty_orders()
     queued = list(
         AnalyticsDirtyDay.objects.select_related("merchant").order_by("marked_at", "pk")[:limit]
     )
@@ -137,9 +204,13 @@ def fold_dirty_days(*, limit: int = FOLD_LIMIT) -> int:
         recompute_day(merchant=dirty.merchant, day=dirty.day)
         with transaction.atomic():
             AnalyticsDirtyDay.objects.filter(pk=dirty.pk, marked_at__lte=dirty.marked_at).delete()
-        folded += 1
-    return folded
+        touched.add((dirty.merchant_id, dirty.day))
+    return len(touched)
 
 
 def pending_days(merchant: Merchant) -> int:
-    return AnalyticsDirtyDay.objects.for_merchant(merchant).count()
+    """Days queued whole plus orders waiting for the fold (the page's 'updating' hint)."""
+    return (
+        AnalyticsDirtyDay.objects.for_merchant(merchant).count()
+        + AnalyticsDirtyOrder.objects.for_merchant(merchant).count()
+    )

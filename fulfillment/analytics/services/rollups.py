@@ -30,6 +30,7 @@ from fulfillment.models.analytics import (
     ALL_COUNTERS,
     HISTOGRAM_BUCKETS,
     AnalyticsDay,
+    AnalyticsOrderRollup,
     AnalyticsReasonDay,
     AnalyticsZipDay,
 )
@@ -69,20 +70,48 @@ def _is_booked(shipment: dict[str, Any]) -> bool:
     return shipment["booked_at"] is not None or bool(shipment["tracking_number"])
 
 
-def compute_day(
-    merchant: Merchant, day: dt.date
-) -> tuple[
-    dict[Key, dict[str, int]],
-    dict[tuple[Key, str], dict[str, int]],
-    dict[tuple[Key, str, str, str], int],
-]:
-    """The counters of one local day: by dimensions, by dimensions and ZIP, and the reason
-    counts by dimensions, ZIP, kind and reason. Reads the source rows, writes nothing."""
+class Contribution:
+    """One order's share of the day tables: counters by dimension key, reason counts."""
+
+    __slots__ = ("day", "dims", "reasons", "zip")
+
+    def __init__(self, day: dt.date, zip_code: str) -> None:
+        self.day = day
+        self.zip = zip_code
+        self.dims: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ALL_COUNTERS, 0))
+        self.reasons: dict[tuple[Key, str, str], int] = defaultdict(int)
+
+    def add(self, key: Key, counters: dict[str, int]) -> None:
+        row = self.dims[key]
+        for name, value in counters.items():
+            row[name] += value
+
+    def to_json(self) -> dict[str, list]:
+        return {
+            "d": [
+                [list(key), {n: v for n, v in counters.items() if v}]
+                for key, counters in self.dims.items()
+            ],
+            "r": [[list(key), kind, reason, n] for (key, kind, reason), n in self.reasons.items()],
+        }
+
+    @classmethod
+    def from_json(cls, day: dt.date, zip_code: str, rows: dict[str, list]) -> Contribution:
+        made = cls(day, zip_code)
+        for key, counters in rows.get("d", []):
+            made.add(tuple(key), counters)
+        for key, kind, reason, n in rows.get("r", []):
+            made.reasons[(tuple(key), kind, reason)] += n
+        return made
+
+
+def compute_orders(merchant: Merchant, **order_filter: Any) -> dict[int, Contribution]:
+    """The contributions of the merchant's orders matching `order_filter` (a day's range or
+    `pk__in`), set-based: four queries however many orders. Reads, writes nothing."""
     tz = zone_of(merchant)
-    start, end = day_bounds(day, tz)
     orders = list(
         Order.objects.for_merchant(merchant)
-        .filter(created_at__gte=start, created_at__lt=end)
+        .filter(**order_filter)
         .values(
             "id",
             "source",
@@ -95,13 +124,9 @@ def compute_day(
         )
         .order_by()
     )
-    by_dims: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ALL_COUNTERS, 0))
-    by_zip: dict[tuple[Key, str], dict[str, int]] = defaultdict(
-        lambda: dict.fromkeys(ALL_COUNTERS, 0)
-    )
-    reasons: dict[tuple[Key, str, str, str], int] = defaultdict(int)
+    result: dict[int, Contribution] = {}
     if not orders:
-        return by_dims, by_zip, reasons
+        return result
     order_ids = [order["id"] for order in orders]
 
     allocations: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -153,7 +178,7 @@ def compute_day(
             events[event["shipment_id"]].append(event)
 
     for order in orders:
-        zip_code = zip_of(order)
+        made = result[order["id"]] = Contribution(local_day(order["created_at"], tz), zip_of(order))
         live = sorted(allocations.get(order["id"], []), key=lambda a: (a["rank"], a["id"]))
         point_id = live[0]["point_id"] if live else None
         mine = shipments.get(order["id"], [])
@@ -172,29 +197,58 @@ def compute_day(
             order_counters["nearest_point_orders"] = int(all(a["rank"] == 1 for a in live))
             order_counters["split_orders"] = int(len({a["point_id"] for a in live}) > 1)
             order_counters["distance_m"] = max(a["distance_m"] for a in live)
-        _add(by_dims, by_zip, _key(point_id, order, primary), zip_code, order_counters)
+        made.add(_key(point_id, order, primary), order_counters)
 
         for shipment in booked:
             key = _key(point_id, order, shipment)
             if shipment["voided_at"] is not None:
-                _add(
-                    by_dims,
-                    by_zip,
-                    key,
-                    zip_code,
-                    {"shipments": 1, "voids": 1, "voided_spend_minor": shipment["price_minor"]},
+                made.add(
+                    key, {"shipments": 1, "voids": 1, "voided_spend_minor": shipment["price_minor"]}
                 )
                 continue
             counters = _parcel_counters(order, shipment, events.get(shipment["id"], []), tz)
-            _add(by_dims, by_zip, key, zip_code, counters)
+            made.add(key, counters)
             for event in events.get(shipment["id"], []):
                 if event["status"] == "failed_attempt":
-                    reason = event["reason_code"] or UNKNOWN_REASON
-                    reasons[(key, zip_code, "failed_attempt", reason)] += 1
+                    reason = (event["reason_code"] or UNKNOWN_REASON)[:64]
+                    made.reasons[(key, "failed_attempt", reason)] += 1
             exceptions = [e for e in events.get(shipment["id"], []) if e["status"] == "exception"]
             if exceptions:
-                reason = exceptions[0]["reason_code"] or UNKNOWN_REASON
-                reasons[(key, zip_code, "exception", reason)] += 1
+                reason = (exceptions[0]["reason_code"] or UNKNOWN_REASON)[:64]
+                made.reasons[(key, "exception", reason)] += 1
+    return result
+
+
+def compute_day(
+    merchant: Merchant, day: dt.date
+) -> tuple[
+    dict[Key, dict[str, int]],
+    dict[tuple[Key, str], dict[str, int]],
+    dict[tuple[Key, str, str, str], int],
+]:
+    """The counters of one local day: by dimensions, by dimensions and ZIP, and the reason
+    counts by dimensions, ZIP, kind and reason. Reads the source rows, writes nothing."""
+    start, end = day_bounds(day, zone_of(merchant))
+    return sum_contributions(compute_orders(merchant, created_at__gte=start, created_at__lt=end))
+
+
+def sum_contributions(
+    contributions: dict[int, Contribution],
+) -> tuple[
+    dict[Key, dict[str, int]],
+    dict[tuple[Key, str], dict[str, int]],
+    dict[tuple[Key, str, str, str], int],
+]:
+    by_dims: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ALL_COUNTERS, 0))
+    by_zip: dict[tuple[Key, str], dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(ALL_COUNTERS, 0)
+    )
+    reasons: dict[tuple[Key, str, str, str], int] = defaultdict(int)
+    for made in contributions.values():
+        for key, counters in made.dims.items():
+            _add(by_dims, by_zip, key, made.zip, counters)
+        for (key, kind, reason), n in made.reasons.items():
+            reasons[(key, made.zip, kind, reason)] += n
     return by_dims, by_zip, reasons
 
 
@@ -259,15 +313,27 @@ def _parcel_counters(
 
 
 def recompute_day(*, merchant: Merchant, day: dt.date) -> int:
-    """Replace the merchant's rollups of `day` with rows computed from the source rows; returns
-    the number of day rows written. Idempotent: running it again writes the same rows."""
+    """Replace the merchant's rollups of `day` and its orders' contributions with rows computed
+    from the source rows; returns the number of day rows written. Idempotent."""
     with transaction.atomic():
-        # One recompute of a merchant at a time: two concurrent delete+insert of one day would
-        # otherwise both insert. Reads after the lock see every commit before it.
+        # One writer per merchant at a time (a recompute or an incremental fold): reads after
+        # the lock see every commit before it.
         Merchant.objects.select_for_update().filter(pk=merchant.pk).first()
-        by_dims, by_zip, reasons = compute_day(merchant, day)
-        for model in (AnalyticsDay, AnalyticsZipDay, AnalyticsReasonDay):
+        start, end = day_bounds(day, zone_of(merchant))
+        contributions = compute_orders(merchant, created_at__gte=start, created_at__lt=end)
+        by_dims, by_zip, reasons = sum_contributions(contributions)
+        for model in (AnalyticsDay, AnalyticsZipDay, AnalyticsReasonDay, AnalyticsOrderRollup):
             model.objects.filter(merchant=merchant, day=day).delete()
+        AnalyticsOrderRollup.objects.filter(order_id__in=list(contributions)).delete()
+        AnalyticsOrderRollup.objects.bulk_create(
+            [
+                AnalyticsOrderRollup(
+                    merchant=merchant, order_id=oid, day=c.day, zip=c.zip, rows=c.to_json()
+                )
+                for oid, c in contributions.items()
+            ],
+            batch_size=1000,
+        )
         AnalyticsDay.objects.bulk_create(
             [_row(AnalyticsDay, merchant, day, key, c) for key, c in by_dims.items()],
             batch_size=500,
@@ -295,6 +361,162 @@ def recompute_day(*, merchant: Merchant, day: dt.date) -> int:
             batch_size=500,
         )
     return len(by_dims)
+
+
+def apply_orders(*, merchant: Merchant, order_ids: Iterable[int]) -> set[dt.date]:
+    """Bring the day tables up to date for the orders that changed: recompute their
+    contributions (set-based), and add new minus stored to the day tables, all in one
+    transaction under the merchant's lock, so a retried, duplicated or concurrent fold applies
+    each change once (the second finds the stored contribution already new: a zero delta).
+    Rows whose counters all reach zero are deleted. Returns the local days whose rows changed."""
+    order_ids = sorted({int(i) for i in order_ids})
+    if not order_ids:
+        return set()
+    with transaction.atomic():
+        Merchant.objects.select_for_update().filter(pk=merchant.pk).first()
+        new = compute_orders(merchant, pk__in=order_ids)
+        stored = {
+            row.order_id: row
+            for row in AnalyticsOrderRollup.objects.filter(
+                merchant=merchant, order_id__in=order_ids
+            )
+        }
+        d_dims: dict[tuple[dt.date, Key], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        d_zip: dict[tuple[dt.date, Key, str], dict[str, int]] = defaultdict(
+            lambda: defaultdict(int)
+        )
+        d_reasons: dict[tuple[dt.date, Key, str, str, str], int] = defaultdict(int)
+        changed_new, changed_ids, days = [], [], set()
+        for oid in order_ids:
+            made, row = new.get(oid), stored.get(oid)
+            rows = made.to_json() if made else None
+            if (
+                row is not None
+                and made is not None
+                and (row.day, row.zip, row.rows) == (made.day, made.zip, rows)
+            ):
+                continue  # already applied (a duplicated fold): nothing to do
+            if row is None and made is None:
+                continue
+            changed_ids.append(oid)
+            for sign, c in (
+                (1, made),
+                (-1, Contribution.from_json(row.day, row.zip, row.rows) if row else None),
+            ):
+                if c is None:
+                    continue
+                days.add(c.day)
+                for key, counters in c.dims.items():
+                    for name, value in counters.items():
+                        if value:
+                            d_dims[(c.day, key)][name] += sign * value
+                            d_zip[(c.day, key, c.zip)][name] += sign * value
+                for (key, kind, reason), n in c.reasons.items():
+                    d_reasons[(c.day, key, c.zip, kind, reason)] += sign * n
+            if made is not None:
+                changed_new.append(
+                    AnalyticsOrderRollup(
+                        merchant=merchant, order_id=oid, day=made.day, zip=made.zip, rows=rows
+                    )
+                )
+        if not changed_ids:
+            return set()
+        _apply_counters(AnalyticsDay, merchant, d_dims, lambda r: (r.day, _key_of(r)))
+        _apply_counters(
+            AnalyticsZipDay, merchant, d_zip, lambda r: (r.day, _key_of(r), r.zip), zips=True
+        )
+        _apply_reasons(merchant, d_reasons)
+        AnalyticsOrderRollup.objects.filter(merchant=merchant, order_id__in=changed_ids).delete()
+        AnalyticsOrderRollup.objects.bulk_create(changed_new, batch_size=1000)
+    return days
+
+
+def _key_of(row: Any) -> Key:
+    return (
+        row.point_id,
+        row.account_id,
+        row.own_fleet,
+        row.service_id,
+        row.channel,
+        row.delivery_kind,
+    )
+
+
+def _apply_counters(
+    model: type, merchant: Merchant, deltas: dict, key_of: Any, zips: bool = False
+) -> None:
+    """Add `deltas` ({(day, key[, zip]): {counter: delta}}) to the model's rows: read the rows of
+    the touched days (and ZIPs), update the touched ones in one bulk update, create the missing
+    ones, delete the ones left all zero."""
+    deltas = {k: d for k, d in deltas.items() if any(d.values())}
+    if not deltas:
+        return
+    rows = model.objects.filter(merchant=merchant, day__in={k[0] for k in deltas})
+    if zips:
+        rows = rows.filter(zip__in={k[2] for k in deltas})
+    existing = {key_of(row): row for row in rows}
+    updated, created, emptied, fields = [], [], [], set()
+    for k, delta in deltas.items():
+        row = existing.get(k)
+        if row is None:
+            row = model(merchant=merchant, day=k[0], **_dims(k[1]))
+            if zips:
+                row.zip = k[2]
+            created.append(row)
+        else:
+            updated.append(row)
+        for name, value in delta.items():
+            setattr(row, name, getattr(row, name) + value)
+            fields.add(name)
+    for row in updated:
+        if not any(getattr(row, name) for name in ALL_COUNTERS):
+            emptied.append(row.pk)
+    updated = [row for row in updated if row.pk not in set(emptied)]
+    if emptied:
+        model.objects.filter(pk__in=emptied).delete()
+    if updated:
+        model.objects.bulk_update(updated, sorted(fields), batch_size=500)
+    if created:
+        model.objects.bulk_create(created, batch_size=500)
+
+
+def _apply_reasons(merchant: Merchant, deltas: dict) -> None:
+    deltas = {k: d for k, d in deltas.items() if d}
+    if not deltas:
+        return
+    existing = {
+        (r.day, _key_of(r), r.zip, r.kind, r.reason): r
+        for r in AnalyticsReasonDay.objects.filter(
+            merchant=merchant,
+            day__in={k[0] for k in deltas},
+            zip__in={k[2] for k in deltas},
+        )
+    }
+    updated, created, emptied = [], [], []
+    for k, delta in deltas.items():
+        row = existing.get(k)
+        if row is None:
+            day, key, zip_code, kind, reason = k
+            created.append(
+                AnalyticsReasonDay(
+                    merchant=merchant,
+                    day=day,
+                    **_dims(key),
+                    zip=zip_code,
+                    kind=kind,
+                    reason=reason,
+                    count=delta,
+                )
+            )
+            continue
+        row.count += delta
+        (updated if row.count else emptied).append(row)
+    if emptied:
+        AnalyticsReasonDay.objects.filter(pk__in=[r.pk for r in emptied]).delete()
+    if updated:
+        AnalyticsReasonDay.objects.bulk_update(updated, ["count"], batch_size=500)
+    if created:
+        AnalyticsReasonDay.objects.bulk_create(created, batch_size=500)
 
 
 def _dims(key: Key) -> dict[str, Any]:
@@ -332,12 +554,12 @@ def rebuild(
     span = order_days(merchant)
     if date_from is None or date_to is None:
         if span is None:
-            for model in (AnalyticsDay, AnalyticsZipDay, AnalyticsReasonDay):
+            for model in (AnalyticsDay, AnalyticsZipDay, AnalyticsReasonDay, AnalyticsOrderRollup):
                 model.objects.filter(merchant=merchant).delete()
             return 0
         date_from = date_from or span[0]
         date_to = date_to or span[1]
-        for model in (AnalyticsDay, AnalyticsZipDay, AnalyticsReasonDay):
+        for model in (AnalyticsDay, AnalyticsZipDay, AnalyticsReasonDay, AnalyticsOrderRollup):
             model.objects.filter(merchant=merchant).exclude(
                 day__range=(date_from, date_to)
             ).delete()
