@@ -1,0 +1,314 @@
+"""Incremental upkeep (rollups.apply_orders and the dirty-order fold) equals a rebuild from the
+source rows: random histories changed by random sequences of events, applied in random batches
+(some twice, some late); a fold run twice equals once; two folds at once (threads, PostgreSQL)
+equal once; tracking's ingest notes its batch with one Redis SADD."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fulfillment.analytics.services import dirty
+from fulfillment.analytics.services.dirty import (
+    fold_dirty_days,
+    mark_orders_dirty,
+    move_pending_to_orders,
+)
+from fulfillment.analytics.services.rollups import apply_orders, rebuild
+from fulfillment.couriers.adapters import TrackingStatus as S
+from fulfillment.models import Allocation, Order, Shipment, ShipmentEvent
+from fulfillment.models.analytics import (
+    AnalyticsDay,
+    AnalyticsDirtyOrder,
+    AnalyticsOrderRollup,
+    AnalyticsReasonDay,
+)
+from fulfillment.tracking.ingest import ingest_results
+from tests.fulfillment.analytics.history import (
+    REASONS,
+    ZIPS,
+    history_st,
+    make_world,
+    order_st,
+    write_history,
+)
+from tests.fulfillment.analytics.test_report_property import EDGES, rollup_snapshot
+from tests.support.tracking import add_shipment, event, result, sandbox_account
+
+MUTATIONS = (
+    "deliver",
+    "fail",
+    "exception",
+    "handle",
+    "void",
+    "unvoid",
+    "release",
+    "zip",
+    "stuck",
+    "return",
+    "new_order",
+    "delete_events",
+)
+step_st = st.tuples(
+    st.sampled_from(MUTATIONS),
+    st.integers(0, 10_000),  # which order / shipment
+    st.sampled_from(["now", "now", "later", "twice"]),  # when the change is applied
+    order_st,  # for new_order
+)
+
+
+def mutate(world, kind: str, pick: int, spec: dict) -> set[int]:
+    """Change the source rows as an event would; returns the ids of the orders touched."""
+    m = world.merchant
+    orders = list(Order.objects.filter(merchant=m).order_by("pk").values_list("pk", flat=True))
+    if kind == "new_order" or not orders:
+        return {o.pk for o in write_history(world, [spec])}
+    order_id = orders[pick % len(orders)]
+    shipments = list(Shipment.objects.filter(order_id=order_id).order_by("pk"))
+    if kind == "release":
+        first = Allocation.objects.filter(order_id=order_id).order_by("pk").first()
+        if first:
+            Allocation.objects.filter(pk=first.pk).update(state="released")
+        return {order_id}
+    if kind == "zip":
+        Order.objects.filter(pk=order_id).update(
+            normalized_postal_code=ZIPS[pick % len(ZIPS)], postal_code=ZIPS[pick % len(ZIPS)]
+        )
+        return {order_id}
+    if not shipments:
+        return {order_id}
+    s = shipments[pick % len(shipments)]
+    base = s.booked_at or s.created_at
+    if kind == "deliver":
+        Shipment.objects.filter(pk=s.pk).update(
+            status="delivered", delivered_at=base + dt.timedelta(hours=pick % 90)
+        )
+    elif kind in ("fail", "exception"):
+        status = "failed_attempt" if kind == "fail" else "exception"
+        ShipmentEvent.objects.create(
+            merchant=m,
+            shipment=s,
+            event_id=f"mut{pick}-{ShipmentEvent.objects.count()}",
+            status=status,
+            occurred_at=base + dt.timedelta(hours=pick % 40),
+            reason_code=REASONS[pick % len(REASONS)],
+            source="courier",
+        )
+        Shipment.objects.filter(pk=s.pk).update(status=status, delivered_at=None)
+    elif kind == "handle":
+        Shipment.objects.filter(pk=s.pk).update(exception_handled_at=base + dt.timedelta(hours=50))
+    elif kind == "void":
+        Shipment.objects.filter(pk=s.pk).update(voided_at=base + dt.timedelta(hours=1))
+    elif kind == "unvoid":
+        Shipment.objects.filter(pk=s.pk).update(voided_at=None)
+    elif kind == "stuck":
+        Shipment.objects.filter(pk=s.pk).update(is_stuck=not s.is_stuck)
+    elif kind == "return":
+        Shipment.objects.filter(pk=s.pk).update(status="returned", delivered_at=None)
+    elif kind == "delete_events":
+        ShipmentEvent.objects.filter(shipment=s).delete()
+    return {order_id}
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    history=history_st,
+    steps=st.lists(step_st, max_size=25),
+    first_batch=st.integers(1, 12),
+)
+def test_random_events_applied_incrementally_equal_a_rebuild(history, steps, first_batch):
+    world = make_world()
+    m = world.merchant
+    ids = [o.pk for o in write_history(world, history)]
+    for at in range(0, len(ids), first_batch):  # the orders arrive in batches
+        apply_orders(merchant=m, order_ids=ids[at : at + first_batch])
+    later: set[int] = set()
+    for kind, pick, when, spec in steps:
+        touched = mutate(world, kind, pick, spec)
+        if when == "later":
+            later |= touched
+            continue
+        apply_orders(merchant=m, order_ids=touched)
+        if when == "twice":
+            assert apply_orders(merchant=m, order_ids=touched) == set()  # nothing left to add
+    apply_orders(merchant=m, order_ids=later)
+    incremental = rollup_snapshot(m)
+    contributions = sorted(
+        AnalyticsOrderRollup.objects.filter(merchant=m).values_list("order_id", "day", "zip")
+    )
+    rebuild(merchant=m)
+    assert rollup_snapshot(m) == incremental
+    assert (
+        sorted(
+            AnalyticsOrderRollup.objects.filter(merchant=m).values_list("order_id", "day", "zip")
+        )
+        == contributions
+    )
+    # No row is left with every counter at zero.
+    assert not AnalyticsReasonDay.objects.filter(merchant=m, count=0).exists()
+    assert not AnalyticsDay.objects.filter(merchant=m, orders=0, shipments=0).exists()
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_a_deleted_order_is_taken_out_and_an_all_zero_row_deleted():
+    world = make_world()
+    m = world.merchant
+    orders = write_history(world, EDGES[:2])
+    apply_orders(merchant=m, order_ids=[o.pk for o in orders])
+    assert sum(AnalyticsDay.objects.filter(merchant=m).values_list("orders", flat=True)) == 2
+    gone = orders[1].pk
+    Shipment.objects.filter(order_id=gone).delete()
+    Allocation.objects.filter(order_id=gone).delete()
+    Order.objects.filter(pk=gone).delete()
+    assert apply_orders(merchant=m, order_ids=[gone]) != set()
+    assert sum(AnalyticsDay.objects.filter(merchant=m).values_list("orders", flat=True)) == 1
+    assert not AnalyticsOrderRollup.objects.filter(order_id=gone).exists()
+    once = rollup_snapshot(m)
+    rebuild(merchant=m)
+    assert rollup_snapshot(m) == once
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_a_fold_run_twice_equals_once():
+    world = make_world()
+    m = world.merchant
+    ids = [o.pk for o in write_history(world, EDGES)]
+    mark_orders_dirty(order_ids=ids)
+    days = fold_dirty_days()
+    assert days == len({o["day"] for o in EDGES})
+    assert not AnalyticsDirtyOrder.objects.filter(merchant=m).exists()
+    once = rollup_snapshot(m)
+    mark_orders_dirty(order_ids=ids)  # a retried task, a duplicated signal
+    assert fold_dirty_days() == 0  # nothing changed: nothing added
+    assert fold_dirty_days() == 0
+    assert rollup_snapshot(m) == once
+    rebuild(merchant=m)
+    assert rollup_snapshot(m) == once
+
+
+@pytest.mark.django_db
+def test_an_order_marked_again_while_folding_stays_queued():
+    world = make_world()
+    ids = [o.pk for o in write_history(world, EDGES[:1])]
+    mark_orders_dirty(order_ids=ids)
+    read = list(AnalyticsDirtyOrder.objects.values_list("pk", "order_id", "marked_at"))
+    mark_orders_dirty(order_ids=ids, now=timezone.now() + dt.timedelta(seconds=1))
+    dirty._delete_read(read)
+    assert AnalyticsDirtyOrder.objects.filter(order_id=ids[0]).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_folds_at_once_equal_one():
+    world = make_world()
+    m = world.merchant
+    ids = [o.pk for o in write_history(world, EDGES)]
+    apply_orders(merchant=m, order_ids=ids)
+    for step in range(6):
+        mutate(world, ("deliver", "fail", "void", "zip", "exception", "release")[step], step, {})
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def fold() -> None:
+        try:
+            barrier.wait()
+            apply_orders(merchant=m, order_ids=ids)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=fold) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    both = rollup_snapshot(m)
+    rebuild(merchant=m)
+    assert rollup_snapshot(m) == both
+
+
+class CountingClient:
+    """The real Redis client, counting the SADDs analytics sends."""
+
+    def __init__(self, client) -> None:
+        self.client, self.sadds = client, 0
+
+    def sadd(self, *args):
+        self.sadds += 1
+        return self.client.sadd(*args)
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_ingest_batch_is_noted_with_one_sadd(merchant_a, monkeypatch):
+    client, cache = dirty._redis()
+    if client is None:
+        pytest.skip("needs the Redis cache")
+    counting = CountingClient(client)
+    monkeypatch.setattr(dirty, "_redis", lambda: (counting, cache))
+    merchant = merchant_a.merchant
+    account, service = sandbox_account(merchant)
+    shipments = [add_shipment(account, service) for _ in range(5)]
+    fold_dirty_days()
+    now = timezone.now()
+    results = {
+        s.tracking_number: result(
+            s.tracking_number, event(s.tracking_number, S.DELIVERED, now - dt.timedelta(hours=1))
+        )
+        for s in shipments
+    }
+    before = counting.sadds
+    ingest_results(account=account, results=results, polled=True)
+    assert counting.sadds - before == 1  # five status changes, one round trip
+    assert move_pending_to_orders() >= 5
+    queued = set(
+        AnalyticsDirtyOrder.objects.filter(merchant=merchant).values_list("order_id", flat=True)
+    )
+    assert set(queued) == {s.order_id for s in shipments}
+    assert fold_dirty_days() == 1
+    delivered = sum(
+        AnalyticsDay.objects.filter(merchant=merchant).values_list("delivered", flat=True)
+    )
+    assert delivered == 5
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db(transaction=True)
+def test_without_redis_the_orders_are_marked_at_once(merchant_a):
+    merchant = merchant_a.merchant
+    locmem = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    with override_settings(CACHES=locmem):
+        assert dirty._redis()[0] is None
+        account, service = sandbox_account(merchant)
+        shipment = add_shipment(account, service)
+        assert AnalyticsDirtyOrder.objects.filter(order_id=shipment.order_id).exists()
+        n = shipment.tracking_number
+        ingest_results(
+            account=account,
+            results={n: result(n, event(n, S.DELIVERED, timezone.now() - dt.timedelta(hours=1)))},
+            polled=True,
+        )
+        assert fold_dirty_days() == 1
+        assert (
+            sum(AnalyticsDay.objects.filter(merchant=merchant).values_list("delivered", flat=True))
+            == 1
+        )
+        assert move_pending_to_orders() == 0
