@@ -22,12 +22,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from fulfillment.couriers.adapters.own_fleet import CODE as OWN_FLEET_CODE
 from fulfillment.models import Allocation, Order, Shipment, ShipmentEvent
 from fulfillment.models.analytics import (
     ALL_COUNTERS,
+    DIMENSIONS,
     HISTOGRAM_BUCKETS,
     AnalyticsDay,
     AnalyticsOrderRollup,
@@ -445,39 +446,64 @@ def _key_of(row: Any) -> Key:
 def _apply_counters(
     model: type, merchant: Merchant, deltas: dict, key_of: Any, zips: bool = False
 ) -> None:
-    """Add `deltas` ({(day, key[, zip]): {counter: delta}}) to the model's rows: read the rows of
-    the touched days (and ZIPs), update the touched ones in one bulk update, create the missing
-    ones, delete the ones left all zero."""
-    deltas = {k: d for k, d in deltas.items() if any(d.values())}
+    """Add `deltas` ({(day, key[, zip]): {counter: delta}}) to the model's rows: find the rows of
+    the touched keys (ids only), add to them with one UPDATE ... FROM (VALUES ...), create the
+    missing ones, delete the ones left all zero."""
+    deltas = {k: {n: v for n, v in d.items() if v} for k, d in deltas.items()}
+    deltas = {k: d for k, d in deltas.items() if d}
     if not deltas:
         return
     rows = model.objects.filter(merchant=merchant, day__in={k[0] for k in deltas})
+    columns = ["pk", "day", *DIMENSIONS]
     if zips:
         rows = rows.filter(zip__in={k[2] for k in deltas})
-    existing = {key_of(row): row for row in rows}
-    updated, created, emptied, fields = [], [], [], set()
+        columns.append("zip")
+    existing = {}
+    for values in rows.values_list(*columns):
+        pk, day, *dims = values
+        key = (day, tuple(dims[:6])) + ((dims[6],) if zips else ())
+        existing[key] = pk
+    updates: dict[int, dict[str, int]] = {}
+    created = []
     for k, delta in deltas.items():
-        row = existing.get(k)
-        if row is None:
-            row = model(merchant=merchant, day=k[0], **_dims(k[1]))
-            if zips:
-                row.zip = k[2]
-            created.append(row)
-        else:
-            updated.append(row)
-        for name, value in delta.items():
-            setattr(row, name, getattr(row, name) + value)
-            fields.add(name)
-    for row in updated:
-        if not any(getattr(row, name) for name in ALL_COUNTERS):
-            emptied.append(row.pk)
-    updated = [row for row in updated if row.pk not in set(emptied)]
-    if emptied:
-        model.objects.filter(pk__in=emptied).delete()
-    if updated:
-        model.objects.bulk_update(updated, sorted(fields), batch_size=500)
+        pk = existing.get(k)
+        if pk is not None:
+            updates[pk] = delta
+            continue
+        row = model(merchant=merchant, day=k[0], **_dims(k[1]), **delta)
+        if zips:
+            row.zip = k[2]
+        created.append(row)
+    if updates:
+        _add_to_rows(model, updates)
+        model.objects.filter(pk__in=list(updates), **dict.fromkeys(ALL_COUNTERS, 0)).delete()
     if created:
         model.objects.bulk_create(created, batch_size=500)
+
+
+def _add_to_rows(model: type, updates: dict[int, dict[str, int]], chunk: int = 200) -> None:
+    """`UPDATE t SET c = t.c + v.c FROM (VALUES ...) v WHERE t.id = v.id` (a CTE names the
+    columns: the same SQL on PostgreSQL and SQLite >= 3.33), only the counters touched."""
+    fields = sorted({name for delta in updates.values() for name in delta})
+    table = connection.ops.quote_name(model._meta.db_table)
+    quoted = [connection.ops.quote_name(name) for name in fields]
+    items = list(updates.items())
+    with connection.cursor() as cursor:
+        for at in range(0, len(items), chunk):
+            part = items[at : at + chunk]
+            placeholders = ", ".join(
+                "(" + ", ".join(["CAST(%s AS bigint)"] * (len(fields) + 1)) + ")" for _ in part
+            )
+            params: list[int] = []
+            for pk, delta in part:
+                params.append(pk)
+                params.extend(delta.get(name, 0) for name in fields)
+            sets = ", ".join(f"{q} = {table}.{q} + v.{q}" for q in quoted)
+            cursor.execute(
+                f"WITH v(id, {', '.join(quoted)}) AS (VALUES {placeholders}) "
+                f"UPDATE {table} SET {sets} FROM v WHERE {table}.id = v.id",
+                params,
+            )
 
 
 def _apply_reasons(merchant: Merchant, deltas: dict) -> None:
