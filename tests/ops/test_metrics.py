@@ -199,35 +199,38 @@ def test_a_rendered_label_is_counted(token, merchant_a):
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_task_wait_and_run_time_come_from_the_worker(token, celery_worker, merchant_a):
-    job = jobs.start_job(merchant=merchant_a.merchant, kind="tests.count", params={"steps": 2})
     task = "merchant.tasks.run_job_task"
+
+    def total(found: dict, name: str, **wanted: str) -> float:
+        return sum(
+            v
+            for (n, labels), v in found.items()
+            if n == name
+            and dict(labels).get("task") == task
+            and all(dict(labels).get(k) == w for k, w in wanted.items())
+        )
+
+    # The session's worker may have run jobs for earlier tests: count from here on.
+    before = scrape()
+    job = jobs.start_job(merchant=merchant_a.merchant, kind="tests.count", params={"steps": 2})
 
     def counted() -> dict | None:
         found = scrape()
-        runs = [
-            v
-            for (n, labels), v in found.items()
-            if n == "nearbox_celery_task_runtime_seconds_count"
-            and dict(labels).get("task") == task
-            and dict(labels).get("state") == "SUCCESS"
-        ]
-        return found if runs and sum(runs) >= 1 else None
+        runs = total(found, "nearbox_celery_task_runtime_seconds_count", state="SUCCESS")
+        done = runs - total(before, "nearbox_celery_task_runtime_seconds_count", state="SUCCESS")
+        return found if done >= 1 else None
 
     found = wait_for(counted, what="the job's run time in /metrics")
     job.refresh_from_db()
     assert job.state == "succeeded"
-    runtime = sum(
-        v
-        for (n, labels), v in found.items()
-        if n == "nearbox_celery_task_runtime_seconds_sum" and dict(labels).get("task") == task
+    runtime = total(found, "nearbox_celery_task_runtime_seconds_sum") - total(
+        before, "nearbox_celery_task_runtime_seconds_sum"
     )
     assert runtime >= 0.2 * 2  # tests.count sleeps 0.2 s a step
-    waits = [
-        v
-        for (n, labels), v in found.items()
-        if n == "nearbox_celery_task_wait_seconds_count" and dict(labels).get("task") == task
-    ]
-    assert sum(waits) >= 1
+    waits = total(found, "nearbox_celery_task_wait_seconds_count") - total(
+        before, "nearbox_celery_task_wait_seconds_count"
+    )
+    assert waits >= 1
 
 
 @pytest.mark.worker
