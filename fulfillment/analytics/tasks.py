@@ -1,5 +1,6 @@
-"""Analytics tasks: the minute's fold of dirty days (config/beat.py) and a rebuild of a range.
-Both are idempotent: a day is recomputed whole from the source rows."""
+"""Analytics tasks: the minute's fold of the dirty orders and days (config/beat.py) and a rebuild
+of a range. Both are idempotent: the fold adds each order's new-minus-stored contribution once
+(a second run finds a zero delta); a rebuild recomputes days whole from the source rows."""
 
 from __future__ import annotations
 

@@ -4,9 +4,11 @@ A row holds additive counters for the orders a merchant received on one local da
 of dimensions (storage point, courier account, service, channel, delivery kind), and for their
 shipments and events so far. `AnalyticsDay` has no ZIP, so a report without a ZIP filter reads a
 small table; `AnalyticsZipDay` adds the destination ZIP (the map and the ZIP filter);
-`AnalyticsReasonDay` counts failed attempts and exceptions by reason. A (merchant, day) is the
-unit recomputed from the source rows (fulfillment/analytics/services/rollups.py), so a retried
-or duplicated fold never double counts. `AnalyticsDirtyDay` is the queue of days to recompute.
+`AnalyticsReasonDay` counts failed attempts and exceptions by reason. `AnalyticsOrderRollup`
+holds each order's contribution, so the fold applies the changed orders' deltas
+(fulfillment/analytics/services/rollups.py) and a retried or duplicated fold never double
+counts. `AnalyticsDirtyOrder` and `AnalyticsDirtyDay` are the queues of orders to apply and of
+whole days to recompute.
 """
 
 from __future__ import annotations
