@@ -62,6 +62,8 @@ bench: install services
 	$(BIN)/python -m bench.delivery_options
 	$(BIN)/python -m bench.reservations
 	$(BIN)/python -m bench.bulk_ship --orders 500
+	$(BIN)/python -m bench.address_risk
+	$(BIN)/python -m bench.analytics
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench.cluster --minutes 5
 
