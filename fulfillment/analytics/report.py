@@ -184,7 +184,7 @@ class AnalyticsReport:
     placement_effect: PlacementEffect | None = None
     # When the rollups were last folded (ISO), and how many days still wait to be folded.
     rollups_updated_at: str | None = None
-    pending_days: int = 0
+    pending_days: int = 0  # days queued whole in the range + orders waiting for the fold
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready dicts. Shallow (no deep copy as dataclasses.asdict makes):

@@ -28,6 +28,7 @@ from fulfillment.models.analytics import (
     HISTOGRAM_BUCKETS,
     AnalyticsDay,
     AnalyticsDirtyDay,
+    AnalyticsDirtyOrder,
     AnalyticsReasonDay,
     AnalyticsZipDay,
 )
@@ -251,9 +252,11 @@ def build_report(
         previous_from=previous.date_from.isoformat(),
         previous_to=previous.date_to.isoformat(),
         filters=filters.as_query(),
+        # Days queued whole in the period, plus the shop's orders waiting for the minute's fold.
         pending_days=AnalyticsDirtyDay.objects.for_merchant(merchant)
         .filter(day__range=(previous.date_from, filters.date_to))
-        .count(),
+        .count()
+        + AnalyticsDirtyOrder.objects.for_merchant(merchant).count(),
     )
     breakdowns = {
         "cost": {

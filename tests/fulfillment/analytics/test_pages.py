@@ -19,7 +19,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from fulfillment.analytics.services.rollups import rebuild
-from fulfillment.models import AnalyticsDirtyDay, Order, Shipment, ShipmentEvent
+from fulfillment.models import (
+    AnalyticsDirtyDay,
+    AnalyticsDirtyOrder,
+    Order,
+    Shipment,
+    ShipmentEvent,
+)
 from fulfillment.orders.services.orders import create_order
 from merchant.models.demand import PlacementPlan
 from tests.factories.couriers import make_account, make_service
@@ -364,3 +370,14 @@ def test_past_92_days_the_daily_numbers_are_left_to_the_csv(client_a, history):
     assert html.count("are in the CSV (") == 4  # one note a section, linking the export
     html = client_a.get(f"/app/analytics/?{PERIOD}").content.decode()
     assert html.count("per day (the numbers of the charts)") == 4
+
+
+def test_orders_waiting_for_the_fold_show_the_updating_hint(client_a, history, merchant_a):
+    html = client_a.get(f"/app/analytics/?{PERIOD}").content.decode()
+    assert "still being counted" not in html
+    order = Order.objects.for_merchant(merchant_a.merchant).first()
+    AnalyticsDirtyOrder.objects.create(
+        merchant=merchant_a.merchant, order_id=order.pk, marked_at=order.created_at
+    )
+    html = client_a.get(f"/app/analytics/?{PERIOD}").content.decode()
+    assert "Updating: 1 recent change still being counted." in html
