@@ -41,7 +41,7 @@ format: install
 TEST_PROCESSES ?= 2
 test: install services lint
 	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile --durations=25 $(PYTEST_ARGS)
-	$(BIN)/python -m pytest -m sqlite -p no:cacheprovider --ds=tests.settings_sqlite $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile -m sqlite -p no:cacheprovider --ds=tests.settings_sqlite $(PYTEST_ARGS)
 
 # Each benchmark prints its figures and writes bench/results/<name>.json.
 bench: install services

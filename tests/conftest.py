@@ -246,3 +246,25 @@ def page(chromium_browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+# --- Scheduling under pytest-xdist (`make test`) ----------------------------------------------
+
+# A module is one unit of work, handed to the processes in collection order: the longest go
+# first (minutes each, `--durations`), so that no process is left alone with one at the end.
+LONGEST_FIRST = (
+    "tests/test_default_setup.py",
+    "tests/test_embedded_default.py",
+    "tests/test_csp_browser.py",
+    "tests/test_api_fuzz.py",
+    "tests/ops/test_backup_restore.py",
+    "tests/ops/test_beat_lock.py",
+    "tests/fulfillment/tracking/test_polling_worker.py",
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items) -> None:
+    rank = {path: n for n, path in enumerate(LONGEST_FIRST)}
+    # A stable sort: each module keeps its own order (and pytest-django's within it).
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
