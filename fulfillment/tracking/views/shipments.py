@@ -135,8 +135,8 @@ def _redirect_or_reschedule(request: HttpRequest, shipment: Shipment, action: st
         )
         told = record.get_courier_told_display()
         note = f" {record.courier_note}" if record.courier_note else ""
-        if not created:
-            return f"already going to {record.to_name}."
+        if not created:  # a second click: the same outcome, said the same way
+            return f"now goes to {record.to_name} (asked already; the shopper was told once)."
         return f"now goes to {record.to_name}; shopper told. {told}.{note}"
     rules = shopper_actions.get_rules(request.merchant)
     day = reschedule.parse_day(request.POST.get("day", ""))
