@@ -357,6 +357,27 @@ def bench_api(new, combos: dict, runs: int) -> dict:
     return out
 
 
+def bench_page(new, combos: dict, runs: int) -> dict:
+    """The dashboard page itself (HTML: the report, the page's two series reads, the charts and
+    tables rendered), as the signed-in merchant, through Django's test client."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(new.owner)
+    out = {}
+    for name, query in combos.items():
+        client.get("/app/analytics/", query)  # warm: templates, plans
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            response = client.get("/app/analytics/", query)
+            times.append(time.perf_counter() - t0)
+            assert response.status_code == 200, response.content[:300]
+        out[name] = timed(times)
+        print(f"page {name}: {out[name]}", flush=True)
+    return out
+
+
 def _backend_cpu() -> float | None:
     """CPU seconds (user + system) of this connection's PostgreSQL backend, from /proc when the
     server runs on this machine; None when it cannot be read."""
@@ -545,9 +566,10 @@ def main() -> None:
         combos = combinations(accounts, points, today)
         results["report"] = {} if args.skip_pages else bench_report(merchant, combos, args.runs)
         results["api"] = {} if args.skip_pages else bench_api(new, combos, args.runs)
+        results["page"] = {} if args.skip_pages else bench_page(new, combos, args.runs)
         results["maintenance"] = bench_maintenance(merchant, accounts[0], args.batches, args.batch)
         print("maintenance:", results["maintenance"], flush=True)
-        pages = [*results["report"].values(), *results["api"].values()]
+        pages = [*results["report"].values(), *results["api"].values(), *results["page"].values()]
         worst = max((r["p95_ms"] for r in pages), default=0.0)
         results["goals"] = {
             "p95_le_300ms": worst <= 300,
