@@ -40,8 +40,8 @@ format: install
 # `make run` uses.
 TEST_PROCESSES ?= 2
 test: install services lint
-	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile --durations=25 $(PYTEST_ARGS)
-	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile -m sqlite -p no:cacheprovider --ds=tests.settings_sqlite $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder --durations=25 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder -m sqlite -p no:cacheprovider --ds=tests.settings_sqlite $(PYTEST_ARGS)
 
 # Each benchmark prints its figures and writes bench/results/<name>.json.
 bench: install services

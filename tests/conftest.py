@@ -250,8 +250,9 @@ def page(chromium_browser):
 
 # --- Scheduling under pytest-xdist (`make test`) ----------------------------------------------
 
-# A module is one unit of work, handed to the processes in collection order: the longest go
-# first (minutes each, `--durations`), so that no process is left alone with one at the end.
+# A module is one unit of work, handed to the processes in collection order (`make test` turns
+# off xdist's own reordering by test count, which put these one-test modules last): the longest
+# go first (minutes each, `--durations`), so that no process is left alone with one at the end.
 LONGEST_FIRST = (
     "tests/test_default_setup.py",
     "tests/test_embedded_default.py",
