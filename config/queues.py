@@ -65,12 +65,9 @@ QUEUE_GROUPS: dict[str, tuple[str, ...]] = {
         # Address risk (#20): the nightly fan-out and one merchant's training.
         "fulfillment.tasks.train_address_risk_models",
         "fulfillment.tasks.train_address_risk",
-        # Analytics rollups (#20): the minute's fold of dirty days and rebuilds of a range.
+        # Analytics rollups (#20): the minute's fold of changed orders and rebuilds of a range.
         "fulfillment.tasks.fold_analytics_days",
         "fulfillment.tasks.rebuild_analytics",
-        # Address risk (#20): the nightly fan-out and one merchant's training.
-        "fulfillment.tasks.train_address_risk_models",
-        "fulfillment.tasks.train_address_risk",
     ),
 }
 
