@@ -186,8 +186,6 @@ def _wait_for_a_lock_waiter(deadline: float) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_redirect_behind_a_courier_delivered_event_is_refused_and_holds_nothing(merchant_a):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks across connections need PostgreSQL")
     merchant = merchant_a.merchant
     bank = make_bank(merchant, compartments={"M": 2})
     shipment = failed_parcel(merchant)
@@ -231,8 +229,6 @@ def test_a_redirect_behind_a_courier_delivered_event_is_refused_and_holds_nothin
 def test_a_shopper_and_staff_sending_it_to_two_places_at_once_leave_one_consistent_redirect(
     merchant_a,
 ):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks across connections need PostgreSQL")
     merchant = merchant_a.merchant
     first, second = make_bank(merchant, name="First"), make_bank(merchant, name="Second")
     shipment = failed_parcel(merchant)

@@ -137,8 +137,6 @@ def test_a_second_place_after_a_redirect_is_refused(merchant_a):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_redirects_at_once_hold_one_compartment_and_send_one_message(merchant_a):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks across connections need PostgreSQL")
     merchant = merchant_a.merchant
     bank = make_bank(merchant, compartments={"M": 3})
     shipment = failed_home_parcel(merchant)
