@@ -40,7 +40,13 @@ import time
 import zoneinfo
 from pathlib import Path
 
-from bench.common import database_urls, drop_database, recreate_database, vacuum_analyze
+from bench.common import (
+    database_urls,
+    drop_database,
+    recreate_database,
+    setup_django,
+    vacuum_analyze,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "analytics.json"
@@ -536,23 +542,16 @@ def main() -> None:
 
     bench_url, admin_url = database_urls(BENCH_DB)
     recreate_database(admin_url, BENCH_DB)
-    sys.path.insert(0, str(ROOT))
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
     # A Redis database of its own: the receivers' pending-id sets must not meet the tests'.
     os.environ["REDIS_URL"] = os.environ.get("NEARBOX_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
-    import django
-
-    django.setup()
+    setup_django(bench_url)  # recreate_database above clears a failed migrate's leftovers
     import logging
 
-    logging.disable(logging.WARNING)
-    from django.core.management import call_command
     from django.db import connections
 
+    logging.disable(logging.WARNING)
     results: dict = {}
     try:
-        call_command("migrate", verbosity=0)
         new, accounts, points, today, load_seconds = populate(args.shipments, args.days)
         merchant = new.merchant
         results["load"] = {
