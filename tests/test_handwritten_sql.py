@@ -333,6 +333,28 @@ def test_timestamps_loader_reads_minus_infinity_as_the_earliest_bound():
         assert cursor.fetchone()[0] == EARLIEST
 
 
+@on_postgresql
+@pytest.mark.django_db
+def test_timestamps_loader_reads_what_djangos_own_loader_reads():
+    # The loader parses with psycopg's C loader; Django's (pure Python) is the reference.
+    from django.db.backends.postgresql.psycopg_any import BaseTzLoader
+
+    texts = [
+        "2026-03-08 07:59:59.999999+00",  # the hour before Chicago's clocks go forward
+        "2026-11-01 06:30:00+00",
+        "1999-12-31 23:59:59.5+00",
+        "2026-03-04 12:30:15.123456+00",
+    ]
+    reference = type("Reference", (BaseTzLoader,), {"timezone": dt.UTC})(1184, None)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(["%s::timestamptz"] * len(texts)), texts)
+        read = cursor.fetchone()
+    loader = connection.connection.adapters.get_loader(1184, 0)(1184, connection.connection)
+    assert type(loader._parse.__self__).__module__ == "psycopg_binary._psycopg"  # the C parser
+    for text, value in zip(texts, read, strict=True):
+        assert value == reference.load(text.encode()) and value.tzinfo is dt.UTC
+
+
 # --- fulfillment/orders/services/routing.py plan_route PLAN_SQL -------------------------------
 
 
