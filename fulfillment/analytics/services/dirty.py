@@ -5,10 +5,10 @@ be queued (`mark_days_dirty`: a day recomputed from the source rows, e.g. after 
 
 On the hot path (tracking's ingest announces a batch of status changes) a receiver adds the batch's
 shipment ids to a Redis set with one SADD when the cache is Redis: no query, no commit. The fold
-first moves the ids noted in Redis to dirty orders in the database (one query to resolve each
-kind, one upsert). Without Redis (the SQLite `make run`, the database cache) the receiver marks
-the orders dirty at once. An order or day re-marked while a fold ran stays queued for the next
-fold (`marked_at`), so no change is lost between the read and the delete."""
+claims the noted ids and applies their orders straight from Redis (services/noted.py). Without
+Redis (the SQLite `make run`, the database cache) the receiver marks the orders dirty in the
+database at once. An order or day re-marked while a fold ran stays queued for the next fold
+(`marked_at`), so no change is lost between the read and the delete."""
 
 from __future__ import annotations
 
@@ -16,11 +16,10 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.utils import timezone
 
+from fulfillment.analytics.services import noted
 from fulfillment.analytics.services.rollups import apply_orders, recompute_day
 from fulfillment.models import Order, Shipment
 from fulfillment.models.analytics import AnalyticsDirtyDay, AnalyticsDirtyOrder
@@ -28,7 +27,7 @@ from merchant.models import Merchant
 
 FOLD_LIMIT = 200  # whole days per fold run; the rest wait for the next minute
 ORDER_LIMIT = 20_000  # dirty orders per fold run
-ORDER_BATCH = 1_000  # orders per apply (one transaction, a few queries)
+ORDER_BATCH = noted.ORDER_BATCH
 
 
 def mark_days_dirty(
@@ -85,41 +84,17 @@ def mark_shipment_dirty(*, shipment_id: int, now: dt.datetime | None = None) -> 
     mark_shipments_dirty(shipment_ids=[shipment_id], now=now)
 
 
-PENDING_SHIPMENTS = "analytics:pending-shipments"
-PENDING_ORDERS = "analytics:pending-orders"
-MOVE_LIMIT = 50_000
-
-
-def _redis():
-    cache = caches["default"]
-    if not isinstance(cache, RedisCache):
-        return None, None
-    from merchant.ratelimit import redis_client
-
-    return redis_client(cache), cache
-
-
 def note_orders(order_ids: Iterable[int]) -> None:
     """The receivers' entry: remember that orders changed (one SADD, else marked at once)."""
     ids = [int(i) for i in order_ids]
-    if not ids:
-        return
-    client, cache = _redis()
-    if client is None:
+    if ids and not noted.note(noted.PENDING_ORDERS, ids):
         mark_orders_dirty(order_ids=ids)
-    else:
-        client.sadd(cache.make_and_validate_key(PENDING_ORDERS), *ids)
 
 
 def note_shipments(shipment_ids: Iterable[int]) -> None:
     ids = [int(i) for i in shipment_ids]
-    if not ids:
-        return
-    client, cache = _redis()
-    if client is None:
+    if ids and not noted.note(noted.PENDING_SHIPMENTS, ids):
         mark_shipments_dirty(shipment_ids=ids)
-    else:
-        client.sadd(cache.make_and_validate_key(PENDING_SHIPMENTS), *ids)
 
 
 def note_order(order_id: int) -> None:
@@ -128,34 +103,6 @@ def note_order(order_id: int) -> None:
 
 def note_shipment(shipment_id: int) -> None:
     note_shipments([shipment_id])
-
-
-def move_pending_to_orders(*, now: dt.datetime | None = None) -> int:
-    """Turn the ids noted in Redis into dirty orders (one query per kind and an upsert); returns
-    the ids moved. Ids popped but not written (an error) are put back."""
-    client, cache = _redis()
-    if client is None:
-        return 0
-    moved = 0
-    for name, mark in (
-        (PENDING_ORDERS, lambda ids: mark_orders_dirty(order_ids=ids, now=now)),
-        (PENDING_SHIPMENTS, lambda ids: mark_shipments_dirty(shipment_ids=ids, now=now)),
-    ):
-        key = cache.make_and_validate_key(name)
-        ids = [int(i) for i in client.spop(key, MOVE_LIMIT) or []]
-        if not ids:
-            continue
-        try:
-            mark(ids)
-        except Exception:
-            client.sadd(key, *ids)
-            raise
-        moved += len(ids)
-    return moved
-
-
-# The former name (the bench and older callers).
-move_pending_to_days = move_pending_to_orders
 
 
 def fold_dirty_orders(*, limit: int = ORDER_LIMIT) -> set[tuple[int, dt.date]]:
@@ -191,12 +138,12 @@ def _delete_read(chunk: list[tuple[int, int, dt.datetime]]) -> None:
 
 
 def fold_dirty_days(*, limit: int = FOLD_LIMIT) -> int:
-    """The minute's fold: move the noted ids to dirty orders, apply the dirty orders, recompute
+    """The minute's fold: apply the orders noted in Redis and the dirty orders, recompute
     the dirty whole days; returns how many (merchant, day) pairs changed or were recomputed.
     Safe to run twice at once: each apply and recompute is serialised per merchant and a
     second apply of the same change finds nothing to add."""
-    move_pending_to_orders()
-    touched = fold_dirty_orders()
+    touched = noted.fold_noted()
+    touched |= fold_dirty_orders()
     queued = list(
         AnalyticsDirtyDay.objects.select_related("merchant").order_by("marked_at", "pk")[:limit]
     )

@@ -1,12 +1,14 @@
 """Incremental upkeep (rollups.apply_orders and the dirty-order fold) equals a rebuild from the
 source rows: random histories changed by random sequences of events, applied in random batches
 (some twice, some late); a fold run twice equals once; two folds at once (threads, PostgreSQL)
-equal once; tracking's ingest notes its batch with one Redis SADD."""
+equal once; tracking's ingest notes its batch with one Redis SADD, and the fold applies it from
+Redis without losing a change to a failed or dead fold."""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 
 import pytest
 from django.db import connection
@@ -15,12 +17,8 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fulfillment.analytics.services import dirty
-from fulfillment.analytics.services.dirty import (
-    fold_dirty_days,
-    mark_orders_dirty,
-    move_pending_to_orders,
-)
+from fulfillment.analytics.services import dirty, noted
+from fulfillment.analytics.services.dirty import fold_dirty_days, mark_orders_dirty
 from fulfillment.analytics.services.rollups import apply_orders, rebuild
 from fulfillment.couriers.adapters import TrackingStatus as S
 from fulfillment.models import Allocation, Order, Shipment, ShipmentEvent
@@ -259,11 +257,10 @@ class CountingClient:
 
 @pytest.mark.django_db(transaction=True)
 def test_an_ingest_batch_is_noted_with_one_sadd(merchant_a, monkeypatch):
-    client, cache = dirty._redis()
-    if client is None:
-        pytest.skip("needs the Redis cache")
+    client, cache = noted._redis()
+    assert client is not None, "the PostgreSQL run's cache is Redis (tests/settings.py)"
     counting = CountingClient(client)
-    monkeypatch.setattr(dirty, "_redis", lambda: (counting, cache))
+    monkeypatch.setattr(noted, "_redis", lambda: (counting, cache))
     merchant = merchant_a.merchant
     account, service = sandbox_account(merchant)
     shipments = [add_shipment(account, service) for _ in range(5)]
@@ -278,12 +275,11 @@ def test_an_ingest_batch_is_noted_with_one_sadd(merchant_a, monkeypatch):
     before = counting.sadds
     ingest_results(account=account, results=results, polled=True)
     assert counting.sadds - before == 1  # five status changes, one round trip
-    assert move_pending_to_orders() >= 5
-    queued = set(
-        AnalyticsDirtyOrder.objects.filter(merchant=merchant).values_list("order_id", flat=True)
-    )
-    assert set(queued) == {s.order_id for s in shipments}
+    assert noted.pending(noted.PENDING_SHIPMENTS) == 5
+    assert not AnalyticsDirtyOrder.objects.filter(merchant=merchant).exists()  # no query, no row
     assert fold_dirty_days() == 1
+    assert noted.pending(noted.PENDING_SHIPMENTS) == 0
+    assert not client.hgetall(cache.make_and_validate_key(noted.CLAIMS))  # claim released
     delivered = sum(
         AnalyticsDay.objects.filter(merchant=merchant).values_list("delivered", flat=True)
     )
@@ -296,7 +292,7 @@ def test_without_redis_the_orders_are_marked_at_once(merchant_a):
     merchant = merchant_a.merchant
     locmem = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     with override_settings(CACHES=locmem):
-        assert dirty._redis()[0] is None
+        assert noted._redis()[0] is None
         account, service = sandbox_account(merchant)
         shipment = add_shipment(account, service)
         assert AnalyticsDirtyOrder.objects.filter(order_id=shipment.order_id).exists()
@@ -311,4 +307,80 @@ def test_without_redis_the_orders_are_marked_at_once(merchant_a):
             sum(AnalyticsDay.objects.filter(merchant=merchant).values_list("delivered", flat=True))
             == 1
         )
-        assert move_pending_to_orders() == 0
+        assert noted.pending(noted.PENDING_SHIPMENTS) == 0
+
+
+def _delivered(merchant) -> int:
+    return sum(AnalyticsDay.objects.filter(merchant=merchant).values_list("delivered", flat=True))
+
+
+def _deliver_noted(merchant, count: int) -> list[Shipment]:
+    """`count` shipments delivered through tracking's ingest: noted in Redis, not yet folded."""
+    account, service = sandbox_account(merchant)
+    shipments = [add_shipment(account, service) for _ in range(count)]
+    fold_dirty_days()
+    now = timezone.now()
+    ingest_results(
+        account=account,
+        results={
+            s.tracking_number: result(
+                s.tracking_number,
+                event(s.tracking_number, S.DELIVERED, now - dt.timedelta(hours=2)),
+            )
+            for s in shipments
+        },
+        polled=True,
+    )
+    assert noted.pending(noted.PENDING_SHIPMENTS) == count
+    return shipments
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_fold_gives_its_claim_back_and_the_next_fold_applies_it(merchant_a):
+    merchant = merchant_a.merchant
+    _deliver_noted(merchant, 3)
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        noted.fold_noted(apply=broken)
+    assert noted.pending(noted.PENDING_SHIPMENTS) == 3  # back where they were
+    assert _delivered(merchant) == 0
+    assert fold_dirty_days() == 1
+    assert _delivered(merchant) == 3
+    assert noted.pending(noted.PENDING_SHIPMENTS) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_left_by_a_dead_fold_is_taken_over_once_stale(merchant_a):
+    merchant = merchant_a.merchant
+    _deliver_noted(merchant, 2)
+    # A fold claims the ids, then its worker is killed before it applies them.
+    (dead,) = noted.claim(noted.PENDING_SHIPMENTS)
+    assert len(dead.ids) == 2 and noted.pending(noted.PENDING_SHIPMENTS) == 0
+    assert fold_dirty_days() == 0  # the claim may still be running: left alone
+    assert _delivered(merchant) == 0
+    later = time.time() + noted.STALE_CLAIM_SECONDS + 1
+    assert noted.fold_noted(now=later) != set()
+    assert _delivered(merchant) == 2
+    assert noted.claim(noted.PENDING_SHIPMENTS, now=later + 10_000) == []  # released
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_noted_while_the_fold_runs_waits_for_the_next_fold(merchant_a):
+    merchant = merchant_a.merchant
+    first, second = _deliver_noted(merchant, 2)
+    noted.claim(noted.PENDING_SHIPMENTS)  # both taken by a fold that died; not stale yet
+    seen = []
+
+    def apply_and_note(**kwargs):
+        seen.append(kwargs["order_ids"])
+        dirty.note_shipments([second.pk])  # tracking notes it again mid-fold
+        return apply_orders(**kwargs)
+
+    later = time.time() + noted.STALE_CLAIM_SECONDS + 1
+    noted.fold_noted(apply=apply_and_note, now=later)
+    assert sorted(seen[0]) == sorted([first.order_id, second.order_id])
+    assert noted.pending(noted.PENDING_SHIPMENTS) == 1  # kept for the next fold
+    assert _delivered(merchant) == 2
