@@ -7,7 +7,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fulfillment.analytics.services.dirty import note_order, note_shipment, note_shipments
+from fulfillment.analytics.services.dirty import (
+    note_order,
+    note_orders,
+    note_shipment,
+    note_shipments,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -15,7 +20,7 @@ logger = logging.getLogger(__name__)
 def on_order_changed(sender: Any, *, order_id: int, **kwargs: Any) -> None:
     """Sent after commit: an error is logged, never raised into intake or routing."""
     try:
-        note_order(order_id)
+        note_order(order_id, merchant_id=kwargs.get("merchant_id"))
     except Exception:
         logger.exception("analytics: order %s not marked dirty", order_id)
 
@@ -32,9 +37,14 @@ def on_shipment_changed(sender: Any, *, shipment_id: int, **kwargs: Any) -> None
 
 
 def on_shipments_changed(sender: Any, *, shipment_ids: list[int], **kwargs: Any) -> None:
-    """Tracking's ingest batch: one round trip for all its status changes."""
+    """Tracking's ingest batch: one round trip for all its status changes (their orders, with
+    the merchant, when the batch names them)."""
     try:
-        note_shipments(shipment_ids)
+        order_ids, merchant_id = kwargs.get("order_ids"), kwargs.get("merchant_id")
+        if order_ids and merchant_id is not None:
+            note_orders(order_ids, merchant_id=merchant_id)
+        else:
+            note_shipments(shipment_ids)
     except Exception:
         logger.exception("analytics: %s shipments not marked dirty", len(shipment_ids))
 

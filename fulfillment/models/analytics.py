@@ -65,6 +65,44 @@ ORDER_TO_DELIVERY = tuple(f"o2d_d{n}" for n in range(HISTOGRAM_BUCKETS))
 ALL_COUNTERS = COUNTERS + TRANSIT + ORDER_TO_DELIVERY
 DIMENSIONS = ("point_id", "account_id", "own_fleet", "service_id", "channel", "delivery_kind")
 
+# A stored contribution (AnalyticsOrderRollup.rows) names each counter by a short code: the fold
+# rewrites the row each time the order changes, and PostgreSQL's cost grows with its length
+# (500 rows: 4.8 ms with the names, 2.3 ms with the codes). A code is never changed or given to
+# another counter; a new counter takes a new code. Rows written with the names still read.
+COUNTER_CODES: dict[str, str] = {
+    "orders": "o",
+    "order_value_minor": "v",
+    "shipments": "s",
+    "parcels": "p",
+    "label_spend_minor": "l",
+    "voids": "x",
+    "voided_spend_minor": "X",
+    "delivered": "d",
+    "delivered_with_promise": "P",
+    "on_time": "t",
+    "first_attempt_success": "f",
+    "failed_attempts": "F",
+    "stuck": "S",
+    "exceptions": "e",
+    "exceptions_resolved": "r",
+    "exception_resolve_seconds": "R",
+    "pickup_orders": "k",
+    "locker_orders": "L",
+    "shop_orders": "h",
+    "collected": "c",
+    "collection_seconds": "C",
+    "expired": "E",
+    "returned": "b",
+    "allocated_orders": "a",
+    "nearest_point_orders": "n",
+    "split_orders": "i",
+    "distance_m": "m",
+    "same_day": "y",
+    **{f"transit_d{n}": f"T{n}" for n in range(HISTOGRAM_BUCKETS)},
+    **{f"o2d_d{n}": f"W{n}" for n in range(HISTOGRAM_BUCKETS)},
+}
+CODE_COUNTERS: dict[str, str] = {code: name for name, code in COUNTER_CODES.items()}
+
 
 class RollupDimensions(MerchantOwned):
     day = models.DateField()
@@ -136,12 +174,14 @@ class AnalyticsOrderRollup(MerchantOwned):
     """One order's contribution to the day tables (its day, ZIP, and per dimension key its
     non-zero counters and reason counts). The fold recomputes the contributions of the orders
     that changed and applies new minus stored to the day tables, so its cost follows the orders,
-    not the days. `rows` = {"d": [[key, {counter: n}]], "r": [[key, kind, reason, n]]}."""
+    not the days. `rows` is compact JSON text, {"d": [[key, {code: n}]], "r": [[key, kind,
+    reason, n]]} with the COUNTER_CODES: text, not jsonb, because the fold only ever reads and
+    rewrites it whole, and jsonb's parsing doubled the cost of the rewrite."""
 
     order_id = models.BigIntegerField(unique=True)  # plain id, like the dimensions
     day = models.DateField()
     zip = models.CharField(max_length=12)
-    rows = models.JSONField(default=dict)
+    rows = models.TextField(default="{}")
 
     class Meta:
         indexes = [models.Index(fields=["merchant", "day"], name="analytics_order_day")]

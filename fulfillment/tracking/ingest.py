@@ -62,6 +62,7 @@ class IngestReport:
     shipments: int = 0  # shipments of ours the batch was about
     events_seen: int = 0  # distinct events in the batch (before dedupe against the database)
     transitions: list[tuple[int, str, str]] = field(default_factory=list)
+    transition_orders: list[int] = field(default_factory=list)  # each transition's order
     notifications: list[int] = field(default_factory=list)
     failed: int = 0
     unknown_numbers: int = 0
@@ -213,6 +214,7 @@ def ingest_results(
                 shipment.status = new.value
                 shipment.status_changed_at = folded.changed_at or now
                 report.transitions.append((shipment.pk, old.value, new.value))
+                report.transition_orders.append(shipment.order_id)
             shipment.status_reason = folded.reason[:64]
             shipment.status_text = folded.text[:300]
             latest = folded.last_courier_event_at
@@ -249,8 +251,8 @@ def ingest_results(
 
         _follow_orders(shipments, report)  # timed with "notify": it decides what is sent
         report.notifications = _queue_notifications(account.merchant_id, shipments, report)
-        transitions = list(report.transitions)
-        transaction.on_commit(lambda: _announce(transitions, account.merchant_id))
+        transitions, orders = list(report.transitions), list(report.transition_orders)
+        transaction.on_commit(lambda: _announce(transitions, orders, account.merchant_id))
         lap("notify")
     lap("commit")  # includes the on_commit hooks (queueing the notification task)
     return report
@@ -393,7 +395,9 @@ def _queue_notifications(merchant_id: int, shipments, report: IngestReport) -> l
     return ids
 
 
-def _announce(transitions: list[tuple[int, str, str]], merchant_id: int) -> None:
+def _announce(
+    transitions: list[tuple[int, str, str]], order_ids: list[int], merchant_id: int
+) -> None:
     for shipment_id, old, new in transitions:
         shipment_status_changed.send(
             sender=Shipment,
@@ -407,5 +411,6 @@ def _announce(transitions: list[tuple[int, str, str]], merchant_id: int) -> None
         shipment_statuses_changed.send(
             sender=Shipment,
             shipment_ids=[shipment_id for shipment_id, _old, _new in transitions],
+            order_ids=order_ids,
             merchant_id=merchant_id,
         )

@@ -10,5 +10,6 @@ shipment_status_changed = Signal()
 
 # The same transitions of one ingest batch at once, sent after commit after the per-shipment
 # signals (those carry batched=True so a listener of this one can skip them): shipment_ids=list
-# of int, merchant_id=int. Lets a listener do one round trip per batch (analytics' dirty set).
+# of int, order_ids=list of int (each shipment's order, in the same order), merchant_id=int.
+# Lets a listener do one round trip per batch (analytics' dirty set).
 shipment_statuses_changed = Signal()

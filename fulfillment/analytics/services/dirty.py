@@ -84,11 +84,18 @@ def mark_shipment_dirty(*, shipment_id: int, now: dt.datetime | None = None) -> 
     mark_shipments_dirty(shipment_ids=[shipment_id], now=now)
 
 
-def note_orders(order_ids: Iterable[int]) -> None:
-    """The receivers' entry: remember that orders changed (one SADD, else marked at once)."""
+def note_orders(order_ids: Iterable[int], *, merchant_id: int | None = None) -> None:
+    """The receivers' entry: remember that orders changed (one SADD, else marked at once).
+    `merchant_id`: the orders' merchant, when the sender knows it (saves the fold a query)."""
     ids = [int(i) for i in order_ids]
-    if ids and not noted.note(noted.PENDING_ORDERS, ids):
+    if not ids:
+        return
+    if noted.note(noted.PENDING_ORDERS, [noted.order_member(i, merchant_id) for i in ids]):
+        return
+    if merchant_id is None:
         mark_orders_dirty(order_ids=ids)
+    else:
+        _mark_orders([(int(merchant_id), i) for i in ids])
 
 
 def note_shipments(shipment_ids: Iterable[int]) -> None:
@@ -97,8 +104,8 @@ def note_shipments(shipment_ids: Iterable[int]) -> None:
         mark_shipments_dirty(shipment_ids=ids)
 
 
-def note_order(order_id: int) -> None:
-    note_orders([order_id])
+def note_order(order_id: int, *, merchant_id: int | None = None) -> None:
+    note_orders([order_id], merchant_id=merchant_id)
 
 
 def note_shipment(shipment_id: int) -> None:

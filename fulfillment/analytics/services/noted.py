@@ -34,8 +34,8 @@ from fulfillment.models import Order, Shipment
 from merchant.models import Merchant
 from merchant.rawsql import id_set
 
-PENDING_SHIPMENTS = "analytics:pending-shipments"
-PENDING_ORDERS = "analytics:pending-orders"
+PENDING_SHIPMENTS = "analytics:pending-shipments"  # shipment ids
+PENDING_ORDERS = "analytics:pending-orders"  # "merchant id:order id", or an order id alone
 CLAIMS = "analytics:claims"  # hash: claim set key -> when it was claimed (unix seconds)
 CLAIM_CHUNK = 1_000  # ids moved per SPOP inside the script (Lua's unpack has a stack limit)
 CLAIM_LIMIT = 50_000  # ids claimed per kind and fold; the rest wait for the next minute
@@ -66,16 +66,22 @@ def _redis() -> tuple[Any, RedisCache | None]:
     return redis_client(cache), cache
 
 
-def note(kind: str, ids: Iterable[int]) -> bool:
-    """Add ids to the pending set of `kind` (PENDING_ORDERS or PENDING_SHIPMENTS) with one SADD;
-    False when the cache is not Redis (the caller marks them in the database instead)."""
+def note(kind: str, members: Iterable[int | str]) -> bool:
+    """Add members to the pending set of `kind` (PENDING_ORDERS or PENDING_SHIPMENTS) with one
+    SADD; False when the cache is not Redis (the caller marks them in the database instead)."""
     client, cache = _redis()
     if client is None:
         return False
-    values = [int(i) for i in ids]
+    values = list(members)
     if values:
         client.sadd(cache.make_and_validate_key(kind), *values)
     return True
+
+
+def order_member(order_id: int, merchant_id: int | None) -> str:
+    """An order's member of PENDING_ORDERS: with its merchant when known, so the fold needs no
+    query to group the orders by merchant."""
+    return f"{int(merchant_id)}:{int(order_id)}" if merchant_id is not None else str(int(order_id))
 
 
 def pending(kind: str) -> int:
@@ -87,7 +93,7 @@ def pending(kind: str) -> int:
 class Claim:
     """Ids of one kind moved out of the pending set, applied, then released or given back."""
 
-    def __init__(self, client: Any, claims_key: str, pending_key: str, key: str, ids: list[int]):
+    def __init__(self, client: Any, claims_key: str, pending_key: str, key: str, ids: list[str]):
         self.client, self.claims_key, self.pending_key = client, claims_key, pending_key
         self.key, self.ids = key, ids
 
@@ -119,22 +125,41 @@ def claim(kind: str, *, limit: int = CLAIM_LIMIT, now: float | None = None) -> l
         if not key.startswith(prefix) or float(raw_at) > now - STALE_CLAIM_SECONDS:
             continue
         client.hset(claims_key, key, now)  # taken over: not stale again for a while
-        ids = [int(i) for i in client.smembers(key)]
-        claims.append(Claim(client, claims_key, pending_key, key, ids))
+        claims.append(Claim(client, claims_key, pending_key, key, _texts(client.smembers(key))))
     key = f"{prefix}{uuid.uuid4().hex}"
     chunks = max(1, -(-limit // CLAIM_CHUNK))
     moved = client.eval(_CLAIM_SCRIPT, 3, pending_key, key, claims_key, chunks, CLAIM_CHUNK, now)
     if moved:
-        claims.append(Claim(client, claims_key, pending_key, key, [int(i) for i in moved]))
+        claims.append(Claim(client, claims_key, pending_key, key, _texts(moved)))
     return claims
 
 
-def _orders_of(kind: str, ids: list[int]) -> list[tuple[int, int]]:
-    """(merchant id, order id) of the noted ids: one query."""
+def _texts(members: Iterable[bytes | str]) -> list[str]:
+    return [m.decode() if isinstance(m, bytes) else str(m) for m in members]
+
+
+def _orders_of(kind: str, members: list[str]) -> list[tuple[int, int]]:
+    """(merchant id, order id) of the noted members: pairs as they are, one query for the rest.
+    A member that is not a number (written by hand) is dropped."""
+    pairs: list[tuple[int, int]] = []
+    ids: list[int] = []
+    for member in members:
+        merchant_id, _, order_id = member.rpartition(":")
+        try:
+            if merchant_id:
+                pairs.append((int(merchant_id), int(order_id)))
+            else:
+                ids.append(int(order_id))
+        except ValueError:
+            continue
+    if not ids:
+        return pairs
     if kind == PENDING_ORDERS:
-        return list(Order.objects.filter(pk__in=id_set(ids)).values_list("merchant_id", "pk"))
+        return pairs + list(
+            Order.objects.filter(pk__in=id_set(ids)).values_list("merchant_id", "pk")
+        )
     shipments = Shipment.objects.filter(pk__in=id_set(ids))
-    return list(shipments.values_list("merchant_id", "order_id").distinct())
+    return pairs + list(shipments.values_list("merchant_id", "order_id").distinct())
 
 
 def fold_noted(
@@ -158,9 +183,7 @@ def fold_noted(
                     ):
                         by_merchant[merchant_id].add(order_id)
             for merchant_id, order_ids in by_merchant.items():
-                merchant = Merchant.objects.filter(pk=merchant_id).first()
-                if merchant is None:
-                    continue
+                merchant = Merchant(pk=merchant_id)  # apply reads it under its lock
                 ordered = sorted(order_ids)
                 for at in range(0, len(ordered), ORDER_BATCH):
                     days = apply(merchant=merchant, order_ids=ordered[at : at + ORDER_BATCH])

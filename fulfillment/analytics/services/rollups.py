@@ -31,6 +31,8 @@ from fulfillment.couriers.adapters.own_fleet import CODE as OWN_FLEET_CODE
 from fulfillment.models import Allocation, Order, Shipment, ShipmentEvent
 from fulfillment.models.analytics import (
     ALL_COUNTERS,
+    CODE_COUNTERS,
+    COUNTER_CODES,
     DIMENSIONS,
     HISTOGRAM_BUCKETS,
     AnalyticsDay,
@@ -46,6 +48,11 @@ PICKUP_KINDS = (Order.DeliveryKind.LOCKER, Order.DeliveryKind.PICKUP_SHOP)
 UNKNOWN_REASON = "unknown"
 # (point_id, account_id, own_fleet, service_id, channel, delivery_kind)
 Key = tuple[Any, ...]
+
+
+# One encoder for every stored contribution and JSON parameter: json.dumps with arguments makes
+# a new one per call.
+_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def day_bounds(day: dt.date, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
@@ -91,20 +98,27 @@ class Contribution:
         for name, value in counters.items():
             row[name] = row.get(name, 0) + value
 
-    def to_json(self) -> dict[str, list]:
-        return {
-            "d": [
-                [list(key), {n: v for n, v in counters.items() if v}]
-                for key, counters in self.dims.items()
-            ],
-            "r": [[list(key), kind, reason, n] for (key, kind, reason), n in self.reasons.items()],
-        }
+    def encode(self) -> str:
+        """The stored form (AnalyticsOrderRollup.rows): compact JSON, counters by their code."""
+        return _encode(
+            {
+                "d": [
+                    [list(key), {COUNTER_CODES[n]: v for n, v in counters.items() if v}]
+                    for key, counters in self.dims.items()
+                ],
+                "r": [
+                    [list(key), kind, reason, n] for (key, kind, reason), n in self.reasons.items()
+                ],
+            }
+        )
 
     @classmethod
-    def from_json(cls, day: dt.date, zip_code: str, rows: dict[str, list]) -> Contribution:
+    def decode(cls, day: dt.date, zip_code: str, text: str) -> Contribution:
+        """The inverse of encode(); also reads rows stored with the counters' names."""
         made = cls(day, zip_code)
+        rows = json.loads(text) if text else {}
         for key, counters in rows.get("d", []):
-            made.add(tuple(key), counters)
+            made.add(tuple(key), {CODE_COUNTERS.get(c, c): v for c, v in counters.items()})
         for key, kind, reason, n in rows.get("r", []):
             made.reasons[(tuple(key), kind, reason)] += n
         return made
@@ -338,7 +352,7 @@ def recompute_day(*, merchant: Merchant, day: dt.date) -> int:
         AnalyticsOrderRollup.objects.bulk_create(
             [
                 AnalyticsOrderRollup(
-                    merchant=merchant, order_id=oid, day=c.day, zip=c.zip, rows=c.to_json()
+                    merchant=merchant, order_id=oid, day=c.day, zip=c.zip, rows=c.encode()
                 )
                 for oid, c in contributions.items()
             ],
@@ -383,7 +397,10 @@ def apply_orders(*, merchant: Merchant, order_ids: Iterable[int]) -> set[dt.date
     if not order_ids:
         return set()
     with transaction.atomic():
-        Merchant.objects.select_for_update().filter(pk=merchant.pk).first()
+        # The merchant is read again under its lock (a caller may pass Merchant(pk=...)).
+        merchant = Merchant.objects.select_for_update().filter(pk=merchant.pk).first()
+        if merchant is None:
+            return set()  # deleted: its rollups went with it
         new = compute_orders(merchant, pk__in=id_set(order_ids))
         stored = {
             order_id: (day, zip_code, rows)
@@ -396,11 +413,11 @@ def apply_orders(*, merchant: Merchant, order_ids: Iterable[int]) -> set[dt.date
             lambda: defaultdict(int)
         )
         d_reasons: dict[tuple[dt.date, Key, str, str, str], int] = defaultdict(int)
-        changed: list[tuple[int, Contribution, dict]] = []
+        changed: list[tuple[int, Contribution, str]] = []
         gone_ids, days = [], set()
         for oid in order_ids:
             made, row = new.get(oid), stored.get(oid)
-            rows = made.to_json() if made else None
+            rows = made.encode() if made else None
             if row is not None and made is not None and row == (made.day, made.zip, rows):
                 continue  # already applied (a duplicated fold): nothing to do
             if row is None and made is None:
@@ -409,7 +426,7 @@ def apply_orders(*, merchant: Merchant, order_ids: Iterable[int]) -> set[dt.date
                 gone_ids.append(oid)
             else:
                 changed.append((oid, made, rows))
-            old = Contribution.from_json(*row) if row else None
+            old = Contribution.decode(*row) if row else None
             for day, zip_code, key, delta in _differences(made, old):
                 days.add(day)
                 by_dims, by_zip = d_dims[(day, key)], d_zip[(day, key, zip_code)]
@@ -454,9 +471,9 @@ def _differences(
 
 
 def _store_contributions(
-    merchant: Merchant, changed: list[tuple[int, Contribution, dict]], known: set[int]
+    merchant: Merchant, changed: list[tuple[int, Contribution, str]], known: set[int]
 ) -> None:
-    """Insert or replace the orders' stored contributions ((order id, contribution, its JSON));
+    """Insert or replace the orders' stored contributions ((order id, contribution, its text));
     `known`: the orders that had one."""
     if not changed:
         return
@@ -489,7 +506,7 @@ def _store_contributions(
                 f"UPDATE {table} SET day = v.day, zip = v.zip, rows = v.rows "
                 f"FROM {json_records(AnalyticsOrderRollup, fields)} "
                 f"WHERE {table}.order_id = v.order_id",
-                [json.dumps(records)],
+                [_encode(records)],
             )
         records = [
             {
@@ -511,14 +528,16 @@ def _store_contributions(
                 f"FROM {json_records(AnalyticsOrderRollup, ['merchant', *fields])} "
                 "ON CONFLICT (order_id) DO UPDATE "
                 "SET day = EXCLUDED.day, zip = EXCLUDED.zip, rows = EXCLUDED.rows",
-                [json.dumps(records)],
+                [_encode(records)],
             )
 
 
 def _apply_counters(model: type, merchant: Merchant, deltas: dict, zips: bool = False) -> None:
     """Add `deltas` ({(day, key[, zip]): {counter: delta}}) to the model's rows: find the rows of
-    the touched keys (ids only), add to them with one UPDATE ... FROM (VALUES ...), create the
-    missing ones, delete the ones left all zero."""
+    the touched keys (ids only), add to them with one UPDATE (_add_to_rows), create the missing
+    ones, delete the ones left all zero. (Matching the rows by their dimensions inside the
+    UPDATE instead cost PostgreSQL more than this read: the NULL-able dimensions defeat the
+    indexes.)"""
     deltas = {k: {n: v for n, v in d.items() if v} for k, d in deltas.items()}
     deltas = {k: d for k, d in deltas.items() if d}
     if not deltas:
@@ -555,22 +574,21 @@ def _apply_counters(model: type, merchant: Merchant, deltas: dict, zips: bool = 
 
 
 def _add_to_rows(model: type, updates: dict[int, dict[str, int]], chunk: int = 200) -> None:
-    """`UPDATE t SET c = t.c + v.c FROM (VALUES ...) v WHERE t.id = v.id` (a CTE names the
-    columns: the same SQL on PostgreSQL and SQLite >= 3.33), only the counters touched."""
+    """`UPDATE t SET c = t.c + v.c FROM … v WHERE t.id = v.id`, only the counters touched.
+    PostgreSQL: every row in one JSON parameter (thousands of plain ones cost psycopg more to
+    render than the UPDATE costs the server), a record holding only its own counters (COALESCE
+    fills the rest). SQLite (>= 3.33): VALUES rows, named by a CTE."""
     fields = sorted({name for delta in updates.values() for name in delta})
     table = connection.ops.quote_name(model._meta.db_table)
     quoted = [connection.ops.quote_name(name) for name in fields]
     items = list(updates.items())
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # Every row in one JSON parameter: thousands of plain ones cost psycopg more to
-            # render than PostgreSQL spends on the UPDATE. A record lists every touched field.
-            sets = ", ".join(f"{q} = {table}.{q} + v.{q}" for q in quoted)
-            records = [{"id": pk, **{n: delta.get(n, 0) for n in fields}} for pk, delta in items]
+            sets = ", ".join(f"{q} = {table}.{q} + COALESCE(v.{q}, 0)" for q in quoted)
             cursor.execute(
                 f"UPDATE {table} SET {sets} FROM {json_records(model, ['id', *fields])} "
                 f"WHERE {table}.id = v.id",
-                [json.dumps(records)],
+                [_encode([{"id": pk, **delta} for pk, delta in items])],
             )
             return
         for at in range(0, len(items), chunk):

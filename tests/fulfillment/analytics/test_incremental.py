@@ -275,10 +275,12 @@ def test_an_ingest_batch_is_noted_with_one_sadd(merchant_a, monkeypatch):
     before = counting.sadds
     ingest_results(account=account, results=results, polled=True)
     assert counting.sadds - before == 1  # five status changes, one round trip
-    assert noted.pending(noted.PENDING_SHIPMENTS) == 5
+    # Noted with their merchant, so the fold groups them without a query.
+    members = client.smembers(cache.make_and_validate_key(noted.PENDING_ORDERS))
+    assert {m.decode() for m in members} == {f"{merchant.pk}:{s.order_id}" for s in shipments}
     assert not AnalyticsDirtyOrder.objects.filter(merchant=merchant).exists()  # no query, no row
     assert fold_dirty_days() == 1
-    assert noted.pending(noted.PENDING_SHIPMENTS) == 0
+    assert noted.pending(noted.PENDING_ORDERS) == 0
     assert not client.hgetall(cache.make_and_validate_key(noted.CLAIMS))  # claim released
     delivered = sum(
         AnalyticsDay.objects.filter(merchant=merchant).values_list("delivered", flat=True)
@@ -331,7 +333,7 @@ def _deliver_noted(merchant, count: int) -> list[Shipment]:
         },
         polled=True,
     )
-    assert noted.pending(noted.PENDING_SHIPMENTS) == count
+    assert noted.pending(noted.PENDING_ORDERS) == count
     return shipments
 
 
@@ -345,11 +347,11 @@ def test_a_failed_fold_gives_its_claim_back_and_the_next_fold_applies_it(merchan
 
     with pytest.raises(RuntimeError):
         noted.fold_noted(apply=broken)
-    assert noted.pending(noted.PENDING_SHIPMENTS) == 3  # back where they were
+    assert noted.pending(noted.PENDING_ORDERS) == 3  # back where they were
     assert _delivered(merchant) == 0
     assert fold_dirty_days() == 1
     assert _delivered(merchant) == 3
-    assert noted.pending(noted.PENDING_SHIPMENTS) == 0
+    assert noted.pending(noted.PENDING_ORDERS) == 0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -357,21 +359,21 @@ def test_a_claim_left_by_a_dead_fold_is_taken_over_once_stale(merchant_a):
     merchant = merchant_a.merchant
     _deliver_noted(merchant, 2)
     # A fold claims the ids, then its worker is killed before it applies them.
-    (dead,) = noted.claim(noted.PENDING_SHIPMENTS)
-    assert len(dead.ids) == 2 and noted.pending(noted.PENDING_SHIPMENTS) == 0
+    (dead,) = noted.claim(noted.PENDING_ORDERS)
+    assert len(dead.ids) == 2 and noted.pending(noted.PENDING_ORDERS) == 0
     assert fold_dirty_days() == 0  # the claim may still be running: left alone
     assert _delivered(merchant) == 0
     later = time.time() + noted.STALE_CLAIM_SECONDS + 1
     assert noted.fold_noted(now=later) != set()
     assert _delivered(merchant) == 2
-    assert noted.claim(noted.PENDING_SHIPMENTS, now=later + 10_000) == []  # released
+    assert noted.claim(noted.PENDING_ORDERS, now=later + 10_000) == []  # released
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_change_noted_while_the_fold_runs_waits_for_the_next_fold(merchant_a):
     merchant = merchant_a.merchant
     first, second = _deliver_noted(merchant, 2)
-    noted.claim(noted.PENDING_SHIPMENTS)  # both taken by a fold that died; not stale yet
+    noted.claim(noted.PENDING_ORDERS)  # both taken by a fold that died; not stale yet
     seen = []
 
     def apply_and_note(**kwargs):
@@ -384,3 +386,16 @@ def test_a_change_noted_while_the_fold_runs_waits_for_the_next_fold(merchant_a):
     assert sorted(seen[0]) == sorted([first.order_id, second.order_id])
     assert noted.pending(noted.PENDING_SHIPMENTS) == 1  # kept for the next fold
     assert _delivered(merchant) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_orders_noted_without_their_merchant_are_looked_up_and_junk_is_dropped(merchant_a):
+    merchant = merchant_a.merchant
+    (shipment,) = _deliver_noted(merchant, 1)
+    noted.claim(noted.PENDING_ORDERS)  # the merchant-tagged member is out of the way
+    assert noted.note(noted.PENDING_ORDERS, [str(shipment.order_id), "x:y", "12:"])
+    later = time.time() + noted.STALE_CLAIM_SECONDS + 1
+    touched = noted.fold_noted(now=later)
+    assert {merchant_id for merchant_id, _day in touched} == {merchant.pk}
+    assert _delivered(merchant) == 1
+    assert noted.pending(noted.PENDING_ORDERS) == 0
