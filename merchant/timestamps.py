@@ -25,6 +25,7 @@ def _clamped_loader(base: type, fast: type | None) -> type:
     psycopg's pure-Python one, which parses every timestamp with a regular expression: several
     microseconds a value, the largest CPU cost of reading a few thousand rows."""
     timezone = getattr(base, "timezone", None)
+    first_year, last_year = EARLIEST.year, LATEST.year  # a value inside needs no comparison
 
     class ClampedTimestamptzLoader(base):
         def __init__(self, oid: int, context=None) -> None:
@@ -38,9 +39,9 @@ def _clamped_loader(base: type, fast: type | None) -> type:
             except DataError:  # beyond Python's years 1-9999, or ±infinity
                 raw = bytes(data)
                 return EARLIEST if b"BC" in raw or raw.startswith(b"-") else LATEST
-            if fast is not None:
+            if fast is not None and value.tzinfo is not timezone:
                 value = value.replace(tzinfo=timezone)  # what Django's loader does
-            if value.tzinfo is None or EARLIEST.year < value.year < LATEST.year:
+            if first_year < value.year < last_year or value.tzinfo is None:
                 return value
             return min(max(value, EARLIEST), LATEST)
 

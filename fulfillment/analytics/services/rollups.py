@@ -24,7 +24,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from fulfillment.couriers.adapters.own_fleet import CODE as OWN_FLEET_CODE
@@ -35,13 +36,15 @@ from fulfillment.models.analytics import (
     COUNTER_CODES,
     DIMENSIONS,
     HISTOGRAM_BUCKETS,
+    ORDER_TO_DELIVERY,
+    TRANSIT,
     AnalyticsDay,
     AnalyticsOrderRollup,
     AnalyticsReasonDay,
     AnalyticsZipDay,
 )
 from merchant.models import Merchant
-from merchant.rawsql import id_set, json_records
+from merchant.rawsql import CompiledQuery, id_set, json_records
 from merchant.zones import zone_of
 
 PICKUP_KINDS = (Order.DeliveryKind.LOCKER, Order.DeliveryKind.PICKUP_SHOP)
@@ -124,13 +127,9 @@ class Contribution:
         return made
 
 
-def compute_orders(merchant: Merchant, **order_filter: Any) -> dict[int, Contribution]:
-    """The contributions of the merchant's orders matching `order_filter` (a day's range or
-    `pk__in`), set-based: four queries however many orders. Reads, writes nothing."""
-    tz = zone_of(merchant)
-    orders = list(
-        Order.objects.for_merchant(merchant)
-        .filter(**order_filter)
+def _orders(merchant_id: int, order_filter: Q) -> QuerySet:
+    return (
+        Order.objects.filter(order_filter, merchant_id=merchant_id)
         .values(
             "id",
             "source",
@@ -142,24 +141,20 @@ def compute_orders(merchant: Merchant, **order_filter: Any) -> dict[int, Contrib
         )
         .order_by()
     )
-    result: dict[int, Contribution] = {}
-    if not orders:
-        return result
-    order_ids = [order["id"] for order in orders]
 
-    allocations: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for allocation in (
-        Allocation.objects.filter(merchant=merchant, order_id__in=id_set(order_ids))
+
+def _allocations(merchant_id: int, order_ids: RawSQL) -> QuerySet:
+    return (
+        Allocation.objects.filter(merchant_id=merchant_id, order_id__in=order_ids)
         .exclude(state=Allocation.State.RELEASED)
         .values("order_id", "point_id", "rank", "distance_m", "id")
         .order_by()
-    ):
-        allocations[allocation["order_id"]].append(allocation)
+    )
 
-    shipments: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    shipment_ids = []
-    for shipment in (
-        Shipment.objects.filter(merchant=merchant, order_id__in=id_set(order_ids), is_return=False)
+
+def _shipments(merchant_id: int, order_ids: RawSQL) -> QuerySet:
+    return (
+        Shipment.objects.filter(merchant_id=merchant_id, order_id__in=order_ids, is_return=False)
         # Only the times the counters measure are read as times (each costs a conversion);
         # the others are reduced in SQL to what is used of them.
         .annotate(
@@ -168,7 +163,14 @@ def compute_orders(merchant: Merchant, **order_filter: Any) -> dict[int, Contrib
             ),
             voided=ExpressionWrapper(Q(voided_at__isnull=False), output_field=BooleanField()),
             left_at=Coalesce("handed_over_at", "booked_at", "created_at"),
-            promise=Coalesce("promised_until", "order__promised_until"),
+            promised=ExpressionWrapper(
+                Q(promised_until__isnull=False) | Q(order__promised_until__isnull=False),
+                output_field=BooleanField(),
+            ),
+            on_time=ExpressionWrapper(
+                Q(delivered_at__lte=Coalesce("promised_until", "order__promised_until")),
+                output_field=BooleanField(),
+            ),
         )
         .values(
             "id",
@@ -184,30 +186,73 @@ def compute_orders(merchant: Merchant, **order_filter: Any) -> dict[int, Contrib
             "delivered_at",
             "is_stuck",
             "exception_handled_at",
-            "promise",
+            "promised",
+            "on_time",
         )
         .order_by("created_at", "id")
-    ):
+    )
+
+
+def _events(shipment_ids: RawSQL) -> QuerySet:
+    return (
+        ShipmentEvent.objects.filter(
+            shipment_id__in=shipment_ids,
+            status__in=("failed_attempt", "exception", "available_for_pickup"),
+        )
+        .values("shipment_id", "status", "occurred_at", "reason_code", "id")
+        .order_by("occurred_at", "id")
+    )
+
+
+# The fold runs these for every batch: compiled once (merchant/rawsql.py CompiledQuery).
+ORDERS_BY_ID = CompiledQuery(lambda merchant_id, ids: _orders(merchant_id, Q(pk__in=ids)))
+ALLOCATIONS = CompiledQuery(_allocations)
+SHIPMENTS = CompiledQuery(_shipments)
+EVENTS = CompiledQuery(_events)
+STORED = CompiledQuery(
+    lambda merchant_id, order_ids: AnalyticsOrderRollup.objects.filter(
+        merchant_id=merchant_id, order_id__in=order_ids
+    ).values_list("order_id", "day", "zip", "rows")
+)
+
+
+def compute_orders(
+    merchant: Merchant, order_ids: Iterable[int] | None = None, **order_filter: Any
+) -> dict[int, Contribution]:
+    """The contributions of the merchant's orders `order_ids`, or those matching `order_filter`
+    (a day's range), set-based: four queries however many orders. Reads, writes nothing."""
+    tz = zone_of(merchant)
+    if order_ids is not None:
+        orders = ORDERS_BY_ID.dicts(merchant.pk, id_set(order_ids))
+    else:
+        orders = list(_orders(merchant.pk, Q(**order_filter)))
+    result: dict[int, Contribution] = {}
+    if not orders:
+        return result
+    found = id_set(order["id"] for order in orders)
+
+    allocations: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for allocation in ALLOCATIONS.dicts(merchant.pk, found):
+        allocations[allocation["order_id"]].append(allocation)
+
+    shipments: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    shipment_ids = []
+    for shipment in SHIPMENTS.dicts(merchant.pk, found):
         shipments[shipment["order_id"]].append(shipment)
         shipment_ids.append(shipment["id"])
 
     events: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if shipment_ids:
-        for event in (
-            ShipmentEvent.objects.filter(
-                shipment_id__in=id_set(shipment_ids),
-                status__in=("failed_attempt", "exception", "available_for_pickup"),
-            )
-            .values("shipment_id", "status", "occurred_at", "reason_code", "id")
-            .order_by("occurred_at", "id")
-        ):
+        for event in EVENTS.dicts(id_set(shipment_ids)):
             events[event["shipment_id"]].append(event)
 
     for order in orders:
         made = result[order["id"]] = Contribution(local_day(order["created_at"], tz), zip_of(order))
-        live = sorted(allocations.get(order["id"], []), key=lambda a: (a["rank"], a["id"]))
+        live = allocations.get(order["id"], ())
+        if len(live) > 1:
+            live = sorted(live, key=_allocation_rank)
         point_id = live[0]["point_id"] if live else None
-        mine = shipments.get(order["id"], [])
+        mine = shipments.get(order["id"], ())
         booked = [s for s in mine if s["booked"]]
         primary = next((s for s in booked if not s["voided"]), None) or (mine[0] if mine else None)
 
@@ -230,17 +275,23 @@ def compute_orders(merchant: Merchant, **order_filter: Any) -> dict[int, Contrib
                     key, {"shipments": 1, "voids": 1, "voided_spend_minor": shipment["price_minor"]}
                 )
                 continue
-            counters = _parcel_counters(order, shipment, events.get(shipment["id"], []), tz)
-            made.add(key, counters)
-            for event in events.get(shipment["id"], []):
+            mine_events = events.get(shipment["id"], ())
+            made.add(key, _parcel_counters(order, shipment, mine_events, tz))
+            if not mine_events:
+                continue
+            for event in mine_events:
                 if event["status"] == "failed_attempt":
                     reason = (event["reason_code"] or UNKNOWN_REASON)[:64]
                     made.reasons[(key, "failed_attempt", reason)] += 1
-            exceptions = [e for e in events.get(shipment["id"], []) if e["status"] == "exception"]
+            exceptions = [e for e in mine_events if e["status"] == "exception"]
             if exceptions:
                 reason = (exceptions[0]["reason_code"] or UNKNOWN_REASON)[:64]
                 made.reasons[(key, "exception", reason)] += 1
     return result
+
+
+def _allocation_rank(allocation: dict[str, Any]) -> tuple[int, int]:
+    return allocation["rank"], allocation["id"]
 
 
 def compute_day(
@@ -295,44 +346,51 @@ def _add(by_dims: dict, by_zip: dict, key: Key, zip_code: str, counters: dict[st
 
 
 def _parcel_counters(
-    order: dict[str, Any], shipment: dict[str, Any], events: list[dict[str, Any]], tz: dt.tzinfo
+    order: dict[str, Any], shipment: dict[str, Any], events: Any, tz: dt.tzinfo
 ) -> dict[str, int]:
-    counters = {
-        "shipments": 1,
-        "parcels": 1,
-        "label_spend_minor": shipment["price_minor"],
-        "stuck": int(shipment["is_stuck"]),
-        "expired": int(shipment["status"] == "expired"),
-        "returned": int(shipment["status"] == "returned"),
-    }
-    failed = sum(1 for e in events if e["status"] == "failed_attempt")
-    counters["failed_attempts"] = failed
-    exceptions = [e for e in events if e["status"] == "exception"]
-    if exceptions:
-        counters["exceptions"] = 1
-        if shipment["exception_handled_at"] is not None:
-            counters["exceptions_resolved"] = 1
-            waited = shipment["exception_handled_at"] - exceptions[0]["occurred_at"]
-            counters["exception_resolve_seconds"] = max(int(waited.total_seconds()), 0)
+    """A booked, not voided shipment's counters (only the non-zero ones)."""
+    counters = {"shipments": 1, "parcels": 1, "label_spend_minor": shipment["price_minor"]}
+    if shipment["is_stuck"]:
+        counters["stuck"] = 1
+    status = shipment["status"]
+    if status == "expired":
+        counters["expired"] = 1
+    elif status == "returned":
+        counters["returned"] = 1
+    failed = 0
+    if events:
+        failed = sum(1 for e in events if e["status"] == "failed_attempt")
+        if failed:
+            counters["failed_attempts"] = failed
+        exception = next((e for e in events if e["status"] == "exception"), None)
+        if exception is not None:
+            counters["exceptions"] = 1
+            if shipment["exception_handled_at"] is not None:
+                counters["exceptions_resolved"] = 1
+                waited = shipment["exception_handled_at"] - exception["occurred_at"]
+                counters["exception_resolve_seconds"] = max(int(waited.total_seconds()), 0)
     delivered_at = shipment["delivered_at"]
-    if shipment["status"] == "delivered" and delivered_at is not None:
+    if status == "delivered" and delivered_at is not None:
         counters["delivered"] = 1
-        promise = shipment["promise"]
-        if promise is not None:
+        if shipment["promised"]:
             counters["delivered_with_promise"] = 1
-            counters["on_time"] = int(delivered_at <= promise)
-        counters["first_attempt_success"] = int(failed == 0)
+            if shipment["on_time"]:
+                counters["on_time"] = 1
+        if not failed:
+            counters["first_attempt_success"] = 1
         delivered_day = local_day(delivered_at, tz)
         left_day = local_day(shipment["left_at"], tz)
-        counters[f"transit_d{bucket((delivered_day - left_day).days)}"] = 1
+        counters[TRANSIT[bucket((delivered_day - left_day).days)]] = 1
         waited_days = (delivered_day - local_day(order["created_at"], tz)).days
-        counters[f"o2d_d{bucket(waited_days)}"] = 1
-        counters["same_day"] = int(waited_days == 0)
-        ready = next((e for e in events if e["status"] == "available_for_pickup"), None)
-        if order["delivery_kind"] in PICKUP_KINDS and ready is not None:
-            counters["collected"] = 1
-            waited = delivered_at - ready["occurred_at"]
-            counters["collection_seconds"] = max(int(waited.total_seconds()), 0)
+        counters[ORDER_TO_DELIVERY[bucket(waited_days)]] = 1
+        if waited_days == 0:
+            counters["same_day"] = 1
+        if order["delivery_kind"] in PICKUP_KINDS and events:
+            ready = next((e for e in events if e["status"] == "available_for_pickup"), None)
+            if ready is not None:
+                counters["collected"] = 1
+                waited = delivered_at - ready["occurred_at"]
+                counters["collection_seconds"] = max(int(waited.total_seconds()), 0)
     return counters
 
 
@@ -401,12 +459,10 @@ def apply_orders(*, merchant: Merchant, order_ids: Iterable[int]) -> set[dt.date
         merchant = Merchant.objects.select_for_update().filter(pk=merchant.pk).first()
         if merchant is None:
             return set()  # deleted: its rollups went with it
-        new = compute_orders(merchant, pk__in=id_set(order_ids))
+        new = compute_orders(merchant, order_ids)
         stored = {
             order_id: (day, zip_code, rows)
-            for order_id, day, zip_code, rows in AnalyticsOrderRollup.objects.filter(
-                merchant=merchant, order_id__in=id_set(order_ids)
-            ).values_list("order_id", "day", "zip", "rows")
+            for order_id, day, zip_code, rows in STORED.tuples(merchant.pk, id_set(order_ids))
         }
         d_dims: dict[tuple[dt.date, Key], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         d_zip: dict[tuple[dt.date, Key, str], dict[str, int]] = defaultdict(
@@ -457,8 +513,12 @@ def _differences(
     if new is not None and old is not None and (new.day, new.zip) == (old.day, old.zip):
         for key in new.dims.keys() | old.dims.keys():
             now, was = new.dims.get(key, {}), old.dims.get(key, {})
-            delta = {n: now.get(n, 0) - was.get(n, 0) for n in now.keys() | was.keys()}
-            delta = {n: v for n, v in delta.items() if v}
+            if now == was:
+                continue
+            delta = {n: v - was.get(n, 0) for n, v in now.items() if v != was.get(n, 0)}
+            for n in was.keys() - now.keys():
+                if was[n]:
+                    delta[n] = -was[n]
             if delta:
                 yield new.day, new.zip, key, delta
         return
@@ -494,8 +554,9 @@ def _store_contributions(
     # One JSON parameter for every row (see _add_to_rows). A plain UPDATE for the orders
     # stored before, which costs PostgreSQL less than an INSERT ... ON CONFLICT.
     table = connection.ops.quote_name(AnalyticsOrderRollup._meta.db_table)
+    days = {made.day: made.day.isoformat() for _oid, made, _rows in changed}
     records = [
-        {"order_id": oid, "day": made.day.isoformat(), "zip": made.zip, "rows": rows}
+        {"order_id": oid, "day": days[made.day], "zip": made.zip, "rows": rows}
         for oid, made, rows in changed
         if oid in known
     ]
@@ -512,7 +573,7 @@ def _store_contributions(
             {
                 "merchant_id": merchant.pk,
                 "order_id": oid,
-                "day": made.day.isoformat(),
+                "day": days[made.day],
                 "zip": made.zip,
                 "rows": rows,
             }
@@ -566,7 +627,7 @@ def _apply_counters(model: type, merchant: Merchant, deltas: dict, zips: bool = 
     if updates:
         _add_to_rows(model, updates)
         # Only a row something was taken from can have reached all zeros.
-        lowered = [pk for pk, delta in updates.items() if any(v < 0 for v in delta.values())]
+        lowered = [pk for pk, delta in updates.items() if min(delta.values()) < 0]
         if lowered:
             model.objects.filter(pk__in=lowered, **dict.fromkeys(ALL_COUNTERS, 0)).delete()
     if created:
