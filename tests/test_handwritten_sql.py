@@ -39,7 +39,7 @@ from merchant.models import (
     StockMovement,
     StoragePoint,
 )
-from merchant.rawsql import insert_many, model_rows
+from merchant.rawsql import CompiledQuery, id_set, insert_many, model_rows
 from merchant.selectors.inventory import products_by_sku
 from merchant.services import stock
 from merchant.services.api_keys import issue_api_key, revoke_api_key
@@ -304,6 +304,65 @@ def test_inventory_csv_side_progress_is_what_the_orm_reads_inside_the_import_tra
 def test_health_select_1_reaches_the_database():
     # No ORM path: `SELECT 1` asks only whether the database answers.
     assert check_database() == {"ok": True}
+
+
+# --- merchant/rawsql.py CompiledQuery --------------------------------------------------------
+
+
+def _orders_of(merchant_id: int, ids: Any):
+    from fulfillment.models import Order
+
+    return (
+        Order.objects.filter(merchant_id=merchant_id, pk__in=ids)
+        .values("id", "source", "created_at", "value")
+        .order_by("id")
+    )
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_compiled_query_reads_what_the_orm_reads_run_after_run(make_merchant):
+    first, second = make_merchant(), make_merchant()
+    mine = [make_order(first.merchant).pk for _ in range(3)]
+    theirs = [make_order(second.merchant).pk for _ in range(2)]
+    query = CompiledQuery(_orders_of)
+    for merchant_id, ids in (
+        (first.merchant.pk, mine),
+        (first.merchant.pk, mine[:1] + theirs),  # another merchant's ids stay out
+        (second.merchant.pk, theirs),
+        (second.merchant.pk, []),
+    ):
+        expected = list(_orders_of(merchant_id, id_set(ids)))
+        assert query.dicts(merchant_id, id_set(ids)) == expected
+    assert [row["id"] for row in query.dicts(first.merchant.pk, id_set(mine))] == sorted(mine)
+    if connection.vendor == "postgresql":
+        assert len(query._compiled) == 1 and None not in query._compiled.values()  # compiled once
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_compiled_query_leaves_columns_that_need_a_converter_and_reused_arguments_to_the_orm(
+    make_merchant,
+):
+    from fulfillment.models.analytics import AnalyticsZipDay
+
+    merchant = make_merchant().merchant
+    make_order(merchant)
+    # A JSON column is text until Django's converter reads it: compiled, it would come back raw.
+    json_rows = CompiledQuery(
+        lambda merchant_id: Job.objects.filter(merchant_id=merchant_id).values("id", "result")
+    )
+    Job.objects.create(merchant=merchant, kind="k", title="t", result={"a": [1]})
+    assert json_rows.dicts(merchant.pk)[0]["result"] == {"a": [1]}
+    assert list(json_rows._compiled.values()) == [None]
+    # The same argument twice among the parameters: not safe to place by position.
+    twice = CompiledQuery(
+        lambda merchant_id: AnalyticsZipDay.objects.filter(
+            merchant_id=merchant_id, point_id=merchant_id
+        ).values_list("id")
+    )
+    assert twice.tuples(merchant.pk) == []
+    assert list(twice._compiled.values()) == [None]
 
 
 # --- merchant/timestamps.py (PostgreSQL loader, no SQL) ---------------------------------------
