@@ -8,6 +8,7 @@ Rows come back as the ORM would give them: `ModelRows` applies the same database
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
@@ -148,6 +149,17 @@ def id_set(ids: Iterable[int]) -> RawSQL:
     return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(values)])
 
 
+def value_set(values: Iterable[str | dt.date], db_type: str) -> RawSQL:
+    """`id_set` for texts or dates (`db_type` "text" or "date"): ONE parameter either way."""
+    texts = sorted({v.isoformat() if isinstance(v, dt.date) else str(v) for v in values})
+    if connection.vendor == "postgresql":
+        if db_type not in ("text", "date"):
+            raise ValueError(f"value_set: {db_type!r} is not text or date")
+        quoted = ",".join('"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"' for t in texts)
+        return RawSQL(f"SELECT unnest(%s::{db_type}[])", ["{" + quoted + "}"])
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(texts)])
+
+
 def json_records(model: type[Model], fields: Sequence[str]) -> str:
     """PostgreSQL: `json_to_recordset(%s::json) AS v(column type, …)` for `fields` of
     `model`, to read many rows from ONE JSON parameter (a list of {column: value}): rendering
@@ -168,14 +180,15 @@ class CompiledQuery:
     small queries of a hot loop (the analytics fold runs eight a batch).
 
     `build(*args)` makes the queryset from arguments that each reach the SQL as exactly one
-    parameter, unchanged: an int, or an `id_set` (its one text parameter). The first run
-    compiles `build` with sentinel arguments of the same kinds and notes where they land among
-    the parameters; later runs put the real ones there and read the rows on a plain cursor
-    (psycopg's loaders give every column its Python value). Elsewhere (SQLite keeps dates as
+    parameter, unchanged: an int, or an `id_set` / `value_set` (its one text parameter). The
+    first run compiles `build` with sentinel arguments of the same kinds (a set with its own
+    SQL) and notes where they land among the parameters; later runs put the real ones there
+    and read the rows on a plain cursor (psycopg's loaders give every column its Python
+    value). Elsewhere (SQLite keeps dates as
     text until Django's converters read them), or when a column needs a converter or an
     argument did not land as itself, it is the ORM every time."""
 
-    _SENTINEL = -7_341_000_000_000  # ids are positive: never a real parameter
+    _SENTINEL = -7_341_000_000_000  # ids are positive, sets are "{…}": never a real parameter
 
     def __init__(self, build: Callable[..., QuerySet]) -> None:
         self.build = build
@@ -196,7 +209,8 @@ class CompiledQuery:
     def _run(self, args: tuple) -> tuple[list[str] | None, list[tuple]]:
         if connection.vendor != "postgresql":
             return None, []
-        kinds = tuple("ids" if isinstance(arg, RawSQL) else "value" for arg in args)
+        # A set's SQL (its cast) is part of the compiled statement: the same SQL, the same slot.
+        kinds = tuple(arg.sql if isinstance(arg, RawSQL) else "" for arg in args)
         if kinds not in self._compiled:
             self._compiled[kinds] = self._compile(kinds)
         compiled = self._compiled[kinds]
@@ -212,7 +226,7 @@ class CompiledQuery:
 
     def _compile(self, kinds: tuple[str, ...]) -> tuple[str, list, list[tuple[int, int]]] | None:
         sentinels = [
-            id_set([self._SENTINEL - n]) if kind == "ids" else self._SENTINEL - n
+            RawSQL(kind, [f"sentinel {self._SENTINEL - n}"]) if kind else self._SENTINEL - n
             for n, kind in enumerate(kinds)
         ]
         queryset = self.build(*sentinels)

@@ -39,7 +39,7 @@ from merchant.models import (
     StockMovement,
     StoragePoint,
 )
-from merchant.rawsql import CompiledQuery, id_set, insert_many, model_rows
+from merchant.rawsql import CompiledQuery, id_set, insert_many, model_rows, value_set
 from merchant.selectors.inventory import products_by_sku
 from merchant.services import stock
 from merchant.services.api_keys import issue_api_key, revoke_api_key
@@ -337,6 +337,38 @@ def test_compiled_query_reads_what_the_orm_reads_run_after_run(make_merchant):
     assert [row["id"] for row in query.dicts(first.merchant.pk, id_set(mine))] == sorted(mine)
     if connection.vendor == "postgresql":
         assert len(query._compiled) == 1 and None not in query._compiled.values()  # compiled once
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_compiled_query_places_sets_of_different_kinds_each_in_its_own_slot(make_merchant):
+    # Three sets with three casts in one statement: each run's sets land where theirs did.
+    from fulfillment.models.analytics import AnalyticsZipDay
+
+    merchant = make_merchant().merchant
+    days = [dt.date(2026, 3, d) for d in (1, 2, 3)]
+    for day in days:
+        for zip_code in ("60601", 'a"b,{c}'):
+            AnalyticsZipDay.objects.create(
+                merchant=merchant, day=day, zip=zip_code, channel="api", delivery_kind="home"
+            )
+
+    def build(merchant_id, ids, on_days, zips):
+        return (
+            AnalyticsZipDay.objects.filter(
+                merchant_id=merchant_id, pk__in=ids, day__in=on_days, zip__in=zips
+            )
+            .values_list("day", "zip")
+            .order_by("day", "zip")
+        )
+
+    query = CompiledQuery(build)
+    every = list(AnalyticsZipDay.objects.filter(merchant=merchant).values_list("pk", flat=True))
+    for picked_days, zips in ((days[:2], ["60601"]), (days[1:], ['a"b,{c}', "60601"]), ([], [])):
+        args = (merchant.pk, id_set(every), value_set(picked_days, "date"), value_set(zips, "text"))
+        expected = list(build(*args))
+        assert query.tuples(*args) == expected
+        assert len(expected) == len(picked_days) * len(zips)
 
 
 @on_postgresql

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from fulfillment.analytics.services import noted
@@ -24,6 +25,7 @@ from fulfillment.analytics.services.rollups import apply_orders, recompute_day
 from fulfillment.models import Order, Shipment
 from fulfillment.models.analytics import AnalyticsDirtyDay, AnalyticsDirtyOrder
 from merchant.models import Merchant
+from merchant.rawsql import CompiledQuery
 
 FOLD_LIMIT = 200  # whole days per fold run; the rest wait for the next minute
 ORDER_LIMIT = 20_000  # dirty orders per fold run
@@ -112,14 +114,27 @@ def note_shipment(shipment_id: int) -> None:
     note_shipments([shipment_id])
 
 
+def _queued_orders(limit: int) -> QuerySet:
+    return AnalyticsDirtyOrder.objects.order_by("marked_at", "pk").values_list(
+        "pk", "merchant_id", "order_id", "marked_at"
+    )[:limit]
+
+
+def _queued_days(limit: int) -> QuerySet:
+    return AnalyticsDirtyDay.objects.order_by("marked_at", "pk").values_list(
+        "pk", "merchant_id", "day", "marked_at"
+    )[:limit]
+
+
+# Read by every minute's fold, and mostly empty (Redis carries the changes): compiled once.
+QUEUED_ORDERS = CompiledQuery(lambda: _queued_orders(ORDER_LIMIT))
+QUEUED_DAYS = CompiledQuery(lambda: _queued_days(FOLD_LIMIT))
+
+
 def fold_dirty_orders(*, limit: int = ORDER_LIMIT) -> set[tuple[int, dt.date]]:
     """Apply the oldest-marked dirty orders (batches of ORDER_BATCH per merchant); returns the
     (merchant id, day) pairs whose rows changed."""
-    queued = list(
-        AnalyticsDirtyOrder.objects.order_by("marked_at", "pk").values_list(
-            "pk", "merchant_id", "order_id", "marked_at"
-        )[:limit]
-    )
+    queued = QUEUED_ORDERS.tuples() if limit == ORDER_LIMIT else list(_queued_orders(limit))
     by_merchant: dict[int, list[tuple[int, int, dt.datetime]]] = defaultdict(list)
     for pk, merchant_id, order_id, marked_at in queued:
         by_merchant[merchant_id].append((pk, order_id, marked_at))
@@ -151,14 +166,14 @@ def fold_dirty_days(*, limit: int = FOLD_LIMIT) -> int:
     second apply of the same change finds nothing to add."""
     touched = noted.fold_noted()
     touched |= fold_dirty_orders()
-    queued = list(
-        AnalyticsDirtyDay.objects.select_related("merchant").order_by("marked_at", "pk")[:limit]
-    )
-    for dirty in queued:
-        recompute_day(merchant=dirty.merchant, day=dirty.day)
+    queued = QUEUED_DAYS.tuples() if limit == FOLD_LIMIT else list(_queued_days(limit))
+    merchants = Merchant.objects.in_bulk({merchant_id for _pk, merchant_id, *_ in queued})
+    for pk, merchant_id, day, marked_at in queued:
+        if merchant_id in merchants:
+            recompute_day(merchant=merchants[merchant_id], day=day)
         with transaction.atomic():
-            AnalyticsDirtyDay.objects.filter(pk=dirty.pk, marked_at__lte=dirty.marked_at).delete()
-        touched.add((dirty.merchant_id, dirty.day))
+            AnalyticsDirtyDay.objects.filter(pk=pk, marked_at__lte=marked_at).delete()
+        touched.add((merchant_id, day))
     return len(touched)
 
 

@@ -98,9 +98,11 @@ class Claim:
         self.key, self.ids = key, ids
 
     def release(self) -> None:
-        """The claimed changes are applied: forget them."""
-        self.client.delete(self.key)
-        self.client.hdel(self.claims_key, self.key)
+        """The claimed changes are applied: forget them (one round trip)."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.delete(self.key)
+        pipe.hdel(self.claims_key, self.key)
+        pipe.execute()
 
     def give_back(self) -> None:
         """The fold failed: the ids go back to the pending set for the next fold."""

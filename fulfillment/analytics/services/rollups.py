@@ -44,7 +44,7 @@ from fulfillment.models.analytics import (
     AnalyticsZipDay,
 )
 from merchant.models import Merchant
-from merchant.rawsql import CompiledQuery, id_set, json_records
+from merchant.rawsql import CompiledQuery, id_set, json_records, value_set
 from merchant.zones import zone_of
 
 PICKUP_KINDS = (Order.DeliveryKind.LOCKER, Order.DeliveryKind.PICKUP_SHOP)
@@ -593,6 +593,20 @@ def _store_contributions(
             )
 
 
+def _day_rows(model: type, merchant_id: int, days: RawSQL, zips: RawSQL | None = None) -> QuerySet:
+    """The ids and keys of a merchant's rollup rows on `days` (and `zips`)."""
+    rows = model.objects.filter(merchant_id=merchant_id, day__in=days)
+    if zips is None:
+        return rows.values_list("pk", "day", *DIMENSIONS)
+    return rows.filter(zip__in=zips).values_list("pk", "day", *DIMENSIONS, "zip")
+
+
+DAY_ROWS = CompiledQuery(lambda merchant_id, days: _day_rows(AnalyticsDay, merchant_id, days))
+ZIP_DAY_ROWS = CompiledQuery(
+    lambda merchant_id, days, zips: _day_rows(AnalyticsZipDay, merchant_id, days, zips)
+)
+
+
 def _apply_counters(model: type, merchant: Merchant, deltas: dict, zips: bool = False) -> None:
     """Add `deltas` ({(day, key[, zip]): {counter: delta}}) to the model's rows: find the rows of
     the touched keys (ids only), add to them with one UPDATE (_add_to_rows), create the missing
@@ -603,13 +617,13 @@ def _apply_counters(model: type, merchant: Merchant, deltas: dict, zips: bool = 
     deltas = {k: d for k, d in deltas.items() if d}
     if not deltas:
         return
-    rows = model.objects.filter(merchant=merchant, day__in={k[0] for k in deltas})
-    columns = ["pk", "day", *DIMENSIONS]
+    days = value_set({k[0] for k in deltas}, "date")
     if zips:
-        rows = rows.filter(zip__in={k[2] for k in deltas})
-        columns.append("zip")
+        rows = ZIP_DAY_ROWS.tuples(merchant.pk, days, value_set({k[2] for k in deltas}, "text"))
+    else:
+        rows = DAY_ROWS.tuples(merchant.pk, days)
     existing = {}
-    for values in rows.values_list(*columns):
+    for values in rows:
         pk, day, *dims = values
         key = (day, tuple(dims[:6])) + ((dims[6],) if zips else ())
         existing[key] = pk
