@@ -38,7 +38,8 @@ def on_shipment_changed(sender: Any, *, shipment_id: int, **kwargs: Any) -> None
 
 def on_shipments_changed(sender: Any, *, shipment_ids: list[int], **kwargs: Any) -> None:
     """Tracking's ingest batch: one round trip for all its status changes (their orders, with
-    the merchant, when the batch names them)."""
+    the merchant, when the batch names them). Also the changes no status shows (stuck,
+    handled, cancelled, refunded, rescheduled, redirected: shipments_touched)."""
     try:
         order_ids, merchant_id = kwargs.get("order_ids"), kwargs.get("merchant_id")
         if order_ids and merchant_id is not None:
@@ -52,7 +53,11 @@ def on_shipments_changed(sender: Any, *, shipment_ids: list[int], **kwargs: Any)
 def _signals() -> list[tuple[Any, Any, str]]:
     from fulfillment.orders.signals import order_created, order_routed
     from fulfillment.shipments.signals import shipment_booked, shipment_voided
-    from fulfillment.tracking.signals import shipment_status_changed, shipment_statuses_changed
+    from fulfillment.tracking.signals import (
+        shipment_status_changed,
+        shipment_statuses_changed,
+        shipments_touched,
+    )
 
     return [
         (order_created, on_order_changed, "order_created"),
@@ -61,6 +66,7 @@ def _signals() -> list[tuple[Any, Any, str]]:
         (shipment_voided, on_shipment_changed, "shipment_voided"),
         (shipment_status_changed, on_shipment_changed, "shipment_status_changed"),
         (shipment_statuses_changed, on_shipments_changed, "shipment_statuses_changed"),
+        (shipments_touched, on_shipments_changed, "shipments_touched"),
     ]
 
 

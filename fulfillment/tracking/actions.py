@@ -18,6 +18,7 @@ from fulfillment.couriers.services import accounts as courier_service
 from fulfillment.models import Shipment
 from fulfillment.models.redirects import CourierTold
 from fulfillment.shipments.services.voiding import cancel_at_courier
+from fulfillment.tracking.signals import announce_touched
 from fulfillment.tracking.status import FINAL_STATUSES
 
 
@@ -58,6 +59,7 @@ def mark_handled(*, shipment: Shipment) -> Shipment:
         locked.exception_handled_at = timezone.now()
         locked.is_stuck = False
         locked.save(update_fields=["exception_handled_at", "is_stuck"])
+        announce_touched(locked)
     return locked
 
 
@@ -83,6 +85,7 @@ def cancel_shipment(*, shipment: Shipment) -> Shipment:
                 "cancelled_at", "exception_handled_at", "next_poll_at", "is_stuck", "last_error",
             ]
         )  # fmt: skip
+        announce_touched(locked)
     return locked
 
 
@@ -95,6 +98,7 @@ def mark_refunded(*, shipment: Shipment) -> Shipment:
         locked.refunded_at = timezone.now()
         locked.exception_handled_at = locked.refunded_at
         locked.save(update_fields=["refunded_at", "exception_handled_at"])
+        announce_touched(locked)
     return locked
 
 
@@ -127,5 +131,6 @@ def reship(*, shipment: Shipment) -> Shipment:
         )
         original.exception_handled_at = timezone.now()
         original.save(update_fields=["exception_handled_at"])
+        announce_touched(original)
         book_shipment_task.delay_on_commit(new.pk)
     return new

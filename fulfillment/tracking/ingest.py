@@ -45,7 +45,11 @@ from fulfillment.tracking import eta as eta_model
 from fulfillment.tracking.intervals import next_poll, retry_at
 from fulfillment.tracking.notifications import QUEUED_OR_SENT, sent_kinds
 from fulfillment.tracking.queue import queue_options
-from fulfillment.tracking.signals import shipment_status_changed, shipment_statuses_changed
+from fulfillment.tracking.signals import (
+    shipment_status_changed,
+    shipment_statuses_changed,
+    shipments_touched,
+)
 from fulfillment.tracking.status import StoredEvent, fold, notification_kind
 
 logger = logging.getLogger(__name__)
@@ -63,6 +67,7 @@ class IngestReport:
     events_seen: int = 0  # distinct events in the batch (before dedupe against the database)
     transitions: list[tuple[int, str, str]] = field(default_factory=list)
     transition_orders: list[int] = field(default_factory=list)  # each transition's order
+    stuck_flipped: list[tuple[int, int]] = field(default_factory=list)  # (shipment, order)
     notifications: list[int] = field(default_factory=list)
     failed: int = 0
     unknown_numbers: int = 0
@@ -220,6 +225,8 @@ def ingest_results(
             latest = folded.last_courier_event_at
             if latest and (shipment.last_event_at is None or latest > shipment.last_event_at):
                 shipment.last_event_at = latest
+                if shipment.is_stuck:
+                    report.stuck_flipped.append((shipment.pk, shipment.order_id))
                 shipment.is_stuck = False
             shipment.handed_over_at = shipment.handed_over_at or folded.handed_over_at
             shipment.delivered_at = shipment.delivered_at or folded.delivered_at
@@ -243,7 +250,8 @@ def ingest_results(
                     booked_at=shipment.booked_at, pushed=pushed, rng=rng,
                 )  # fmt: skip
                 shipment.next_poll_at = plan.at
-                if plan.stuck:
+                if plan.stuck and not shipment.is_stuck:
+                    report.stuck_flipped.append((shipment.pk, shipment.order_id))
                     shipment.is_stuck = True
         lap("fold")
         write_states(shipments)
@@ -252,7 +260,8 @@ def ingest_results(
         _follow_orders(shipments, report)  # timed with "notify": it decides what is sent
         report.notifications = _queue_notifications(account.merchant_id, shipments, report)
         transitions, orders = list(report.transitions), list(report.transition_orders)
-        transaction.on_commit(lambda: _announce(transitions, orders, account.merchant_id))
+        flipped = list(report.stuck_flipped)
+        transaction.on_commit(lambda: _announce(transitions, orders, flipped, account.merchant_id))
         lap("notify")
     lap("commit")  # includes the on_commit hooks (queueing the notification task)
     return report
@@ -396,7 +405,10 @@ def _queue_notifications(merchant_id: int, shipments, report: IngestReport) -> l
 
 
 def _announce(
-    transitions: list[tuple[int, str, str]], order_ids: list[int], merchant_id: int
+    transitions: list[tuple[int, str, str]],
+    order_ids: list[int],
+    stuck_flipped: list[tuple[int, int]],
+    merchant_id: int,
 ) -> None:
     for shipment_id, old, new in transitions:
         shipment_status_changed.send(
@@ -412,5 +424,12 @@ def _announce(
             sender=Shipment,
             shipment_ids=[shipment_id for shipment_id, _old, _new in transitions],
             order_ids=order_ids,
+            merchant_id=merchant_id,
+        )
+    if stuck_flipped:  # a parcel marked stuck, or moving again: no status changed
+        shipments_touched.send(
+            sender=Shipment,
+            shipment_ids=[shipment_id for shipment_id, _order_id in stuck_flipped],
+            order_ids=[order_id for _shipment_id, order_id in stuck_flipped],
             merchant_id=merchant_id,
         )

@@ -22,6 +22,7 @@ from fulfillment.models.redirects import (
     RequestedBy,
 )
 from fulfillment.tracking.actions import ask_courier
+from fulfillment.tracking.signals import announce_touched
 from fulfillment.tracking.status import FINAL_STATUSES
 
 # The new day's window when the courier gives none: a working day in the merchant's zone.
@@ -143,6 +144,7 @@ def reschedule(
             update_fields=["promised_from", "promised_until", "exception_handled_at", "is_stuck"]
         )
         Order.objects.filter(pk=locked.order_id).update(promised_from=start, promised_until=end)
+        announce_touched(locked)
         transaction.on_commit(lambda: notify_shopper(record.pk))
     return record, True
 

@@ -13,3 +13,25 @@ shipment_status_changed = Signal()
 # of int, order_ids=list of int (each shipment's order, in the same order), merchant_id=int.
 # Lets a listener do one round trip per batch (analytics' dirty set).
 shipment_statuses_changed = Signal()
+
+# Shipments changed in what their status does not show (marked stuck or no longer stuck,
+# handled, cancelled, refunded, rescheduled, redirected). Sent after commit: shipment_ids=list
+# of int, order_ids=list of int (in the same order), merchant_id=int. Analytics counts these.
+shipments_touched = Signal()
+
+
+def announce_touched(shipment: object) -> None:
+    """Send `shipments_touched` for one shipment once the current transaction commits."""
+    from django.db import transaction
+
+    pk, order_id, merchant_id = shipment.pk, shipment.order_id, shipment.merchant_id
+
+    def send() -> None:
+        shipments_touched.send(
+            sender=type(shipment),
+            shipment_ids=[pk],
+            order_ids=[order_id],
+            merchant_id=merchant_id,
+        )
+
+    transaction.on_commit(send)

@@ -28,6 +28,7 @@ from fulfillment.models import Order, OrderLine, Shipment
 from fulfillment.models.redirects import ParcelRedirect, RequestedBy
 from fulfillment.tracking.actions import ask_courier
 from fulfillment.tracking.hooks import RedirectPlace
+from fulfillment.tracking.signals import announce_touched
 from lockers.models import LockerBank, PickupParcel, PickupShop, Reservation
 from lockers.parcels import Parcel
 from lockers.selectors.network import location_for_ref
@@ -337,6 +338,7 @@ def redirect(
         locked.exception_handled_at = now
         locked.is_stuck = False
         locked.save(update_fields=["exception_handled_at", "is_stuck"])
+        announce_touched(locked)
         transaction.on_commit(lambda: notify_shopper(record.pk))
     return record, True
 

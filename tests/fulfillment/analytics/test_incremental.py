@@ -399,3 +399,48 @@ def test_orders_noted_without_their_merchant_are_looked_up_and_junk_is_dropped(m
     assert {merchant_id for merchant_id, _day in touched} == {merchant.pk}
     assert _delivered(merchant) == 1
     assert noted.pending(noted.PENDING_ORDERS) == 0
+
+
+def _day_total(merchant, counter: str) -> int:
+    return sum(AnalyticsDay.objects.filter(merchant=merchant).values_list(counter, flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_changes_no_status_shows_reach_the_rollups(merchant_a):
+    """Marked handled (staff) and marked stuck (tracking's planner) change no status, but the
+    exceptions-resolved and stuck figures count them: shipments_touched brings them in."""
+    from fulfillment.tracking.actions import mark_handled
+
+    merchant = merchant_a.merchant
+    account, service = sandbox_account(merchant)
+    broken, quiet = add_shipment(account, service), add_shipment(account, service)
+    n = broken.tracking_number
+    ingest_results(
+        account=account,
+        results={n: result(n, event(n, S.EXCEPTION, timezone.now() - dt.timedelta(hours=3)))},
+        polled=True,
+    )
+    fold_dirty_days()
+    assert _day_total(merchant, "exceptions") == 1
+    assert _day_total(merchant, "exceptions_resolved") == 0
+
+    mark_handled(shipment=broken)
+    fold_dirty_days()
+    assert _day_total(merchant, "exceptions_resolved") == 1
+    assert _day_total(merchant, "exception_resolve_seconds") > 0
+
+    # No event for far longer than the planner allows: marked stuck, status unchanged.
+    q = quiet.tracking_number
+    long_ago = timezone.now() - dt.timedelta(days=30)
+    Shipment.objects.filter(pk=quiet.pk).update(
+        status="in_transit", last_event_at=long_ago, booked_at=long_ago
+    )
+    ingest_results(
+        account=account,
+        results={q: result(q, event(q, S.IN_TRANSIT, long_ago))},
+        polled=True,
+        now=timezone.now(),
+    )
+    assert Shipment.objects.get(pk=quiet.pk).is_stuck
+    fold_dirty_days()
+    assert _day_total(merchant, "stuck") == 1
