@@ -21,6 +21,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import connection, transaction
@@ -53,6 +54,13 @@ UNKNOWN_REASON = "unknown"
 Key = tuple[Any, ...]
 
 
+# Contributions name their counters by code (COUNTER_CODES) from the start: they are encoded,
+# decoded and compared per order, the names only matter per day row. C.orders == "o".
+C = SimpleNamespace(**COUNTER_CODES)
+TRANSIT_CODES = tuple(COUNTER_CODES[name] for name in TRANSIT)
+ORDER_TO_DELIVERY_CODES = tuple(COUNTER_CODES[name] for name in ORDER_TO_DELIVERY)
+STORED_VERSION = 2  # rows without it name their counters (migration 0022)
+
 # One encoder for every stored contribution and JSON parameter: json.dumps with arguments makes
 # a new one per call.
 _encode = json.JSONEncoder(separators=(",", ":")).encode
@@ -82,8 +90,8 @@ def zip_of(order: dict[str, Any]) -> str:
 
 
 class Contribution:
-    """One order's share of the day tables: counters by dimension key, reason counts. Sparse:
-    a key holds only the counters the order adds to (most orders touch a handful of ~60)."""
+    """One order's share of the day tables: counters (by code) by dimension key, reason counts.
+    Sparse: a key holds only the counters the order adds to (most touch a handful of ~60)."""
 
     __slots__ = ("day", "dims", "reasons", "zip")
 
@@ -103,25 +111,31 @@ class Contribution:
 
     def encode(self) -> str:
         """The stored form (AnalyticsOrderRollup.rows): compact JSON, counters by their code."""
-        return _encode(
-            {
-                "d": [
-                    [list(key), {COUNTER_CODES[n]: v for n, v in counters.items() if v}]
-                    for key, counters in self.dims.items()
-                ],
-                "r": [
-                    [list(key), kind, reason, n] for (key, kind, reason), n in self.reasons.items()
-                ],
-            }
-        )
+        stored: dict[str, Any] = {
+            "v": STORED_VERSION,
+            "d": [
+                [key, {c: v for c, v in counters.items() if v}]
+                for key, counters in self.dims.items()
+            ],
+        }
+        if self.reasons:
+            stored["r"] = [[k, kind, reason, n] for (k, kind, reason), n in self.reasons.items()]
+        return _encode(stored)  # a key tuple is written as a JSON array
 
     @classmethod
     def decode(cls, day: dt.date, zip_code: str, text: str) -> Contribution:
         """The inverse of encode(); also reads rows stored with the counters' names."""
         made = cls(day, zip_code)
         rows = json.loads(text) if text else {}
+        legacy = rows.get("v") != STORED_VERSION
         for key, counters in rows.get("d", []):
-            made.add(tuple(key), {CODE_COUNTERS.get(c, c): v for c, v in counters.items()})
+            if legacy:
+                counters = {COUNTER_CODES.get(n, n): v for n, v in counters.items()}
+            key = tuple(key)
+            if key in made.dims:
+                made.add(key, counters)
+            else:
+                made.dims[key] = counters
         for key, kind, reason, n in rows.get("r", []):
             made.reasons[(tuple(key), kind, reason)] += n
         return made
@@ -205,6 +219,11 @@ def _events(shipment_ids: RawSQL) -> QuerySet:
 
 
 # The fold runs these for every batch: compiled once (merchant/rawsql.py CompiledQuery).
+MERCHANT_LOCK = CompiledQuery(
+    lambda merchant_id: (
+        Merchant.objects.select_for_update().filter(pk=merchant_id).values_list("pk", "time_zone")
+    )
+)
 ORDERS_BY_ID = CompiledQuery(lambda merchant_id, ids: _orders(merchant_id, Q(pk__in=ids)))
 ALLOCATIONS = CompiledQuery(_allocations)
 SHIPMENTS = CompiledQuery(_shipments)
@@ -256,23 +275,23 @@ def compute_orders(
         booked = [s for s in mine if s["booked"]]
         primary = next((s for s in booked if not s["voided"]), None) or (mine[0] if mine else None)
 
-        order_counters = {"orders": 1, "order_value_minor": order["value"]}
+        order_counters = {C.orders: 1, C.order_value_minor: order["value"]}
         if order["delivery_kind"] in PICKUP_KINDS:
-            order_counters["pickup_orders"] = 1
-            kind = "locker_orders" if order["delivery_kind"] == "locker" else "shop_orders"
+            order_counters[C.pickup_orders] = 1
+            kind = C.locker_orders if order["delivery_kind"] == "locker" else C.shop_orders
             order_counters[kind] = 1
         if live:
-            order_counters["allocated_orders"] = 1
-            order_counters["nearest_point_orders"] = int(all(a["rank"] == 1 for a in live))
-            order_counters["split_orders"] = int(len({a["point_id"] for a in live}) > 1)
-            order_counters["distance_m"] = max(a["distance_m"] for a in live)
+            order_counters[C.allocated_orders] = 1
+            order_counters[C.nearest_point_orders] = int(all(a["rank"] == 1 for a in live))
+            order_counters[C.split_orders] = int(len({a["point_id"] for a in live}) > 1)
+            order_counters[C.distance_m] = max(a["distance_m"] for a in live)
         made.add(_key(point_id, order, primary), order_counters)
 
         for shipment in booked:
             key = _key(point_id, order, shipment)
             if shipment["voided"]:
                 made.add(
-                    key, {"shipments": 1, "voids": 1, "voided_spend_minor": shipment["price_minor"]}
+                    key, {C.shipments: 1, C.voids: 1, C.voided_spend_minor: shipment["price_minor"]}
                 )
                 continue
             mine_events = events.get(shipment["id"], ())
@@ -339,8 +358,10 @@ def _key(point_id: int | None, order: dict[str, Any], shipment: dict[str, Any] |
 
 
 def _add(by_dims: dict, by_zip: dict, key: Key, zip_code: str, counters: dict[str, int]) -> None:
+    """Add a contribution's counters (by code) to the day rows' (by name)."""
     row, zip_row = by_dims[key], by_zip[(key, zip_code)]
-    for name, value in counters.items():
+    for code, value in counters.items():
+        name = CODE_COUNTERS[code]
         row[name] += value
         zip_row[name] += value
 
@@ -349,48 +370,48 @@ def _parcel_counters(
     order: dict[str, Any], shipment: dict[str, Any], events: Any, tz: dt.tzinfo
 ) -> dict[str, int]:
     """A booked, not voided shipment's counters (only the non-zero ones)."""
-    counters = {"shipments": 1, "parcels": 1, "label_spend_minor": shipment["price_minor"]}
+    counters = {C.shipments: 1, C.parcels: 1, C.label_spend_minor: shipment["price_minor"]}
     if shipment["is_stuck"]:
-        counters["stuck"] = 1
+        counters[C.stuck] = 1
     status = shipment["status"]
     if status == "expired":
-        counters["expired"] = 1
+        counters[C.expired] = 1
     elif status == "returned":
-        counters["returned"] = 1
+        counters[C.returned] = 1
     failed = 0
     if events:
         failed = sum(1 for e in events if e["status"] == "failed_attempt")
         if failed:
-            counters["failed_attempts"] = failed
+            counters[C.failed_attempts] = failed
         exception = next((e for e in events if e["status"] == "exception"), None)
         if exception is not None:
-            counters["exceptions"] = 1
+            counters[C.exceptions] = 1
             if shipment["exception_handled_at"] is not None:
-                counters["exceptions_resolved"] = 1
+                counters[C.exceptions_resolved] = 1
                 waited = shipment["exception_handled_at"] - exception["occurred_at"]
-                counters["exception_resolve_seconds"] = max(int(waited.total_seconds()), 0)
+                counters[C.exception_resolve_seconds] = max(int(waited.total_seconds()), 0)
     delivered_at = shipment["delivered_at"]
     if status == "delivered" and delivered_at is not None:
-        counters["delivered"] = 1
+        counters[C.delivered] = 1
         if shipment["promised"]:
-            counters["delivered_with_promise"] = 1
+            counters[C.delivered_with_promise] = 1
             if shipment["on_time"]:
-                counters["on_time"] = 1
+                counters[C.on_time] = 1
         if not failed:
-            counters["first_attempt_success"] = 1
+            counters[C.first_attempt_success] = 1
         delivered_day = local_day(delivered_at, tz)
         left_day = local_day(shipment["left_at"], tz)
-        counters[TRANSIT[bucket((delivered_day - left_day).days)]] = 1
+        counters[TRANSIT_CODES[bucket((delivered_day - left_day).days)]] = 1
         waited_days = (delivered_day - local_day(order["created_at"], tz)).days
-        counters[ORDER_TO_DELIVERY[bucket(waited_days)]] = 1
+        counters[ORDER_TO_DELIVERY_CODES[bucket(waited_days)]] = 1
         if waited_days == 0:
-            counters["same_day"] = 1
+            counters[C.same_day] = 1
         if order["delivery_kind"] in PICKUP_KINDS and events:
             ready = next((e for e in events if e["status"] == "available_for_pickup"), None)
             if ready is not None:
-                counters["collected"] = 1
+                counters[C.collected] = 1
                 waited = delivered_at - ready["occurred_at"]
-                counters["collection_seconds"] = max(int(waited.total_seconds()), 0)
+                counters[C.collection_seconds] = max(int(waited.total_seconds()), 0)
     return counters
 
 
@@ -456,9 +477,11 @@ def apply_orders(*, merchant: Merchant, order_ids: Iterable[int]) -> set[dt.date
         return set()
     with transaction.atomic():
         # The merchant is read again under its lock (a caller may pass Merchant(pk=...)).
-        merchant = Merchant.objects.select_for_update().filter(pk=merchant.pk).first()
-        if merchant is None:
+        locked = MERCHANT_LOCK.tuples(merchant.pk)
+        if not locked:
             return set()  # deleted: its rollups went with it
+        ((merchant_id, time_zone),) = locked
+        merchant = Merchant(pk=merchant_id, time_zone=time_zone)  # only these are read below
         new = compute_orders(merchant, order_ids)
         stored = {
             order_id: (day, zip_code, rows)
@@ -613,7 +636,8 @@ def _apply_counters(model: type, merchant: Merchant, deltas: dict, zips: bool = 
     ones, delete the ones left all zero. (Matching the rows by their dimensions inside the
     UPDATE instead cost PostgreSQL more than this read: the NULL-able dimensions defeat the
     indexes.)"""
-    deltas = {k: {n: v for n, v in d.items() if v} for k, d in deltas.items()}
+    # By code until here: the day rows name their columns.
+    deltas = {k: {CODE_COUNTERS[c]: v for c, v in d.items() if v} for k, d in deltas.items()}
     deltas = {k: d for k, d in deltas.items() if d}
     if not deltas:
         return

@@ -444,3 +444,31 @@ def test_changes_no_status_shows_reach_the_rollups(merchant_a):
     assert Shipment.objects.get(pk=quiet.pk).is_stuck
     fold_dirty_days()
     assert _day_total(merchant, "stuck") == 1
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_contributions_stored_with_the_counter_names_still_apply():
+    """Rows written before migration 0022 name their counters and carry no version: the next
+    change of their order subtracts them right and rewrites them with the codes."""
+    import json
+
+    from fulfillment.models.analytics import CODE_COUNTERS
+
+    world = make_world()
+    m = world.merchant
+    ids = [o.pk for o in write_history(world, EDGES)]
+    apply_orders(merchant=m, order_ids=ids)
+    for row in AnalyticsOrderRollup.objects.filter(merchant=m):
+        stored = json.loads(row.rows)
+        assert stored.pop("v") == 2
+        stored["d"] = [[k, {CODE_COUNTERS[c]: v for c, v in n.items()}] for k, n in stored["d"]]
+        row.rows = json.dumps(stored)
+        row.save(update_fields=["rows"])
+    for step in range(6):
+        mutate(world, ("deliver", "fail", "void", "zip", "exception", "release")[step], step, {})
+    apply_orders(merchant=m, order_ids=ids)
+    applied = rollup_snapshot(m)
+    assert all('"v":2' in r for r in AnalyticsOrderRollup.objects.values_list("rows", flat=True))
+    rebuild(merchant=m)
+    assert rollup_snapshot(m) == applied
