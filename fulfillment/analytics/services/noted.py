@@ -23,7 +23,7 @@ import datetime as dt
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.core.cache import caches
@@ -42,18 +42,24 @@ CLAIM_LIMIT = 50_000  # ids claimed per kind and fold; the rest wait for the nex
 STALE_CLAIM_SECONDS = 600  # a claim this old belongs to a fold that died
 ORDER_BATCH = 1_000  # orders per apply (one transaction, a few queries)
 
-# Move up to ARGV[1] chunks of ARGV[2] ids from the pending set KEYS[1] to the claim set KEYS[2]
-# and record the claim in the hash KEYS[3] at time ARGV[3]. Atomic: no id is ever in neither set.
+# One round trip for the whole claim: read the claims hash (for stale claims), then for each
+# kind move up to ARGV[1] chunks of ARGV[2] ids from its pending set KEYS[k] to its new claim
+# set KEYS[k + 1], recorded in the hash KEYS[1] at time ARGV[3]. Atomic: no id is ever in
+# neither set. Returns {the hash as a flat list, the ids moved for each kind}.
 _CLAIM_SCRIPT = """
-local moved = {}
-for _ = 1, tonumber(ARGV[1]) do
-  local ids = redis.call('SPOP', KEYS[1], ARGV[2])
-  if #ids == 0 then break end
-  redis.call('SADD', KEYS[2], unpack(ids))
-  for _, id in ipairs(ids) do moved[#moved + 1] = id end
+local result = {redis.call('HGETALL', KEYS[1])}
+for k = 2, #KEYS, 2 do
+  local moved = {}
+  for _ = 1, tonumber(ARGV[1]) do
+    local ids = redis.call('SPOP', KEYS[k], ARGV[2])
+    if #ids == 0 then break end
+    redis.call('SADD', KEYS[k + 1], unpack(ids))
+    for _, id in ipairs(ids) do moved[#moved + 1] = id end
+  end
+  if #moved > 0 then redis.call('HSET', KEYS[1], KEYS[k + 1], ARGV[3]) end
+  result[#result + 1] = moved
 end
-if #moved > 0 then redis.call('HSET', KEYS[3], KEYS[2], ARGV[3]) end
-return moved
+return result
 """
 
 
@@ -114,25 +120,37 @@ class Claim:
 def claim(kind: str, *, limit: int = CLAIM_LIMIT, now: float | None = None) -> list[Claim]:
     """Claim up to `limit` pending ids of `kind`, and any stale claim of `kind` a dead fold
     left. Returns the claims (none without Redis or with nothing pending)."""
+    return claim_all((kind,), limit=limit, now=now).get(kind, [])
+
+
+def claim_all(
+    kinds: Sequence[str], *, limit: int = CLAIM_LIMIT, now: float | None = None
+) -> dict[str, list[Claim]]:
+    """`claim` for several kinds in one round trip to Redis (a stale claim costs two more)."""
     client, cache = _redis()
     if client is None:
-        return []
+        return {}
     now = time.time() if now is None else now
     claims_key = cache.make_and_validate_key(CLAIMS)
-    pending_key = cache.make_and_validate_key(kind)
-    prefix = f"{pending_key}:claim:"
-    claims: list[Claim] = []
-    for raw_key, raw_at in client.hgetall(claims_key).items():
-        key = raw_key.decode() if isinstance(raw_key, bytes) else str(raw_key)
-        if not key.startswith(prefix) or float(raw_at) > now - STALE_CLAIM_SECONDS:
+    pending = {kind: cache.make_and_validate_key(kind) for kind in kinds}
+    fresh = {kind: f"{pending[kind]}:claim:{uuid.uuid4().hex}" for kind in kinds}
+    keys = [claims_key, *(key for kind in kinds for key in (pending[kind], fresh[kind]))]
+    chunks = max(1, -(-limit // CLAIM_CHUNK))
+    found, *moved = client.register_script(_CLAIM_SCRIPT)(
+        keys=keys, args=[chunks, CLAIM_CHUNK, now]
+    )
+    claims: dict[str, list[Claim]] = {kind: [] for kind in kinds}
+    recorded = _texts(found)
+    for key, at in zip(recorded[::2], recorded[1::2], strict=True):
+        kind = next((k for k in kinds if key.startswith(f"{pending[k]}:claim:")), None)
+        if kind is None or float(at) > now - STALE_CLAIM_SECONDS:
             continue
         client.hset(claims_key, key, now)  # taken over: not stale again for a while
-        claims.append(Claim(client, claims_key, pending_key, key, _texts(client.smembers(key))))
-    key = f"{prefix}{uuid.uuid4().hex}"
-    chunks = max(1, -(-limit // CLAIM_CHUNK))
-    moved = client.eval(_CLAIM_SCRIPT, 3, pending_key, key, claims_key, chunks, CLAIM_CHUNK, now)
-    if moved:
-        claims.append(Claim(client, claims_key, pending_key, key, _texts(moved)))
+        members = _texts(client.smembers(key))
+        claims[kind].append(Claim(client, claims_key, pending[kind], key, members))
+    for kind, ids in zip(kinds, moved, strict=True):
+        if ids:
+            claims[kind].append(Claim(client, claims_key, pending[kind], fresh[kind], _texts(ids)))
     return claims
 
 
@@ -174,8 +192,11 @@ def fold_noted(
     Each claim is released only after its orders are applied (committed); on an error every
     claim not yet released goes back to the pending set and the error is raised."""
     touched: set[tuple[int, dt.date]] = set()
-    for kind in (PENDING_ORDERS, PENDING_SHIPMENTS):
-        claims = claim(kind, limit=limit, now=now)
+    claimed = claim_all((PENDING_ORDERS, PENDING_SHIPMENTS), limit=limit, now=now)
+    unreleased = [made for claims in claimed.values() for made in claims]
+    for kind, claims in claimed.items():
+        if not claims:
+            continue
         try:
             by_merchant: dict[int, set[int]] = defaultdict(set)
             for made in claims:
@@ -191,9 +212,10 @@ def fold_noted(
                     days = apply(merchant=merchant, order_ids=ordered[at : at + ORDER_BATCH])
                     touched |= {(merchant_id, day) for day in days}
         except BaseException:
-            for made in claims:
+            for made in unreleased:  # this kind's and the kinds not reached yet
                 made.give_back()
             raise
         for made in claims:
             made.release()
+            unreleased.remove(made)
     return touched
