@@ -44,6 +44,7 @@ from fulfillment.models.analytics import (
     AnalyticsReasonDay,
     AnalyticsZipDay,
 )
+from fulfillment.models.shipments import COUNTED_EVENT_STATUSES
 from merchant.models import Merchant
 from merchant.rawsql import CompiledQuery, id_set, json_records, value_set
 from merchant.zones import zone_of
@@ -211,7 +212,7 @@ def _events(shipment_ids: RawSQL) -> QuerySet:
     return (
         ShipmentEvent.objects.filter(
             shipment_id__in=shipment_ids,
-            status__in=("failed_attempt", "exception", "available_for_pickup"),
+            status__in=COUNTED_EVENT_STATUSES,  # the partial index shipment_event_counted
         )
         .values("shipment_id", "status", "occurred_at", "reason_code", "id")
         .order_by("occurred_at", "id")
