@@ -385,13 +385,19 @@ def bench_page(new, combos: dict, runs: int) -> dict:
 
 
 def _backend_cpu() -> float | None:
-    """CPU seconds (user + system) of this connection's PostgreSQL backend, from /proc when the
-    server runs on this machine; None when it cannot be read."""
+    """CPU seconds of this connection's PostgreSQL backend when the server runs on this
+    machine: /proc/PID/schedstat (nanoseconds on a CPU), else /proc/PID/stat (user + system in
+    clock ticks: 10 ms, as much as a fold of 500 orders spends in the database); None when
+    neither can be read."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:

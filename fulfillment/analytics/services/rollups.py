@@ -110,34 +110,44 @@ class Contribution:
         for name, value in counters.items():
             row[name] = row.get(name, 0) + value
 
-    def encode(self) -> str:
-        """The stored form (AnalyticsOrderRollup.rows): compact JSON, counters by their code."""
-        stored: dict[str, Any] = {
+    def stored(self) -> dict[str, Any]:
+        """The stored form (AnalyticsOrderRollup.rows), as JSON-ready data: compact, counters by
+        code, keys as lists (so it equals what json.loads gives back of it)."""
+        form: dict[str, Any] = {
             "v": STORED_VERSION,
             "d": [
-                [key, {c: v for c, v in counters.items() if v}]
+                [list(key), {c: v for c, v in counters.items() if v}]
                 for key, counters in self.dims.items()
             ],
         }
         if self.reasons:
-            stored["r"] = [[k, kind, reason, n] for (k, kind, reason), n in self.reasons.items()]
-        return _encode(stored)  # a key tuple is written as a JSON array
+            form["r"] = [
+                [list(k), kind, reason, n] for (k, kind, reason), n in self.reasons.items()
+            ]
+        return form
+
+    def encode(self) -> str:
+        return _encode(self.stored())
 
     @classmethod
     def decode(cls, day: dt.date, zip_code: str, text: str) -> Contribution:
-        """The inverse of encode(); also reads rows stored with the counters' names."""
+        """The inverse of encode()."""
+        return cls.from_stored(day, zip_code, json.loads(text) if text else {})
+
+    @classmethod
+    def from_stored(cls, day: dt.date, zip_code: str, form: dict[str, Any]) -> Contribution:
+        """The inverse of stored(); also reads rows stored with the counters' names."""
         made = cls(day, zip_code)
-        rows = json.loads(text) if text else {}
-        legacy = rows.get("v") != STORED_VERSION
-        for key, counters in rows.get("d", []):
+        legacy = form.get("v") != STORED_VERSION
+        for key, counters in form.get("d", []):
             if legacy:
                 counters = {COUNTER_CODES.get(n, n): v for n, v in counters.items()}
             key = tuple(key)
             if key in made.dims:
                 made.add(key, counters)
             else:
-                made.dims[key] = counters
-        for key, kind, reason, n in rows.get("r", []):
+                made.dims[key] = dict(counters)
+        for key, kind, reason, n in form.get("r", []):
             made.reasons[(tuple(key), kind, reason)] += n
         return made
 
@@ -493,20 +503,30 @@ def apply_orders(*, merchant: Merchant, order_ids: Iterable[int]) -> set[dt.date
             lambda: defaultdict(int)
         )
         d_reasons: dict[tuple[dt.date, Key, str, str, str], int] = defaultdict(int)
-        changed: list[tuple[int, Contribution, str]] = []
+        changed: list[tuple[int, Contribution, dict[str, Any]]] = []
         gone_ids, days = [], set()
         for oid in order_ids:
             made, row = new.get(oid), stored.get(oid)
-            rows = made.encode() if made else None
-            if row is not None and made is not None and row == (made.day, made.zip, rows):
-                continue  # already applied (a duplicated fold): nothing to do
             if row is None and made is None:
                 continue
+            form = made.stored() if made else None
+            was = (json.loads(row[2]) if row[2] else {}) if row else None
+            if (
+                made is not None
+                and row is not None
+                and (made.day, made.zip, form)
+                == (
+                    row[0],
+                    row[1],
+                    was,
+                )
+            ):
+                continue  # already applied (a duplicated fold): nothing to do
             if made is None:
                 gone_ids.append(oid)
             else:
-                changed.append((oid, made, rows))
-            old = Contribution.decode(*row) if row else None
+                changed.append((oid, made, form))
+            old = Contribution.from_stored(row[0], row[1], was) if row else None
             for day, zip_code, key, delta in _differences(made, old):
                 days.add(day)
                 by_dims, by_zip = d_dims[(day, key)], d_zip[(day, key, zip_code)]
@@ -555,19 +575,21 @@ def _differences(
 
 
 def _store_contributions(
-    merchant: Merchant, changed: list[tuple[int, Contribution, str]], known: set[int]
+    merchant: Merchant, changed: list[tuple[int, Contribution, dict[str, Any]]], known: set[int]
 ) -> None:
-    """Insert or replace the orders' stored contributions ((order id, contribution, its text));
-    `known`: the orders that had one."""
+    """Insert or replace the orders' stored contributions ((order id, contribution, its stored
+    form)); `known`: the orders that had one. On PostgreSQL the forms are encoded in the one
+    JSON parameter and json_to_recordset hands each nested object over as its text: one
+    encoder call for the batch, not one per order."""
     if not changed:
         return
     if connection.vendor != "postgresql":
         AnalyticsOrderRollup.objects.bulk_create(
             [
                 AnalyticsOrderRollup(
-                    merchant=merchant, order_id=oid, day=made.day, zip=made.zip, rows=rows
+                    merchant=merchant, order_id=oid, day=made.day, zip=made.zip, rows=_encode(form)
                 )
-                for oid, made, rows in changed
+                for oid, made, form in changed
             ],
             batch_size=1000,
             update_conflicts=True,
@@ -578,10 +600,10 @@ def _store_contributions(
     # One JSON parameter for every row (see _add_to_rows). A plain UPDATE for the orders
     # stored before, which costs PostgreSQL less than an INSERT ... ON CONFLICT.
     table = connection.ops.quote_name(AnalyticsOrderRollup._meta.db_table)
-    days = {made.day: made.day.isoformat() for _oid, made, _rows in changed}
+    days = {made.day: made.day.isoformat() for _oid, made, _form in changed}
     records = [
-        {"order_id": oid, "day": days[made.day], "zip": made.zip, "rows": rows}
-        for oid, made, rows in changed
+        {"order_id": oid, "day": days[made.day], "zip": made.zip, "rows": form}
+        for oid, made, form in changed
         if oid in known
     ]
     fields = ["order_id", "day", "zip", "rows"]
@@ -599,9 +621,9 @@ def _store_contributions(
                 "order_id": oid,
                 "day": days[made.day],
                 "zip": made.zip,
-                "rows": rows,
+                "rows": form,
             }
-            for oid, made, rows in changed
+            for oid, made, form in changed
             if oid not in known
         ]
         if records:
