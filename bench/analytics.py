@@ -3,8 +3,8 @@
 the report (build_report) and the API under several filter combinations, and the rollup
 maintenance against the tracking pipeline it rides on.
 
-python -m bench.analytics [--shipments 1000000] [--days 365] [--runs 30] [--batches 6]
-                          [--batch 200] [--rounds 3] [--keep-db] [--skip-pages] [--results PATH]
+python -m bench.analytics [--shipments 1000000] [--days 365] [--runs 30] [--batches 5]
+                          [--batch 100] [--rounds 9] [--keep-db] [--skip-pages] [--results PATH]
 
 Sets up a throwaway PostgreSQL database `nearbox_bench_analytics`: one merchant (Chicago time),
 three points, three couriers (one own fleet), and `--shipments` orders over `--days` days, each
@@ -576,9 +576,10 @@ def main() -> None:
     parser.add_argument("--shipments", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--batches", type=int, default=6)
-    parser.add_argument("--batch", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=3, help="upkeep rounds (median reported)")
+    # A minute of polling for a busy shop: 5 batches of 100 status changes, then the fold.
+    parser.add_argument("--batches", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=9, help="upkeep rounds (median reported)")
     parser.add_argument("--skip-pages", action="store_true", help="only rebuild and upkeep")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where to write the JSON")
     parser.add_argument("--keep-db", action="store_true")
