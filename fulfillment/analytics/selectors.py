@@ -178,6 +178,40 @@ def _daily(
     return series
 
 
+# The breakdowns the day table gives (by courier, service, point, channel) and the period's
+# totals, from ONE scan grouped by all four: a few hundred groups, regrouped in Python, where a
+# query per breakdown read a year's rows five times.
+GROUPING = ("account_id", "service_id", "point_id", "channel")
+
+
+def _by_dimensions(period: QuerySet) -> list[dict[str, Any]]:
+    return [
+        {**{d: row[d] for d in GROUPING}, **{n: int(row[n] or 0) for n in ALL_COUNTERS}}
+        for row in period.values(*GROUPING).annotate(**_sums(ALL_COUNTERS)).order_by()
+    ]
+
+
+def _sum_rows(rows: list[dict[str, Any]]) -> dict[str, int]:
+    totals = dict.fromkeys(ALL_COUNTERS, 0)
+    for row in rows:
+        for name in ALL_COUNTERS:
+            totals[name] += row[name]
+    return totals
+
+
+def _regrouped(rows: list[dict[str, Any]], dimension: str) -> list[dict[str, Any]]:
+    """A breakdown by `dimension` of _by_dimensions' rows: most orders first, then by key, the
+    unknown key (None) last."""
+    by_key: dict[Any, dict[str, int]] = {}
+    for row in rows:
+        totals = by_key.setdefault(row[dimension], dict.fromkeys(ALL_COUNTERS, 0))
+        for name in COUNTERS:
+            totals[name] += row[name]
+    out = [{"key": key, **_pick(derive(t), BREAKDOWN_FIGURES)} for key, t in by_key.items()]
+    out.sort(key=lambda r: (-(r["orders"] or 0), r["key"] is None, r["key"] or 0))
+    return out
+
+
 def _grouped(rows: QuerySet, dimension: str, limit: int | None = None) -> list[dict[str, Any]]:
     grouped = rows.values(dimension).annotate(**_sums(COUNTERS)).order_by("-orders", dimension)
     if limit is not None:
@@ -201,7 +235,8 @@ def build_report(
     previous = filters.previous()
     rows = rollup_rows(merchant, filters)
     period = rows.filter(day__range=(filters.date_from, filters.date_to))
-    now = derive(_totals(rows, filters.date_from, filters.date_to))
+    grouped = _by_dimensions(period)
+    now = derive(_sum_rows(grouped))
     before = derive(_totals(rows, previous.date_from, previous.date_to))
     daily = _daily(rows, filters)
 
@@ -212,10 +247,10 @@ def build_report(
         CourierService.objects.for_merchant(merchant).values_list("pk", "name").order_by()
     )
     points = dict(StoragePoint.objects.for_merchant(merchant).values_list("pk", "name").order_by())
-    by_courier = _label(_grouped(period, "account_id"), accounts, "Not shipped yet")
-    by_service = _label(_grouped(period, "service_id"), services, "Not shipped yet")
-    by_point = _label(_grouped(period, "point_id"), points, "Not allocated")
-    by_channel = _label(_grouped(period, "channel"), {}, "")
+    by_courier = _label(_regrouped(grouped, "account_id"), accounts, "Not shipped yet")
+    by_service = _label(_regrouped(grouped, "service_id"), services, "Not shipped yet")
+    by_point = _label(_regrouped(grouped, "point_id"), points, "Not allocated")
+    by_channel = _label(_regrouped(grouped, "channel"), {}, "")
     for row in by_channel:
         row["label"] = str(row["key"])
     zip_rows = _scoped(AnalyticsZipDay.objects.for_merchant(merchant), filters).filter(
