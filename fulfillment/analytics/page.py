@@ -119,10 +119,13 @@ def report_context(
     }
 
 
-def page_series(merchant: Merchant, filters: AnalyticsFilters) -> dict:
+def page_series(
+    merchant: Merchant, filters: AnalyticsFilters, report: AnalyticsReport | None = None
+) -> dict:
     """What the charts draw beyond the report: the previous period's daily figures (its line
-    under this period's) and this period's delivery-days histograms. Two aggregate queries
-    over the same rollup rows the report read (selectors.rollup_rows), never raw rows."""
+    under this period's) and this period's delivery-days histograms (from the report's counter
+    totals when given). One or two aggregate queries over the same rollup rows the report read
+    (selectors.rollup_rows), never raw rows."""
     previous = filters.previous()
     rows = rollup_rows(merchant, filters)
     found = {
@@ -136,9 +139,9 @@ def page_series(merchant: Merchant, filters: AnalyticsFilters) -> dict:
     for n in range(previous.days):
         counters = found.get(previous.date_from + dt.timedelta(days=n), {})
         days.append(derive({**empty, **{k: int(counters.get(k) or 0) for k in COUNTERS}}))
-    totals = rows.filter(day__range=(filters.date_from, filters.date_to)).aggregate(
-        **{name: Sum(name) for name in (*TRANSIT, *ORDER_TO_DELIVERY)}
-    )
+    totals = (report.counter_totals if report is not None else None) or rows.filter(
+        day__range=(filters.date_from, filters.date_to)
+    ).aggregate(**{name: Sum(name) for name in (*TRANSIT, *ORDER_TO_DELIVERY)})
     return {
         "previous_daily": {
             key: [{name: day.get(name) for name in names} for day in days]

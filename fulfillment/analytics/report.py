@@ -185,11 +185,17 @@ class AnalyticsReport:
     # When the rollups were last folded (ISO), and how many days still wait to be folded.
     rollups_updated_at: str | None = None
     pending_days: int = 0  # days queued whole in the range + orders waiting for the fold
+    # The period's summed counters, for the page's histograms (not part of the report's JSON).
+    counter_totals: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready dicts. Shallow (no deep copy as dataclasses.asdict makes):
         the sections already hold plain dicts and lists, and a year of daily rows is large."""
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out = {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name != "counter_totals"
+        }
         for name in ("cost", "performance", "pickup", "placement"):
             out[name] = vars(out[name]).copy()
         if self.placement_effect is not None:

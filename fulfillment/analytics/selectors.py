@@ -236,7 +236,8 @@ def build_report(
     rows = rollup_rows(merchant, filters)
     period = rows.filter(day__range=(filters.date_from, filters.date_to))
     grouped = _by_dimensions(period)
-    now = derive(_sum_rows(grouped))
+    totals = _sum_rows(grouped)
+    now = derive(totals)
     before = derive(_totals(rows, previous.date_from, previous.date_to))
     daily = _daily(rows, filters)
 
@@ -288,6 +289,7 @@ def build_report(
         previous_to=previous.date_to.isoformat(),
         filters=filters.as_query(),
         # Days queued whole in the period, plus the shop's orders waiting for the minute's fold.
+        counter_totals=totals,
         pending_days=AnalyticsDirtyDay.objects.for_merchant(merchant)
         .filter(day__range=(previous.date_from, filters.date_to))
         .count()

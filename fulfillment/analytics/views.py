@@ -31,7 +31,7 @@ def analytics(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "nav_active": NAV}
     if form.is_valid():
         report = build_report(merchant, form.filters)
-        series = page_series(merchant, form.filters)
+        series = page_series(merchant, form.filters, report)
         query = urlencode({**form.filters.as_query(), **_compare_query(form.with_previous)})
         context.update(
             report_context(report, merchant, compare=form.with_previous, series=series),
