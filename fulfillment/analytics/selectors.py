@@ -208,8 +208,13 @@ def _regrouped(rows: list[dict[str, Any]], dimension: str) -> list[dict[str, Any
         for name in COUNTERS:
             totals[name] += row[name]
     out = [{"key": key, **_pick(derive(t), BREAKDOWN_FIGURES)} for key, t in by_key.items()]
-    out.sort(key=lambda r: (-(r["orders"] or 0), r["key"] is None, r["key"] or 0))
+    # Ties break on the key; at most one key is None, so a None never meets a real key here.
+    out.sort(key=lambda r: (-(r["orders"] or 0), r["key"] is None, _or_zero(r["key"])))
     return out
+
+
+def _or_zero(key: Any) -> Any:
+    return 0 if key is None else key
 
 
 def _grouped(rows: QuerySet, dimension: str, limit: int | None = None) -> list[dict[str, Any]]:
