@@ -4,7 +4,8 @@ contributions of the changed orders, applied to the day tables as a delta). Whol
 be queued (`mark_days_dirty`: a day recomputed from the source rows, e.g. after a repair).
 
 On the hot path (tracking's ingest announces a batch of status changes) a receiver adds the batch's
-shipment ids to a Redis set with one SADD when the cache is Redis: no query, no commit. The fold
+orders ("merchant:order") to a Redis set with one SADD when the cache is Redis: no query, no
+commit. The fold
 claims the noted ids and applies their orders straight from Redis (services/noted.py). Without
 Redis (the SQLite `make run`, the database cache) the receiver marks the orders dirty in the
 database at once. An order or day re-marked while a fold ran stays queued for the next fold
