@@ -67,7 +67,8 @@ DIMENSIONS = ("point_id", "account_id", "own_fleet", "service_id", "channel", "d
 
 # A stored contribution (AnalyticsOrderRollup.rows) names each counter by a short code: the fold
 # rewrites the row each time the order changes, and PostgreSQL's cost grows with its length
-# (500 rows: 4.8 ms with the names, 2.3 ms with the codes). A code is never changed or given to
+# (rewriting 500 rows as text: 4.8 ms at the names' length, 2.3 ms at the codes'; 8.4 ms as
+# jsonb with the names). A code is never changed or given to
 # another counter; a new counter takes a new code. Rows written with the names still read.
 COUNTER_CODES: dict[str, str] = {
     "orders": "o",
