@@ -141,12 +141,11 @@ def fold_dirty_orders(*, limit: int = ORDER_LIMIT) -> set[tuple[int, dt.date]]:
         by_merchant[merchant_id].append((pk, order_id, marked_at))
     touched: set[tuple[int, dt.date]] = set()
     for merchant_id, entries in by_merchant.items():
-        merchant = Merchant.objects.filter(pk=merchant_id).first()
+        merchant = Merchant(pk=merchant_id)  # apply reads it under its lock (none: gone)
         for at in range(0, len(entries), ORDER_BATCH):
             chunk = entries[at : at + ORDER_BATCH]
-            if merchant is not None:
-                days = apply_orders(merchant=merchant, order_ids=[e[1] for e in chunk])
-                touched |= {(merchant_id, day) for day in days}
+            days = apply_orders(merchant=merchant, order_ids=[e[1] for e in chunk])
+            touched |= {(merchant_id, day) for day in days}
             _delete_read(chunk)
     return touched
 

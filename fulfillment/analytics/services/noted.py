@@ -1,10 +1,10 @@
 """The Redis side of the dirty queue: ids the receivers noted, folded straight from Redis.
 
-Tracking's ingest notes a batch of changed shipments with one SADD (no query, no commit). The
-fold claims the noted ids by moving them, in one atomic script, from the pending set to a claim
-set of its own, recorded with the time in a claims hash. It applies the claimed orders, then
-deletes the claim. So an id is always in the pending set or in a claim until its change is
-applied:
+Tracking's ingest notes a batch's orders ("merchant:order") with one SADD (no query, no
+commit); other receivers note orders or shipment ids. The fold claims the noted ids by moving
+them, in one atomic script, from the pending set to a claim set of its own, recorded with the
+time in a claims hash. It applies the claimed orders, then deletes the claim. So an id is
+always in the pending set or in a claim until its change is applied:
 - a change noted while the fold runs lands in the pending set again, for the next fold;
 - a fold that fails puts its claim back into the pending set;
 - a claim left by a fold that died (the worker killed) is taken over by the first fold after
