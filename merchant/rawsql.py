@@ -183,10 +183,10 @@ class CompiledQuery:
     parameter, unchanged: an int, or an `id_set` / `value_set` (its one text parameter). The
     first run compiles `build` with sentinel arguments of the same kinds (a set with its own
     SQL) and notes where they land among the parameters; later runs put the real ones there
-    and read the rows on a plain cursor (psycopg's loaders give every column its Python
-    value). Elsewhere (SQLite keeps dates as
-    text until Django's converters read them), or when a column needs a converter or an
-    argument did not land as itself, it is the ORM every time."""
+    and read the rows in binary (`binary_cursor`; psycopg's loaders give every column its
+    Python value). Elsewhere (SQLite keeps dates as text until Django's converters read them),
+    or when a column needs a converter or an argument did not land as itself, it is the ORM
+    every time."""
 
     _SENTINEL = -7_341_000_000_000  # ids are positive, sets are "{…}": never a real parameter
 
@@ -220,7 +220,7 @@ class CompiledQuery:
         params = list(params)
         for at, index in slots:
             params[at] = _one_param(args[index])
-        with connection.cursor() as cursor:
+        with binary_cursor() as cursor:
             cursor.execute(sql, params)
             return [column.name for column in cursor.description], cursor.fetchall()
 
@@ -239,6 +239,22 @@ class CompiledQuery:
         if sorted(index for _at, index in slots) != list(range(len(kinds))):
             return None  # an argument vanished, was transformed or appears twice: not safe
         return sql, list(params), slots
+
+
+def binary_cursor() -> Any:
+    """PostgreSQL: a cursor (Django's wrapper: errors, the query log) that binds parameters on
+    the server and reads results in binary. Django's default cursor renders the parameters into
+    the text and reads every value as text, which PostgreSQL formats and psycopg parses again.
+    Timestamps beyond Python's range read as the bounds here too (merchant/timestamps.py)."""
+    from django.db.backends.postgresql.base import ServerBindingCursor
+    from psycopg.pq import Format
+
+    connection.ensure_connection()
+    cursor = ServerBindingCursor(connection.connection)
+    cursor.format = Format.BINARY
+    if connection.queries_logged:
+        return connection.make_debug_cursor(cursor)
+    return connection.make_cursor(cursor)
 
 
 def _one_param(value: Any) -> Any:

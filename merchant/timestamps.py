@@ -14,9 +14,12 @@ import datetime as dt
 import psycopg
 from django.db.backends.signals import connection_created
 from psycopg import DataError
+from psycopg.adapt import Loader
 from psycopg.pq import Format
 
 from merchant.limits import EARLIEST, LATEST
+
+TIMESTAMPTZ_OID = 1184
 
 
 def _clamped_loader(base: type, fast: type | None) -> type:
@@ -48,6 +51,35 @@ def _clamped_loader(base: type, fast: type | None) -> type:
     return ClampedTimestamptzLoader
 
 
+def _clamped_binary_loader(timezone: dt.tzinfo | None) -> type:
+    """The same bounds for binary results (merchant/rawsql.py CompiledQuery reads in binary):
+    psycopg's binary loader (in C when installed) gives the value in the session's time zone,
+    moved here to Django's (`timezone`) as Django's text loader gives it."""
+    base = psycopg.adapters.get_loader(TIMESTAMPTZ_OID, Format.BINARY)
+    first_year, last_year = EARLIEST.year, LATEST.year
+
+    class ClampedTimestamptzBinaryLoader(Loader):
+        format = Format.BINARY
+
+        def __init__(self, oid: int, context=None) -> None:
+            super().__init__(oid, context)
+            self._parse = base(oid, context).load
+
+        def load(self, data) -> dt.datetime:
+            try:
+                value = self._parse(data)
+            except DataError:  # beyond Python's years 1-9999, or ±infinity
+                micros = int.from_bytes(bytes(data), "big", signed=True)  # since 2000-01-01
+                return EARLIEST if micros < 0 else LATEST
+            if timezone is not None and value.tzinfo is not timezone:
+                value = value.astimezone(timezone)
+            if first_year < value.year < last_year:
+                return value
+            return min(max(value, EARLIEST), LATEST)
+
+    return ClampedTimestamptzBinaryLoader
+
+
 def read_timestamps_robustly(sender, connection, **kwargs) -> None:
     # A psycopg loader, no SQL: only PostgreSQL stores times that Python cannot hold.
     if connection.vendor != "postgresql":
@@ -66,6 +98,9 @@ def read_timestamps_robustly(sender, connection, **kwargs) -> None:
         loader = _clamped_loader(base, fast)
         loader.clamped = True
         adapters.register_loader("timestamptz", loader)
+        adapters.register_loader(
+            "timestamptz", _clamped_binary_loader(getattr(base, "timezone", None))
+        )
 
 
 def connect() -> None:

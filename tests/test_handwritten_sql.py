@@ -446,6 +446,36 @@ def test_timestamps_loader_reads_what_djangos_own_loader_reads():
         assert value == reference.load(text.encode()) and value.tzinfo is dt.UTC
 
 
+@on_postgresql
+@pytest.mark.django_db
+def test_binary_reads_give_the_text_loaders_times_and_bounds():
+    # CompiledQuery reads in binary (rawsql.binary_cursor): the same values as the text
+    # loader, the same bounds for what Python cannot hold.
+    from merchant.rawsql import binary_cursor
+
+    texts = [
+        "2026-03-08 07:59:59.999999+00",
+        "2026-11-01 06:30:00+00",
+        "1999-12-31 23:59:59.5+00",
+        "10000-01-01 00:00:00+00",
+        "0001-01-01 00:00:00+00 BC",
+        "0001-01-01 03:00:00+00",  # year 1: no zone west of UTC could hold it
+        "infinity",
+        "-infinity",
+    ]
+    sql = "SELECT " + ", ".join(["%s::timestamptz"] * len(texts))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, texts)
+        as_text = cursor.fetchone()
+    with binary_cursor() as cursor:
+        cursor.execute(sql, texts)
+        assert cursor.pgresult.fformat(0) == 1  # binary indeed
+        as_binary = cursor.fetchone()
+    assert as_binary == as_text
+    assert as_binary[3:] == (LATEST, EARLIEST, EARLIEST, LATEST, EARLIEST)
+    assert all(value.tzinfo is dt.UTC for value in as_binary)
+
+
 # --- fulfillment/orders/services/routing.py plan_route PLAN_SQL -------------------------------
 
 
