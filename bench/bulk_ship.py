@@ -29,7 +29,6 @@ import json
 import os
 import platform
 import random
-import re
 import signal
 import subprocess
 import sys
@@ -38,6 +37,7 @@ import uuid
 from pathlib import Path
 from unittest import mock
 
+from bench import common
 from bench.common import chicago_points, parcel_products
 from config.queues import all_queue_names
 
@@ -47,7 +47,7 @@ DB_NAME = "nearbox_bench_bulk_ship"
 PG = os.environ.get("BENCH_PG_URL", "postgres://postgres:postgres@127.0.0.1:5432")
 REDIS = "redis://127.0.0.1:6379/13"
 QUEUE = "nearbox-bench-bulk-ship"
-SANDBOX_KEY = "bench-sandbox-key"
+SANDBOX_KEY = common.SANDBOX_KEY
 ENV = {
     "DATABASE_URL": f"{PG}/{DB_NAME}",
     "REDIS_URL": REDIS,
@@ -65,17 +65,7 @@ STREETS = ["N Clark St", "W Division St", "N Milwaukee Ave", "S Halsted St", "W 
 
 
 def start_sandbox() -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "devtools.courier_sandbox", "--port", "0",
-         "--api-key", SANDBOX_KEY, "--speed", "1", "--seed", "7"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, **ENV},
-        start_new_session=True,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    match = re.search(r"http://[\d.]+:\d+", proc.stdout.readline())
-    if not match:
-        raise RuntimeError("the sandbox did not start")
-    return proc, match.group(0)
+    return common.start_sandbox(speed=1, env=ENV)
 
 
 def start_worker(log: Path) -> subprocess.Popen:

@@ -4,12 +4,17 @@ DATABASE_URL, and Django set up on it."""
 from __future__ import annotations
 
 import os
+import re
+import subprocess
 import sys
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres:postgres@127.0.0.1:5432/nearbox"
+SANDBOX_KEY = "bench-sandbox-key"
 
 
 def database_urls(name: str) -> tuple[str, str]:
@@ -101,3 +106,42 @@ def parcel_products(merchant, count: int = 10, sku: str = "SKU-{n}") -> list:
         )
         for n in range(count)
     ]
+
+
+def start_sandbox(
+    *, speed: float, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """The courier sandbox (devtools/courier_sandbox) on a free port, its clock at `speed`
+    simulated seconds per second; returns (process, base URL). Kill it with os.killpg: it runs
+    in a session of its own."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devtools.courier_sandbox", "--port", "0",
+         "--api-key", SANDBOX_KEY, "--speed", str(speed), "--seed", "7"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
+        start_new_session=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    match = re.search(r"http://[\d.]+:\d+", proc.stdout.readline())
+    if not match:
+        raise RuntimeError("the sandbox did not start")
+    return proc, match.group(0)
+
+
+def book_parcels(client, count: int) -> list[str]:
+    """Book `count` parcels at the sandbox (`client`: an httpx.Client on its URL with the
+    DHL-API-Key header), 16 at a time; returns their tracking numbers."""
+    body = {
+        "service": "next-day", "reference": "bench",
+        "sender": {"name": "Shop", "city": "Chicago", "postal_code": "60601", "country": "US"},
+        "recipient": {"name": "Ana", "city": "Evanston", "postal_code": "60201", "country": "US"},
+        "parcels": [{"weight_g": 500, "length_mm": 200, "width_mm": 150, "height_mm": 100}],
+    }  # fmt: skip
+
+    def one(_i: int) -> str:
+        key = f"bench-{uuid.uuid4().hex}"
+        answer = client.post("/shipments", json=body, headers={"Idempotency-Key": key})
+        answer.raise_for_status()
+        return answer.json()["trackingNumber"]
+
+    with ThreadPoolExecutor(16) as pool:
+        return list(pool.map(one, range(count)))

@@ -39,7 +39,6 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,7 +46,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench import common
@@ -59,7 +57,7 @@ DB_NAME = "nearbox_bench_tracking"
 PG = os.environ.get("BENCH_PG_URL", "postgres://postgres:postgres@127.0.0.1:5432")
 REDIS = "redis://127.0.0.1:6379/14"
 QUEUE = "nearbox-bench-tracking"
-SANDBOX_KEY = "bench-sandbox-key"
+SANDBOX_KEY = common.SANDBOX_KEY
 MAIL_DIR = Path(tempfile.mkdtemp(prefix="nearbox-bench-mail-"))
 TIMINGS = MAIL_DIR.with_name(MAIL_DIR.name + "-timings.jsonl")
 ENV = {
@@ -147,12 +145,6 @@ def phase_summary(concurrency: int, elapsed: float) -> dict:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def make_database() -> None:
     import psycopg
 
@@ -162,16 +154,7 @@ def make_database() -> None:
 
 
 def start_sandbox() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "devtools.courier_sandbox", "--port", str(port),
-         "--api-key", SANDBOX_KEY, "--speed", "200000", "--seed", "7"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, **ENV},
-        start_new_session=True,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    proc.stdout.readline()
-    return proc, f"http://127.0.0.1:{port}"
+    return common.start_sandbox(speed=200000, env=ENV)
 
 
 def start_worker(concurrency: int, log: Path) -> subprocess.Popen:
@@ -224,22 +207,7 @@ class StatsSampler(threading.Thread):
         return bad, round(worst, 1)
 
 
-def book(client, count: int) -> list[str]:
-    body = {
-        "service": "next-day", "reference": "bench",
-        "sender": {"name": "Shop", "city": "Chicago", "postal_code": "60601", "country": "US"},
-        "recipient": {"name": "Ana", "city": "Evanston", "postal_code": "60201", "country": "US"},
-        "parcels": [{"weight_g": 500, "length_mm": 200, "width_mm": 150, "height_mm": 100}],
-    }  # fmt: skip
-
-    def one(i: int) -> str:
-        key = f"bench-{uuid.uuid4().hex}"
-        answer = client.post("/shipments", json=body, headers={"Idempotency-Key": key})
-        answer.raise_for_status()
-        return answer.json()["trackingNumber"]
-
-    with ThreadPoolExecutor(16) as pool:
-        return list(pool.map(one, range(count)))
+book = common.book_parcels
 
 
 def bridge_run(args, *, url, merchant, order, worker, sandbox, admin, book, ours: dict) -> dict:
