@@ -7,6 +7,7 @@ Redis without losing a change to a failed or dead fold."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
 import time
 
@@ -62,6 +63,9 @@ step_st = st.tuples(
 )
 
 
+EVENT_IDS = itertools.count()
+
+
 def mutate(world, kind: str, pick: int, spec: dict) -> set[int]:
     """Change the source rows as an event would; returns the ids of the orders touched."""
     m = world.merchant
@@ -93,7 +97,8 @@ def mutate(world, kind: str, pick: int, spec: dict) -> set[int]:
         ShipmentEvent.objects.create(
             merchant=m,
             shipment=s,
-            event_id=f"mut{pick}-{ShipmentEvent.objects.count()}",
+            # Unique for good: a count of events repeats once delete_events has run.
+            event_id=f"mut{pick}-{next(EVENT_IDS)}",
             status=status,
             occurred_at=base + dt.timedelta(hours=pick % 40),
             reason_code=REASONS[pick % len(REASONS)],
