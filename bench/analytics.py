@@ -665,6 +665,8 @@ def bench_pipeline(
 
     import httpx
     from django.core import mail
+    from django.db.models import F, Value
+    from django.db.models.functions import Concat
 
     from bench.common import SANDBOX_KEY, book_parcels, start_sandbox
     from fulfillment.analytics.services.dirty import fold_dirty_days, note_shipments
@@ -688,6 +690,11 @@ def bench_pipeline(
         with httpx.Client(base_url=url, headers={"DHL-API-Key": SANDBOX_KEY}, timeout=30) as c:
             numbers = book_parcels(c, len(picked))
         time.sleep(6)  # the longest journey (a return) ends in ~5 s on the sandbox's clock
+        # The sandbox's seed makes the same numbers each run: a kept database (--keep-db) may
+        # hold them from the last one.
+        Shipment.objects.filter(account=account, tracking_number__in=numbers).update(
+            tracking_number=Concat(F("tracking_number"), Value("-earlier-run"))
+        )
         CourierAccount.objects.filter(pk=account.pk).update(
             base_url=url,
             requests_per_second=1000,  # the poll's CPU is measured, not the courier's pacing
