@@ -155,9 +155,23 @@ def value_set(values: Iterable[str | dt.date], db_type: str) -> RawSQL:
     if connection.vendor == "postgresql":
         if db_type not in ("text", "date"):
             raise ValueError(f"value_set: {db_type!r} is not text or date")
-        quoted = ",".join('"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"' for t in texts)
-        return RawSQL(f"SELECT unnest(%s::{db_type}[])", ["{" + quoted + "}"])
+        return RawSQL(f"SELECT unnest(%s::{db_type}[])", [array_literal(texts)])
     return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(texts)])
+
+
+def array_literal(values: Iterable[str | int | dt.date]) -> str:
+    """PostgreSQL: the text of an array of `values`, in their order, for one parameter cast to
+    an array type (`%s::text[]`): each element quoted, so commas, braces, quotes, backslashes
+    and NULL-like words stay text. For many rows of a few columns, one such parameter a column
+    (read with unnest) costs PostgreSQL less to parse than the same rows as JSON."""
+    return "{" + ",".join(_quoted(v) for v in values) + "}"
+
+
+def _quoted(value: str | int | dt.date) -> str:
+    if isinstance(value, int):
+        return str(value)
+    text = value.isoformat() if isinstance(value, dt.date) else value
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def json_records(model: type[Model], fields: Sequence[str]) -> str:

@@ -39,7 +39,14 @@ from merchant.models import (
     StockMovement,
     StoragePoint,
 )
-from merchant.rawsql import CompiledQuery, id_set, insert_many, model_rows, value_set
+from merchant.rawsql import (
+    CompiledQuery,
+    array_literal,
+    id_set,
+    insert_many,
+    model_rows,
+    value_set,
+)
 from merchant.selectors.inventory import products_by_sku
 from merchant.services import stock
 from merchant.services.api_keys import issue_api_key, revoke_api_key
@@ -395,6 +402,30 @@ def test_compiled_query_leaves_columns_that_need_a_converter_and_reused_argument
     )
     assert twice.tuples(merchant.pk) == []
     assert list(twice._compiled.values()) == [None]
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_array_literal_reads_back_every_text_in_its_order():
+    # The fold stores contributions (JSON text) through one text[] parameter a column.
+    texts = [
+        '{"v":2,"d":[[[1,null,false,2,"api","home"],{"o":1}]]}',
+        'a"b\\c,{d}',
+        "NULL",
+        "",
+        " spaced ",
+        "é ✓ \u2028",
+        "60601",
+    ]
+    days = [dt.date(2026, 3, 8), dt.date(1999, 12, 31)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT unnest(%s::text[])", [array_literal(texts)])
+        assert [row[0] for row in cursor.fetchall()] == texts
+        cursor.execute(
+            "SELECT unnest(%s::date[]), unnest(%s::bigint[])",
+            [array_literal(days), array_literal([7, -3])],
+        )
+        assert cursor.fetchall() == [(days[0], 7), (days[1], -3)]
 
 
 # --- merchant/timestamps.py (PostgreSQL loader, no SQL) ---------------------------------------
