@@ -174,19 +174,6 @@ def _quoted(value: str | int | dt.date) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def json_records(model: type[Model], fields: Sequence[str]) -> str:
-    """PostgreSQL: `json_to_recordset(%s::json) AS v(column type, …)` for `fields` of
-    `model`, to read many rows from ONE JSON parameter (a list of {column: value}): rendering
-    thousands of plain parameters costs psycopg more than the statement costs the server."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(
-        f"{quote(field.column)} {field.db_type(connection)}"
-        for field in (model._meta.get_field(name) for name in fields)
-    )
-    # json, not jsonb: read once, it costs PostgreSQL less to parse.
-    return f"json_to_recordset(%s::json) AS v({columns})"
-
-
 class CompiledQuery:
     """A `values()` / `values_list()` queryset built and compiled once per process, then run
     again with other parameters (PostgreSQL). Building and compiling a queryset costs ~0.4 ms

@@ -52,7 +52,6 @@ from merchant.rawsql import (
     array_literal,
     binary_cursor,
     id_set,
-    json_records,
     value_set,
 )
 from merchant.zones import zone_of
@@ -742,22 +741,26 @@ def _all_zero_delete(model: type, vendor: str, ids_sql: str) -> str:
 
 def _add_to_rows(model: type, updates: dict[int, dict[str, int]], chunk: int = 200) -> None:
     """`UPDATE t SET c = t.c + v.c FROM … v WHERE t.id = v.id`, only the counters touched.
-    PostgreSQL: every row in one JSON parameter (thousands of plain ones cost psycopg more to
-    render than the UPDATE costs the server), a record holding only its own counters (COALESCE
-    fills the rest). SQLite (>= 3.33): VALUES rows, named by a CTE."""
+    PostgreSQL: one array parameter a column, read with unnest (thousands of plain parameters
+    cost psycopg more to render than the UPDATE costs the server; arrays cost PostgreSQL less
+    to parse than the same rows as JSON). SQLite (>= 3.33): VALUES rows, named by a CTE."""
     fields = sorted({name for delta in updates.values() for name in delta})
     table = connection.ops.quote_name(model._meta.db_table)
     quoted = [connection.ops.quote_name(name) for name in fields]
     items = list(updates.items())
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            sets = ", ".join(f"{q} = {table}.{q} + COALESCE(v.{q}, 0)" for q in quoted)
+    if connection.vendor == "postgresql":
+        sets = ", ".join(f"{q} = {table}.{q} + v.{q}" for q in quoted)
+        arrays = ", ".join(["%s::bigint[]"] * (len(fields) + 1))
+        params = [array_literal([pk for pk, _delta in items])]
+        params += [array_literal([delta.get(name, 0) for _pk, delta in items]) for name in fields]
+        with binary_cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} SET {sets} FROM {json_records(model, ['id', *fields])} "
+                f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v(id, {', '.join(quoted)}) "
                 f"WHERE {table}.id = v.id",
-                [_encode([{"id": pk, **delta} for pk, delta in items])],
+                params,
             )
-            return
+        return
+    with connection.cursor() as cursor:
         for at in range(0, len(items), chunk):
             part = items[at : at + chunk]
             placeholders = ", ".join(
