@@ -693,7 +693,7 @@ def bench_pipeline(
         # The sandbox's seed makes the same numbers each run: a kept database (--keep-db) may
         # hold them from the last one.
         Shipment.objects.filter(account=account, tracking_number__in=numbers).update(
-            tracking_number=Concat(F("tracking_number"), Value("-earlier-run"))
+            tracking_number=Concat(F("tracking_number"), Value(f"-run-{time.time_ns()}"))
         )
         CourierAccount.objects.filter(pk=account.pk).update(
             base_url=url,

@@ -113,9 +113,11 @@ class Contribution:
         row = self.dims.get(key)
         if row is None:
             self.dims[key] = dict(counters)
-            return
-        for name, value in counters.items():
-            row[name] = row.get(name, 0) + value
+        elif row.keys().isdisjoint(counters):  # an order's and its parcel's counters
+            row.update(counters)
+        else:
+            for name, value in counters.items():
+                row[name] = row.get(name, 0) + value
 
     def stored(self) -> dict[str, Any]:
         """The stored form (AnalyticsOrderRollup.rows), as JSON-ready data: compact, counters by
@@ -146,7 +148,14 @@ class Contribution:
         """The inverse of stored(); also reads rows stored with the counters' names."""
         made = cls(day, zip_code)
         legacy = form.get("v") != STORED_VERSION
-        for key, counters in form.get("d", []):
+        pairs = form.get("d", [])
+        if not legacy:
+            made.dims = {tuple(key): counters for key, counters in pairs}
+            if len(made.dims) == len(pairs):  # one entry a key, as stored() writes them
+                pairs = []
+            else:
+                made.dims = {}
+        for key, counters in pairs:
             if legacy:
                 counters = {COUNTER_CODES.get(n, n): v for n, v in counters.items()}
             key = tuple(key)
@@ -531,17 +540,16 @@ def apply_orders(*, merchant: Merchant, order_ids: Iterable[int]) -> set[dt.date
             made, row = new.get(oid), stored.get(oid)
             if row is None and made is None:
                 continue
-            text = _encode(made.stored()) if made else ""
+            form = made.stored() if made else None
+            text = _encode(form) if made else ""
             was = None
+            same_place = made is not None and row is not None and (made.day, made.zip) == row[:2]
             if row is not None:
-                if made is not None and made.day == row[0] and made.zip == row[1]:
-                    if text == row[2]:
-                        continue  # already applied (a duplicated fold): nothing to do
-                    was = json.loads(row[2]) if row[2] else {}
-                    if made.stored() == was:
-                        continue  # the same, written in another order or an older form
-                else:
-                    was = json.loads(row[2]) if row[2] else {}
+                if same_place and text == row[2]:
+                    continue  # already applied (a duplicated fold): nothing to do
+                was = json.loads(row[2]) if row[2] else {}
+                if same_place and form == was:
+                    continue  # the same, written in another order
             if made is None:
                 gone_ids.append(oid)
             else:
@@ -553,6 +561,8 @@ def apply_orders(*, merchant: Merchant, order_ids: Iterable[int]) -> set[dt.date
                 for name, value in delta.items():
                     by_dims[name] += value
                     by_zip[name] += value
+            if same_place and made.reasons == old.reasons:
+                continue  # the usual delivery: its failed attempts were counted already
             for sign, c in ((1, made), (-1, old)):
                 if c is not None:
                     for (key, kind, reason), n in c.reasons.items():
