@@ -167,6 +167,11 @@ def array_literal(values: Iterable[str | int | dt.date]) -> str:
     return "{" + ",".join(_quoted(v) for v in values) + "}"
 
 
+def int_array_literal(values: Iterable[int]) -> str:
+    """`array_literal` for integers only, without quoting each (thousands a fold)."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
 def _quoted(value: str | int | dt.date) -> str:
     if isinstance(value, int):
         return str(value)

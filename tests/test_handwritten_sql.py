@@ -44,6 +44,7 @@ from merchant.rawsql import (
     array_literal,
     id_set,
     insert_many,
+    int_array_literal,
     model_rows,
     value_set,
 )
@@ -423,7 +424,7 @@ def test_array_literal_reads_back_every_text_in_its_order():
         assert [row[0] for row in cursor.fetchall()] == texts
         cursor.execute(
             "SELECT unnest(%s::date[]), unnest(%s::bigint[])",
-            [array_literal(days), array_literal([7, -3])],
+            [array_literal(days), int_array_literal([7, -3])],
         )
         assert cursor.fetchall() == [(days[0], 7), (days[1], -3)]
 

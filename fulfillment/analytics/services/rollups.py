@@ -52,6 +52,7 @@ from merchant.rawsql import (
     array_literal,
     binary_cursor,
     id_set,
+    int_array_literal,
     value_set,
 )
 from merchant.zones import zone_of
@@ -654,7 +655,7 @@ def _store_contributions(
             if not rows:
                 continue
             params = [
-                array_literal([oid for oid, _made, _text in rows]),
+                int_array_literal([oid for oid, _made, _text in rows]),
                 array_literal([made.day for _oid, made, _text in rows]),
                 array_literal([made.zip for _oid, made, _text in rows]),
                 array_literal([text for _oid, _made, text in rows]),
@@ -761,8 +762,10 @@ def _add_to_rows(model: type, updates: dict[int, dict[str, int]], chunk: int = 2
     if connection.vendor == "postgresql":
         sets = ", ".join(f"{q} = {table}.{q} + v.{q}" for q in quoted)
         arrays = ", ".join(["%s::bigint[]"] * (len(fields) + 1))
-        params = [array_literal([pk for pk, _delta in items])]
-        params += [array_literal([delta.get(name, 0) for _pk, delta in items]) for name in fields]
+        params = [int_array_literal([pk for pk, _delta in items])]
+        params += [
+            int_array_literal([delta.get(name, 0) for _pk, delta in items]) for name in fields
+        ]
         with binary_cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v(id, {', '.join(quoted)}) "
