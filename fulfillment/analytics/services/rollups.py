@@ -313,7 +313,7 @@ def compute_orders(
             order_counters[kind] = 1
         if live:
             # Only counters that add something: a contribution equals its stored form, so an
-            # unchanged one compares equal at once (_differences).
+            # unchanged one compares equal at once (_add_differences).
             order_counters[C.allocated_orders] = 1
             if all(a["rank"] == 1 for a in live):
                 order_counters[C.nearest_point_orders] = 1
@@ -556,12 +556,7 @@ def apply_orders(*, merchant: Merchant, order_ids: Iterable[int]) -> set[dt.date
             else:
                 changed.append((oid, made, text))
             old = Contribution.from_stored(row[0], row[1], was) if row else None
-            for day, zip_code, key, delta in _differences(made, old):
-                days.add(day)
-                by_dims, by_zip = d_dims[(day, key)], d_zip[(day, key, zip_code)]
-                for name, value in delta.items():
-                    by_dims[name] += value
-                    by_zip[name] += value
+            _add_differences(d_dims, d_zip, days, made, old)
             if same_place and made.reasons == old.reasons:
                 continue  # the usual delivery: its failed attempts were counted already
             for sign, c in ((1, made), (-1, old)):
@@ -580,41 +575,58 @@ def apply_orders(*, merchant: Merchant, order_ids: Iterable[int]) -> set[dt.date
     return days
 
 
-def _differences(
-    new: Contribution | None, old: Contribution | None
-) -> Iterable[tuple[dt.date, str, Key, dict[str, int]]]:
-    """(day, zip, key, {counter: new - old}) with only the counters that changed: an order
-    delivered moves a handful of its counters, so the UPDATEs touch only those."""
+def _add_differences(
+    d_dims: dict,
+    d_zip: dict,
+    days: set[dt.date],
+    new: Contribution | None,
+    old: Contribution | None,
+) -> None:
+    """Add new minus old to the deltas by (day, key) and (day, key, zip), only the counters that
+    changed: an order delivered moves a handful of its counters, so the UPDATEs touch only
+    those. `days` gets the days touched."""
     if new is not None and old is not None and (new.day, new.zip) == (old.day, old.zip):
-        before = old.dims
+        day, zip_code, before = new.day, new.zip, old.dims
         for key, now in new.dims.items():
             was = before.get(key)
+            if was == now:
+                continue
+            days.add(day)
+            by_dims, by_zip = d_dims[(day, key)], d_zip[(day, key, zip_code)]
             if was is None:
-                yield new.day, new.zip, key, now
-                continue
-            if now == was:
-                continue
-            delta = {}
-            for n, v in now.items():
-                w = was.get(n, 0)
-                if v != w:
-                    delta[n] = v - w
-            for n in was.keys() - now.keys():
-                if was[n]:
-                    delta[n] = -was[n]
-            if delta:
-                yield new.day, new.zip, key, delta
+                was = {}
+            for name, value in now.items():
+                change = value - was.get(name, 0)
+                if change:
+                    by_dims[name] += change
+                    by_zip[name] += change
+            for name in was.keys() - now.keys():
+                by_dims[name] -= was[name]
+                by_zip[name] -= was[name]
         for key in before.keys() - new.dims.keys():
-            delta = {n: -v for n, v in before[key].items() if v}
-            if delta:
-                yield new.day, new.zip, key, delta
+            _add_all(d_dims, d_zip, days, day, zip_code, key, before[key], -1)
         return
     for sign, c in ((1, new), (-1, old)):
         if c is not None:
             for key, counters in c.dims.items():
-                delta = {n: sign * v for n, v in counters.items() if v}
-                if delta:
-                    yield c.day, c.zip, key, delta
+                _add_all(d_dims, d_zip, days, c.day, c.zip, key, counters, sign)
+
+
+def _add_all(
+    d_dims: dict,
+    d_zip: dict,
+    days: set[dt.date],
+    day: dt.date,
+    zip_code: str,
+    key: Key,
+    counters: dict[str, int],
+    sign: int,
+) -> None:
+    days.add(day)
+    by_dims, by_zip = d_dims[(day, key)], d_zip[(day, key, zip_code)]
+    for name, value in counters.items():
+        by_dims[name] += sign * value
+        by_zip[name] += sign * value
 
 
 def _store_contributions(
