@@ -21,7 +21,13 @@ import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from bench.common import database_urls, drop_database, recreate_database, setup_django
+from bench.common import (
+    book_parcels,
+    database_urls,
+    drop_database,
+    recreate_database,
+    setup_django,
+)
 from config.queues import queue_name
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -282,21 +288,7 @@ def seed(sandbox_url: str, zips: list[str]) -> dict:
 
     # Tracking: parcels booked at the sandbox (journeys end within seconds at its speed).
     admin = httpx.Client(base_url=sandbox_url, headers={"DHL-API-Key": SANDBOX_KEY}, timeout=30)
-    body = {
-        "service": "next-day", "reference": "bench",
-        "sender": {"name": "Shop", "city": "Chicago", "postal_code": "60601", "country": "US"},
-        "recipient": {"name": "Ana", "city": "Evanston", "postal_code": "60201", "country": "US"},
-        "parcels": [{"weight_g": 500, "length_mm": 200, "width_mm": 150, "height_mm": 100}],
-    }  # fmt: skip
-    from concurrent.futures import ThreadPoolExecutor
-
-    def book(_: int) -> str:
-        answer = admin.post("/shipments", json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
-        answer.raise_for_status()
-        return answer.json()["trackingNumber"]
-
-    with ThreadPoolExecutor(16) as pool:
-        numbers = list(pool.map(book, range(TRACKING_POOL + TRACKING_KILL_SET)))
+    numbers = book_parcels(admin, TRACKING_POOL + TRACKING_KILL_SET)
     admin.close()
     tracked = orders(len(numbers), "T")
     Shipment.objects.bulk_create(
