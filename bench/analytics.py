@@ -420,13 +420,12 @@ class Meter:
     def __init__(self) -> None:
         self.totals: dict[str, dict[str, float]] = {}
 
-    def run(self, name: str, fn, db: bool = True):
-        """`db=False`: a block that sends no query (reading the backend's CPU is a query)."""
-        db0 = _backend_cpu() if db else None
+    def run(self, name: str, fn):
+        db0 = _backend_cpu()
         cpu0, wall0 = time.process_time(), time.perf_counter()
         out = fn()
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-        db1 = _backend_cpu() if db else None
+        db1 = _backend_cpu()
         total = self.totals.setdefault(name, {"n": 0, "wall_s": 0.0, "cpu_s": 0.0, "db_cpu_s": 0.0})
         total["n"] += 1
         total["wall_s"] += wall
@@ -434,10 +433,6 @@ class Meter:
         if db0 is not None and db1 is not None:
             total["db_cpu_s"] += db1 - db0
         return out
-
-    def mean(self, name: str, what: str) -> float:
-        total = self.totals[name]
-        return total[what] / max(total["n"], 1)
 
 
 class Stopwatch:
