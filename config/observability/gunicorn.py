@@ -12,6 +12,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+# Imported here, in the master at start, not inside child_exit: gunicorn before 24 ran that hook in
+# its SIGCHLD handler, and a second worker's exit landing during the import met a half-imported
+# module and killed the master ("partially initialized module 'prometheus_client.multiprocess'").
+from prometheus_client import multiprocess
+
 
 def on_starting(server: Any) -> None:
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
@@ -23,6 +28,4 @@ def on_starting(server: Any) -> None:
 
 def child_exit(server: Any, worker: Any) -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         multiprocess.mark_process_dead(worker.pid)
