@@ -412,11 +412,15 @@ def run_load(name: str, host: str, seconds: float, cfg: dict, accounts: list[int
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True,
         stdout=open(TMP / f"locust-{name}.log", "w"), stderr=subprocess.STDOUT,  # noqa: SIM115
     )  # fmt: skip
-    return {"proc": proc, "out": out}
+    return {"proc": proc, "out": out, "log": TMP / f"locust-{name}.log"}
 
 
 def finish_load(handle: dict, timeout: float) -> dict:
-    handle["proc"].wait(timeout=timeout)
+    code = handle["proc"].wait(timeout=timeout)
+    if not handle["out"].exists():
+        # The load process died (locust missing: `pip install -e '.[bench]'`, or a crash): say so.
+        log = handle["log"].read_text()[-3000:]
+        raise SystemExit(f"the load process exited with {code} and no result; its log:\n{log}")
     return json.loads(handle["out"].read_text())
 
 
