@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from merchant.models import MerchantOwned
@@ -129,6 +130,20 @@ class Order(MerchantOwned):
                 fields=["merchant", "-created_at"],
                 condition=Q(address_status="problem"),
                 name="order_address_problems",
+            ),
+            # Has this shopper had a parcel delivered before? (address risk at intake,
+            # fulfillment.risk.services.is_new_customer): by email as `iexact` compares it,
+            # or by phone.
+            models.Index(
+                "merchant",
+                Upper("shopper_email"),
+                condition=Q(status="delivered"),
+                name="order_delivered_email",
+            ),
+            models.Index(
+                fields=["merchant", "shopper_phone"],
+                condition=Q(status="delivered"),
+                name="order_delivered_phone",
             ),
         ]
         constraints = [

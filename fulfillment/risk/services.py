@@ -294,16 +294,19 @@ def is_new_customer(order: Order) -> bool | None:
     keys = _customer_keys(order.shopper_email, order.shopper_phone)
     if not keys:
         return None
-    who = Q()
-    if order.shopper_email.strip():
-        who |= Q(shopper_email__iexact=order.shopper_email.strip())
-    if order.shopper_phone.strip():
-        who |= Q(shopper_phone=order.shopper_phone)
-    return not (
-        Order.objects.filter(merchant_id=order.merchant_id, status=Order.Status.DELIVERED)
-        .filter(who, created_at__lt=order.created_at)
-        .exists()
+    delivered_before = Order.objects.filter(
+        merchant_id=order.merchant_id,
+        status=Order.Status.DELIVERED,
+        created_at__lt=order.created_at,
     )
+    # One query per key, each on its partial index (order_delivered_email, _phone): with both
+    # in one OR, PostgreSQL's LIMIT 1 plan chose to walk every delivered order instead.
+    matches = []
+    if order.shopper_email.strip():
+        matches.append(Q(shopper_email__iexact=order.shopper_email.strip()))
+    if order.shopper_phone.strip():
+        matches.append(Q(shopper_phone=order.shopper_phone))
+    return not any(delivered_before.filter(match).exists() for match in matches)
 
 
 def score_order(*, order: Order) -> OrderRisk:

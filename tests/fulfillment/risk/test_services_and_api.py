@@ -37,6 +37,28 @@ def test_each_new_order_is_scored_at_intake(merchant_a, django_capture_on_commit
     assert OrderRisk.objects.filter(order=po_box).count() == 1
 
 
+@pytest.mark.django_db
+def test_a_shopper_is_new_until_an_earlier_parcel_of_theirs_was_delivered(merchant_a, merchant_b):
+    def order(merchant, email, phone):
+        return make_order(merchant, shopper={"name": "Ada", "email": email, "phone": phone})
+
+    def delivered(earlier):
+        Order.objects.filter(pk=earlier.pk).update(status=Order.Status.DELIVERED)
+
+    earlier = order(merchant_a.merchant, "Ada@Example.com", "+13125550100")
+    assert services.is_new_customer(order(merchant_a.merchant, "ada@example.com", "")) is True
+    delivered(earlier)
+    # The same email in another case, or the same phone, is the same shopper.
+    assert services.is_new_customer(order(merchant_a.merchant, "ADA@example.COM", "")) is False
+    assert services.is_new_customer(order(merchant_a.merchant, "", "+13125550100")) is False
+    assert services.is_new_customer(order(merchant_a.merchant, "bo@example.com", "+1312")) is True
+    assert services.is_new_customer(order(merchant_a.merchant, "", "")) is None
+    # Another shop's deliveries say nothing, nor does an order placed before the delivered one.
+    assert services.is_new_customer(order(merchant_b.merchant, "ada@example.com", "")) is True
+    Order.objects.filter(pk=earlier.pk).update(created_at=earlier.created_at + dt.timedelta(days=1))
+    assert services.is_new_customer(order(merchant_a.merchant, "ada@example.com", "")) is True
+
+
 def seed_history(merchant, *, seed: int = 1, per_month: int = 70) -> dict:
     """Home deliveries Jan-Jun 2026: ZIP 60601 fails 40%, 60614 3%; a failed attempt later
     delivered counts as failed; parcels still moving and locker orders are left out."""
