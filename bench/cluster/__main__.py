@@ -836,9 +836,11 @@ def check_beats(workers: dict[str, Machine], beats: list[Machine], seconds: floa
     (theirs): one beat holds the redbeat lock and sends, the other sends nothing."""
     from django.conf import settings
 
+    # Fixed periods only: a crontab entry (the nightly training) never comes due in a run.
     schedule = {
         entry["task"]: entry["schedule"].total_seconds()
         for entry in settings.CELERY_BEAT_SCHEDULE.values()
+        if isinstance(entry["schedule"], dt.timedelta)
     }
     seen: dict[str, list[float]] = defaultdict(list)
     ids: Counter = Counter()
