@@ -52,6 +52,11 @@ ENV = {
     "REDIS_URL": "redis://127.0.0.1:6379/13",
     "CELERY_QUEUE": QUEUE,
     "DEBUG": "0",
+    # The production settings, over plain HTTP on 127.0.0.1 (as bench.cluster runs them).
+    "SECRET_KEY": "bench-only-" + "x" * 40,
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "SECURE_SSL_REDIRECT": "0",
+    "STATIC_MANIFEST": "0",
     "LOG_LEVEL": "WARNING",
     "NEARBOX_VAR_DIR": "/tmp/nearbox-bench-platforms-var",
 }

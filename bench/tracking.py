@@ -66,6 +66,7 @@ ENV = {
     "CELERY_QUEUE": QUEUE,
     "NEARBOX_TRACKING_QUEUE": QUEUE,
     "NEARBOX_TRACKING_USE_FEEDS": "0",
+    "NEARBOX_COURIERS_ALLOW_PRIVATE": "1",  # the sandbox answers on 127.0.0.1
     "SECRET_KEY": "bench-only-" + "x" * 40,
     "DJANGO_SETTINGS_MODULE": "config.settings",
     "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
