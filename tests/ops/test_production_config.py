@@ -99,8 +99,8 @@ def test_gunicorn_with_the_production_config_serves_healthz_and_restarts_gracefu
         )
         wait_for(live, timeout=60, what="an answer from the new workers")
         assert "rid=probe-1" in (tmp_path / "access.log").read_text()
-        # gunicorn < 24 reaped workers inside the SIGCHLD handler: a second signal landing while
-        # it logged or walked the worker table killed the master after a reload (exit 255).
+        # gunicorn < 24 reaped workers inside the SIGCHLD handler: a second worker's exit landing
+        # while it logged or ran the child_exit hook killed the master after a reload (exit 255).
         assert server.poll() is None, "the master died"
     finally:
         server.send_signal(signal.SIGTERM)
