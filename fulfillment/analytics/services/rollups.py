@@ -771,8 +771,8 @@ def _add_to_rows(model: type, updates: dict[int, dict[str, int]], chunk: int = 2
     table = connection.ops.quote_name(model._meta.db_table)
     quoted = [connection.ops.quote_name(name) for name in fields]
     items = list(updates.items())
+    sets = ", ".join(f"{q} = {table}.{q} + v.{q}" for q in quoted)
     if connection.vendor == "postgresql":
-        sets = ", ".join(f"{q} = {table}.{q} + v.{q}" for q in quoted)
         arrays = ", ".join(["%s::bigint[]"] * (len(fields) + 1))
         params = [int_array_literal([pk for pk, _delta in items])]
         params += [
@@ -795,7 +795,6 @@ def _add_to_rows(model: type, updates: dict[int, dict[str, int]], chunk: int = 2
             for pk, delta in part:
                 params.append(pk)
                 params.extend(delta.get(name, 0) for name in fields)
-            sets = ", ".join(f"{q} = {table}.{q} + v.{q}" for q in quoted)
             cursor.execute(
                 f"WITH v(id, {', '.join(quoted)}) AS (VALUES {placeholders}) "
                 f"UPDATE {table} SET {sets} FROM v WHERE {table}.id = v.id",
